@@ -1,0 +1,171 @@
+package provider
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
+)
+
+// resolvedConfig is the provider configuration after environment variables and defaults
+// are applied and every value is checked.
+type resolvedConfig struct {
+	DefaultCloud string
+	Endpoints    cloud.Endpoints // overrides; empty fields keep the cloud's own host
+	CAFile       string
+	CAPEM        []byte
+	ClientID     string
+	MaxRetries   int
+}
+
+// Cloud returns the named cloud with the endpoint overrides applied.
+func (c resolvedConfig) Cloud(name string) (cloud.Cloud, bool) {
+	cl, ok := cloud.Lookup(name)
+	if !ok {
+		return cl, false
+	}
+	return cl.WithEndpoints(c.Endpoints), true
+}
+
+// resolveConfig applies precedence (configuration, then environment, then default) and
+// validates what plan-time validators could not see: values that came from the environment.
+func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	pick := func(v interface {
+		IsNull() bool
+		IsUnknown() bool
+		ValueString() string
+	}, env string) (string, string) {
+		if !v.IsNull() && !v.IsUnknown() {
+			return v.ValueString(), ""
+		}
+		if s := getenv(env); s != "" {
+			return s, env
+		}
+		return "", ""
+	}
+	from := func(env string) string {
+		if env == "" {
+			return ""
+		}
+		return " (from environment variable " + env + ")"
+	}
+
+	cfg := resolvedConfig{DefaultCloud: cloud.Worldwide, ClientID: DefaultClientID, MaxRetries: DefaultMaxRetries}
+
+	if v, env := pick(m.Cloud, EnvCloud); v != "" {
+		if _, ok := cloud.Lookup(v); !ok {
+			diags.AddAttributeError(path.Root("cloud"), "Unknown cloud",
+				fmt.Sprintf("Cloud %q%s is not one of %v. Set `cloud` to one of them.", v, from(env), cloud.Names()))
+		} else {
+			cfg.DefaultCloud = v
+			if env != "" {
+				warnRetiredCloud(v, path.Root("cloud"), &diags)
+			}
+		}
+	}
+
+	var ep endpointsModel
+	if m.Endpoints != nil {
+		ep = *m.Endpoints
+	}
+	for _, e := range []struct {
+		name, env string
+		v         interface {
+			IsNull() bool
+			IsUnknown() bool
+			ValueString() string
+		}
+		dst *string
+	}{
+		{"login", EnvLoginEndpoint, ep.Login, &cfg.Endpoints.Login},
+		{"graph", EnvGraphEndpoint, ep.Graph, &cfg.Endpoints.Graph},
+		{"exchange", EnvExchangeEndpoint, ep.Exchange, &cfg.Endpoints.Exchange},
+	} {
+		if e.v == nil {
+			continue
+		}
+		v, env := pick(e.v, e.env)
+		if v == "" {
+			continue
+		}
+		if err := cloud.ValidateEndpointURL(v); err != nil {
+			diags.AddAttributeError(path.Root("endpoints").AtName(e.name), "Invalid endpoint URL",
+				fmt.Sprintf("endpoints.%s%s: %s.", e.name, from(env), err))
+			continue
+		}
+		*e.dst = v
+	}
+
+	if v, env := pick(m.CACertificateFile, EnvCACertFile); v != "" {
+		pemBytes, err := readCAFile(v)
+		if err != nil {
+			diags.AddAttributeError(path.Root("ca_certificate_file"), "Unusable CA certificate file",
+				fmt.Sprintf("ca_certificate_file%s: %s", from(env), err))
+		} else {
+			cfg.CAFile, cfg.CAPEM = v, pemBytes
+		}
+	}
+
+	if v, env := pick(m.ClientID, EnvClientID); v != "" {
+		if !guidPattern.MatchString(v) {
+			diags.AddAttributeError(path.Root("client_id"), "Invalid client ID",
+				fmt.Sprintf("client_id%s must be an application (client) ID, a GUID like %s; got %q.", from(env), DefaultClientID, v))
+		} else {
+			cfg.ClientID = v
+		}
+	}
+
+	switch {
+	case !m.MaxRetries.IsNull() && !m.MaxRetries.IsUnknown():
+		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
+	case getenv(EnvMaxRetries) != "":
+		n, err := envInt(EnvMaxRetries, getenv(EnvMaxRetries))
+		if err != nil || n < 0 || n > 20 {
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid max_retries",
+				fmt.Sprintf("max_retries%s must be a whole number between 0 and 20; got %q.", from(EnvMaxRetries), getenv(EnvMaxRetries)))
+		} else {
+			cfg.MaxRetries = int(n)
+		}
+	}
+	return cfg, diags
+}
+
+// readCAFile reads a PEM bundle and checks that it holds at least one CA certificate.
+func readCAFile(name string) ([]byte, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %q: %v. Give the path of a readable PEM file", name, err)
+	}
+	if err := checkPEMCertificates(b); err != nil {
+		return nil, fmt.Errorf("%q %v", name, err)
+	}
+	return b, nil
+}
+
+func checkPEMCertificates(b []byte) error {
+	n := 0
+	for rest := b; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return fmt.Errorf("holds a certificate that does not parse: %v", err)
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("holds no PEM certificate (expected one or more -----BEGIN CERTIFICATE----- blocks)")
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// targetConnectionModel is the state and plan of o365_target_connection.
+type targetConnectionModel struct {
+	ID                     types.String   `tfsdk:"id"`
+	Name                   types.String   `tfsdk:"name"`
+	Cloud                  types.String   `tfsdk:"cloud"`
+	AdminEmail             types.String   `tfsdk:"admin_email"`
+	Password               types.String   `tfsdk:"password"`
+	AppPassword            types.String   `tfsdk:"app_password"`
+	AssignMissingRoles     types.Bool     `tfsdk:"assign_missing_roles"`
+	PublicFoldersRole      types.Bool     `tfsdk:"public_folders_role"`
+	UserManagementRole     types.Bool     `tfsdk:"user_management_role"`
+	GlobalAdmin            types.Object   `tfsdk:"global_admin"`
+	RevokeManagedRoles     types.Bool     `tfsdk:"revoke_managed_roles"`
+	Timeouts               timeouts.Value `tfsdk:"timeouts"`
+	TenantID               types.String   `tfsdk:"tenant_id"`
+	EWSURL                 types.String   `tfsdk:"ews_url"`
+	RequiredRoles          types.Set      `tfsdk:"required_roles"`
+	AssignedRoles          types.Set      `tfsdk:"assigned_roles"`
+	MissingRoles           types.Set      `tfsdk:"missing_roles"`
+	ManagedRoleAssignments types.List     `tfsdk:"managed_role_assignments"`
+	VerifiedAt             types.String   `tfsdk:"verified_at"`
+}
+
+type globalAdminModel struct {
+	Email       types.String `tfsdk:"email"`
+	Password    types.String `tfsdk:"password"`
+	AppPassword types.String `tfsdk:"app_password"`
+}
+
+var globalAdminAttrTypes = map[string]attr.Type{
+	"email":        types.StringType,
+	"password":     types.StringType,
+	"app_password": types.StringType,
+}
+
+var managedAssignmentType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"role": types.StringType,
+	"kind": types.StringType,
+	"id":   types.StringType,
+}}

@@ -1,0 +1,50 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
+)
+
+// providerData is what the provider hands its resources and data sources: the resolved
+// configuration and one connection environment (HTTP pool, token caches) for the process.
+type providerData struct {
+	cfg resolvedConfig
+	env *connection.Env
+}
+
+func newProviderData(cfg resolvedConfig) (*providerData, error) {
+	hc, err := transport.NewHTTPClient(cfg.CAPEM)
+	if err != nil {
+		return nil, err
+	}
+	return &providerData{cfg: cfg, env: &connection.Env{
+		HTTP:       hc,
+		ClientID:   cfg.ClientID,
+		MaxRetries: cfg.MaxRetries,
+		Log:        tflogBridge,
+		Now:        time.Now,
+	}}, nil
+}
+
+// tflogBridge sends the API clients' log lines to Terraform's log (TF_LOG), at debug level.
+// The clients never pass secrets; the resource's context also masks them.
+func tflogBridge(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Debug(ctx, msg, fields)
+}
+
+var objectAsOptions = basetypes.ObjectAsOptions{}
+
+var timeoutsAttrTypes = map[string]attr.Type{
+	"create": types.StringType,
+	"read":   types.StringType,
+	"update": types.StringType,
+	"delete": types.StringType,
+}

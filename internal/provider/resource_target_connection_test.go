@@ -1,0 +1,519 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
+)
+
+const res = "o365_target_connection.test"
+
+var defaultRequired = []string{"ApplicationImpersonation", "Mail Recipient Creation", "Mail Recipients", "View-Only Configuration", "View-Only Recipients"}
+
+// connection renders one o365_target_connection "test" with the given body lines.
+func connection(s *emulator.Server, body string) string {
+	return providerBlock(s) + fmt.Sprintf(`
+resource "o365_target_connection" "test" {
+  name = "Target"
+%s
+}
+`, body)
+}
+
+func setOf(ss ...string) knownvalue.Check {
+	checks := make([]knownvalue.Check, 0, len(ss))
+	for _, s := range ss {
+		checks = append(checks, knownvalue.StringExact(s))
+	}
+	return knownvalue.SetExact(checks)
+}
+
+func TestAccTargetConnection_assignsAllMissingRoles(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q`, upnExchangeAdmin, pwExchangeAdmin)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("id"), knownvalue.StringExact("worldwide/"+upnExchangeAdmin)),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("tenant_id"), knownvalue.StringExact(s.TenantID())),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("ews_url"), knownvalue.StringExact(s.URL()+"/EWS/Exchange.asmx")),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("required_roles"), setOf(defaultRequired...)),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("assigned_roles"), setOf(defaultRequired...)),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(5)),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("verified_at"), knownvalue.NotNull()),
+			},
+			Check: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired) }),
+		}},
+	})
+}
+
+func TestAccTargetConnection_hasEveryRoleAssignsNothing(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			PreConfig: s.ResetCounters,
+			Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q
+  public_folders_role  = true
+  user_management_role = true`, upnFull, pwFull)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(0)),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("assigned_roles"), setOf(append(defaultRequired, "Public Folders", "User Administrator")...)),
+			},
+			Check: checkTenant(func() error {
+				c := s.Counters()
+				if n := c.ByRoute["exo.New-ManagementRoleAssignment"] + c.ByRoute["graph.roleAssignments.create"]; n != 0 {
+					return fmt.Errorf("%d assignment requests, want none", n)
+				}
+				if c.ByRoute["exo.Get-ManagementRoleAssignment"] == 0 {
+					return fmt.Errorf("roles were never read: %v", c.ByRoute)
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+func TestAccTargetConnection_togglesAssignAndRevokeOnlyManaged(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	cfg := func(on bool) string {
+		return providerBlock(s) + fmt.Sprintf(`
+resource "o365_target_connection" "test" {
+  name                 = "Target"
+  admin_email          = %q
+  password             = %q
+  public_folders_role  = %t
+  revoke_managed_roles = true
+}
+resource "o365_target_connection" "full" {
+  name                 = "Full"
+  admin_email          = %q
+  password             = %q
+  public_folders_role  = %t
+  revoke_managed_roles = true
+}
+`, upnExchangeAdmin, pwExchangeAdmin, on, upnFull, pwFull, on)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{Config: cfg(false)},
+			{
+				PreConfig: s.ResetCounters,
+				Config:    cfg(true),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("required_roles"), setOf(append(defaultRequired, "Public Folders")...)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(6)),
+				},
+				Check: checkTenant(func() error {
+					if n := s.Counters().ByRoute["exo.New-ManagementRoleAssignment"]; n != 1 {
+						return fmt.Errorf("%d assignments made, want only Public Folders", n)
+					}
+					return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), append(defaultRequired, "Public Folders"))
+				}),
+			},
+			{
+				Config: cfg(false),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(5)),
+				},
+				Check: checkTenant(func() error {
+					if err := equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired); err != nil {
+						return err
+					}
+					// full's Public Folders existed before: never touched.
+					return equalStrings(exchangeRolesOf(s, upnFull), allExchangeRoles)
+				}),
+			},
+		},
+	})
+}
+
+func TestAccTargetConnection_cannotAssignWithoutGlobalAdmin(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q`, upnHelpdesk, pwHelpdesk)),
+			ExpectError: regexp.MustCompile(`(?s)Cannot assign missing roles.*ApplicationImpersonation.*global_admin`),
+		}},
+		CheckDestroy: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnHelpdesk), nil) }),
+	})
+}
+
+func TestAccTargetConnection_globalAdminAssignsOnly(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q
+  user_management_role = true
+  global_admin = {
+    email        = %q
+    app_password = %q
+  }`, upnHelpdesk, pwHelpdesk, upnGlobal, appPwGlobal)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(6)),
+			},
+			Check: checkTenant(func() error {
+				if n := assignmentsCreatedBy(s, upnGlobal); n != 6 {
+					return fmt.Errorf("global admin created %d assignments, want 6", n)
+				}
+				if err := equalStrings(directoryRolesOf(s, upnHelpdesk), []string{"User Administrator"}); err != nil {
+					return err
+				}
+				if n := s.Counters().ByRouteUser["ews.GetFolder"][upnGlobal]; n != 0 {
+					return fmt.Errorf("global admin was used for EWS %d times", n)
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+func TestAccTargetConnection_missingRolesWithoutAssignment(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q
+  assign_missing_roles = false`, upnExchangeAdmin, pwExchangeAdmin)),
+			ExpectError: regexp.MustCompile(`(?s)5 required role\(s\) missing.*New-ManagementRoleAssignment -Role\s+'ApplicationImpersonation' -User\s+'` + regexp.QuoteMeta(upnExchangeAdmin) + `'.*Mail Recipient Creation`),
+		}},
+		CheckDestroy: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), nil) }),
+	})
+}
+
+func TestAccTargetConnection_mfaNeedsAppPassword(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{
+				Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q`, upnMFA, pwMFA)),
+				ExpectError: regexp.MustCompile(`(?s)Multi-factor authentication is required.*AADSTS50076.*app_password`),
+			},
+			{
+				Config: connection(s, fmt.Sprintf(`  admin_email  = %q
+  app_password = %q`, upnMFA, appPwMFA)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				},
+				Check: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnMFA), defaultRequired) }),
+			},
+		},
+	})
+}
+
+func TestAccTargetConnection_signInFailures(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	step := func(email, pw, want string) resource.TestStep {
+		return resource.TestStep{
+			Config:      connection(s, fmt.Sprintf("  admin_email = %q\n  password = %q", email, pw)),
+			ExpectError: regexp.MustCompile(want),
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			step(upnExchangeAdmin, "wrong", `(?s)Wrong password for.*AADSTS50126`),
+			step(upnDisabled, pwDisabled, `(?s)is disabled.*AADSTS50057`),
+			step(upnLocked, pwLocked, `(?s)is locked.*AADSTS50053`),
+			step("nobody@contoso.onmicrosoft.com", "x", `(?s)does not exist.*AADSTS50034`),
+			step("admin@fabrikam.onmicrosoft.com", "x", `(?s)Unknown tenant.*AADSTS90002`),
+		},
+	})
+}
+
+func TestAccTargetConnection_driftRemovedRole(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	cfg := connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q`, upnExchangeAdmin, pwExchangeAdmin))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					if n, err := s.RemoveExchangeRoleAssignment(upnExchangeAdmin, "Mail Recipients"); err != nil || n != 1 {
+						t.Fatalf("remove: %d %v", n, err)
+					}
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf("Mail Recipients")),
+				},
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				},
+				Check: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired) }),
+			},
+			{Config: cfg, PlanOnly: true}, // and the next plan is empty
+		},
+	})
+}
+
+func TestAccTargetConnection_passwordChangedOutOfBand(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	const newPassword = "Changed-Pa55!"
+	cfg := func(pw string) string {
+		return connection(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnFull, pw))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{Config: cfg(pwFull)},
+			{
+				PreConfig: func() {
+					if err := s.SetPassword(upnFull, newPassword); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   cfg(pwFull),
+				PlanOnly: true, // warns, does not fail, proposes nothing
+			},
+			{
+				Config: cfg(newPassword),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("password"), knownvalue.StringExact(newPassword)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				},
+			},
+		},
+	})
+}
+
+func TestAccTargetConnection_adminDeleted(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	cfg := connection(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnFull, pwFull))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					if err := s.DeleteUser(upnFull); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionCreate),
+				}},
+				ExpectError: regexp.MustCompile(`does not exist`),
+			},
+		},
+	})
+}
+
+func TestAccTargetConnection_import(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{Config: connection(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnFull, pwFull))},
+			{
+				ResourceName:      res,
+				ImportState:       true,
+				ImportStateId:     "worldwide/" + upnFull,
+				ImportStateVerify: true,
+				// Secrets and the name live only in configuration; role status and the tenant
+				// id come from the first verification with the configured secret.
+				ImportStateVerifyIgnore: []string{"name", "password", "app_password", "tenant_id", "assigned_roles", "missing_roles", "verified_at"},
+			},
+			{
+				ResourceName:  res,
+				ImportState:   true,
+				ImportStateId: "mars/" + upnFull,
+				ExpectError:   regexp.MustCompile(`Expected <cloud>/<admin_email>`),
+			},
+		},
+	})
+}
+
+func TestAccTargetConnection_propagationDelay(t *testing.T) {
+	s := startTenant(t, emulator.Options{PropagationDelay: 6 * time.Second})
+	cfg := func(timeout string) string {
+		return connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q
+  timeouts {
+    create = %q
+  }`, upnExchangeAdmin, pwExchangeAdmin, timeout))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg("2s"),
+				ExpectError: regexp.MustCompile(`(?s)Roles not effective yet.*timeouts.create`),
+			},
+			{
+				// The first apply recorded its five assignments (tainted); this one adopts
+				// them, waits for them to take effect, and creates no duplicate.
+				PreConfig: func() {
+					if err := equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired); err != nil {
+						t.Fatalf("after the timed-out apply: %v", err)
+					}
+				},
+				Config: cfg("2m"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(5)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				},
+				Check: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired) }),
+			},
+		},
+	})
+}
+
+func TestAccTargetConnection_planTimeValidation(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	step := func(body, want string) resource.TestStep {
+		return resource.TestStep{Config: connection(s, body), PlanOnly: true, ExpectError: regexp.MustCompile(want)}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			step(`  admin_email = "not-an-address"
+  password = "x"`, `(?s)Invalid address.*admin_email.*user principal name`),
+			step(`  admin_email = "admin@contoso.onmicrosoft.de"
+  cloud = "worldwide"
+  password = "x"`, `(?s)Address belongs to another cloud.*cloud = "germany"`),
+			step(`  admin_email = "admin@contoso.onmicrosoft.de"
+  password = "x"`, `(?s)Address belongs to another cloud`),
+			step(`  admin_email = "admin@contoso.onmicrosoft.com"
+  password = "x"
+  app_password = "y"`, `(?s)Invalid Attribute Combination.*password`),
+			step(`  admin_email = "admin@contoso.onmicrosoft.com"`, `(?s)Invalid Attribute Combination`),
+			step(`  admin_email = "admin@contoso.onmicrosoft.com"
+  password = "x"
+  global_admin = { email = "ga@contoso.onmicrosoft.com" }`, `(?s)Global administrator needs exactly one secret`),
+			step(`  admin_email = "admin@contoso.onmicrosoft.com"
+  cloud = "mars"
+  password = "x"`, `(?s)Invalid Attribute Value Match.*cloud`),
+			{
+				// A non-initial domain is only a warning: the connection works.
+				Config: connection(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnVanity, pwVanity)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				},
+			},
+		},
+	})
+}
+
+func TestAccTargetConnection_concurrentAssignmentNeverDoubled(t *testing.T) {
+	s := startTenant(t, emulator.Options{Latency: 30 * time.Millisecond})
+	conn := func(n int) string {
+		return fmt.Sprintf(`
+resource "o365_target_connection" "c%d" {
+  name        = "Same admin %d"
+  admin_email = %q
+  password    = %q
+}
+`, n, n, upnExchangeAdmin, pwExchangeAdmin)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			// Three connections of one admin applied in parallel: each finds roles appearing
+			// between its read and its write. None fails, none doubles an assignment.
+			Config: providerBlock(s) + conn(1) + conn(2) + conn(3),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("o365_target_connection.c1", tfjsonpath.New("missing_roles"), setOf()),
+				statecheck.ExpectKnownValue("o365_target_connection.c2", tfjsonpath.New("missing_roles"), setOf()),
+				statecheck.ExpectKnownValue("o365_target_connection.c3", tfjsonpath.New("missing_roles"), setOf()),
+			},
+			Check: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired) }),
+		}},
+	})
+}
+
+func TestAccTargetConnection_destroyRevokesOnlyManaged(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				if _, err := s.AddExchangeRoleAssignment(upnExchangeAdmin, "View-Only Recipients"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q
+  revoke_managed_roles = true`, upnExchangeAdmin, pwExchangeAdmin)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(4)),
+			},
+		}},
+		CheckDestroy: checkTenant(func() error {
+			return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), []string{"View-Only Recipients"})
+		}),
+	})
+}
+
+func TestAccTargetConnection_traceLogHasNoSecrets(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	logFile := filepath.Join(t.TempDir(), "trace.log")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{{
+			Config: connection(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q
+  global_admin = {
+    email    = %q
+    password = %q
+  }`, upnHelpdesk, pwHelpdesk, upnGlobal, pwGlobal)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+			},
+		}},
+	})
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(b)
+	if !strings.Contains(log, "target connection verified") {
+		t.Fatalf("the provider's own log lines are missing from %s (%d bytes)", logFile, len(b))
+	}
+	for _, secret := range []string{pwHelpdesk, pwGlobal, "eyJ0eXAiOiJKV1Qi", "refresh_token\":\""} {
+		if strings.Contains(log, secret) {
+			i := strings.Index(log, secret)
+			t.Errorf("trace log contains a secret %q near: %q", secret, log[max(0, i-200):min(len(log), i+100)])
+		}
+	}
+}
+
