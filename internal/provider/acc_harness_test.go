@@ -58,7 +58,7 @@ func testSeed() *emulator.Seed {
   {"user_principal_name":%q,"display_name":"Full","alias":"full","password":%q,"mailbox":true,"exchange_roles":%s,"directory_roles":["User Administrator"]},
   {"user_principal_name":%q,"display_name":"Helpdesk","alias":"helpdesk","password":%q,"mailbox":true},
   {"user_principal_name":%q,"display_name":"MFA Admin","alias":"mfa","password":%q,"app_password":%q,"mfa":true,"mfa_registered":true,"mailbox":true,"directory_roles":["Exchange Administrator"]},
-  {"user_principal_name":%q,"display_name":"Global Admin","alias":"ga","password":%q,"app_password":%q,"mailbox":true,"directory_roles":["Global Administrator"]},
+  {"user_principal_name":%q,"display_name":"Global Admin","alias":"ga","password":%q,"app_password":%q,"mfa":true,"mailbox":true,"directory_roles":["Global Administrator"]},
   {"user_principal_name":%q,"display_name":"Disabled","alias":"disabled","password":%q,"disabled":true,"mailbox":true},
   {"user_principal_name":%q,"display_name":"Locked","alias":"locked","password":%q,"locked":true,"mailbox":true},
   {"user_principal_name":%q,"display_name":"Vanity","alias":"vanity","password":%q,"mailbox":true,"exchange_roles":%s}

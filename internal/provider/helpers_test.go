@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 )
@@ -13,5 +14,7 @@ func diagPath(d diag.Diagnostic) string {
 	}
 	return ""
 }
+
+var nonEmpty = regexp.MustCompile(`\S`)
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

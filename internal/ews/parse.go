@@ -1,0 +1,239 @@
+package ews
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Namespaces of EWS SOAP 1.1 (WIRE.md §D1).
+const (
+	nsSOAP     = "http://schemas.xmlsoap.org/soap/envelope/"
+	nsTypes    = "http://schemas.microsoft.com/exchange/services/2006/types"
+	nsMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	nsErrors   = "http://schemas.microsoft.com/exchange/services/2006/errors"
+)
+
+// ErrUnauthorized is any 401 from EWS: token missing, expired, for the wrong audience, or
+// Basic credentials rejected (Exchange Online has refused Basic auth for EWS since Oct
+// 2022). The body is not parsed (WIRE.md §A11, §D6).
+var ErrUnauthorized = errors.New("ews: HTTP 401 Unauthorized (credentials or token rejected)")
+
+// ErrForbidden is a 403 from EWS: a policy block (EWSEnabled=false for the organisation or
+// user, allow/block lists, application access policy, EWS retirement; WIRE.md §D6).
+var ErrForbidden = errors.New("ews: HTTP 403 Forbidden (EWS access blocked by policy)")
+
+// Fault is a SOAP fault (HTTP 500): errors raised while processing the header, such as
+// impersonation, version or throttling (WIRE.md §D5).
+type Fault struct {
+	Code       string        // e:ResponseCode, or faultcode without its prefix: ErrorImpersonateUserDenied, ErrorServerBusy, …
+	Message    string        // e:Message or faultstring
+	BackOff    time.Duration // MessageXml BackOffMilliseconds of ErrorServerBusy
+	HTTPStatus int
+}
+
+func (f *Fault) Error() string {
+	s := fmt.Sprintf("ews: SOAP fault %s: %s", f.Code, f.Message)
+	if f.BackOff > 0 {
+		s += fmt.Sprintf(" (back off %s)", f.BackOff)
+	}
+	return s
+}
+
+// ResponseError is a response message with ResponseClass="Error" (WIRE.md §D4).
+type ResponseError struct {
+	Code        string // ResponseCode, e.g. ErrorAccessDenied, ErrorNonExistentMailbox
+	MessageText string
+	BackOff     time.Duration // BackOffMilliseconds when Code is ErrorServerBusy
+}
+
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("ews: %s: %s", e.Code, e.MessageText)
+}
+
+// StatusError is an HTTP failure that is neither 401, 403 nor a SOAP fault.
+type StatusError struct {
+	StatusCode int
+	Snippet    string // start of the body, for diagnosis
+}
+
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("ews: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Snippet != "" {
+		s += ": " + e.Snippet
+	}
+	return s
+}
+
+// code returns the EWS code carried by err, if any.
+func code(err error) string {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f.Code
+	}
+	var r *ResponseError
+	if errors.As(err, &r) {
+		return r.Code
+	}
+	return ""
+}
+
+// IsImpersonationDenied: the account may not impersonate the mailbox (it lacks
+// ApplicationImpersonation, or the assignment has not taken effect yet).
+func IsImpersonationDenied(err error) bool {
+	c := code(err)
+	return c == "ErrorImpersonateUserDenied" || c == "ErrorImpersonationDenied"
+}
+
+// IsNoMailbox: the address has no mailbox (fault or response message, ⚠ §D5).
+func IsNoMailbox(err error) bool { return code(err) == "ErrorNonExistentMailbox" }
+
+// IsServerBusy: EWS throttling, which arrives as ErrorServerBusy rather than HTTP 429 (§D5).
+func IsServerBusy(err error) bool { return code(err) == "ErrorServerBusy" }
+
+// backOff returns the server's requested wait carried by err.
+func backOff(err error) time.Duration {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f.BackOff
+	}
+	var r *ResponseError
+	if errors.As(err, &r) {
+		return r.BackOff
+	}
+	return 0
+}
+
+type messageXML struct {
+	Values []struct {
+		Name  string `xml:"Name,attr"`
+		Value string `xml:",chardata"`
+	} `xml:"http://schemas.microsoft.com/exchange/services/2006/types Value"`
+}
+
+func (m *messageXML) backOff() time.Duration {
+	if m == nil {
+		return 0
+	}
+	for _, v := range m.Values {
+		if v.Name == "BackOffMilliseconds" {
+			ms, err := strconv.ParseInt(strings.TrimSpace(v.Value), 10, 64)
+			if err == nil && ms > 0 && ms < int64(24*time.Hour/time.Millisecond) {
+				return time.Duration(ms) * time.Millisecond
+			}
+		}
+	}
+	return 0
+}
+
+type soapFault struct {
+	FaultCode   string `xml:"faultcode"`
+	FaultString string `xml:"faultstring"`
+	Detail      struct {
+		ResponseCode string      `xml:"http://schemas.microsoft.com/exchange/services/2006/errors ResponseCode"`
+		Message      string      `xml:"http://schemas.microsoft.com/exchange/services/2006/errors Message"`
+		MessageXML   *messageXML `xml:"http://schemas.microsoft.com/exchange/services/2006/types MessageXml"`
+	} `xml:"detail"`
+}
+
+type responseMessage struct {
+	ResponseClass string      `xml:"ResponseClass,attr"`
+	MessageText   string      `xml:"http://schemas.microsoft.com/exchange/services/2006/messages MessageText"`
+	ResponseCode  string      `xml:"http://schemas.microsoft.com/exchange/services/2006/messages ResponseCode"`
+	MessageXML    *messageXML `xml:"http://schemas.microsoft.com/exchange/services/2006/messages MessageXml"`
+	Folders       struct {
+		Items []struct {
+			XMLName  xml.Name
+			FolderID *struct {
+				ID        string `xml:"Id,attr"`
+				ChangeKey string `xml:"ChangeKey,attr"`
+			} `xml:"http://schemas.microsoft.com/exchange/services/2006/types FolderId"`
+		} `xml:",any"`
+	} `xml:"http://schemas.microsoft.com/exchange/services/2006/messages Folders"`
+}
+
+type responseEnvelope struct {
+	XMLName xml.Name `xml:"http://schemas.xmlsoap.org/soap/envelope/ Envelope"`
+	Body    struct {
+		Fault             *soapFault `xml:"http://schemas.xmlsoap.org/soap/envelope/ Fault"`
+		GetFolderResponse *struct {
+			Messages []responseMessage `xml:"http://schemas.microsoft.com/exchange/services/2006/messages ResponseMessages>GetFolderResponseMessage"`
+		} `xml:"http://schemas.microsoft.com/exchange/services/2006/messages GetFolderResponse"`
+	} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Body"`
+}
+
+// ParseResponse interprets an EWS GetFolder answer: status 401/403 give ErrUnauthorized /
+// ErrForbidden without reading the body; a SOAP fault gives *Fault; otherwise one folder per
+// GetFolderResponseMessage, in order (WIRE.md §D3), or the first message's *ResponseError
+// when a message has ResponseClass="Error" (§D4). Folder.DistinguishedID is left empty: the
+// caller knows which ids it asked for.
+func ParseResponse(status int, body []byte) ([]Folder, error) {
+	switch status {
+	case http.StatusUnauthorized:
+		return nil, ErrUnauthorized
+	case http.StatusForbidden:
+		return nil, ErrForbidden
+	}
+	var env responseEnvelope
+	perr := xml.NewDecoder(bytes.NewReader(body)).Decode(&env)
+	if perr == nil && env.Body.Fault != nil {
+		return nil, faultFrom(env.Body.Fault, status)
+	}
+	if status != http.StatusOK {
+		return nil, &StatusError{StatusCode: status, Snippet: snippet(body)}
+	}
+	if perr != nil {
+		return nil, fmt.Errorf("ews: response is not a SOAP envelope: %w", perr)
+	}
+	if env.Body.GetFolderResponse == nil {
+		return nil, errors.New("ews: response has no GetFolderResponse")
+	}
+	var folders []Folder
+	for _, m := range env.Body.GetFolderResponse.Messages {
+		if m.ResponseClass == "Error" {
+			return folders, &ResponseError{Code: strings.TrimSpace(m.ResponseCode), MessageText: strings.TrimSpace(m.MessageText), BackOff: m.MessageXML.backOff()}
+		}
+		var f Folder
+		for _, it := range m.Folders.Items {
+			if it.FolderID != nil {
+				f.ID, f.ChangeKey = it.FolderID.ID, it.FolderID.ChangeKey
+				break
+			}
+		}
+		if f.ID == "" {
+			return folders, fmt.Errorf("ews: GetFolderResponseMessage %d (%s) has no FolderId", len(folders)+1, m.ResponseCode)
+		}
+		folders = append(folders, f)
+	}
+	return folders, nil
+}
+
+func faultFrom(sf *soapFault, status int) *Fault {
+	f := &Fault{Code: strings.TrimSpace(sf.Detail.ResponseCode), Message: strings.TrimSpace(sf.Detail.Message), HTTPStatus: status}
+	if f.Code == "" {
+		// faultcode is a QName in the types namespace, e.g. "a:ErrorServerBusy".
+		c := strings.TrimSpace(sf.FaultCode)
+		if i := strings.LastIndexByte(c, ':'); i >= 0 {
+			c = c[i+1:]
+		}
+		f.Code = c
+	}
+	if f.Message == "" {
+		f.Message = strings.TrimSpace(sf.FaultString)
+	}
+	f.BackOff = sf.Detail.MessageXML.backOff()
+	return f
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}

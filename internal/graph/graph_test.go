@@ -1,0 +1,453 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
+)
+
+const secretToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.secret-token-value"
+
+// Bodies of WIRE.md §C.
+const (
+	bodyUser = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName,displayName,mail,accountEnabled)/$entity",
+ "id":"6b0fc15b-7c4e-4d0f-9a8e-5a1b2c3d4e5f","userPrincipalName":"admin@contoso.onmicrosoft.com",
+ "displayName":"Contoso Admin","mail":"admin@contoso.com","accountEnabled":true}`
+	bodyOrg = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#organization(id,displayName,verifiedDomains)",
+ "value":[{"id":"72f988bf-86f1-41af-91ab-2d7cd011db47","displayName":"Contoso",
+  "verifiedDomains":[
+   {"capabilities":"Email, OfficeCommunicationsOnline","isDefault":false,"isInitial":true,"name":"contoso.onmicrosoft.com","type":"Managed"},
+   {"capabilities":"Email, OfficeCommunicationsOnline","isDefault":true,"isInitial":false,"name":"contoso.com","type":"Managed"}]}]}`
+	bodyAssignment = `{"id":"lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-1","principalId":"6b0fc15b-7c4e-4d0f-9a8e-5a1b2c3d4e5f",
+   "resourceScope":"/","directoryScopeId":"/","roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1",
+   "roleDefinition":{"id":"fe930be7-5e62-47db-91af-98c3a49a38b1","displayName":"User Administrator",
+                     "templateId":"fe930be7-5e62-47db-91af-98c3a49a38b1","isBuiltIn":true}}`
+	bodyCreated = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#roleManagement/directory/roleAssignments/$entity",
+ "id":"BH21sHQtUEyvox7IA_Eu_mm3jqnUe4lEhvatluHIWb7-1","roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1",
+ "principalId":"6b0fc15b-7c4e-4d0f-9a8e-5a1b2c3d4e5f","directoryScopeId":"/"}`
+	bodyForbidden = `{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.",
+  "innerError":{"date":"2026-09-30T10:17:06","request-id":"93b6f17e-c05d-4f45-ad2a-6665c708d8a0",
+                "client-request-id":"e70c5c1b-8b47-68c0-3171-3d22f5e0bd54"}}}`
+	bodyThrottled = `{"error":{"code":"TooManyRequests","message":"Please retry again later.",
+  "innerError":{"code":"429","date":"2026-09-30T12:51:51","message":"Please retry after",
+                "request-id":"94fb3b52-452a-4535-a601-69e0a90e3aa2","status":"429"}}}`
+	bodyConflict = `{"error":{"code":"Request_BadRequest","message":"A conflicting object with one or more of the specified property values is present in the directory.","innerError":{"date":"2026-09-30T10:17:06","request-id":"r1"}}}`
+	bodyNotFound = `{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist or one of its queried reference-property objects are not present.","innerError":{"request-id":"r2"}}}`
+	bodyUnauth   = `{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure. Invalid audience.","innerError":{"request-id":"r3"}}}`
+	pid          = "6b0fc15b-7c4e-4d0f-9a8e-5a1b2c3d4e5f"
+	userAdmin    = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+)
+
+type rec struct{ waits []time.Duration }
+
+func (r *rec) sleep(ctx context.Context, d time.Duration) error {
+	r.waits = append(r.waits, d)
+	return ctx.Err()
+}
+
+// setup serves h and returns a client with a recording (non-waiting) retry policy.
+func setup(t *testing.T, h http.HandlerFunc) (*Client, *rec) {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+secretToken || r.Header.Get("Accept") != "application/json" {
+			w.WriteHeader(401)
+			fmt.Fprint(w, bodyUnauth)
+			return
+		}
+		if _, err := uuid.Parse(r.Header.Get("client-request-id")); err != nil {
+			t.Errorf("client-request-id = %q", r.Header.Get("client-request-id"))
+		}
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rc := &rec{}
+	c := New(srv.URL, srv.Client(), func(context.Context) (string, error) { return secretToken, nil },
+		transport.Policy{MaxRetries: 3, Sleep: rc.sleep, Rand: func() float64 { return 0 }})
+	return c, rc
+}
+
+func TestGetUserEscapesUPNAndSelects(t *testing.T) {
+	var got string
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		fmt.Fprint(w, bodyUser)
+	})
+	u, err := c.GetUser(context.Background(), "ext_user#EXT#@contoso.onmicrosoft.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID != pid || u.UserPrincipalName != "admin@contoso.onmicrosoft.com" || u.AccountEnabled == nil || !*u.AccountEnabled {
+		t.Fatalf("user = %+v", u)
+	}
+	want := "/v1.0/users/ext_user%23EXT%23@contoso.onmicrosoft.com?$select=id,userPrincipalName,displayName,mail,accountEnabled"
+	if got != want {
+		t.Fatalf("request = %s\nwant      %s", got, want)
+	}
+}
+
+func TestGetOrganization(t *testing.T) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1.0/organization" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, bodyOrg)
+	})
+	o, err := c.GetOrganization(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.ID != "72f988bf-86f1-41af-91ab-2d7cd011db47" || o.InitialDomain() != "contoso.onmicrosoft.com" || len(o.VerifiedDomains) != 2 || !o.VerifiedDomains[1].IsDefault {
+		t.Fatalf("org = %+v", o)
+	}
+}
+
+func TestListRoleAssignmentsFollowsNextLink(t *testing.T) {
+	var host string
+	var queries []string
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.Query().Get("$filter")+"|"+r.URL.Query().Get("$expand")+"|"+r.URL.Query().Get("$skiptoken"))
+		if r.URL.Query().Get("$skiptoken") == "" {
+			fmt.Fprintf(w, `{"value":[%s],"@odata.nextLink":"https://%s/v1.0/roleManagement/directory/roleAssignments?$filter=principalId+eq+'%s'&$expand=roleDefinition&$skiptoken=abc"}`, bodyAssignment, host, pid)
+			return
+		}
+		fmt.Fprintf(w, `{"value":[%s]}`, strings.Replace(bodyAssignment, `"directoryScopeId":"/"`, `"directoryScopeId":"/administrativeUnits/x"`, 1))
+	})
+	host = strings.TrimPrefix(c.base, "https://")
+	host = strings.TrimSuffix(host, "/v1.0")
+	as, err := c.ListRoleAssignments(context.Background(), pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 2 || as[0].RoleDefinition == nil || as[0].RoleDefinition.DisplayName != "User Administrator" {
+		t.Fatalf("assignments = %+v", as)
+	}
+	if !as[0].Grants(userAdmin) || as[1].Grants(userAdmin) {
+		t.Error("Grants: tenant-wide assignment must count, AU-scoped must not")
+	}
+	want := "principalId eq '" + pid + "'|roleDefinition|"
+	if len(queries) != 2 || queries[0] != want || queries[1] != want+"abc" {
+		t.Fatalf("queries = %q", queries)
+	}
+}
+
+func TestListMemberOfDirectoryRoles(t *testing.T) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/memberOf") {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `{"value":[
+ {"@odata.type":"#microsoft.graph.group","id":"g1","displayName":"Sales"},
+ {"@odata.type":"#microsoft.graph.directoryRole","id":"d1","displayName":"Global Administrator","roleTemplateId":"62e90394-69f5-4237-9190-012177145e10"},
+ {"@odata.type":"#microsoft.graph.administrativeUnit","id":"a1"}]}`)
+	})
+	rs, err := c.ListMemberOfDirectoryRoles(context.Background(), "admin@contoso.onmicrosoft.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].RoleTemplateID != "62e90394-69f5-4237-9190-012177145e10" {
+		t.Fatalf("roles = %+v", rs)
+	}
+}
+
+func TestCreateRoleAssignment(t *testing.T) {
+	var body map[string]any
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("method %s, content type %q", r.Method, r.Header.Get("Content-Type"))
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.WriteHeader(201)
+		fmt.Fprint(w, bodyCreated)
+	})
+	a, err := c.CreateRoleAssignment(context.Background(), pid, userAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != "BH21sHQtUEyvox7IA_Eu_mm3jqnUe4lEhvatluHIWb7-1" {
+		t.Fatalf("assignment = %+v", a)
+	}
+	if body["directoryScopeId"] != "/" || body["principalId"] != pid || body["roleDefinitionId"] != userAdmin || body["@odata.type"] != "#microsoft.graph.unifiedRoleAssignment" {
+		t.Fatalf("body = %v", body)
+	}
+}
+
+func TestCreateRoleAssignmentConflict(t *testing.T) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		fmt.Fprint(w, bodyConflict)
+	})
+	a, err := c.CreateRoleAssignment(context.Background(), pid, userAdmin)
+	if a != nil || !IsConflict(err) {
+		t.Fatalf("a=%v err=%v", a, err)
+	}
+}
+
+// A POST whose connection drops after the server created the assignment must not create a
+// second one: the client re-reads before posting again.
+func TestCreateRoleAssignmentLostResponseRereads(t *testing.T) {
+	var mu sync.Mutex
+	posts, gets := 0, 0
+	created := false
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.Method {
+		case http.MethodPost:
+			posts++
+			created = true
+			hj, _ := w.(http.Hijacker)
+			conn, _, _ := hj.Hijack()
+			conn.Close() // answer lost
+		case http.MethodGet:
+			gets++
+			if created {
+				fmt.Fprintf(w, `{"value":[%s]}`, bodyAssignment)
+			} else {
+				fmt.Fprint(w, `{"value":[]}`)
+			}
+		}
+	})
+	a, err := c.CreateRoleAssignment(context.Background(), pid, userAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posts != 1 || gets != 1 || a.ID != "lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-1" {
+		t.Fatalf("posts=%d gets=%d a=%+v", posts, gets, a)
+	}
+}
+
+func TestDeleteRoleAssignment(t *testing.T) {
+	for _, tc := range []struct {
+		status  int
+		body    string
+		wantErr func(error) bool
+	}{
+		{204, "", nil},
+		{404, bodyNotFound, nil},
+		{403, bodyForbidden, IsForbidden},
+		{401, bodyUnauth, IsUnauthorized},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodDelete || r.URL.Path != "/v1.0/roleManagement/directory/roleAssignments/id-1" {
+					t.Errorf("%s %s", r.Method, r.URL.Path)
+				}
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, tc.body)
+			})
+			err := c.DeleteRoleAssignment(context.Background(), "id-1")
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !tc.wantErr(err) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+func TestThrottlingHonoursRetryAfter(t *testing.T) {
+	n := 0
+	c, rc := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n <= 2 {
+			w.Header().Set("Retry-After", "2.128")
+			w.WriteHeader(429)
+			fmt.Fprint(w, bodyThrottled)
+			return
+		}
+		fmt.Fprint(w, bodyUser)
+	})
+	if _, err := c.GetUser(context.Background(), "x"); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rc.waits) != "[2.128s 2.128s]" {
+		t.Fatalf("waits = %v", rc.waits)
+	}
+}
+
+func TestErrorsCarryCodesAndNoToken(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		code   string
+		pred   func(error) bool
+	}{
+		{403, bodyForbidden, "Authorization_RequestDenied", IsForbidden},
+		{404, bodyNotFound, "Request_ResourceNotFound", IsNotFound},
+		{401, bodyUnauth, "InvalidAuthenticationToken", IsUnauthorized},
+		{400, bodyConflict, "Request_BadRequest", IsConflict},
+		{429, bodyThrottled, "TooManyRequests", nil},
+		{502, "<html>Bad gateway</html>", "", nil},
+	} {
+		c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("request-id", "hdr-request-id")
+			w.WriteHeader(tc.status)
+			fmt.Fprint(w, tc.body)
+		})
+		_, err := c.GetUser(context.Background(), "x")
+		e, ok := asError(err)
+		if !ok || e.StatusCode != tc.status || e.Code != tc.code || e.RequestID == "" {
+			t.Fatalf("%d: err = %#v", tc.status, err)
+		}
+		if tc.pred != nil && !tc.pred(err) {
+			t.Errorf("%d: predicate false", tc.status)
+		}
+		if strings.Contains(err.Error(), secretToken) || strings.Contains(err.Error(), "Bearer") {
+			t.Errorf("error leaks token: %v", err)
+		}
+	}
+}
+
+func TestLogLinesHaveNoToken(t *testing.T) {
+	var lines []string
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("request-id", "rid-1")
+		fmt.Fprint(w, bodyUser)
+	})
+	c.retry.Log = func(_ context.Context, msg string, f map[string]any) { lines = append(lines, fmt.Sprint(msg, f)) }
+	if _, err := c.GetUser(context.Background(), "x"); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "rid-1") || !strings.Contains(lines[0], "status:200") || !strings.Contains(lines[0], "attempt:1") {
+		t.Fatalf("lines = %q", lines)
+	}
+	if strings.Contains(lines[0], secretToken) {
+		t.Fatal("token logged")
+	}
+}
+
+func TestCancellationStopsOutstandingCall(t *testing.T) {
+	release := make(chan struct{})
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.GetUser(ctx, "x")
+	if err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("err=%v after %s", err, time.Since(start))
+	}
+}
+
+func TestBatchRetriesInnerThrottling(t *testing.T) {
+	var rounds [][]string
+	c, rc := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1.0/$batch" {
+			http.NotFound(w, r)
+			return
+		}
+		var in struct {
+			Requests []struct {
+				ID        string            `json:"id"`
+				URL       string            `json:"url"`
+				DependsOn []string          `json:"dependsOn"`
+				Headers   map[string]string `json:"headers"`
+				Body      json.RawMessage   `json:"body"`
+			} `json:"requests"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		var ids []string
+		for _, q := range in.Requests {
+			ids = append(ids, q.ID+fmt.Sprint(q.DependsOn))
+			if len(q.Body) > 0 && q.Headers["Content-Type"] != "application/json" {
+				t.Errorf("request %s has a body without Content-Type", q.ID)
+			}
+		}
+		rounds = append(rounds, ids)
+		if len(rounds) == 1 {
+			fmt.Fprint(w, `{"responses":[
+  {"id":"2","status":200,"headers":{"Content-Type":"application/json"},"body":{"value":[{"id":"72f988bf"}]}},
+  {"id":"3","status":429,"headers":{"Retry-After":"3"},"body":{"error":{"code":"TooManyRequests","message":"Please retry again later."}}},
+  {"id":"4","status":424,"headers":{},"body":{"error":{"code":"FailedDependency","message":"dependency failed"}}},
+  {"id":"1","status":429,"headers":{"retry-after":"7"},"body":{"error":{"code":"TooManyRequests","message":"Please retry again later."}}}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"responses":[
+  {"id":"1","status":200,"headers":{},"body":{"id":"6b0fc15b"}},
+  {"id":"3","status":201,"headers":{},"body":{"id":"new"}},
+  {"id":"4","status":403,"headers":{},"body":`+bodyForbidden+`}]}`)
+	})
+	res, err := c.Batch(context.Background(), []BatchRequest{
+		{ID: "1", Method: "GET", URL: "/users/admin@contoso.onmicrosoft.com?$select=id,userPrincipalName"},
+		{ID: "2", Method: "GET", URL: "/organization?$select=id,verifiedDomains"},
+		{ID: "3", Method: "POST", URL: "/roleManagement/directory/roleAssignments", Body: map[string]string{"principalId": pid}},
+		{ID: "4", Method: "GET", URL: "/roleManagement/directory/roleAssignments", DependsOn: []string{"3", "2"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rounds) != "[[1[] 2[] 3[] 4[3 2]] [1[] 3[] 4[3]]]" {
+		t.Fatalf("rounds = %v", rounds)
+	}
+	if fmt.Sprint(rc.waits) != "[7s]" {
+		t.Fatalf("waits = %v", rc.waits)
+	}
+	if res["1"].Status != 200 || res["2"].Status != 200 || res["3"].Status != 201 || !IsForbidden(res["4"].Err()) || res["2"].Err() != nil {
+		t.Fatalf("results = %+v", res)
+	}
+}
+
+func TestBatchLimits(t *testing.T) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {})
+	reqs := make([]BatchRequest, 21)
+	for i := range reqs {
+		reqs[i] = BatchRequest{ID: fmt.Sprint(i), Method: "GET", URL: "/me"}
+	}
+	if _, err := c.Batch(context.Background(), reqs); err == nil {
+		t.Fatal("21 requests accepted")
+	}
+	if _, err := c.Batch(context.Background(), []BatchRequest{{ID: "a", Method: "GET"}, {ID: "A", Method: "GET"}}); err == nil {
+		t.Fatal("case-insensitive duplicate ids accepted")
+	}
+}
+
+func FuzzParseError(f *testing.F) {
+	for _, b := range []string{bodyForbidden, bodyThrottled, bodyConflict, bodyNotFound, bodyUnauth, "", "<html/>", `{"error":null}`, `{"error":{"innerError":5}}`} {
+		f.Add(400, []byte(b), "2.128")
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfter string) {
+		h := http.Header{}
+		h.Set("Retry-After", retryAfter)
+		e := parseError(status, h, body)
+		if e == nil || e.StatusCode != status || e.RetryAfter < 0 {
+			t.Fatalf("parseError = %+v", e)
+		}
+		_ = e.Error()
+		_ = IsConflict(e) || IsNotFound(e) || IsForbidden(e)
+	})
+}
+
+func BenchmarkParseError(b *testing.B) {
+	body := []byte(bodyForbidden)
+	h := http.Header{"Retry-After": {"2.128"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if e := parseError(403, h, body); e.Code == "" {
+			b.Fatal("not parsed")
+		}
+	}
+}
+
+func TestListRefusesForeignNextLink(t *testing.T) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"value":[],"@odata.nextLink":"https://evil.example/v1.0/users?$skiptoken=x"}`)
+	})
+	if _, err := c.ListRoleAssignments(context.Background(), pid); err == nil {
+		t.Fatal("followed a nextLink to another host")
+	}
+}
