@@ -63,6 +63,7 @@ func (e *Env) Ensure(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.prune(h.exchange)
 	res.adopt(h.exchange, upn)
 	st := e.status(spec, tok.TenantID, h)
 	res.Status = st
@@ -119,6 +120,24 @@ func (r *Result) adopt(as []exchange.RoleAssignment, upn string) {
 	}
 }
 
+// prune forgets Exchange assignments recorded as ours that no longer exist (removed outside
+// Terraform): they are not ours to revoke any more, and a repair records its new one.
+func (r *Result) prune(as []exchange.RoleAssignment) {
+	exists := map[string]bool{}
+	for _, a := range as {
+		exists[strings.ToLower(a.Name)] = true
+		exists[strings.ToLower(a.Identity)] = true
+	}
+	kept := r.Managed[:0:0]
+	for _, m := range r.Managed {
+		if m.Kind == roles.ExchangeManagementRole && !exists[strings.ToLower(m.ID)] {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	r.Managed = kept
+}
+
 func (r *Result) owns(id string) bool {
 	for _, m := range r.Managed {
 		if strings.EqualFold(m.ID, id) {
@@ -155,7 +174,9 @@ func (r *Result) assign(ctx context.Context, admin, assigner *session, role role
 		if err != nil {
 			return err
 		}
-		r.Managed = append(r.Managed, Managed{Role: role.Name, Kind: role.Kind, ID: name})
+		if !r.owns(name) {
+			r.Managed = append(r.Managed, Managed{Role: role.Name, Kind: role.Kind, ID: name})
+		}
 	case roles.DirectoryRole:
 		g := assigner.graph()
 		pid := h.principalID
@@ -173,7 +194,9 @@ func (r *Result) assign(ctx context.Context, admin, assigner *session, role role
 		if err != nil {
 			return err
 		}
-		r.Managed = append(r.Managed, Managed{Role: role.Name, Kind: role.Kind, ID: a.ID})
+		if !r.owns(a.ID) {
+			r.Managed = append(r.Managed, Managed{Role: role.Name, Kind: role.Kind, ID: a.ID})
+		}
 	}
 	r.Assigned = append(r.Assigned, role.Name)
 	return nil

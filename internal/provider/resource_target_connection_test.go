@@ -277,6 +277,8 @@ func TestAccTargetConnection_driftRemovedRole(t *testing.T) {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+					// The repaired assignment replaces the removed one in the record: no duplicate entry.
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(5)),
 				},
 				Check: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired) }),
 			},
