@@ -1,0 +1,371 @@
+package emulator
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// EWS namespaces (WIRE §D1).
+const (
+	nsSOAP     = "http://schemas.xmlsoap.org/soap/envelope/"
+	nsTypes    = "http://schemas.microsoft.com/exchange/services/2006/types"
+	nsMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	nsErrors   = "http://schemas.microsoft.com/exchange/services/2006/errors"
+)
+
+// ewsVersions are the RequestServerVersion values types.xsd allows, plus
+// Exchange2019 which Exchange Online also accepts (WIRE §D2).
+var ewsVersions = []string{"Exchange2007", "Exchange2007_SP1", "Exchange2009", "Exchange2010",
+	"Exchange2010_SP1", "Exchange2010_SP2", "Exchange2012", "Exchange2013", "Exchange2013_SP1",
+	"Exchange2015", "Exchange2016", "Exchange2019", "V2015_10_05", "V2016_01_06", "V2016_04_13",
+	"V2016_07_13", "V2016_10_10"}
+
+// ewsFolders are the distinguished folders a mailbox answers for: display
+// name, folder class and element name (types.xsd DistinguishedFolderIdNameType).
+var ewsFolders = map[string]struct{ displayName, class, element string }{
+	"root":                 {"Root", "", "Folder"},
+	"msgfolderroot":        {"Top of Information Store", "IPF.Note", "Folder"},
+	"inbox":                {"Inbox", "IPF.Note", "Folder"},
+	"drafts":               {"Drafts", "IPF.Note", "Folder"},
+	"sentitems":            {"Sent Items", "IPF.Note", "Folder"},
+	"deleteditems":         {"Deleted Items", "IPF.Note", "Folder"},
+	"outbox":               {"Outbox", "IPF.Note", "Folder"},
+	"junkemail":            {"Junk Email", "IPF.Note", "Folder"},
+	"archiveroot":          {"Archive", "IPF.Note", "Folder"},
+	"calendar":             {"Calendar", "IPF.Appointment", "CalendarFolder"},
+	"contacts":             {"Contacts", "IPF.Contact", "ContactsFolder"},
+	"tasks":                {"Tasks", "IPF.Task", "TasksFolder"},
+	"notes":                {"Notes", "IPF.StickyNote", "Folder"},
+	"journal":              {"Journal", "IPF.Journal", "Folder"},
+	"searchfolders":        {"Finder", "", "Folder"},
+	"voicemail":            {"Voice Mail", "IPF.Note.Microsoft.Voicemail", "Folder"},
+	"conversationhistory":  {"Conversation History", "IPF.Note", "Folder"},
+	"recoverableitemsroot": {"Recoverable Items", "", "Folder"},
+	"syncissues":           {"Sync Issues", "IPF.Note", "Folder"},
+}
+
+type ewsEnvelope struct {
+	XMLName xml.Name `xml:"http://schemas.xmlsoap.org/soap/envelope/ Envelope"`
+	Header  struct {
+		RequestServerVersion *struct {
+			Version string `xml:"Version,attr"`
+		} `xml:"http://schemas.microsoft.com/exchange/services/2006/types RequestServerVersion"`
+		ExchangeImpersonation *struct {
+			ConnectingSID struct {
+				PrincipalName      string `xml:"http://schemas.microsoft.com/exchange/services/2006/types PrincipalName"`
+				SID                string `xml:"http://schemas.microsoft.com/exchange/services/2006/types SID"`
+				PrimarySmtpAddress string `xml:"http://schemas.microsoft.com/exchange/services/2006/types PrimarySmtpAddress"`
+				SmtpAddress        string `xml:"http://schemas.microsoft.com/exchange/services/2006/types SmtpAddress"`
+			} `xml:"http://schemas.microsoft.com/exchange/services/2006/types ConnectingSID"`
+		} `xml:"http://schemas.microsoft.com/exchange/services/2006/types ExchangeImpersonation"`
+	} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Header"`
+	Body struct {
+		Operations []ewsOperation `xml:",any"`
+	} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Body"`
+}
+
+type ewsOperation struct {
+	XMLName     xml.Name
+	FolderShape struct {
+		BaseShape string `xml:"http://schemas.microsoft.com/exchange/services/2006/types BaseShape"`
+	} `xml:"http://schemas.microsoft.com/exchange/services/2006/messages FolderShape"`
+	FolderIDs struct {
+		Items []ewsFolderID `xml:",any"`
+	} `xml:"http://schemas.microsoft.com/exchange/services/2006/messages FolderIds"`
+}
+
+type ewsFolderID struct {
+	XMLName xml.Name
+	ID      string `xml:"Id,attr"`
+	Mailbox *struct {
+		EmailAddress string `xml:"http://schemas.microsoft.com/exchange/services/2006/types EmailAddress"`
+	} `xml:"http://schemas.microsoft.com/exchange/services/2006/types Mailbox"`
+}
+
+// soapFault is a SOAP 1.1 fault in the shape of WIRE §D5 (HTTP 500).
+type soapFault struct {
+	code, message string
+	messageXML    string // inner XML of t:MessageXml, already escaped
+}
+
+func schemaViolation(line int, violation string) *soapFault {
+	return &soapFault{"ErrorSchemaValidation", "The request failed schema validation: " + violation,
+		fmt.Sprintf("<t:LineNumber>%d</t:LineNumber><t:LinePosition>0</t:LinePosition><t:Violation>%s</t:Violation>", line, xmlText(violation))}
+}
+
+// postEWS is POST /EWS/Exchange.asmx with GetFolder, for the caller's own
+// mailbox or an impersonated one (WIRE §D2–§D6).
+func (s *Server) postEWS(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	caller, basic, reason := s.ewsAuth(r)
+	if caller == nil {
+		s.writeEWSUnauthorized(w, basic, reason)
+		return
+	}
+	data, err := readBody(r)
+	if err != nil {
+		writeSOAPFault(w, schemaViolation(0, err.Error()))
+		return
+	}
+	var env ewsEnvelope
+	if err := xml.Unmarshal(data, &env); err != nil {
+		line := 0
+		var syntax *xml.SyntaxError
+		if errors.As(err, &syntax) {
+			line = syntax.Line
+		}
+		writeSOAPFault(w, schemaViolation(line, err.Error()))
+		return
+	}
+	response, fault := s.getFolder(caller, &env)
+	if fault != nil {
+		writeSOAPFault(w, fault)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("request-id", uuid.NewString())
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(response))
+}
+
+// ewsAuth accepts a Bearer token for the Exchange resource, or, when the
+// tenant has legacy_basic_auth, Basic with a user's app password (WIRE §A11).
+// Needs s.mu.
+func (s *Server) ewsAuth(r *http.Request) (u *user, basic bool, reason string) {
+	if name, password, ok := r.BasicAuth(); ok {
+		u = s.tenant.userByUPN(name)
+		switch {
+		case !s.seed.LegacyBasicAuth:
+			return nil, true, "Basic authentication is disabled for this organization"
+		case u == nil || u.disabled || u.locked:
+			return nil, true, "The user account is unknown, disabled or locked"
+		case s.tenant.passwords[u.oid].appPassword == "" || !secretEqual(password, s.tenant.passwords[u.oid].appPassword):
+			return nil, true, "The user name or app password is incorrect"
+		}
+		return u, true, ""
+	}
+	u, reason = s.authenticateBearer(r, apiExchange)
+	return u, false, reason
+}
+
+// writeEWSUnauthorized is the empty 401 of WIRE §A11 / §D6 (⚠ header set).
+func (s *Server) writeEWSUnauthorized(w http.ResponseWriter, basic bool, reason string) {
+	h := w.Header()
+	h.Add("WWW-Authenticate", exchangeAuthHint)
+	if s.seed.LegacyBasicAuth {
+		h.Add("WWW-Authenticate", `Basic Realm=""`)
+	}
+	category, code := "invalid_token", "2000003"
+	if basic {
+		category, code = "invalid_grant", "2000008"
+	}
+	h.Set("x-ms-diagnostics", fmt.Sprintf(`%s;reason="%s";error_category="%s"`, code, reason, category))
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusUnauthorized)
+}
+
+// getFolder resolves the mailbox (the caller's, or the impersonated user's
+// when the caller holds an effective ApplicationImpersonation assignment) and
+// answers one GetFolderResponseMessage per requested folder. Needs s.mu.
+func (s *Server) getFolder(caller *user, env *ewsEnvelope) (string, *soapFault) {
+	if v := env.Header.RequestServerVersion; v != nil && !slices.Contains(ewsVersions, v.Version) {
+		return "", &soapFault{"ErrorInvalidServerVersion", "The specified server version is invalid.", ""}
+	}
+	if len(env.Body.Operations) != 1 {
+		return "", schemaViolation(1, "soap:Body must contain exactly one operation.")
+	}
+	op := env.Body.Operations[0]
+	if op.XMLName.Space != nsMessages || op.XMLName.Local != "GetFolder" {
+		return "", &soapFault{"ErrorInvalidRequest", "The request is invalid. The emulated tenant implements only GetFolder.", ""}
+	}
+	shape := op.FolderShape.BaseShape
+	if shape != "IdOnly" && shape != "Default" && shape != "AllProperties" {
+		return "", schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DefaultShapeNamesType'.", shape))
+	}
+	if len(op.FolderIDs.Items) == 0 {
+		return "", schemaViolation(1, "The element 'FolderIds' has incomplete content.")
+	}
+
+	mailbox := caller
+	if imp := env.Header.ExchangeImpersonation; imp != nil {
+		sid := imp.ConnectingSID
+		given := 0
+		for _, v := range []string{sid.PrincipalName, sid.SID, sid.PrimarySmtpAddress, sid.SmtpAddress} {
+			if v != "" {
+				given++
+			}
+		}
+		if given != 1 {
+			return "", schemaViolation(1, "ConnectingSID must contain exactly one of PrincipalName, SID, PrimarySmtpAddress, SmtpAddress.")
+		}
+		if !s.tenant.holdsExchangeRole(caller, "ApplicationImpersonation", s.clock(), s.propagationDelay) {
+			return "", &soapFault{"ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", ""}
+		}
+		switch {
+		case sid.PrincipalName != "":
+			mailbox = s.tenant.userByUPN(sid.PrincipalName)
+		case sid.SID != "":
+			mailbox = nil // the emulated directory has no SIDs
+		default:
+			mailbox = s.tenant.userBySMTP(sid.PrimarySmtpAddress + sid.SmtpAddress)
+		}
+		if mailbox == nil || !mailbox.mailbox {
+			return "", &soapFault{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", ""}
+		}
+	}
+
+	var messages strings.Builder
+	for _, item := range op.FolderIDs.Items {
+		msg, fault := s.folderMessage(mailbox, item, shape)
+		if fault != nil {
+			return "", fault
+		}
+		messages.WriteString(msg)
+	}
+	return `<?xml version="1.0" encoding="utf-8"?>` +
+		`<s:Envelope xmlns:s="` + nsSOAP + `">` +
+		`<s:Header><h:ServerVersionInfo MajorVersion="15" MinorVersion="20" MajorBuildNumber="8158" MinorBuildNumber="20" Version="V2018_01_08"` +
+		` xmlns:h="` + nsTypes + `" xmlns="` + nsTypes + `" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/></s:Header>` +
+		`<s:Body><m:GetFolderResponse xmlns:m="` + nsMessages + `" xmlns:t="` + nsTypes + `"><m:ResponseMessages>` +
+		messages.String() +
+		`</m:ResponseMessages></m:GetFolderResponse></s:Body></s:Envelope>`, nil
+}
+
+// folderMessage answers one requested folder of mailbox. Needs s.mu.
+func (s *Server) folderMessage(mailbox *user, item ewsFolderID, shape string) (string, *soapFault) {
+	if item.XMLName.Space != nsTypes || (item.XMLName.Local != "DistinguishedFolderId" && item.XMLName.Local != "FolderId") {
+		return "", schemaViolation(1, fmt.Sprintf("The element 'FolderIds' has invalid child element '%s'.", item.XMLName.Local))
+	}
+	name := ""
+	if item.XMLName.Local == "DistinguishedFolderId" {
+		name = item.ID
+		if _, ok := ewsFolders[name]; !ok {
+			return "", schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DistinguishedFolderIdNameType'.", name))
+		}
+		if item.Mailbox != nil && item.Mailbox.EmailAddress != "" {
+			// Delegate access to another mailbox needs Full Access, which the
+			// emulated tenant never grants.
+			target := s.tenant.userBySMTP(item.Mailbox.EmailAddress)
+			switch {
+			case target == nil || !target.mailbox:
+				return nonExistentMailbox(item.Mailbox.EmailAddress), nil
+			case target != mailbox:
+				return errorMessage("ErrorAccessDenied", "Access is denied. Check credentials and try again.", ""), nil
+			}
+		}
+	}
+	if !mailbox.mailbox {
+		return nonExistentMailbox(mailbox.upn), nil
+	}
+	if item.XMLName.Local == "FolderId" {
+		for folder := range ewsFolders {
+			if id, _ := s.tenant.folderID(mailbox, folder); id == item.ID {
+				name = folder
+			}
+		}
+		if name == "" {
+			if _, err := base64.StdEncoding.DecodeString(item.ID); err != nil || item.ID == "" {
+				return errorMessage("ErrorInvalidIdMalformed", "Id is malformed.", ""), nil
+			}
+			return errorMessage("ErrorFolderNotFound", "The specified folder could not be found in the store.", ""), nil
+		}
+	}
+	folder := ewsFolders[name]
+	id, changeKey := s.tenant.folderID(mailbox, name)
+	var b strings.Builder
+	b.WriteString(`<m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Folders>`)
+	fmt.Fprintf(&b, `<t:%s><t:FolderId Id="%s" ChangeKey="%s"/>`, folder.element, id, changeKey)
+	if shape != "IdOnly" {
+		if shape == "AllProperties" && folder.class != "" {
+			fmt.Fprintf(&b, `<t:FolderClass>%s</t:FolderClass>`, folder.class)
+		}
+		fmt.Fprintf(&b, `<t:DisplayName>%s</t:DisplayName><t:TotalCount>0</t:TotalCount><t:ChildFolderCount>0</t:ChildFolderCount>`, xmlText(folder.displayName))
+		if folder.element != "CalendarFolder" && folder.element != "ContactsFolder" {
+			b.WriteString(`<t:UnreadCount>0</t:UnreadCount>`)
+		}
+	}
+	fmt.Fprintf(&b, `</t:%s></m:Folders></m:GetFolderResponseMessage>`, folder.element)
+	return b.String(), nil
+}
+
+func nonExistentMailbox(address string) string {
+	return errorMessage("ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.",
+		`<t:Value Name="SmtpAddress">`+xmlText(address)+`</t:Value>`)
+}
+
+// errorMessage is a GetFolderResponseMessage with ResponseClass Error (WIRE §D4).
+func errorMessage(code, text, messageXML string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<m:GetFolderResponseMessage ResponseClass="Error"><m:MessageText>%s</m:MessageText><m:ResponseCode>%s</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>`, xmlText(text), code)
+	if messageXML != "" {
+		b.WriteString(`<m:MessageXml>` + messageXML + `</m:MessageXml>`)
+	}
+	b.WriteString(`<m:Folders/></m:GetFolderResponseMessage>`)
+	return b.String()
+}
+
+// folderID derives a stable, EWS-looking folder id and change key for a
+// mailbox's distinguished folder.
+func (t *tenant) folderID(mailbox *user, folder string) (id, changeKey string) {
+	mailboxGUID := uuid.NewSHA1(t.namespace, []byte("mailbox:"+mailbox.oid))
+	folderGUID := uuid.NewSHA1(t.namespace, []byte("folder:"+mailbox.oid+":"+folder))
+	raw := append([]byte{0x00, 0x03, 0x24, 0x00}, mailboxGUID[:]...)
+	raw = append(raw, 0x00, 0x2e, 0x00, 0x00)
+	raw = append(raw, folderGUID[:]...)
+	raw = append(raw, 0x00, 0x01)
+	sum := sha1.Sum(raw)
+	key := append([]byte{0x01, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00}, sum[:12]...)
+	return base64.StdEncoding.EncodeToString(raw), base64.StdEncoding.EncodeToString(key)
+}
+
+// writeSOAPFault writes the fault envelope of WIRE §D5 with HTTP 500.
+func writeSOAPFault(w http.ResponseWriter, f *soapFault) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="` + nsSOAP + `"><s:Body><s:Fault>`)
+	fmt.Fprintf(&b, `<faultcode xmlns:a="%s">a:%s</faultcode><faultstring xml:lang="en-US">%s</faultstring><detail>`, nsTypes, f.code, xmlText(f.message))
+	fmt.Fprintf(&b, `<e:ResponseCode xmlns:e="%s">%s</e:ResponseCode><e:Message xmlns:e="%s">%s</e:Message>`, nsErrors, f.code, nsErrors, xmlText(f.message))
+	if f.messageXML != "" {
+		fmt.Fprintf(&b, `<t:MessageXml xmlns:t="%s">%s</t:MessageXml>`, nsTypes, f.messageXML)
+	}
+	b.WriteString(`</detail></s:Fault></s:Body></s:Envelope>`)
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// writeEWSServerBusy is throttling as EWS does it: an ErrorServerBusy fault
+// whose BackOffMilliseconds tells the wait, not an HTTP 429 (WIRE §D5).
+func writeEWSServerBusy(w http.ResponseWriter, backOffMilliseconds int) {
+	writeSOAPFault(w, &soapFault{"ErrorServerBusy", "The server cannot service this request right now. Try again later.",
+		fmt.Sprintf(`<t:Value Name="BackOffMilliseconds">%d</t:Value>`, backOffMilliseconds)})
+}
+
+// writeEWSStatusError is an injected HTTP-level EWS failure (WIRE §D6): empty
+// bodies, except 500 which is always a SOAP fault.
+func writeEWSStatusError(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusInternalServerError:
+		writeSOAPFault(w, &soapFault{"ErrorInternalServerError", "An internal server error occurred. The operation failed.", ""})
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", exchangeAuthHint)
+		w.WriteHeader(status)
+	default:
+		w.WriteHeader(status)
+	}
+}
+
+func xmlText(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}

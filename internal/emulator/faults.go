@@ -1,0 +1,205 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Fault makes matching requests fail (or slow down) before their handler runs.
+// JSON (control API): snake_case keys, delay as a Go duration string ("250ms").
+type Fault struct {
+	Route       string  `json:"route"`          // a route name, or "*" for every Microsoft route
+	User        string  `json:"user,omitempty"` // only requests by this UPN
+	Status      int     `json:"status,omitempty"`
+	RetryAfter  string  `json:"retry_after,omitempty"`
+	Count       int     `json:"count,omitempty"`     // apply to the next N matching requests (0 = unlimited)
+	EveryNth    int     `json:"every_nth,omitempty"` // apply to every Nth matching request
+	Probability float64 `json:"probability,omitempty"`
+	// EWSBusy answers with the ErrorServerBusy SOAP fault (WIRE §D5).
+	EWSBusy             bool          `json:"ews_busy,omitempty"`
+	BackOffMilliseconds int           `json:"back_off_milliseconds,omitempty"`
+	Reset               bool          `json:"reset,omitempty"` // close the connection without a response
+	Delay               time.Duration `json:"-"`
+}
+
+type faultJSON Fault
+
+// UnmarshalJSON reads delay as a duration string.
+func (f *Fault) UnmarshalJSON(data []byte) error {
+	var aux struct {
+		*faultJSON
+		Delay string `json:"delay"`
+	}
+	aux.faultJSON = (*faultJSON)(f)
+	if err := json.Unmarshal(data, &aux); err != nil {
+		return err
+	}
+	if aux.Delay != "" {
+		d, err := time.ParseDuration(aux.Delay)
+		if err != nil {
+			return fmt.Errorf("delay: %w", err)
+		}
+		f.Delay = d
+	}
+	return nil
+}
+
+// MarshalJSON writes delay as a duration string.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		faultJSON
+		Delay string `json:"delay,omitempty"`
+	}{faultJSON(f), durationText(f.Delay)})
+}
+
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// routeNames are the names faults and counters use.
+var routeNames = []string{
+	"instance-discovery", "openid-configuration", "userrealm", "token",
+	"graph.user", "graph.memberOf", "graph.organization", "graph.roleDefinitions",
+	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete", "graph.batch",
+	"exo.Get-ManagementRoleAssignment", "exo.New-ManagementRoleAssignment", "exo.Remove-ManagementRoleAssignment",
+	"ews.GetFolder", "control",
+}
+
+func (f Fault) validate() error {
+	known := f.Route == "*"
+	for _, r := range routeNames {
+		known = known || r == f.Route
+	}
+	switch {
+	case !known:
+		return fmt.Errorf("unknown route %q (one of %s, or *)", f.Route, strings.Join(routeNames, ", "))
+	case f.Status == 0 && !f.EWSBusy && !f.Reset && f.Delay <= 0:
+		return errors.New("a fault needs status, ews_busy, reset or delay")
+	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
+		return fmt.Errorf("status %d is not an error status", f.Status)
+	case f.Count < 0 || f.EveryNth < 0 || f.Probability < 0 || f.Probability > 1 || f.Delay < 0:
+		return errors.New("count, every_nth, delay must be >= 0 and probability within [0, 1]")
+	}
+	return nil
+}
+
+type activeFault struct {
+	Fault
+	id      string
+	seen    int // matching requests so far
+	applied int
+	rng     *rand.Rand // deterministic per fault, for Probability
+}
+
+func (f *activeFault) matches(route, upn string) bool {
+	if f.Route != route && (f.Route != "*" || route == "control") {
+		return false
+	}
+	return f.User == "" || strings.EqualFold(f.User, upn)
+}
+
+// nextFault returns the first injected fault that fires for this request, and
+// retires faults whose Count is used up. Faults are checked in injection order.
+func (s *Server) nextFault(route, upn string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if !f.matches(route, upn) {
+			continue
+		}
+		f.seen++
+		fire := true
+		switch {
+		case f.Probability > 0:
+			fire = f.rng.Float64() < f.Probability
+		case f.EveryNth > 1:
+			fire = f.seen%f.EveryNth == 0
+		}
+		if !fire {
+			continue
+		}
+		f.applied++
+		if f.Count > 0 && f.applied >= f.Count {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+		}
+		applied := f.Fault
+		return &applied
+	}
+	return nil
+}
+
+// applyFault carries out f. It reports whether the response has been written
+// (false for a pure delay). Inside a $batch (inner) a connection reset cannot
+// apply to one request, so Reset is ignored there.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route string, f *Fault, inner bool) bool {
+	if f.Delay > 0 && !sleepContext(r, f.Delay) {
+		return true
+	}
+	switch {
+	case f.Reset && !inner:
+		resetConnection(w)
+		return true
+	case f.EWSBusy:
+		writeEWSServerBusy(w, f.BackOffMilliseconds)
+		return true
+	case f.Status != 0:
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		s.writeRouteError(w, r, route, f.Status)
+		return true
+	}
+	return false
+}
+
+// writeRouteError answers with the error body the route's Microsoft service
+// uses for that status.
+func (s *Server) writeRouteError(w http.ResponseWriter, r *http.Request, route string, status int) {
+	switch family, _, _ := strings.Cut(route, "."); family {
+	case "graph":
+		s.writeGraphStatusError(w, r, status)
+	case "exo":
+		s.writeExchangeStatusError(w, r, status)
+	case "ews":
+		writeEWSStatusError(w, status)
+	case "control":
+		writeJSON(w, status, map[string]string{"error": "injected fault"})
+	default:
+		s.writeIdentityStatusError(w, r, status)
+	}
+}
+
+// resetConnection closes the TCP connection with an RST and no response.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "connection reset not possible", http.StatusInternalServerError)
+		return
+	}
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		if tcp, ok := tc.NetConn().(*net.TCPConn); ok {
+			_ = tcp.SetLinger(0)
+		}
+	}
+	_ = conn.Close()
+}
+
+func sleepContext(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}

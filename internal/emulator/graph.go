@@ -1,0 +1,629 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+const graphContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+// Properties a Graph user returns without $select, and those $select may name (WIRE §C1).
+var (
+	userDefaultProperties = []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail",
+		"mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}
+	userSelectable = append(slices.Clone(userDefaultProperties), "accountEnabled", "mailNickname", "userType")
+)
+
+// graphAuth authenticates a Graph request (token with a Graph audience) and
+// writes the 401 when it fails. Needs s.mu.
+func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *user {
+	u, reason := s.authenticateBearer(r, apiGraph)
+	if u == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://`+clouds[s.seed.Cloud].loginHost+`/common/oauth2/authorize", client_id="`+graphAppID+`"`)
+		s.writeGraphError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", reason)
+	}
+	return u
+}
+
+// mayManageDirectoryRoles: assigning directory roles needs Global
+// Administrator or Privileged Role Administrator (WIRE §C5).
+func (t *tenant) mayManageDirectoryRoles(u *user) bool {
+	return t.hasDirectoryRole(u, "Global Administrator", "Privileged Role Administrator")
+}
+
+// getUser is GET /users/{id | userPrincipalName} and GET /me (WIRE §C1).
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	caller := s.graphAuth(w, r)
+	if caller == nil {
+		return
+	}
+	target, id := caller, r.PathValue("id")
+	if id != "" {
+		if target = s.tenant.resolveUser(id); target == nil {
+			s.writeGraphNotFound(w, r, id)
+			return
+		}
+	}
+	selected, ok := s.graphSelect(w, r, userSelectable, "user")
+	if !ok {
+		return
+	}
+	context := s.url + "/v1.0/$metadata#users/$entity"
+	if selected == nil {
+		selected = userDefaultProperties
+	} else {
+		context = s.url + "/v1.0/$metadata#users(" + strings.Join(selected, ",") + ")/$entity"
+	}
+	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", context}}, s.tenant.graphUser(target, selected)...))
+}
+
+func (t *tenant) graphUser(u *user, properties []string) jsonObject {
+	var mail any
+	if m := t.mail(u); m != "" {
+		mail = m
+	}
+	values := map[string]any{
+		"id": u.oid, "userPrincipalName": u.upn, "displayName": u.displayName, "mail": mail,
+		"accountEnabled": !u.disabled, "businessPhones": []string{}, "mailNickname": u.alias, "userType": "Member",
+	}
+	obj := jsonObject{}
+	for _, p := range properties {
+		obj = append(obj, jsonField{p, values[p]}) // absent values are null, as in Graph
+	}
+	return obj
+}
+
+// graphSelect parses $select against the allowed properties; nil when absent.
+func (s *Server) graphSelect(w http.ResponseWriter, r *http.Request, allowed []string, typeName string) ([]string, bool) {
+	raw := r.URL.Query().Get("$select")
+	if raw == "" {
+		return nil, true
+	}
+	var out []string
+	for _, p := range strings.Split(raw, ",") {
+		p = strings.TrimSpace(p)
+		i := slices.IndexFunc(allowed, func(a string) bool { return strings.EqualFold(a, p) })
+		if i < 0 {
+			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.%s'.", p, typeName))
+			return nil, false
+		}
+		out = append(out, allowed[i])
+	}
+	return out, true
+}
+
+// listUserMemberOf returns the user's directory roles as directoryRole objects
+// (the activated role's object id differs from its template id).
+func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.graphAuth(w, r) == nil {
+		return
+	}
+	target := s.tenant.resolveUser(r.PathValue("id"))
+	if target == nil {
+		s.writeGraphNotFound(w, r, r.PathValue("id"))
+		return
+	}
+	value := []jsonObject{}
+	for _, d := range s.tenant.directoryAssignmentsOf(target) {
+		role := findDirectoryRole(d.roleID)
+		value = append(value, jsonObject{
+			{"@odata.type", "#microsoft.graph.directoryRole"},
+			{"id", uuid.NewSHA1(s.tenant.namespace, []byte("directoryRole:"+role.templateID)).String()},
+			{"deletedDateTime", nil},
+			{"description", role.description},
+			{"displayName", role.displayName},
+			{"roleTemplateId", role.templateID},
+		})
+	}
+	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#directoryObjects"}, {"value", value}})
+}
+
+// getOrganization returns the one-element organization collection (WIRE §C2).
+func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.graphAuth(w, r) == nil {
+		return
+	}
+	selected, ok := s.graphSelect(w, r, []string{"id", "displayName", "verifiedDomains", "tenantType", "countryLetterCode"}, "organization")
+	if !ok {
+		return
+	}
+	context := s.url + "/v1.0/$metadata#organization"
+	if selected == nil {
+		selected = []string{"id", "displayName", "tenantType", "countryLetterCode", "verifiedDomains"}
+	} else {
+		context += "(" + strings.Join(selected, ",") + ")"
+	}
+	var domains []jsonObject
+	for i, d := range s.seed.Domains {
+		domains = append(domains, jsonObject{
+			{"capabilities", "Email, OfficeCommunicationsOnline"},
+			{"isDefault", d == s.seed.defaultDomain()},
+			{"isInitial", i == 0},
+			{"name", d},
+			{"type", "Managed"},
+		})
+	}
+	values := map[string]any{"id": s.seed.TenantID, "displayName": s.seed.DisplayName,
+		"tenantType": "AAD", "countryLetterCode": "US", "verifiedDomains": domains}
+	org := jsonObject{}
+	for _, p := range selected {
+		org = append(org, jsonField{p, values[p]})
+	}
+	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", context}, {"value", []jsonObject{org}}})
+}
+
+func roleDefinitionObject(role *directoryRole) jsonObject {
+	return jsonObject{
+		{"id", role.templateID}, {"description", role.description}, {"displayName", role.displayName},
+		{"isBuiltIn", true}, {"isEnabled", true}, {"resourceScopes", []string{"/"}},
+		{"templateId", role.templateID}, {"version", "1"},
+		{"rolePermissions", []jsonObject{{{"allowedResourceActions", role.actions}, {"condition", nil}}}},
+	}
+}
+
+// listRoleDefinitions supports $filter on displayName, id and templateId (WIRE §C3).
+func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.graphAuth(w, r) == nil {
+		return
+	}
+	filter, ok := s.graphFilter(w, r, "displayName", "id", "templateId")
+	if !ok {
+		return
+	}
+	value := []jsonObject{}
+	for i := range directoryRoles {
+		role := &directoryRoles[i]
+		if filter.matches(map[string]string{"displayName": role.displayName, "id": role.templateID, "templateId": role.templateID}) {
+			value = append(value, roleDefinitionObject(role))
+		}
+	}
+	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions"}, {"value", value}})
+}
+
+func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.graphAuth(w, r) == nil {
+		return
+	}
+	role := findDirectoryRole(r.PathValue("id"))
+	if role == nil || !strings.EqualFold(role.templateID, r.PathValue("id")) {
+		s.writeGraphNotFound(w, r, r.PathValue("id"))
+		return
+	}
+	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions/$entity"}}, roleDefinitionObject(role)...))
+}
+
+// listRoleAssignments lists active, direct assignments; $filter on principalId,
+// roleDefinitionId and directoryScopeId, $expand=roleDefinition|principal,
+// paging by @odata.nextLink with $top (WIRE §C0, §C4).
+func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.graphAuth(w, r) == nil {
+		return
+	}
+	filter, ok := s.graphFilter(w, r, "principalId", "roleDefinitionId", "directoryScopeId")
+	if !ok {
+		return
+	}
+	query := r.URL.Query()
+	expand := strings.TrimSpace(query.Get("$expand"))
+	if expand != "" && expand != "roleDefinition" && expand != "principal" {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.unifiedRoleAssignment'.", expand))
+		return
+	}
+	pageSize := s.graphPageSize
+	if top := query.Get("$top"); top != "" {
+		n, err := strconv.Atoi(top)
+		if err != nil || n < 1 || n > 999 {
+			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", top))
+			return
+		}
+		pageSize = n
+	}
+	offset, ok := s.skipToken(w, r, query.Get("$skiptoken"))
+	if !ok {
+		return
+	}
+
+	var matched []jsonObject
+	for _, d := range s.tenant.directory {
+		if !filter.matches(map[string]string{"principalId": d.principalID, "roleDefinitionId": d.roleID, "directoryScopeId": d.scope}) {
+			continue
+		}
+		obj := jsonObject{{"id", d.id}, {"principalId", d.principalID}, {"resourceScope", d.scope},
+			{"directoryScopeId", d.scope}, {"roleDefinitionId", d.roleID}}
+		switch expand {
+		case "roleDefinition":
+			obj = append(obj, jsonField{"roleDefinition", roleDefinitionObject(findDirectoryRole(d.roleID))})
+		case "principal":
+			obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
+				s.tenant.graphUser(s.tenant.byID[d.principalID], userDefaultProperties)...)})
+		}
+		matched = append(matched, obj)
+	}
+	context := s.url + "/v1.0/$metadata#roleManagement/directory/roleAssignments"
+	if expand != "" {
+		context += "(" + expand + "())"
+	}
+	page := []jsonObject{}
+	if offset < len(matched) {
+		page = matched[offset:min(offset+pageSize, len(matched))]
+	}
+	body := jsonObject{{"@odata.context", context}, {"value", page}}
+	if offset+pageSize < len(matched) {
+		query.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset+pageSize))))
+		body = append(body, jsonField{"@odata.nextLink", s.url + r.URL.Path + "?" + strings.ReplaceAll(query.Encode(), "%24", "$")})
+	}
+	s.writeGraph(w, r, http.StatusOK, body)
+}
+
+// skipToken decodes our opaque $skiptoken (an offset).
+func (s *Server) skipToken(w http.ResponseWriter, r *http.Request, token string) (int, bool) {
+	if token == "" {
+		return 0, true
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	n, convErr := strconv.Atoi(string(raw))
+	if err != nil || convErr != nil || n < 0 {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The specified page token value has expired and can no longer be included in your request.")
+		return 0, false
+	}
+	return n, true
+}
+
+// createRoleAssignment is POST /roleManagement/directory/roleAssignments
+// (WIRE §C5): 201, 400 on a duplicate, 403 unless the caller is Global
+// Administrator or Privileged Role Administrator.
+func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	caller := s.graphAuth(w, r)
+	if caller == nil {
+		return
+	}
+	var body struct {
+		RoleDefinitionID string `json:"roleDefinitionId"`
+		PrincipalID      string `json:"principalId"`
+		DirectoryScopeID string `json:"directoryScopeId"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
+		return
+	}
+	if !s.tenant.mayManageDirectoryRoles(caller) {
+		s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	}
+	role := findDirectoryRole(body.RoleDefinitionID)
+	principal := s.tenant.byID[strings.ToLower(body.PrincipalID)]
+	switch {
+	case body.RoleDefinitionID == "" || body.PrincipalID == "" || body.DirectoryScopeID == "":
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "roleDefinitionId, principalId and directoryScopeId are required.")
+		return
+	case role == nil || !strings.EqualFold(role.templateID, body.RoleDefinitionID):
+		s.writeGraphNotFound(w, r, body.RoleDefinitionID)
+		return
+	case principal == nil:
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
+		return
+	case body.DirectoryScopeID != "/":
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The emulated tenant supports only the directory scope '/'.")
+		return
+	}
+	d, err := s.tenant.addDirectoryAssignment(principal, role, caller.upn)
+	if err != nil {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.")
+		return
+	}
+	w.Header().Set("Location", s.url+"/v1.0/roleManagement/directory/roleAssignments/"+d.id)
+	s.writeGraph(w, r, http.StatusCreated, jsonObject{
+		{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleAssignments/$entity"},
+		{"id", d.id}, {"roleDefinitionId", d.roleID}, {"principalId", d.principalID}, {"directoryScopeId", d.scope},
+	})
+}
+
+// deleteRoleAssignment is DELETE …/roleAssignments/{id}: 204, 404 when unknown (WIRE §C6).
+func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	caller := s.graphAuth(w, r)
+	if caller == nil {
+		return
+	}
+	if !s.tenant.mayManageDirectoryRoles(caller) {
+		s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	}
+	id := r.PathValue("id")
+	i := slices.IndexFunc(s.tenant.directory, func(d *dirAssignment) bool { return d.id == id })
+	if i < 0 {
+		s.writeGraphNotFound(w, r, id)
+		return
+	}
+	s.tenant.directory = slices.Delete(s.tenant.directory, i, i+1)
+	s.graphHeaders(w, r)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// graphFilter is the `prop eq 'value' [and prop eq 'value']` subset of OData
+// $filter the provider uses.
+type graphFilter map[string]string
+
+func (f graphFilter) matches(values map[string]string) bool {
+	for k, v := range f {
+		if !strings.EqualFold(values[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) graphFilter(w http.ResponseWriter, r *http.Request, properties ...string) (graphFilter, bool) {
+	raw := strings.TrimSpace(r.URL.Query().Get("$filter"))
+	filter := graphFilter{}
+	if raw == "" {
+		return filter, true
+	}
+	for _, clause := range splitFold(raw, " and ") {
+		prop, value, ok := strings.Cut(strings.TrimSpace(clause), " eq ")
+		prop = strings.TrimSpace(prop)
+		value = strings.TrimSpace(value)
+		i := slices.IndexFunc(properties, func(p string) bool { return strings.EqualFold(p, prop) })
+		if !ok || i < 0 || len(value) < 2 || value[0] != '\'' || value[len(value)-1] != '\'' {
+			s.writeGraphError(w, r, http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Unsupported or invalid query filter clause specified: '%s'.", clause))
+			return nil, false
+		}
+		filter[properties[i]] = strings.ReplaceAll(value[1:len(value)-1], "''", "'")
+	}
+	return filter, true
+}
+
+// splitFold splits s around sep, ignoring case.
+func splitFold(s, sep string) []string {
+	var parts []string
+	lower, lsep := strings.ToLower(s), strings.ToLower(sep)
+	for {
+		i := strings.Index(lower, lsep)
+		if i < 0 {
+			return append(parts, s)
+		}
+		parts = append(parts, s[:i])
+		s, lower = s[i+len(sep):], lower[i+len(sep):]
+	}
+}
+
+// graphHeaders sets the headers every Graph response carries (WIRE §C0).
+func (s *Server) graphHeaders(w http.ResponseWriter, r *http.Request) (requestID, clientRequestID string) {
+	requestID = uuid.NewString()
+	clientRequestID = r.Header.Get("client-request-id")
+	if clientRequestID == "" {
+		clientRequestID = requestID
+	}
+	h := w.Header()
+	h.Set("request-id", requestID)
+	h.Set("client-request-id", clientRequestID)
+	h.Set("x-ms-ags-diagnostic", `{"ServerInfo":{"DataCenter":"Emulated","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"o365-emulator"}}`)
+	return requestID, clientRequestID
+}
+
+func (s *Server) writeGraph(w http.ResponseWriter, r *http.Request, status int, body any) {
+	s.graphHeaders(w, r)
+	writeJSONType(w, status, graphContentType, body)
+}
+
+// writeGraphError writes the OData error envelope with innerError (WIRE §C0).
+func (s *Server) writeGraphError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	requestID, clientRequestID := s.graphHeaders(w, r)
+	date := s.clock().UTC().Format("2006-01-02T15:04:05")
+	inner := jsonObject{{"date", date}, {"request-id", requestID}, {"client-request-id", clientRequestID}}
+	if status == http.StatusTooManyRequests {
+		inner = jsonObject{{"code", "429"}, {"date", date}, {"message", "Please retry after"},
+			{"request-id", requestID}, {"status", "429"}}
+	}
+	writeJSONType(w, status, "application/json", jsonObject{{"error", jsonObject{{"code", code}, {"message", message}, {"innerError", inner}}}})
+}
+
+func (s *Server) writeGraphNotFound(w http.ResponseWriter, r *http.Request, id string) {
+	s.writeGraphError(w, r, http.StatusNotFound, "Request_ResourceNotFound",
+		fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
+}
+
+// writeGraphStatusError is an injected fault's Graph body; 429 is
+// TooManyRequests exactly as WIRE §C0 shows.
+func (s *Server) writeGraphStatusError(w http.ResponseWriter, r *http.Request, status int) {
+	code, message := "generalException", "An unexpected error occurred."
+	switch status {
+	case http.StatusTooManyRequests:
+		code, message = "TooManyRequests", "Please retry again later."
+	case http.StatusBadRequest:
+		code, message = "Request_BadRequest", "The request is invalid."
+	case http.StatusUnauthorized:
+		code, message = "InvalidAuthenticationToken", "Access token validation failure."
+	case http.StatusForbidden:
+		code, message = "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+	case http.StatusNotFound:
+		code, message = "Request_ResourceNotFound", "The resource does not exist."
+	case http.StatusServiceUnavailable:
+		code, message = "serviceNotAvailable", "The service is temporarily unavailable. Please retry after the time given in Retry-After."
+	case http.StatusGatewayTimeout:
+		code, message = "gatewayTimeout", "The gateway did not receive a timely response."
+	}
+	s.writeGraphError(w, r, status, code, message)
+}
+
+// batchRequest is one step of a JSON batch (WIRE §C7).
+type batchRequest struct {
+	ID        string            `json:"id"`
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	DependsOn []string          `json:"dependsOn"`
+	Headers   map[string]string `json:"headers"`
+	Body      json.RawMessage   `json:"body"`
+}
+
+// postBatch runs up to 20 requests in order. A request whose dependency failed
+// gets 424; a throttled one its own 429 with Retry-After in its headers; the
+// outer status is 200 regardless. Responses come back in reverse order, since
+// Microsoft promises no order and clients must match them by id.
+func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	caller := s.graphAuth(w, r)
+	s.mu.Unlock()
+	if caller == nil {
+		return
+	}
+	var batch struct {
+		Requests []batchRequest `json:"requests"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&batch); err != nil {
+		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", "Invalid batch payload format.")
+		return
+	}
+	if msg := validateBatch(batch.Requests); msg != "" {
+		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", msg)
+		return
+	}
+	status := map[string]int{}
+	var responses []jsonObject
+	for _, req := range batch.Requests {
+		resp := s.runBatchStep(r, req, caller, status)
+		status[strings.ToLower(req.ID)] = resp.status
+		responses = append(responses, resp.object(req.ID))
+	}
+	slices.Reverse(responses)
+	s.writeGraph(w, r, http.StatusOK, jsonObject{{"responses", responses}})
+}
+
+func validateBatch(requests []batchRequest) string {
+	if len(requests) == 0 || len(requests) > 20 {
+		return fmt.Sprintf("A batch must contain between 1 and 20 requests; it contains %d.", len(requests))
+	}
+	seen := map[string]bool{}
+	for _, req := range requests {
+		id := strings.ToLower(req.ID)
+		switch {
+		case req.ID == "" || req.Method == "" || req.URL == "":
+			return "Every batch request needs id, method and url."
+		case seen[id]:
+			return fmt.Sprintf("Batch request id '%s' is not unique.", req.ID)
+		case len(req.Body) > 0 && headerValue(req.Headers, "Content-Type") == "":
+			return fmt.Sprintf("Batch request '%s' has a body but no Content-Type header.", req.ID)
+		}
+		for _, dep := range req.DependsOn {
+			if !seen[strings.ToLower(dep)] {
+				return fmt.Sprintf("Batch request '%s' depends on '%s', which is not an earlier request of the batch.", req.ID, dep)
+			}
+		}
+		seen[id] = true
+	}
+	return ""
+}
+
+func headerValue(headers map[string]string, name string) string {
+	for k, v := range headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// runBatchStep dispatches one inner request through the Graph routes, with the
+// outer request's credentials; it is counted and fault-checked like any other.
+func (s *Server) runBatchStep(outer *http.Request, req batchRequest, caller *user, status map[string]int) *recorder {
+	rec := &recorder{header: http.Header{}}
+	for _, dep := range req.DependsOn {
+		if status[strings.ToLower(dep)] >= 400 {
+			writeJSON(rec, http.StatusFailedDependency, jsonObject{{"error", jsonObject{
+				{"code", "FailedDependency"}, {"message", "Request failed because the request it depends on (" + dep + ") failed."}}}})
+			return rec
+		}
+	}
+	path := req.URL
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	inner, err := http.NewRequestWithContext(outer.Context(), strings.ToUpper(req.Method), s.url+"/v1.0"+path, bytes.NewReader(req.Body))
+	if err != nil || strings.HasPrefix(strings.ToLower(path), "/$batch") {
+		s.writeGraphError(rec, outer, http.StatusBadRequest, "BadRequest", "Invalid request URL in batch: "+req.URL)
+		return rec
+	}
+	for k, v := range req.Headers {
+		inner.Header.Set(k, v)
+	}
+	inner.Header.Set("Authorization", outer.Header.Get("Authorization"))
+	inner.Header.Set("client-request-id", outer.Header.Get("client-request-id"))
+	_, pattern := s.mux.Handler(inner)
+	route := s.routeOf[pattern]
+	if !strings.HasPrefix(route, "graph.") {
+		s.writeGraphError(rec, inner, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource not found for the segment '%s'.", strings.TrimPrefix(path, "/")))
+		return rec
+	}
+	upn := strings.ToLower(caller.upn)
+	s.count(route, upn)
+	if f := s.nextFault(route, upn); f == nil || !s.applyFault(rec, inner, route, f, true) {
+		s.mux.ServeHTTP(rec, inner)
+	}
+	return rec
+}
+
+// recorder captures an inner batch response.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(code int) {
+	if rec.status == 0 {
+		rec.status = code
+	}
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	rec.WriteHeader(http.StatusOK)
+	return rec.body.Write(b)
+}
+
+// object renders the recorded response as a batch response entry.
+func (rec *recorder) object(id string) jsonObject {
+	headers := jsonObject{}
+	for _, name := range []string{"Location", "Retry-After", "Content-Type"} {
+		if v := rec.header.Get(name); v != "" {
+			headers = append(headers, jsonField{name, v})
+		}
+	}
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	obj := jsonObject{{"id", id}, {"status", status}, {"headers", headers}}
+	if rec.body.Len() > 0 {
+		if json.Valid(rec.body.Bytes()) {
+			obj = append(obj, jsonField{"body", json.RawMessage(rec.body.Bytes())})
+		} else {
+			obj = append(obj, jsonField{"body", base64.StdEncoding.EncodeToString(rec.body.Bytes())})
+		}
+	}
+	return obj
+}

@@ -1,0 +1,239 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestGraphUserMatchesWire(t *testing.T) {
+	e := startTest(t, Options{})
+	tok := e.token("admin@contoso.onmicrosoft.com", "admin-pw", graphScope)
+	res := e.do("GET", "/v1.0/users/admin@contoso.onmicrosoft.com?$select=id,userPrincipalName,displayName,mail,accountEnabled",
+		map[string]string{"Authorization": "Bearer " + tok, "client-request-id": "e70c5c1b-8b47-68c0-3171-3d22f5e0bd54"}, nil)
+	if res.status != http.StatusOK {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	if res.header.Get("request-id") == "" || res.header.Get("client-request-id") != "e70c5c1b-8b47-68c0-3171-3d22f5e0bd54" {
+		t.Errorf("headers %v", res.header)
+	}
+	// WIRE §C1 example, field by field.
+	body := res.json(t)
+	want := map[string]any{
+		"@odata.context":    e.srv.URL() + "/v1.0/$metadata#users(id,userPrincipalName,displayName,mail,accountEnabled)/$entity",
+		"userPrincipalName": "admin@contoso.onmicrosoft.com", "displayName": "Contoso Admin",
+		"mail": "admin@contoso.com", "accountEnabled": true,
+	}
+	for k, v := range want {
+		if body[k] != v {
+			t.Errorf("%s = %v, want %v", k, body[k], v)
+		}
+	}
+	if id, _ := body["id"].(string); len(id) != 36 || len(body) != 6 {
+		t.Errorf("id %v, keys %d", body["id"], len(body))
+	}
+	// Without $select, accountEnabled is not returned.
+	body = e.do("GET", "/v1.0/users/"+body["id"].(string), bearer(tok), nil).json(t)
+	if _, has := body["accountEnabled"]; has || body["userPrincipalName"] != "admin@contoso.onmicrosoft.com" {
+		t.Errorf("default properties: %v", body)
+	}
+	res = e.do("GET", "/v1.0/users/nobody@contoso.com", bearer(tok), nil)
+	if res.status != http.StatusNotFound || jsonPath(t, res.json(t), "error", "code") != "Request_ResourceNotFound" {
+		t.Errorf("404: %d %s", res.status, res.body)
+	}
+	inner := jsonPath(t, res.json(t), "error", "innerError").(map[string]any)
+	for _, k := range []string{"date", "request-id", "client-request-id"} {
+		if inner[k] == nil {
+			t.Errorf("innerError lacks %s", k)
+		}
+	}
+}
+
+func TestGraphOrganizationMatchesWire(t *testing.T) {
+	e := startTest(t, Options{})
+	tok := e.token("admin@contoso.onmicrosoft.com", "admin-pw", graphScope)
+	body := e.do("GET", "/v1.0/organization?$select=id,displayName,verifiedDomains", bearer(tok), nil).json(t)
+	if body["@odata.context"] != e.srv.URL()+"/v1.0/$metadata#organization(id,displayName,verifiedDomains)" {
+		t.Errorf("context %v", body["@odata.context"])
+	}
+	org := jsonPath(t, body, "value", 0).(map[string]any)
+	if org["id"] != "72f988bf-86f1-41af-91ab-2d7cd011db47" || org["displayName"] != "Contoso" {
+		t.Errorf("org %v", org)
+	}
+	initial := jsonPath(t, org, "verifiedDomains", 0).(map[string]any)
+	def := jsonPath(t, org, "verifiedDomains", 1).(map[string]any)
+	if initial["name"] != "contoso.onmicrosoft.com" || initial["isInitial"] != true || initial["isDefault"] != false ||
+		initial["capabilities"] != "Email, OfficeCommunicationsOnline" || initial["type"] != "Managed" {
+		t.Errorf("initial domain %v", initial)
+	}
+	if def["name"] != "contoso.com" || def["isDefault"] != true || def["isInitial"] != false {
+		t.Errorf("default domain %v", def)
+	}
+}
+
+func TestGraphMemberOfAndRoleDefinitions(t *testing.T) {
+	e := startTest(t, Options{})
+	tok := e.token("ga@contoso.onmicrosoft.com", "ga-app-pw", graphScope)
+	role := jsonPath(t, e.do("GET", "/v1.0/users/ga@contoso.onmicrosoft.com/memberOf", bearer(tok), nil).json(t), "value", 0).(map[string]any)
+	if role["@odata.type"] != "#microsoft.graph.directoryRole" || role["displayName"] != "Global Administrator" ||
+		role["roleTemplateId"] != "62e90394-69f5-4237-9190-012177145e10" || role["id"] == role["roleTemplateId"] {
+		t.Errorf("memberOf %v", role)
+	}
+	filter := url.QueryEscape("displayName eq 'User Administrator'")
+	def := jsonPath(t, e.do("GET", "/v1.0/roleManagement/directory/roleDefinitions?$filter="+filter, bearer(tok), nil).json(t), "value").([]any)
+	if len(def) != 1 {
+		t.Fatalf("definitions %v", def)
+	}
+	d := def[0].(map[string]any)
+	if d["id"] != "fe930be7-5e62-47db-91af-98c3a49a38b1" || d["templateId"] != d["id"] || d["isBuiltIn"] != true ||
+		d["displayName"] != "User Administrator" {
+		t.Errorf("definition %v", d)
+	}
+	if _, ok := jsonPath(t, d, "rolePermissions", 0, "allowedResourceActions").([]any); !ok {
+		t.Errorf("rolePermissions %v", d["rolePermissions"])
+	}
+}
+
+func TestGraphRoleAssignmentsLifecycle(t *testing.T) {
+	e := startTest(t, Options{})
+	ga := e.token("ga@contoso.onmicrosoft.com", "ga-app-pw", graphScope)
+	admin := e.token("admin@contoso.onmicrosoft.com", "admin-pw", graphScope)
+	adminID := e.srv.Snapshot().Users[0].ObjectID
+	create := []byte(fmt.Sprintf(`{"@odata.type":"#microsoft.graph.unifiedRoleAssignment","roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1","principalId":%q,"directoryScopeId":"/"}`, adminID))
+
+	// 403 for a caller without Global / Privileged Role Administrator (WIRE §C0).
+	res := e.do("POST", "/v1.0/roleManagement/directory/roleAssignments", bearer(admin), create)
+	if res.status != http.StatusForbidden || jsonPath(t, res.json(t), "error", "code") != "Authorization_RequestDenied" ||
+		jsonPath(t, res.json(t), "error", "message") != "Insufficient privileges to complete the operation." {
+		t.Errorf("403: %d %s", res.status, res.body)
+	}
+	res = e.do("POST", "/v1.0/roleManagement/directory/roleAssignments", bearer(ga), create)
+	if res.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	created := res.json(t)
+	if created["@odata.context"] != e.srv.URL()+"/v1.0/$metadata#roleManagement/directory/roleAssignments/$entity" ||
+		created["principalId"] != adminID || created["directoryScopeId"] != "/" || !strings.HasSuffix(created["id"].(string), "-1") {
+		t.Errorf("created %v", created)
+	}
+	res = e.do("POST", "/v1.0/roleManagement/directory/roleAssignments", bearer(ga), create)
+	if res.status != http.StatusBadRequest || jsonPath(t, res.json(t), "error", "message") != "A conflicting object with one or more of the specified property values is present in the directory." {
+		t.Errorf("duplicate: %d %s", res.status, res.body)
+	}
+
+	filter := url.QueryEscape(fmt.Sprintf("principalId eq '%s'", adminID))
+	list := e.do("GET", "/v1.0/roleManagement/directory/roleAssignments?$filter="+filter+"&$expand=roleDefinition", bearer(admin), nil).json(t)
+	if list["@odata.context"] != e.srv.URL()+"/v1.0/$metadata#roleManagement/directory/roleAssignments(roleDefinition())" {
+		t.Errorf("context %v", list["@odata.context"])
+	}
+	a := jsonPath(t, list, "value", 0).(map[string]any)
+	if a["id"] != created["id"] || a["resourceScope"] != "/" || jsonPath(t, a, "roleDefinition", "displayName") != "User Administrator" {
+		t.Errorf("listed %v", a)
+	}
+
+	res = e.do("DELETE", "/v1.0/roleManagement/directory/roleAssignments/"+created["id"].(string), bearer(admin), nil)
+	if res.status != http.StatusForbidden {
+		t.Errorf("delete by non-admin: %d", res.status)
+	}
+	if res = e.do("DELETE", "/v1.0/roleManagement/directory/roleAssignments/"+created["id"].(string), bearer(ga), nil); res.status != http.StatusNoContent || len(res.body) != 0 {
+		t.Errorf("delete: %d %s", res.status, res.body)
+	}
+	if res = e.do("DELETE", "/v1.0/roleManagement/directory/roleAssignments/"+created["id"].(string), bearer(ga), nil); res.status != http.StatusNotFound {
+		t.Errorf("delete again: %d", res.status)
+	}
+}
+
+func TestGraphRoleAssignmentsPaging(t *testing.T) {
+	e := startTest(t, Options{})
+	e.srv.graphPageSize = 2
+	tok := e.token("admin@contoso.onmicrosoft.com", "admin-pw", graphScope)
+	var ids []string
+	next := "/v1.0/roleManagement/directory/roleAssignments"
+	for pages := 0; next != ""; pages++ {
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		body := e.do("GET", next, bearer(tok), nil).json(t)
+		for _, v := range body["value"].([]any) {
+			ids = append(ids, v.(map[string]any)["id"].(string))
+		}
+		link, _ := body["@odata.nextLink"].(string)
+		next = strings.TrimPrefix(link, e.srv.URL())
+	}
+	if len(ids) != 3 { // seeded: ga, exadmin, migration
+		t.Errorf("listed %d assignments over pages of 2: %v", len(ids), ids)
+	}
+	body := e.do("GET", "/v1.0/roleManagement/directory/roleAssignments?$top=1", bearer(tok), nil).json(t)
+	if len(body["value"].([]any)) != 1 || body["@odata.nextLink"] == nil {
+		t.Errorf("$top=1: %v", body)
+	}
+}
+
+func TestGraphBatch(t *testing.T) {
+	e := startTest(t, Options{})
+	tok := e.token("admin@contoso.onmicrosoft.com", "admin-pw", graphScope)
+	e.srv.InjectFault(Fault{Route: "graph.organization", Status: 429, RetryAfter: "2", Count: 1})
+	batch := `{"requests":[
+	 {"id":"1","method":"GET","url":"/users/admin@contoso.onmicrosoft.com?$select=id,userPrincipalName"},
+	 {"id":"2","method":"GET","url":"/organization?$select=id,verifiedDomains"},
+	 {"id":"3","method":"POST","url":"/roleManagement/directory/roleAssignments","headers":{"Content-Type":"application/json"},
+	  "body":{"roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1","principalId":"x","directoryScopeId":"/"}},
+	 {"id":"4","dependsOn":["3"],"method":"GET","url":"/roleManagement/directory/roleAssignments"}]}`
+	res := e.do("POST", "/v1.0/$batch", bearer(tok), []byte(batch))
+	if res.status != http.StatusOK {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	byID := map[string]map[string]any{}
+	for _, r := range res.json(t)["responses"].([]any) {
+		m := r.(map[string]any)
+		byID[m["id"].(string)] = m
+	}
+	for id, want := range map[string]float64{"1": 200, "2": 429, "3": 403, "4": 424} {
+		if byID[id]["status"] != want {
+			t.Errorf("response %s: status %v, want %v (%v)", id, byID[id]["status"], want, byID[id])
+		}
+	}
+	if jsonPath(t, byID["2"], "headers", "Retry-After") != "2" || jsonPath(t, byID["2"], "body", "error", "code") != "TooManyRequests" {
+		t.Errorf("throttled inner response %v", byID["2"])
+	}
+	if jsonPath(t, byID["1"], "body", "userPrincipalName") != "admin@contoso.onmicrosoft.com" {
+		t.Errorf("inner body %v", byID["1"])
+	}
+	c := e.srv.Counters()
+	if c.ByRoute["graph.batch"] != 1 || c.ByRoute["graph.user"] != 1 || c.ByRoute["graph.roleAssignments.create"] != 1 {
+		t.Errorf("counters %v", c.ByRoute)
+	}
+
+	var many []string
+	for i := range 21 {
+		many = append(many, fmt.Sprintf(`{"id":"%d","method":"GET","url":"/organization"}`, i))
+	}
+	for name, body := range map[string]string{
+		"21 requests":  `{"requests":[` + strings.Join(many, ",") + `]}`,
+		"duplicate id": `{"requests":[{"id":"a","method":"GET","url":"/organization"},{"id":"A","method":"GET","url":"/organization"}]}`,
+		"not json":     `{"requests":`,
+	} {
+		if res := e.do("POST", "/v1.0/$batch", bearer(tok), []byte(body)); res.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", name, res.status, res.body)
+		}
+	}
+}
+
+func TestGraph401Shape(t *testing.T) {
+	e := startTest(t, Options{})
+	res := e.do("GET", "/v1.0/organization", nil, nil)
+	var body struct {
+		Error struct {
+			Code       string         `json:"code"`
+			Message    string         `json:"message"`
+			InnerError map[string]any `json:"innerError"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(res.body, &body); err != nil || res.status != http.StatusUnauthorized ||
+		body.Error.Code != "InvalidAuthenticationToken" || body.Error.InnerError["request-id"] == nil {
+		t.Errorf("%d %s", res.status, res.body)
+	}
+}

@@ -1,0 +1,496 @@
+// Package emulator is an emulated Microsoft 365 tenant: one HTTPS server on
+// loopback that speaks the identity platform, Microsoft Graph, the Exchange
+// Online admin API and EWS exactly as shared/WIRE.md describes them, plus a
+// control API for tests (faults, latency, out-of-band changes, counters).
+package emulator
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	mathrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options tune a Server; the zero value is usable.
+type Options struct {
+	Addr             string        // default "127.0.0.1:0"
+	CAFile           string        // where to write the CA PEM; "" = a temp file (see CAFile())
+	ControlToken     string        // "" = random
+	Latency          time.Duration // added to every Microsoft request
+	PropagationDelay time.Duration // overrides the seed's propagation_delay when > 0
+	Clock            func() time.Time
+	Logf             func(format string, args ...any) // request log; never given secrets
+}
+
+// Counters count requests per route and per caller (lower-case UPN).
+// Control API calls are counted under ByRoute["control"] only, not in Total.
+type Counters struct {
+	ByRoute     map[string]int            `json:"by_route"`
+	ByUser      map[string]int            `json:"by_user"`
+	ByRouteUser map[string]map[string]int `json:"by_route_user"`
+	Total       int                       `json:"total"`
+}
+
+func newCounters() Counters {
+	return Counters{ByRoute: map[string]int{}, ByUser: map[string]int{}, ByRouteUser: map[string]map[string]int{}}
+}
+
+// Server is a running emulated tenant.
+type Server struct {
+	seed         *Seed
+	opts         Options
+	clock        func() time.Time
+	url          string
+	caPEM        []byte
+	caFile       string
+	removeCAFile bool
+	controlToken string
+	httpServer   *http.Server
+	listener     net.Listener
+	mux          *http.ServeMux
+	routeOf      map[string]string // mux pattern → route name
+	control      *http.ServeMux
+
+	// Page sizes; tests in this package lower them to exercise paging.
+	graphPageSize    int
+	exchangePageSize int
+
+	mu               sync.Mutex // guards everything below
+	tenant           *tenant
+	accessTokens     map[string]*accessToken
+	refreshTokens    map[string]*refreshToken
+	faults           []*activeFault
+	faultSequence    int
+	latency          time.Duration
+	propagationDelay time.Duration
+	counters         Counters
+}
+
+// Start validates the seed, generates the TLS certificates, writes the CA PEM
+// and starts serving. The server is listening when Start returns.
+func Start(seed *Seed, opts Options) (*Server, error) {
+	if seed == nil {
+		return nil, errors.New("emulator: nil seed")
+	}
+	// Work on a private copy: Validate fills defaults, and callers may share seeds.
+	data, err := json.Marshal(seed)
+	if err != nil {
+		return nil, err
+	}
+	own, err := ParseSeed(data)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{seed: own, opts: opts, clock: opts.Clock, graphPageSize: 100, exchangePageSize: 1000,
+		accessTokens: map[string]*accessToken{}, refreshTokens: map[string]*refreshToken{}}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	s.controlToken = opts.ControlToken
+	if s.controlToken == "" {
+		s.controlToken = randomToken(24)
+	}
+	s.resetLocked()
+
+	leaf, caPEM, err := newCertificates(time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("emulator: certificates: %w", err)
+	}
+	s.caPEM = caPEM
+	if err := s.writeCAFile(); err != nil {
+		return nil, err
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.removeCA()
+		return nil, fmt.Errorf("emulator: listen: %w", err)
+	}
+	s.listener = ln
+	s.url = "https://" + urlHost(ln.Addr().(*net.TCPAddr))
+	s.routes()
+	s.httpServer = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		// HTTP/1.1 only: a connection-reset fault needs http.Hijacker.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     log.New(logWriter{opts.Logf}, "", 0),
+	}
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	go func() { _ = s.httpServer.Serve(tls.NewListener(ln, tlsConfig)) }()
+	return s, nil
+}
+
+// urlHost is host:port for the URL; an unspecified listen address is reached via 127.0.0.1.
+func urlHost(a *net.TCPAddr) string {
+	ip := a.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(a.Port))
+}
+
+func (s *Server) writeCAFile() error {
+	s.caFile = s.opts.CAFile
+	if s.caFile == "" {
+		f, err := os.CreateTemp("", "o365-emulator-ca-*.pem")
+		if err != nil {
+			return fmt.Errorf("emulator: CA file: %w", err)
+		}
+		s.caFile, s.removeCAFile = f.Name(), true
+		_ = f.Close()
+	}
+	if err := os.WriteFile(s.caFile, s.caPEM, 0o644); err != nil {
+		return fmt.Errorf("emulator: CA file: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) removeCA() {
+	if s.removeCAFile {
+		_ = os.Remove(s.caFile)
+	}
+}
+
+// URL is the base URL of every surface, e.g. "https://127.0.0.1:PORT".
+func (s *Server) URL() string { return s.url }
+
+// CAFile is the path of the PEM file holding the emulator's CA certificate.
+func (s *Server) CAFile() string { return s.caFile }
+
+// CAPEM is the emulator's CA certificate in PEM form.
+func (s *Server) CAPEM() []byte { return bytes.Clone(s.caPEM) }
+
+// ControlToken is the bearer token of the control API.
+func (s *Server) ControlToken() string { return s.controlToken }
+
+// TenantID is the tenant GUID.
+func (s *Server) TenantID() string { return s.seed.TenantID }
+
+// Close stops the server and removes a temporary CA file.
+func (s *Server) Close() error {
+	err := s.httpServer.Close()
+	s.removeCA()
+	return err
+}
+
+// Reset returns to the seed: state, latency, propagation delay, counters and
+// faults. Issued tokens stay valid (they are checked against the state anyway).
+func (s *Server) Reset() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+	return nil
+}
+
+func (s *Server) resetLocked() {
+	s.tenant = newTenant(s.seed, s.clock())
+	s.latency = s.opts.Latency
+	s.propagationDelay = s.seed.PropagationDelay
+	if s.opts.PropagationDelay > 0 {
+		s.propagationDelay = s.opts.PropagationDelay
+	}
+	s.faults = nil
+	s.counters = newCounters()
+}
+
+// routes registers every handler under its route name (the names faults and
+// counters use).
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	s.routeOf = map[string]string{}
+	handle := func(pattern, route string, h http.HandlerFunc) {
+		s.mux.HandleFunc(pattern, h)
+		s.routeOf[pattern] = route
+	}
+	// Identity platform, WIRE §A.
+	handle("GET /common/discovery/instance", "instance-discovery", s.getInstanceDiscovery)
+	handle("GET /{tenant}/v2.0/.well-known/openid-configuration", "openid-configuration", s.getOpenIDConfiguration)
+	handle("GET /common/UserRealm/{user}", "userrealm", s.getUserRealm)
+	handle("POST /{tenant}/oauth2/v2.0/token", "token", s.postToken)
+	// Microsoft Graph v1.0, WIRE §C.
+	handle("GET /v1.0/me", "graph.user", s.getUser)
+	handle("GET /v1.0/users/{id}", "graph.user", s.getUser)
+	handle("GET /v1.0/users/{id}/memberOf", "graph.memberOf", s.listUserMemberOf)
+	handle("GET /v1.0/organization", "graph.organization", s.getOrganization)
+	handle("GET /v1.0/roleManagement/directory/roleDefinitions", "graph.roleDefinitions", s.listRoleDefinitions)
+	handle("GET /v1.0/roleManagement/directory/roleDefinitions/{id}", "graph.roleDefinitions", s.getRoleDefinition)
+	handle("GET /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.list", s.listRoleAssignments)
+	handle("POST /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.create", s.createRoleAssignment)
+	handle("DELETE /v1.0/roleManagement/directory/roleAssignments/{id}", "graph.roleAssignments.delete", s.deleteRoleAssignment)
+	handle("POST /v1.0/$batch", "graph.batch", s.postBatch)
+	// Exchange Online admin API, WIRE §E; the route name follows the cmdlet.
+	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.invokeCommand)
+	// EWS, WIRE §D.
+	handle("POST /EWS/Exchange.asmx", "ews.GetFolder", s.postEWS)
+	// The control API (not Microsoft's) has its own mux behind the token check.
+	s.control = s.controlRoutes()
+}
+
+// ServeHTTP runs every request through the same steps: classify the route,
+// identify the caller, add latency, count, apply injected faults, then the
+// operation's handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	started := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	handler, route := http.Handler(s.mux), "control"
+	if strings.HasPrefix(r.URL.Path, "/_emulator/") {
+		handler = http.HandlerFunc(s.serveControl)
+	} else {
+		_, pattern := s.mux.Handler(r)
+		route = s.routeOf[pattern]
+		if route == exchangeRoutePrefix {
+			route = exchangeRoute(r)
+		}
+	}
+	caller := s.callerOf(r, route)
+	if route != "" && route != "control" {
+		s.mu.Lock()
+		latency := s.latency
+		s.mu.Unlock()
+		if latency > 0 && !sleepContext(r, latency) {
+			return
+		}
+	}
+	s.count(route, caller)
+	if f := s.nextFault(route, caller); f == nil || !s.applyFault(sw, r, route, f, false) {
+		handler.ServeHTTP(sw, r)
+	}
+	if s.opts.Logf != nil {
+		s.opts.Logf("%s %s route=%s user=%s status=%d %s", r.Method, r.URL.Path, route, caller, sw.status, time.Since(started).Round(time.Millisecond))
+	}
+}
+
+func (s *Server) count(route, caller string) {
+	if route == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counters.ByRoute[route]++
+	if route == "control" {
+		return
+	}
+	s.counters.Total++
+	if caller != "" {
+		s.counters.ByUser[caller]++
+		if s.counters.ByRouteUser[route] == nil {
+			s.counters.ByRouteUser[route] = map[string]int{}
+		}
+		s.counters.ByRouteUser[route][caller]++
+	}
+}
+
+// callerOf names the caller (lower-case UPN) from the token request, a bearer
+// token or Basic credentials; "" when unknown.
+func (s *Server) callerOf(r *http.Request, route string) string {
+	if route == "token" {
+		if err := r.ParseForm(); err != nil {
+			return ""
+		}
+		if r.PostForm.Get("grant_type") == "refresh_token" {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if rt := s.refreshTokens[r.PostForm.Get("refresh_token")]; rt != nil {
+				return rt.upn
+			}
+			return ""
+		}
+		return strings.ToLower(r.PostForm.Get("username"))
+	}
+	if route == "control" {
+		return ""
+	}
+	scheme, value, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if t := s.accessTokens[strings.TrimSpace(value)]; t != nil {
+			return t.upn
+		}
+	case "basic":
+		if user, _, ok := r.BasicAuth(); ok {
+			return strings.ToLower(user)
+		}
+	}
+	return ""
+}
+
+// Counters returns a copy of the request counters.
+func (s *Server) Counters() Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := newCounters()
+	c.Total = s.counters.Total
+	for k, v := range s.counters.ByRoute {
+		c.ByRoute[k] = v
+	}
+	for k, v := range s.counters.ByUser {
+		c.ByUser[k] = v
+	}
+	for route, users := range s.counters.ByRouteUser {
+		c.ByRouteUser[route] = map[string]int{}
+		for k, v := range users {
+			c.ByRouteUser[route][k] = v
+		}
+	}
+	return c
+}
+
+// ResetCounters sets every counter to zero.
+func (s *Server) ResetCounters() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counters = newCounters()
+}
+
+// InjectFault adds a fault and returns its id. Invalid faults (see the control
+// API's validation) are still stored; they simply never match.
+func (s *Server) InjectFault(f Fault) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultSequence++
+	id := fmt.Sprintf("fault-%d", s.faultSequence)
+	s.faults = append(s.faults, &activeFault{Fault: f, id: id,
+		rng: mathrand.New(mathrand.NewPCG(uint64(s.faultSequence), 0x6f333635))})
+	return id
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// SetLatency changes the latency added to every Microsoft request.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// SetPropagationDelay changes how long a new Exchange role assignment takes to
+// become effective for EWS impersonation.
+func (s *Server) SetPropagationDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.propagationDelay = d
+}
+
+// Snapshot returns a deep copy of the tenant's state.
+func (s *Server) Snapshot() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.tenant.snapshot()
+	st.Tenant.PropagationDelay = s.propagationDelay
+	st.Tenant.Latency = s.latency
+	return st
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the Hijacker.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// jsonObject is a JSON object that keeps its keys in order, so bodies read
+// like Microsoft's (annotations next to their property).
+type jsonObject []jsonField
+
+type jsonField struct {
+	key   string
+	value any
+}
+
+func (o jsonObject) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.key)
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	writeJSONType(w, status, "application/json; charset=utf-8", body)
+}
+
+func writeJSONType(w http.ResponseWriter, status int, contentType string, body any) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// readBody reads at most 4 MiB and leaves the body readable again.
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return data, err
+}
+
+// logWriter sends net/http's own messages (TLS handshake errors…) to
+// Options.Logf, or nowhere.
+type logWriter struct{ logf func(string, ...any) }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if w.logf != nil {
+		w.logf("%s", bytes.TrimSpace(p))
+	}
+	return len(p), nil
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,497 @@
+package emulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Errors of the state operations; the surfaces translate them into
+// Microsoft's error shapes, the control API into 404 / 409.
+var (
+	errNotFound = errors.New("not found")
+	errConflict = errors.New("already exists")
+)
+
+// State is a deep copy of the emulated tenant (Server.Snapshot, GET /_emulator/state).
+// It never contains passwords.
+type State struct {
+	Tenant     Tenant      `json:"tenant"`
+	Users      []User      `json:"users"`
+	RoleGroups []RoleGroup `json:"role_groups"`
+}
+
+// Tenant describes the emulated organization.
+type Tenant struct {
+	ID               string        `json:"id"`
+	DisplayName      string        `json:"display_name"`
+	Cloud            string        `json:"cloud"`
+	Domains          []string      `json:"domains"`
+	LegacyBasicAuth  bool          `json:"legacy_basic_auth"`
+	PropagationDelay time.Duration `json:"propagation_delay"`
+	Latency          time.Duration `json:"latency"`
+}
+
+// User is one account with everything the provider can observe about it.
+type User struct {
+	UserPrincipalName string `json:"user_principal_name"`
+	ObjectID          string `json:"object_id"`
+	DisplayName       string `json:"display_name"`
+	Alias             string `json:"alias"`
+	MFA               bool   `json:"mfa"`
+	MFARegistered     bool   `json:"mfa_registered"`
+	Disabled          bool   `json:"disabled"`
+	Locked            bool   `json:"locked"`
+	CABlocked         bool   `json:"ca_blocked"`
+	Mailbox           bool   `json:"mailbox"`
+	HasAppPassword    bool   `json:"has_app_password"`
+	// ExchangeRoleGroups are the role groups the user is a member of.
+	ExchangeRoleGroups []string `json:"exchange_role_groups"`
+	// ExchangeAssignments are the user's direct assignments followed by those
+	// it gets through its role groups (AssignmentMethod "RoleGroup").
+	ExchangeAssignments      []ExchangeAssignment      `json:"exchange_assignments"`
+	DirectoryRoleAssignments []DirectoryRoleAssignment `json:"directory_role_assignments"`
+}
+
+// ExchangeAssignment is a management role assignment (WIRE §E3).
+type ExchangeAssignment struct {
+	Name             string    `json:"name"`
+	Identity         string    `json:"identity"`
+	Role             string    `json:"role"`
+	Guid             string    `json:"guid"`
+	AssignmentMethod string    `json:"assignment_method"`  // Direct, RoleGroup
+	RoleAssigneeType string    `json:"role_assignee_type"` // User, RoleGroup
+	RoleAssigneeName string    `json:"role_assignee_name"` // alias or role group name
+	DelegationType   string    `json:"delegation_type"`    // Regular, Delegating
+	Enabled          bool      `json:"enabled"`
+	CreatedAt        time.Time `json:"created_at"`
+	CreatedBy        string    `json:"created_by"` // caller UPN; "" for seeded and control-API assignments
+}
+
+// DirectoryRoleAssignment is an Entra role assignment (WIRE §C4).
+type DirectoryRoleAssignment struct {
+	ID               string `json:"id"`
+	RoleDefinitionID string `json:"role_definition_id"`
+	RoleDisplayName  string `json:"role_display_name"`
+	DirectoryScopeID string `json:"directory_scope_id"`
+	CreatedBy        string `json:"created_by"`
+}
+
+// RoleGroup is an Exchange role group with its members (UPNs) and assignments.
+type RoleGroup struct {
+	Name        string               `json:"name"`
+	Members     []string             `json:"members"`
+	Assignments []ExchangeAssignment `json:"assignments"`
+}
+
+// tenant is the mutable state; every access holds Server.mu.
+type tenant struct {
+	seed      *Seed
+	namespace uuid.UUID // derives deterministic ids from the tenant id
+	seededAt  time.Time
+	users     []*user
+	byUPN     map[string]*user // lower-case UPN
+	byID      map[string]*user
+	// groupMembers maps a role group name to its members' object ids.
+	groupMembers map[string][]string
+	exchange     []*exoAssignment   // all Exchange assignments, in creation order
+	directory    []*dirAssignment   // all directory role assignments, in creation order
+	sequence     int                // counter mixed into derived ids
+	passwords    map[string]secrets // by object id
+}
+
+type secrets struct {
+	password, appPassword string
+	generation            int // bumped on password change: revokes refresh tokens
+}
+
+type user struct {
+	upn, oid, displayName, alias                    string
+	mfa, mfaRegistered, disabled, locked, caBlocked bool
+	mailbox                                         bool
+}
+
+type exoAssignment struct {
+	name, role, guid, delegation string
+	enabled                      bool
+	createdAt                    time.Time
+	createdBy                    string
+	seeded                       bool   // seeded assignments are effective at once
+	userID                       string // set for a direct assignment
+	group                        string // set for a role group's own assignment
+}
+
+type dirAssignment struct {
+	id, roleID, principalID, scope, createdBy string
+}
+
+func newTenant(seed *Seed, now time.Time) *tenant {
+	t := &tenant{
+		seed:         seed,
+		namespace:    uuid.MustParse(seed.TenantID),
+		seededAt:     now.UTC().Truncate(time.Second),
+		byUPN:        map[string]*user{},
+		byID:         map[string]*user{},
+		groupMembers: map[string][]string{},
+		passwords:    map[string]secrets{},
+	}
+	for _, g := range roleGroups {
+		for _, r := range g.roles {
+			name := assignmentName(r.role, g.name)
+			if r.delegation != "Regular" {
+				name = assignmentName(r.role, g.name+"-"+r.delegation)
+			}
+			t.exchange = append(t.exchange, &exoAssignment{name: name, role: r.role,
+				guid: t.newID("exchange-role-assignment", name), delegation: r.delegation,
+				enabled: true, createdAt: t.seededAt, seeded: true, group: g.name})
+		}
+	}
+	for _, su := range seed.Users {
+		u := &user{
+			upn: su.UserPrincipalName, displayName: su.DisplayName, alias: su.Alias,
+			oid: uuid.NewSHA1(t.namespace, []byte("user:"+strings.ToLower(su.UserPrincipalName))).String(),
+			mfa: su.MFA, mfaRegistered: su.MFARegistered == nil || *su.MFARegistered,
+			disabled: su.Disabled, locked: su.Locked, caBlocked: su.CABlocked, mailbox: su.Mailbox,
+		}
+		t.users = append(t.users, u)
+		t.byUPN[strings.ToLower(u.upn)] = u
+		t.byID[u.oid] = u
+		t.passwords[u.oid] = secrets{password: su.Password, appPassword: su.AppPassword}
+		for _, g := range su.ExchangeRoleGroups {
+			name := findRoleGroup(g).name
+			t.groupMembers[name] = append(t.groupMembers[name], u.oid)
+		}
+		for _, r := range su.ExchangeRoles {
+			a, _ := t.addExchangeAssignment(u, canonicalExchangeRole(r), "", "", t.seededAt)
+			a.seeded = true
+		}
+		for _, r := range su.DirectoryRoles {
+			_, _ = t.addDirectoryAssignment(u, findDirectoryRole(r), "")
+		}
+	}
+	return t
+}
+
+// newID derives a deterministic GUID from the tenant, a kind, a name and the
+// running sequence, so a seed plus a sequence of operations always yields the
+// same ids.
+func (t *tenant) newID(kind, name string) string {
+	t.sequence++
+	return uuid.NewSHA1(t.namespace, fmt.Appendf(nil, "%s:%s:%d", kind, strings.ToLower(name), t.sequence)).String()
+}
+
+// assignmentName is Exchange's default "<Role>-<assignee>", at most 64
+// characters (WIRE §E3 ⚠ format).
+func assignmentName(role, assignee string) string {
+	name := role + "-" + assignee
+	if r := []rune(name); len(r) > 64 {
+		name = string(r[:64])
+	}
+	return name
+}
+
+func (t *tenant) userByUPN(upn string) *user { return t.byUPN[strings.ToLower(upn)] }
+
+// resolveUser accepts an object id or a UPN (Graph accepts both in /users/{id}).
+func (t *tenant) resolveUser(idOrUPN string) *user {
+	if u := t.byID[strings.ToLower(idOrUPN)]; u != nil {
+		return u
+	}
+	return t.userByUPN(idOrUPN)
+}
+
+// userBySMTP finds a user by UPN or any alias@verified-domain address.
+func (t *tenant) userBySMTP(address string) *user {
+	if u := t.userByUPN(address); u != nil {
+		return u
+	}
+	local, domain, _ := strings.Cut(strings.ToLower(address), "@")
+	if !slices.Contains(t.seed.Domains, domain) {
+		return nil
+	}
+	for _, u := range t.users {
+		if strings.EqualFold(u.alias, local) {
+			return u
+		}
+	}
+	return nil
+}
+
+// recipient resolves an Exchange identity: UPN, SMTP address or alias.
+func (t *tenant) recipient(identity string) *user {
+	if u := t.userBySMTP(identity); u != nil {
+		return u
+	}
+	for _, u := range t.users {
+		if strings.EqualFold(u.alias, identity) {
+			return u
+		}
+	}
+	return nil
+}
+
+func (t *tenant) mustUser(upn string) (*user, error) {
+	if u := t.userByUPN(upn); u != nil {
+		return u, nil
+	}
+	return nil, fmt.Errorf("user %q: %w", upn, errNotFound)
+}
+
+// isKnownTenant accepts the tenant GUID or any verified domain.
+func (t *tenant) isKnownTenant(name string) bool {
+	return strings.EqualFold(name, t.seed.TenantID) || slices.Contains(t.seed.Domains, strings.ToLower(name))
+}
+
+func (t *tenant) mail(u *user) string {
+	if !u.mailbox {
+		return ""
+	}
+	return u.alias + "@" + t.seed.defaultDomain()
+}
+
+// groupsOf lists the role groups u is a member of, in catalogue order.
+func (t *tenant) groupsOf(u *user) []string {
+	var groups []string
+	for _, g := range roleGroups {
+		if slices.Contains(t.groupMembers[g.name], u.oid) {
+			groups = append(groups, g.name)
+		}
+	}
+	return groups
+}
+
+// assignmentsOf returns u's direct assignments, then those of its role groups.
+func (t *tenant) assignmentsOf(u *user) []*exoAssignment {
+	var out []*exoAssignment
+	for _, a := range t.exchange {
+		if a.userID == u.oid {
+			out = append(out, a)
+		}
+	}
+	for _, g := range t.groupsOf(u) {
+		for _, a := range t.exchange {
+			if a.group == g {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// holdsExchangeRole reports a Regular, enabled assignment of role (direct or
+// through a role group). With effectiveAt set, an assignment also needs to be
+// older than the propagation delay (how Exchange Online's replication lag looks
+// to a client).
+func (t *tenant) holdsExchangeRole(u *user, role string, effectiveAt time.Time, delay time.Duration) bool {
+	for _, a := range t.assignmentsOf(u) {
+		if !strings.EqualFold(a.role, role) || a.delegation != "Regular" || !a.enabled {
+			continue
+		}
+		if effectiveAt.IsZero() || a.seeded || !effectiveAt.Before(a.createdAt.Add(delay)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *tenant) findExchangeAssignment(identity string) *exoAssignment {
+	for _, a := range t.exchange {
+		if strings.EqualFold(a.name, identity) || strings.EqualFold(a.guid, identity) {
+			return a
+		}
+	}
+	return nil
+}
+
+// addExchangeAssignment is New-ManagementRoleAssignment -Role role -User u [-Name name].
+func (t *tenant) addExchangeAssignment(u *user, role, name, createdBy string, now time.Time) (*exoAssignment, error) {
+	canonical := canonicalExchangeRole(role)
+	if canonical == "" {
+		return nil, fmt.Errorf("management role %q: %w", role, errNotFound)
+	}
+	if name == "" {
+		name = assignmentName(canonical, u.alias)
+	}
+	if t.findExchangeAssignment(name) != nil {
+		return nil, fmt.Errorf("role assignment %q: %w", name, errConflict)
+	}
+	a := &exoAssignment{name: name, role: canonical, guid: t.newID("exchange-role-assignment", name),
+		delegation: "Regular", enabled: true, createdAt: now.UTC(), createdBy: createdBy, userID: u.oid}
+	t.exchange = append(t.exchange, a)
+	return a, nil
+}
+
+// uniqueAssignmentName picks "<Role>-<alias>", or "<Role>-<alias>-N" when taken.
+func (t *tenant) uniqueAssignmentName(role, alias string) string {
+	name := assignmentName(role, alias)
+	for n := 2; t.findExchangeAssignment(name) != nil; n++ {
+		name = assignmentName(role, fmt.Sprintf("%s-%d", alias, n))
+	}
+	return name
+}
+
+func (t *tenant) removeExchangeAssignment(a *exoAssignment) {
+	t.exchange = slices.DeleteFunc(t.exchange, func(x *exoAssignment) bool { return x == a })
+}
+
+// directoryAssignmentID mimics Graph's ids: unpadded base64url of the role
+// definition and principal GUIDs (little-endian, as .NET lays them out),
+// then "-1" (WIRE §C4 example decodes this way). Deterministic by design.
+func directoryAssignmentID(roleID, principalID string) string {
+	b := append(guidBytesLE(roleID), guidBytesLE(principalID)...)
+	return base64.RawURLEncoding.EncodeToString(b) + "-1"
+}
+
+func guidBytesLE(s string) []byte {
+	g := uuid.MustParse(s)
+	b := g[:]
+	return []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6],
+		b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]}
+}
+
+func (t *tenant) addDirectoryAssignment(u *user, role *directoryRole, createdBy string) (*dirAssignment, error) {
+	for _, d := range t.directory {
+		if d.principalID == u.oid && d.roleID == role.templateID && d.scope == "/" {
+			return nil, fmt.Errorf("%s already holds %s: %w", u.upn, role.displayName, errConflict)
+		}
+	}
+	d := &dirAssignment{id: directoryAssignmentID(role.templateID, u.oid), roleID: role.templateID,
+		principalID: u.oid, scope: "/", createdBy: createdBy}
+	t.directory = append(t.directory, d)
+	return d, nil
+}
+
+func (t *tenant) directoryAssignmentsOf(u *user) []*dirAssignment {
+	var out []*dirAssignment
+	for _, d := range t.directory {
+		if d.principalID == u.oid {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// hasDirectoryRole reports a tenant-wide assignment of any of the named roles.
+func (t *tenant) hasDirectoryRole(u *user, names ...string) bool {
+	for _, d := range t.directoryAssignmentsOf(u) {
+		for _, n := range names {
+			if r := findDirectoryRole(n); r != nil && r.templateID == d.roleID && d.scope == "/" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// roleTemplateIDs are the wids claim of u's tokens.
+func (t *tenant) roleTemplateIDs(u *user) []string {
+	ids := []string{}
+	for _, d := range t.directoryAssignmentsOf(u) {
+		ids = append(ids, d.roleID)
+	}
+	return ids
+}
+
+func (t *tenant) deleteUser(u *user) {
+	t.users = slices.DeleteFunc(t.users, func(x *user) bool { return x == u })
+	delete(t.byUPN, strings.ToLower(u.upn))
+	delete(t.byID, u.oid)
+	delete(t.passwords, u.oid)
+	t.exchange = slices.DeleteFunc(t.exchange, func(a *exoAssignment) bool { return a.userID == u.oid })
+	t.directory = slices.DeleteFunc(t.directory, func(d *dirAssignment) bool { return d.principalID == u.oid })
+	for g, members := range t.groupMembers {
+		t.groupMembers[g] = slices.DeleteFunc(members, func(id string) bool { return id == u.oid })
+	}
+}
+
+func (t *tenant) exchangeView(a *exoAssignment) ExchangeAssignment {
+	v := ExchangeAssignment{Name: a.name, Identity: a.name, Role: a.role, Guid: a.guid,
+		AssignmentMethod: "Direct", RoleAssigneeType: "User", DelegationType: a.delegation,
+		Enabled: a.enabled, CreatedAt: a.createdAt, CreatedBy: a.createdBy}
+	if a.group != "" {
+		v.AssignmentMethod, v.RoleAssigneeType, v.RoleAssigneeName = "RoleGroup", "RoleGroup", a.group
+	} else if u := t.byID[a.userID]; u != nil {
+		v.RoleAssigneeName = u.alias
+	}
+	return v
+}
+
+func (t *tenant) directoryView(d *dirAssignment) DirectoryRoleAssignment {
+	return DirectoryRoleAssignment{ID: d.id, RoleDefinitionID: d.roleID,
+		RoleDisplayName: findDirectoryRole(d.roleID).displayName, DirectoryScopeID: d.scope, CreatedBy: d.createdBy}
+}
+
+func (t *tenant) snapshot() State {
+	st := State{
+		Tenant: Tenant{ID: t.seed.TenantID, DisplayName: t.seed.DisplayName, Cloud: t.seed.Cloud,
+			Domains: slices.Clone(t.seed.Domains), LegacyBasicAuth: t.seed.LegacyBasicAuth},
+		Users:      []User{},
+		RoleGroups: []RoleGroup{},
+	}
+	for _, u := range t.users {
+		v := User{UserPrincipalName: u.upn, ObjectID: u.oid, DisplayName: u.displayName, Alias: u.alias,
+			MFA: u.mfa, MFARegistered: u.mfaRegistered, Disabled: u.disabled, Locked: u.locked,
+			CABlocked: u.caBlocked, Mailbox: u.mailbox, HasAppPassword: t.passwords[u.oid].appPassword != "",
+			ExchangeRoleGroups: t.groupsOf(u), ExchangeAssignments: []ExchangeAssignment{},
+			DirectoryRoleAssignments: []DirectoryRoleAssignment{}}
+		if v.ExchangeRoleGroups == nil {
+			v.ExchangeRoleGroups = []string{}
+		}
+		for _, a := range t.assignmentsOf(u) {
+			v.ExchangeAssignments = append(v.ExchangeAssignments, t.exchangeView(a))
+		}
+		for _, d := range t.directoryAssignmentsOf(u) {
+			v.DirectoryRoleAssignments = append(v.DirectoryRoleAssignments, t.directoryView(d))
+		}
+		st.Users = append(st.Users, v)
+	}
+	for _, g := range roleGroups {
+		rg := RoleGroup{Name: g.name, Members: []string{}, Assignments: []ExchangeAssignment{}}
+		for _, id := range t.groupMembers[g.name] {
+			rg.Members = append(rg.Members, t.byID[id].upn)
+		}
+		for _, a := range t.exchange {
+			if a.group == g.name {
+				rg.Assignments = append(rg.Assignments, t.exchangeView(a))
+			}
+		}
+		st.RoleGroups = append(st.RoleGroups, rg)
+	}
+	return st
+}
+
+type tenantJSON Tenant
+
+// MarshalJSON writes the durations as Go duration strings ("5s").
+func (t Tenant) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		tenantJSON
+		PropagationDelay string `json:"propagation_delay"`
+		Latency          string `json:"latency"`
+	}{tenantJSON(t), t.PropagationDelay.String(), t.Latency.String()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Tenant) UnmarshalJSON(data []byte) error {
+	var aux struct {
+		*tenantJSON
+		PropagationDelay string `json:"propagation_delay"`
+		Latency          string `json:"latency"`
+	}
+	aux.tenantJSON = (*tenantJSON)(t)
+	if err := json.Unmarshal(data, &aux); err != nil {
+		return err
+	}
+	var err error
+	if t.PropagationDelay, err = time.ParseDuration(aux.PropagationDelay); err != nil {
+		return err
+	}
+	t.Latency, err = time.ParseDuration(aux.Latency)
+	return err
+}
