@@ -78,11 +78,11 @@ output "connections" {
       main = o365_target_connection.main
       mfa  = o365_target_connection.mfa
       } : k => {
-      admin          = c.admin_email
-      tenant_id      = c.tenant_id
-      ews_url        = c.ews_url
-      required_roles = sort(c.required_roles)
-      missing_roles  = sort(c.missing_roles)
+      admin                 = c.admin_email
+      tenant_id             = c.tenant_id
+      ews_url               = c.ews_url
+      required_roles        = sort(c.required_roles)
+      missing_roles         = sort(c.missing_roles)
       assigned_by_terraform = sort([for a in c.managed_role_assignments : a.role])
     }
   }

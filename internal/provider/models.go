@@ -14,6 +14,9 @@ type targetConnectionModel struct {
 	AdminEmail             types.String   `tfsdk:"admin_email"`
 	Password               types.String   `tfsdk:"password"`
 	AppPassword            types.String   `tfsdk:"app_password"`
+	PasswordWO             types.String   `tfsdk:"password_wo"`
+	AppPasswordWO          types.String   `tfsdk:"app_password_wo"`
+	PasswordWOVersion      types.Int64    `tfsdk:"password_wo_version"`
 	AssignMissingRoles     types.Bool     `tfsdk:"assign_missing_roles"`
 	PublicFoldersRole      types.Bool     `tfsdk:"public_folders_role"`
 	UserManagementRole     types.Bool     `tfsdk:"user_management_role"`

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -95,6 +96,21 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 				MarkdownDescription: "App password of the admin account, for an account with multi-factor authentication (its normal password would fail).",
 				Validators:          []validator.String{nonBlank()},
 			},
+			"password_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true,
+				MarkdownDescription: "Write-only alternative to `password`: used during apply, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
+					"Plans cannot re-verify the connection without a stored secret and say so. Change `password_wo_version` to apply a new value.",
+				Validators: []validator.String{nonBlank()},
+			},
+			"app_password_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true,
+				MarkdownDescription: "Write-only alternative to `app_password`, never stored in state. Change `password_wo_version` to apply a new value.",
+				Validators:          []validator.String{nonBlank()},
+			},
+			"password_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number; change it to make apply use a new `password_wo` / `app_password_wo` (write-only values never show as a change).",
+			},
 			"assign_missing_roles": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 				MarkdownDescription: "Assign the required roles the account lacks. When `false`, apply fails listing each missing role and the command an administrator would run. Defaults to `true`.",
@@ -165,7 +181,7 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 
 func (r *targetConnectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{
-		resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("app_password")),
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("app_password"), path.MatchRoot("password_wo"), path.MatchRoot("app_password_wo")),
 	}
 }
 
@@ -302,7 +318,7 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 // configEqual reports whether the configurable attributes of plan and state are equal.
 func configEqual(a, b targetConnectionModel) bool {
 	return a.Name.Equal(b.Name) && a.Cloud.Equal(b.Cloud) && a.AdminEmail.Equal(b.AdminEmail) &&
-		a.Password.Equal(b.Password) && a.AppPassword.Equal(b.AppPassword) &&
+		a.Password.Equal(b.Password) && a.AppPassword.Equal(b.AppPassword) && a.PasswordWOVersion.Equal(b.PasswordWOVersion) &&
 		a.AssignMissingRoles.Equal(b.AssignMissingRoles) && a.PublicFoldersRole.Equal(b.PublicFoldersRole) &&
 		a.UserManagementRole.Equal(b.UserManagementRole) && a.GlobalAdmin.Equal(b.GlobalAdmin) &&
 		a.RevokeManagedRoles.Equal(b.RevokeManagedRoles)
@@ -324,6 +340,7 @@ func (r *targetConnectionResource) Create(ctx context.Context, req resource.Crea
 	}
 	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
 	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(writeOnlyFromConfig(ctx, req.Config, &plan)...)
 	spec, diags := r.spec(ctx, plan, nil)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -360,6 +377,7 @@ func (r *targetConnectionResource) Update(ctx context.Context, req resource.Upda
 	resp.Diagnostics.Append(diags...)
 	managed, diags := managedFromState(ctx, state.ManagedRoleAssignments)
 	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(writeOnlyFromConfig(ctx, req.Config, &plan)...)
 	spec, diags := r.spec(ctx, plan, managed)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -394,9 +412,14 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 		return
 	}
 	if state.Password.IsNull() && state.AppPassword.IsNull() {
-		// Just imported: no secret yet. The next apply verifies with the configured one.
-		resp.Diagnostics.AddWarning("Connection not verified",
-			"The state holds no password or app password for "+state.AdminEmail.ValueString()+" (imported), so roles and EWS access were not checked. The next apply verifies them with the configured secret.")
+		// Imported, or write-only credentials: no secret in state. The next apply verifies
+		// with the configured one.
+		why := "it was imported"
+		if !state.PasswordWOVersion.IsNull() || !state.VerifiedAt.IsNull() {
+			why = "its credentials are write-only"
+		}
+		resp.Diagnostics.AddWarning("Connection not re-verified",
+			"The state holds no password or app password for "+state.AdminEmail.ValueString()+" ("+why+"), so this plan could not check its roles and EWS access. The next apply verifies them with the configured secret.")
 		r.fillKnown(&state)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
@@ -452,6 +475,12 @@ func (r *targetConnectionResource) Delete(ctx context.Context, req resource.Dele
 	if len(managed) == 0 || resp.Diagnostics.HasError() {
 		return
 	}
+	if state.Password.IsNull() && state.AppPassword.IsNull() {
+		resp.Diagnostics.AddWarning("Role assignments not revoked",
+			"Write-only credentials are not available when destroying, so the assignments this connection created were left in place: "+managedSummary(managed)+
+				". Remove them by hand (Remove-ManagementRoleAssignment), or use `password`/`app_password` with `revoke_managed_roles`.")
+		return
+	}
 	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
 	spec, diags := r.spec(ctx, state, managed)
@@ -487,6 +516,9 @@ func (r *targetConnectionResource) ImportState(ctx context.Context, req resource
 		AdminEmail:             types.StringValue(strings.ToLower(email)),
 		Password:               types.StringNull(),
 		AppPassword:            types.StringNull(),
+		PasswordWO:             types.StringNull(),
+		AppPasswordWO:          types.StringNull(),
+		PasswordWOVersion:      types.Int64Null(),
 		AssignMissingRoles:     types.BoolValue(true),
 		PublicFoldersRole:      types.BoolValue(false),
 		UserManagementRole:     types.BoolValue(false),
@@ -528,7 +560,7 @@ func (r *targetConnectionResource) spec(ctx context.Context, m targetConnectionM
 	}
 	spec := connection.Spec{
 		Cloud:         cl,
-		Admin:         credential(m.AdminEmail, m.Password, m.AppPassword),
+		Admin:         adminCredential(m),
 		Toggles:       toggles(m),
 		AssignMissing: m.AssignMissingRoles.ValueBool(),
 		RevokeManaged: m.RevokeManagedRoles.ValueBool(),
@@ -541,6 +573,35 @@ func (r *targetConnectionResource) spec(ctx context.Context, m targetConnectionM
 		spec.GlobalAdmin = &c
 	}
 	return spec, diags
+}
+
+// writeOnlyFromConfig copies the write-only secrets, which exist only in configuration,
+// into the model used for this apply (they are never written to state).
+func writeOnlyFromConfig(ctx context.Context, config tfsdk.Config, m *targetConnectionModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var pw, apw types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("password_wo"), &pw)...)
+	diags.Append(config.GetAttribute(ctx, path.Root("app_password_wo"), &apw)...)
+	m.PasswordWO, m.AppPasswordWO = pw, apw
+	return diags
+}
+
+func managedSummary(ms []connection.Managed) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, fmt.Sprintf("%s (%s)", m.Role, m.ID))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func adminCredential(m targetConnectionModel) connection.Credential {
+	switch {
+	case !m.PasswordWO.IsNull() && m.PasswordWO.ValueString() != "":
+		return credential(m.AdminEmail, m.PasswordWO, types.StringNull())
+	case !m.AppPasswordWO.IsNull() && m.AppPasswordWO.ValueString() != "":
+		return credential(m.AdminEmail, types.StringNull(), m.AppPasswordWO)
+	}
+	return credential(m.AdminEmail, m.Password, m.AppPassword)
 }
 
 func credential(email, password, appPassword types.String) connection.Credential {
@@ -569,6 +630,7 @@ func (r *targetConnectionResource) masked(ctx context.Context, spec connection.S
 
 func (r *targetConnectionResource) stateAfter(plan targetConnectionModel, res *connection.Result, verified bool) *targetConnectionModel {
 	s := plan
+	s.PasswordWO, s.AppPasswordWO = types.StringNull(), types.StringNull() // never stored
 	if res.Status != nil {
 		if res.Status.TenantID != "" {
 			s.TenantID = types.StringValue(res.Status.TenantID)

@@ -418,7 +418,7 @@ func TestAccTargetConnection_planTimeValidation(t *testing.T) {
 			step(`  admin_email = "admin@contoso.onmicrosoft.com"
   password = "x"
   app_password = "y"`, `(?s)Invalid Attribute Combination.*password`),
-			step(`  admin_email = "admin@contoso.onmicrosoft.com"`, `(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured: \[password,app_password\]`),
+			step(`  admin_email = "admin@contoso.onmicrosoft.com"`, `(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured:\s+\[password,app_password,password_wo,app_password_wo\]`),
 			step(`  admin_email = "admin@contoso.onmicrosoft.com"
   password = "x"
   global_admin = { email = "ga@contoso.onmicrosoft.com" }`, `(?s)Global administrator needs exactly one secret`),

@@ -1,0 +1,67 @@
+# A root configuration calling the migration-target module. CI applies it against the
+# emulated tenant (examples/demo/tenant.json); against Microsoft, drop `endpoints` and
+# `ca_certificate_file`.
+
+terraform {
+  required_providers {
+    o365 = {
+      source = "o365-terraform/o365"
+    }
+  }
+}
+
+variable "endpoint" {
+  type    = string
+  default = null
+}
+
+variable "ca_certificate_file" {
+  type    = string
+  default = null
+}
+
+variable "admin_password" {
+  type      = string
+  sensitive = true
+}
+
+variable "mfa_admin_app_password" {
+  type      = string
+  sensitive = true
+}
+
+variable "global_admin_app_password" {
+  type      = string
+  sensitive = true
+}
+
+provider "o365" {
+  endpoints = var.endpoint == null ? null : {
+    login    = var.endpoint
+    graph    = var.endpoint
+    exchange = var.endpoint
+  }
+  ca_certificate_file = var.ca_certificate_file
+}
+
+module "target" {
+  source = "../"
+
+  admins = {
+    main = { email = "admin@contoso.onmicrosoft.com", password = var.admin_password }
+    mfa  = { email = "mfa.admin@contoso.onmicrosoft.com", app_password = var.mfa_admin_app_password }
+  }
+  public_folders = true
+  global_admin = {
+    email        = "ga@contoso.onmicrosoft.com"
+    app_password = var.global_admin_app_password
+  }
+}
+
+output "required_roles" {
+  value = module.target.required_roles
+}
+
+output "connections" {
+  value = module.target.connections
+}

@@ -1,0 +1,21 @@
+# Office 365 worldwide (the default cloud) with Microsoft's own endpoints.
+provider "o365" {}
+
+# A sovereign cloud, with a registered public client for the password grant.
+provider "o365" {
+  alias     = "gcc_high"
+  cloud     = "usgovernment"
+  client_id = "00000000-0000-0000-0000-000000000000"
+}
+
+# The emulated tenant (or a proxy): only the endpoints and the CA differ.
+provider "o365" {
+  alias = "emulated"
+  endpoints = {
+    login    = "https://127.0.0.1:8443"
+    graph    = "https://127.0.0.1:8443"
+    exchange = "https://127.0.0.1:8443"
+  }
+  ca_certificate_file = ".bin/emulator-ca.pem"
+  max_retries         = 3
+}
