@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# make bench: the plan/apply benchmark against the emulated tenant (issue 7); writes BENCHMARKS.md.
+#
+# For each CLI (BENCH_CLIS, default "terraform tofu"), each size (BENCH_SIZES, default
+# "10 50 200") and each latency (BENCH_LATENCIES in ms, default "20 0"): a fresh working
+# directory with N o365_target_connection resources (default toggles) whose admin accounts
+# already hold every required role, then a timed `apply` and a timed no-change
+# `plan -detailed-exitcode` (which must exit 0). Before each command the tenant's request
+# counters are reset; after it they are read. The provider binary is started through a
+# wrapper (o365-bench rss) that records each provider process's peak RSS. Also measured:
+# the provider's startup (binary size, time to the plugin handshake, `providers schema -json`)
+# and the Go benchmarks of the hot parsers.
+#
+# Environment: BENCH_SIZES, BENCH_CLIS, BENCH_LATENCIES, BENCH_OUT (default BENCHMARKS.md),
+# BENCH_RESULTS (raw JSON lines; default .bin/bench/results.jsonl), BENCH_SKIP_GOBENCH=1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bin="$root/.bin"
+mkdir -p "$bin/bench"
+
+sizes=${BENCH_SIZES:-10 50 200}
+clis=${BENCH_CLIS:-terraform tofu}
+latencies=${BENCH_LATENCIES:-20 0}
+out=${BENCH_OUT:-$root/BENCHMARKS.md}
+results=${BENCH_RESULTS:-$bin/bench/results.jsonl}
+parallelism=10 # Terraform's and OpenTofu's default, passed explicitly
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/o365-bench.XXXXXX")
+emu_pid=""
+cleanup() {
+  local rc=$?
+  if [[ -n $emu_pid ]] && kill -0 "$emu_pid" 2>/dev/null; then
+    kill "$emu_pid" 2>/dev/null || true
+    wait "$emu_pid" 2>/dev/null || true
+  fi
+  if [[ $rc -ne 0 && -d $work ]]; then
+    mkdir -p "$bin/bench/failed"
+    cp "$work"/*.log "$bin/bench/failed/" 2>/dev/null || true
+    log "failed (exit $rc); logs copied to $bin/bench/failed/"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Always our own CLI configuration: these machines export a TF_CLI_CONFIG_FILE that may not exist.
+export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
+unset TF_LOG TF_LOG_PATH TF_LOG_PROVIDER || true
+
+log "building the provider, the emulated tenant and the bench helper"
+go build -o "$bin/terraform-provider-o365" .
+mkdir -p "$work/bin" "$work/provider"
+go build -o "$work/bin/o365-emulator" ./cmd/o365-emulator
+go build -o "$work/bin/o365-bench" ./cmd/o365-bench
+ob="$work/bin/o365-bench"
+
+declare -A cli_bin
+for c in $clis; do
+  cli_bin[$c]=$(scripts/install-cli.sh "$c" | tail -1)
+  log "CLI $c: $("${cli_bin[$c]}" version 2>/dev/null | head -1) (${cli_bin[$c]})"
+done
+
+# The CLIs find the provider through dev_overrides (no registry, no init). The directory holds
+# a wrapper that runs the real binary and records its peak RSS when it exits.
+rss="$work/provider-rss.txt"
+cat >"$work/provider/terraform-provider-o365" <<SH
+#!/bin/sh
+exec "$ob" rss -o "$rss" -- "$bin/terraform-provider-o365" "\$@"
+SH
+chmod +x "$work/provider/terraform-provider-o365"
+cat >"$work/cli.tfrc" <<RC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/o365-terraform/o365" = "$work/provider"
+    "registry.opentofu.org/o365-terraform/o365" = "$work/provider"
+  }
+  direct {}
+}
+RC
+export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
+
+max_n=0
+for n in $sizes; do ((n > max_n)) && max_n=$n; done
+log "starting the emulated tenant with $max_n admin accounts"
+"$ob" seed -n "$max_n" -o "$work/seed.json"
+"$work/bin/o365-emulator" -seed "$work/seed.json" -addr 127.0.0.1:0 -ca-file "$work/ca.pem" \
+  -info-file "$work/emulator.json" >"$work/emulator.log" 2>&1 &
+emu_pid=$!
+for _ in $(seq 200); do [[ -s $work/emulator.json ]] && break; sleep 0.05; done
+[[ -s $work/emulator.json ]] || { cat "$work/emulator.log" >&2; log "the emulated tenant did not start"; exit 1; }
+url=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/emulator.json")
+ctl() { "$ob" ctl -info "$work/emulator.json" "$@" >/dev/null; }
+log "emulated tenant at $url"
+
+: >"$results"
+"$ob" startup -results "$results" -bin "$bin/terraform-provider-o365"
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+meta=(-meta "date=$(date -u +%Y-%m-%dT%H:%MZ)"
+  -meta "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with uncommitted changes)')"
+  -meta "machine=${cpu:-unknown CPU}, $(nproc) cores, $mem RAM, Linux $(uname -r)"
+  -meta "go=$(go env GOVERSION)" -meta "sizes=$sizes" -meta "clis=$clis" -meta "latencies=$latencies"
+  -meta "parallelism=$parallelism"
+  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" make bench")
+for c in $clis; do meta+=(-meta "cli.$c=$("${cli_bin[$c]}" version 2>/dev/null | head -1)"); done
+
+for c in $clis; do
+  tf=${cli_bin[$c]}
+  for n in $sizes; do
+    for lat in $latencies; do
+      d="$work/$c-$n-${lat}ms"
+      mkdir -p "$d"
+      "$ob" config -n "$n" -url "$url" -ca "$work/ca.pem" -o "$d/main.tf"
+      ctl POST /_emulator/reset            # back to the seed, counters cleared
+      ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
+      if [[ $n == "$(echo "$sizes" | awk '{print $1}')" && $lat == "$(echo "$latencies" | awk '{print $1}')" ]]; then
+        log "$c: startup (providers schema -json)"
+        "$ob" startup -results "$results" -cli "$c" -cli-bin "$tf" -dir "$d" -runs 5
+      fi
+      log "$c: $n connections, ${lat} ms latency"
+      m=("$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" -rss "$rss" -log "$work/$c-$n-${lat}ms.log")
+      (cd "$d" && "${m[@]}" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -compact-warnings -parallelism=$parallelism)
+      (cd "$d" && "${m[@]}" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+      rm -rf "$d"
+    done
+  done
+done
+
+gobench="$work/gobench.txt"
+if [[ -z ${BENCH_SKIP_GOBENCH:-} ]]; then
+  log "Go benchmarks of the hot parsers"
+  go test -run '^$' -bench . -benchmem -count 1 ./internal/ews ./internal/exchange ./internal/graph ./internal/identity | tee "$gobench" >&2
+else
+  : >"$gobench"
+fi
+
+"$ob" report -results "$results" -gobench "$gobench" "${meta[@]}" -o "$out"
+log "wrote $out (raw results: $results)"
