@@ -4,6 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+[[ -f ${TF_CLI_CONFIG_FILE:-} ]] || export TF_CLI_CONFIG_FILE="$root/scripts/test.tfrc"
 tf=$(scripts/install-cli.sh terraform | tail -1)
 tofu=$(scripts/install-cli.sh tofu | tail -1)
 work=$(mktemp -d)

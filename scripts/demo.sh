@@ -5,6 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+[[ -f ${TF_CLI_CONFIG_FILE:-} ]] || export TF_CLI_CONFIG_FILE="$root/scripts/test.tfrc"
 bin="$root/.bin"
 mkdir -p "$bin"
 bold() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

@@ -12,6 +12,9 @@ TOFU_VERSION=${TOFU_VERSION:-1.12.6}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/.bin"
 mkdir -p "$bin"
+# These machines may export a TF_CLI_CONFIG_FILE that does not exist, and OpenTofu then
+# prints warnings on stdout: use the project's own (empty) CLI configuration instead.
+[[ -f ${TF_CLI_CONFIG_FILE:-} ]] || export TF_CLI_CONFIG_FILE="$root/scripts/test.tfrc"
 
 log() { printf '[install-cli] %s\n' "$*" >&2; }
 
