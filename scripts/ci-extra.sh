@@ -15,6 +15,9 @@ trap cleanup EXIT
 echo "--- docs/ generated from templates/, examples/ and the schema"
 scripts/generate-docs.sh --check
 
+echo "--- short fuzz run of every fuzz target (no panics)"
+scripts/fuzz.sh 2s
+
 echo "--- terraform fmt -check"
 "$tf" fmt -check -recursive -diff examples
 

@@ -54,8 +54,9 @@ tofu)
   dir=$(cd "$bin" && GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@v$TOFU_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
   src=$(mktemp -d)
   cp -r "$dir/." "$src/"; chmod -R u+w "$src"
-  # The module's own go.mod carries replace directives, so it must be built in place.
-  (cd "$src" && elapsed env GOFLAGS=-mod=mod go build -o "$bin/tofu" -ldflags "-X github.com/opentofu/opentofu/version.dev=no" ./cmd/tofu)
+  # The module's own go.mod carries replace directives, so it must be built in place;
+  # -trimpath keeps the build cache valid across the temporary directories.
+  (cd "$src" && elapsed env GOFLAGS=-mod=mod go build -trimpath -o "$bin/tofu" -ldflags "-X github.com/opentofu/opentofu/version.dev=no" ./cmd/tofu)
   rm -rf "$src"
   echo "$bin/tofu"
   ;;

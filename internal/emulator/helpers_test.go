@@ -214,7 +214,7 @@ func validateCollectedSOAP() int {
 	}
 	script := findValidateSOAP()
 	if script == "" {
-		fmt.Println("FAIL EWS schema validation: shared/ews-schema/validate-soap not found")
+		fmt.Println("FAIL EWS schema validation: third_party/ews-schema/validate-soap not found")
 		return 1
 	}
 	files := soapDocs.files
@@ -242,7 +242,7 @@ func validateCollectedSOAP() int {
 func findValidateSOAP() string {
 	dir, _ := os.Getwd()
 	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
-		candidate := filepath.Join(d, "shared", "ews-schema", "validate-soap")
+		candidate := filepath.Join(d, "third_party", "ews-schema", "validate-soap")
 		if _, err := os.Stat(candidate); err == nil {
 			return candidate
 		}

@@ -180,7 +180,8 @@ func (c *Client) ListRoleAssignments(ctx context.Context, principalID string) ([
 // §C5). A POST is not idempotent, so after an ambiguous failure (connection lost after
 // sending, 5xx) it reads the principal's assignments before posting again, and returns the
 // assignment if the first POST did land. A duplicate answers 400 "A conflicting object…":
-// the result is then (nil, err) with IsConflict(err).
+// the result is then (nil, err) with IsConflict(err), unless an earlier attempt's answer was
+// lost: then the conflict is that attempt's assignment, and it is returned.
 func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefinitionID string) (*RoleAssignment, error) {
 	body := map[string]string{
 		"@odata.type":      "#microsoft.graph.unifiedRoleAssignment",
@@ -213,6 +214,19 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 		}
 		return r.wait, r.retry, r.err
 	})
+	if err != nil && ambiguous && IsConflict(err) {
+		// The earlier POST whose answer was lost did land, but the re-read ran before the
+		// directory replicated it, so the retried POST met it as a conflict. Read once more
+		// and return it, so the caller records the assignment as its own instead of losing
+		// track of it (it would never be revoked).
+		if as, lerr := c.ListRoleAssignments(ctx, principalID); lerr == nil {
+			for i := range as {
+				if as[i].Grants(roleDefinitionID) {
+					return &as[i], nil
+				}
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

