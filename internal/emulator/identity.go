@@ -243,7 +243,7 @@ func (s *Server) resourceOf(w http.ResponseWriter, r *http.Request, scopes []str
 			continue
 		}
 		res, ok := resource{}, false
-		host := scope
+		var host string
 		if i := strings.LastIndex(scope, "/"); i >= 0 {
 			host = strings.TrimPrefix(strings.TrimPrefix(scope[:i], "https://"), "http://")
 		} else {

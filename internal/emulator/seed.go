@@ -206,9 +206,6 @@ func (s *Seed) Validate() error {
 	return nil
 }
 
-// initialDomain is the tenant's *.onmicrosoft.* domain (the first listed).
-func (s *Seed) initialDomain() string { return s.Domains[0] }
-
 // defaultDomain is the domain new mail addresses use.
 func (s *Seed) defaultDomain() string {
 	if len(s.Domains) > 1 {

@@ -65,7 +65,7 @@ func TestDo(t *testing.T) {
 			if (err != nil) != tc.wantErr || calls != tc.wantCalls {
 				t.Fatalf("err=%v calls=%d", err, calls)
 			}
-			if fmt.Sprint(rec.waits) != fmt.Sprint(tc.wantWaits) && !(len(rec.waits) == 0 && len(tc.wantWaits) == 0) {
+			if fmt.Sprint(rec.waits) != fmt.Sprint(tc.wantWaits) && (len(rec.waits) != 0 || len(tc.wantWaits) != 0) {
 				t.Fatalf("waits = %v, want %v", rec.waits, tc.wantWaits)
 			}
 		})
