@@ -4,14 +4,14 @@
 # For each CLI (BENCH_CLIS, default "terraform tofu"), each size (BENCH_SIZES, default
 # "10 50 200") and each latency (BENCH_LATENCIES in ms, default "20 0"): a fresh working
 # directory with N o365_target_connection resources (default toggles) whose admin accounts
-# already hold every required role, then a timed `apply` and a timed no-change
-# `plan -detailed-exitcode` (which must exit 0). Before each command the tenant's request
+# already hold every required role, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
+# `plan -detailed-exitcode` runs (each must exit 0; the fastest is reported). Before each command the tenant's request
 # counters are reset; after it they are read. The provider binary is started through a
 # wrapper (o365-bench rss) that records each provider process's peak RSS. Also measured:
 # the provider's startup (binary size, time to the plugin handshake, `providers schema -json`)
 # and the Go benchmarks of the hot parsers.
 #
-# Environment: BENCH_SIZES, BENCH_CLIS, BENCH_LATENCIES, BENCH_OUT (default BENCHMARKS.md),
+# Environment: BENCH_SIZES, BENCH_CLIS, BENCH_LATENCIES, BENCH_PLAN_RUNS (default 4), BENCH_OUT (default BENCHMARKS.md),
 # BENCH_RESULTS (raw JSON lines; default .bin/bench/results.jsonl), BENCH_SKIP_GOBENCH=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,9 +22,17 @@ mkdir -p "$bin/bench"
 sizes=${BENCH_SIZES:-10 50 200}
 clis=${BENCH_CLIS:-terraform tofu}
 latencies=${BENCH_LATENCIES:-20 0}
+plan_runs=${BENCH_PLAN_RUNS:-4} # no-change plans per size and latency (the fastest is reported)
 out=${BENCH_OUT:-$root/BENCHMARKS.md}
 results=${BENCH_RESULTS:-$bin/bench/results.jsonl}
 parallelism=10 # Terraform's and OpenTofu's default, passed explicitly
+sizes=$(echo $sizes) clis=$(echo $clis) latencies=$(echo $latencies) # normalise the spacing
+for v in $sizes $latencies $plan_runs; do
+  [[ $v =~ ^[0-9]+$ ]] || { echo "bench: sizes, latencies and BENCH_PLAN_RUNS must be whole numbers, got '$v'" >&2; exit 2; }
+done
+for c in $clis; do
+  [[ $c == terraform || $c == tofu ]] || { echo "bench: BENCH_CLIS takes terraform and/or tofu, got '$c'" >&2; exit 2; }
+done
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -58,10 +66,10 @@ go build -o "$work/bin/o365-emulator" ./cmd/o365-emulator
 go build -o "$work/bin/o365-bench" ./cmd/o365-bench
 ob="$work/bin/o365-bench"
 
-declare -A cli_bin
+declare -A cli_bin schema_done
 for c in $clis; do
   cli_bin[$c]=$(scripts/install-cli.sh "$c" | tail -1)
-  log "CLI $c: $("${cli_bin[$c]}" version 2>/dev/null | head -1) (${cli_bin[$c]})"
+  log "CLI $c: $("${cli_bin[$c]}" version 2>/dev/null | sed -n 1p) (${cli_bin[$c]})"
 done
 
 # The CLIs find the provider through dev_overrides (no registry, no init). The directory holds
@@ -105,33 +113,45 @@ meta=(-meta "date=$(date -u +%Y-%m-%dT%H:%MZ)"
   -meta "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with uncommitted changes)')"
   -meta "machine=${cpu:-unknown CPU}, $(nproc) cores, $mem RAM, Linux $(uname -r)"
   -meta "go=$(go env GOVERSION)" -meta "sizes=$sizes" -meta "clis=$clis" -meta "latencies=$latencies"
-  -meta "parallelism=$parallelism"
-  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" make bench")
-for c in $clis; do meta+=(-meta "cli.$c=$("${cli_bin[$c]}" version 2>/dev/null | head -1)"); done
+  -meta "parallelism=$parallelism" -meta "plan_runs=$plan_runs" -meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs make bench")
+for c in $clis; do meta+=(-meta "cli.$c=$("${cli_bin[$c]}" version 2>/dev/null | sed -n 1p)"); done
 
+first_n=${sizes%% *}
 for c in $clis; do
   tf=${cli_bin[$c]}
   for n in $sizes; do
+    # One apply per latency, each on a fresh state (create: the full verification).
     for lat in $latencies; do
       d="$work/$c-$n-${lat}ms"
       mkdir -p "$d"
       "$ob" config -n "$n" -url "$url" -ca "$work/ca.pem" -o "$d/main.tf"
-      ctl POST /_emulator/reset            # back to the seed, counters cleared
+      ctl POST /_emulator/reset # back to the seed, counters cleared (resets the latency too)
       ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
-      if [[ $n == "$(echo "$sizes" | awk '{print $1}')" && $lat == "$(echo "$latencies" | awk '{print $1}')" ]]; then
+      if [[ $n == "$first_n" && -z ${schema_done[$c]:-} ]]; then
+        schema_done[$c]=1
         log "$c: startup (providers schema -json)"
         "$ob" startup -results "$results" -cli "$c" -cli-bin "$tf" -dir "$d" -runs 5
       fi
-      log "$c: $n connections, ${lat} ms latency"
-      m=("$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" -rss "$rss" -log "$work/$c-$n-${lat}ms.log")
-      (cd "$d" && "${m[@]}" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -compact-warnings -parallelism=$parallelism)
-      (cd "$d" && "${m[@]}" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
-      rm -rf "$d"
+      log "$c: $n connections: apply at ${lat} ms"
+      (cd "$d" && "$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
+        -rss "$rss" -log "$work/$c-$n.log" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -compact-warnings -parallelism=$parallelism)
     done
+    # No-change plans, alternating the latencies so that drift in the machine's load hits each alike.
+    d="$work/$c-$n-${latencies%% *}ms"
+    log "$c: $n connections: $plan_runs no-change plan(s) at each of ${latencies// /, } ms"
+    for _ in $(seq "$plan_runs"); do
+      for lat in $latencies; do
+        ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
+        (cd "$d" && "$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
+          -rss "$rss" -log "$work/$c-$n.log" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+      done
+    done
+    for lat in $latencies; do rm -rf "$work/$c-$n-${lat}ms"; done
   done
 done
 
-gobench="$work/gobench.txt"
+gobench="$bin/bench/gobench.txt" # kept beside the results: `o365-bench report -results R -gobench G` reruns the report alone
 if [[ -z ${BENCH_SKIP_GOBENCH:-} ]]; then
   log "Go benchmarks of the hot parsers"
   go test -run '^$' -bench . -benchmem -count 1 ./internal/ews ./internal/exchange ./internal/graph ./internal/identity | tee "$gobench" >&2
@@ -139,5 +159,6 @@ else
   : >"$gobench"
 fi
 
+meta+=(-meta "load_end=$(cut -d' ' -f1-3 /proc/loadavg)")
 "$ob" report -results "$results" -gobench "$gobench" "${meta[@]}" -o "$out"
 log "wrote $out (raw results: $results)"

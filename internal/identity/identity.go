@@ -37,9 +37,12 @@ type Options struct {
 // scope costs no HTTP request, and a token for another resource is a silent refresh_token
 // grant (WIRE.md §A1, §A9).
 type Provider struct {
-	opts  Options
-	mu    sync.Mutex
-	creds map[credKey]*azidentity.UsernamePasswordCredential //nolint:staticcheck // ROPC is the product's documented path (WIRE §0)
+	opts Options
+	// discovery shares the OpenID configuration and home realm answers among all the
+	// credentials (discovery.go), so an account's first token costs one request, not three.
+	discovery *discoveryCache
+	mu        sync.Mutex
+	creds     map[credKey]*azidentity.UsernamePasswordCredential //nolint:staticcheck // ROPC is the product's documented path (WIRE §0)
 }
 
 // credKey identifies a credential without keeping the secret as a map key.
@@ -56,7 +59,7 @@ func New(opts Options) *Provider {
 	if opts.AuthorityHost != "" && !strings.HasSuffix(opts.AuthorityHost, "/") {
 		opts.AuthorityHost += "/"
 	}
-	return &Provider{opts: opts, creds: map[credKey]*azidentity.UsernamePasswordCredential{}} //nolint:staticcheck
+	return &Provider{opts: opts, discovery: newDiscoveryCache(opts.HTTPClient), creds: map[credKey]*azidentity.UsernamePasswordCredential{}} //nolint:staticcheck
 }
 
 // Token is an access token and what its payload says about the account.
@@ -128,7 +131,7 @@ func (p *Provider) credential(tenant, username, secret string) (*azidentity.User
 	o := &azidentity.UsernamePasswordCredentialOptions{ //nolint:staticcheck
 		ClientOptions: azcore.ClientOptions{
 			Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: p.opts.AuthorityHost},
-			Transport: p.opts.HTTPClient,
+			Transport: p.discovery,
 			Retry: policy.RetryOptions{
 				MaxRetries:    int32(min(retries, 20)),
 				RetryDelay:    transport.DefaultBaseDelay,

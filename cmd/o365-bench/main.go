@@ -1,0 +1,72 @@
+// Command o365-bench is the helper behind scripts/bench.sh (`make bench`): it generates the
+// benchmark's tenant seed and Terraform configuration, runs and measures one CLI command
+// against the emulated tenant (wall time, the tenant's request counters, the provider's peak
+// RSS), measures the provider's startup, and writes BENCHMARKS.md from the recorded results.
+//
+//	o365-bench seed      -n N -o seed.json
+//	o365-bench config    -n N -url URL -ca CA.pem -o main.tf
+//	o365-bench ctl       -info emulator.json METHOD PATH [BODY]
+//	o365-bench rss       -o FILE -- PROGRAM ARGS...      (wraps the provider binary)
+//	o365-bench measure   -info F -results R -cli C -n N -latency-ms L -cmd plan -log LOG [-rss FILE] [-expect-exit 0] -- PROGRAM ARGS...
+//	o365-bench startup   -results R -bin PROVIDER [-cli C -cli-bin PATH -dir DIR] [-runs 5]
+//	o365-bench report    -results R -gobench FILE -o BENCHMARKS.md
+//
+// It imports nothing from Terraform; the seed and counter types are the emulator's.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "seed":
+		err = cmdSeed(args)
+	case "config":
+		err = cmdConfig(args)
+	case "ctl":
+		err = cmdCtl(args)
+	case "rss":
+		err = cmdRSS(args)
+	case "measure":
+		err = cmdMeasure(args)
+	case "startup":
+		err = cmdStartup(args)
+	case "report":
+		err = cmdReport(args)
+	default:
+		usage()
+	}
+	if err != nil {
+		var ec exitCode
+		if asExit(err, &ec) {
+			os.Exit(int(ec))
+		}
+		fmt.Fprintln(os.Stderr, "o365-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: o365-bench seed|config|ctl|rss|measure|startup|report [flags]  (see scripts/bench.sh)")
+	os.Exit(2)
+}
+
+// exitCode makes main exit with a given status without printing anything.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func asExit(err error, ec *exitCode) bool {
+	e, ok := err.(exitCode)
+	if ok {
+		*ec = e
+	}
+	return ok
+}
