@@ -55,8 +55,15 @@ func (e *Env) Ensure(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return res, authError("admin", spec.Admin, err)
 	}
-	// Own mailbox first: it proves the credentials work for EWS at all.
-	if _, err := admin.ews().GetFolder(ctx, ""); err != nil {
+	// Impersonating the account's own mailbox verifies EWS access and impersonation in one
+	// call. When it is denied, open the own mailbox too, so an account EWS cannot serve (no
+	// mailbox) fails before any role is assigned.
+	_, err = admin.ews().GetFolder(ctx, upn)
+	impersonates := err == nil
+	if ews.IsImpersonationDenied(err) {
+		_, err = admin.ews().GetFolder(ctx, "")
+	}
+	if err != nil {
 		return res, ewsError(upn, err)
 	}
 	h, err := admin.readHeld(ctx, spec.Toggles, tok.ObjectID)
@@ -100,8 +107,10 @@ func (e *Env) Ensure(ctx context.Context, spec Spec) (*Result, error) {
 			st.markAssigned(r.Name)
 		}
 	}
-	if err := e.waitForImpersonation(ctx, admin, res); err != nil {
-		return res, err
+	if !impersonates || len(res.Assigned) > 0 {
+		if err := e.waitForImpersonation(ctx, admin, res); err != nil {
+			return res, err
+		}
 	}
 	st.Impersonation = true
 	return res, nil
