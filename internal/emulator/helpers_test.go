@@ -160,7 +160,7 @@ func (e *testEnv) invoke(token, cmdlet string, params map[string]any) response {
 	return e.do("POST", "/adminapi/beta/contoso.onmicrosoft.com/InvokeCommand", bearer(token), body)
 }
 
-// EWS documents are checked with shared/ews-schema/validate-soap. It runs
+// EWS documents are checked with third_party/ews-schema/validate-soap. It runs
 // one xmllint per element, so the documents are collected during the tests,
 // deduplicated by shape, and validated together in TestMain.
 var soapDocs = struct {

@@ -1,6 +1,6 @@
 // Package emulator is an emulated Microsoft 365 tenant: one HTTPS server on
 // loopback that speaks the identity platform, Microsoft Graph, the Exchange
-// Online admin API and EWS exactly as shared/WIRE.md describes them, plus a
+// Online admin API and EWS exactly as design/WIRE.md describes them, plus a
 // control API for tests (faults, latency, out-of-band changes, counters).
 package emulator
 
