@@ -18,7 +18,9 @@ run() { # name cli [env...]
   env TF_ACC_TERRAFORM_PATH="$cli" "$@" go test -count=1 -timeout 30m "${GO_TEST_FLAGS[@]}" "${ARGS[@]}"
 }
 GO_TEST_FLAGS=()
-[[ -n "${O365_TEST_VERBOSE:-}" ]] && GO_TEST_FLAGS+=(-v)
+# In CI (and with O365_TEST_VERBOSE) list every test with its outcome, so the log shows what
+# ran, and what was skipped, on each CLI.
+[[ -n "${O365_TEST_VERBOSE:-}${CI:-}" ]] && GO_TEST_FLAGS+=(-v)
 ARGS=("$@")
 if [[ $which == terraform || $which == both ]]; then
   tf=$(scripts/install-cli.sh terraform | tail -1)
