@@ -464,8 +464,8 @@ var routeNotes = map[string][2]string{
 		"No: it is the drift check itself.",
 	},
 	"ews.GetFolder": {
-		"The drift check impersonates the admin's own mailbox (one call proves EWS access and impersonation). `apply` also opens the own mailbox without impersonation first, to tell bad EWS credentials from missing impersonation. Part of the floor.",
-		"No for plan. For apply the own-mailbox call could be skipped when impersonation succeeds (see below).",
+		"The drift check and `apply` impersonate the admin's own mailbox (one call proves EWS access and impersonation). Only when impersonation is denied does `apply` also open the own mailbox, so an account without a mailbox fails before any role is assigned, and then poll until new roles take effect. Part of the floor.",
+		"No.",
 	},
 	"instance-discovery": {
 		"MSAL's instance discovery; switched off (`DisableInstanceDiscovery`) because the hosts are given explicitly.",
@@ -500,9 +500,8 @@ func (r *report) renderExplanation(b *strings.Builder) {
 	p("roles (Graph `memberOf`) are read only when `user_management_role = true`, so Graph is never called here. The\n")
 	p("token is the one request per account that cannot be shared: the provider process lives for one CLI command,\n")
 	p("and a persistent token cache on disk would store refresh tokens outside Terraform's state — not done on purpose.\n\n")
-	p("`apply` (create) costs one more EWS call per connection than the plan (the own-mailbox `GetFolder` before the\n")
-	p("impersonation check). Issue 7's targets are about the plan; merging the two EWS calls (impersonate first, fall\n")
-	p("back to the own-mailbox call only on a denial) would save one request per created connection.\n\n")
+	p("`apply` of a connection whose account already holds every role costs the same as the plan: impersonation is\n")
+	p("tried first, and the own-mailbox call and the wait for new roles happen only when it is denied.\n\n")
 	p("**Reading the latency-bound column.** requests × latency ÷ 10 is the time the round trips take if the CLI keeps\n")
 	p("10 of them in flight and nothing else happens meanwhile; the floor adds it to the 0 ms run. On this 2-core\n")
 	p("machine the 0 ms run is CPU-bound (CLI, provider and emulated tenant share the cores), and with latency the\n")
