@@ -181,3 +181,9 @@ func (s *session) graph() *graph.Client {
 func (s *session) ews() *ews.Client {
 	return ews.New(s.cloud.EWSURL(), s.env.HTTP, ews.BearerAuth(s.exchangeTokenSource), s.env.retry())
 }
+
+// TenantID resolves the tenant's GUID from the account's domain without signing in (used
+// when no secret is at hand, e.g. right after import).
+func (e *Env) TenantID(ctx context.Context, c cloud.Cloud, domain string) (string, error) {
+	return e.identity(c.AuthorityHost()).TenantID(ctx, domain)
+}

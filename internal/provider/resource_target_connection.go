@@ -421,6 +421,17 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 		resp.Diagnostics.AddWarning("Connection not re-verified",
 			"The state holds no password or app password for "+state.AdminEmail.ValueString()+" ("+why+"), so this plan could not check its roles and EWS access. The next apply verifies them with the configured secret.")
 		r.fillKnown(&state)
+		if state.TenantID.IsNull() && r.data != nil {
+			// The tenant id needs no secret: the tenant's OpenID configuration names it.
+			if cl, ok := r.data.cfg.Cloud(state.Cloud.ValueString()); ok {
+				email := state.AdminEmail.ValueString()
+				if tid, err := r.data.env.TenantID(ctx, cl, email[strings.LastIndexByte(email, '@')+1:]); err == nil {
+					state.TenantID = types.StringValue(tid)
+				} else {
+					resp.Diagnostics.AddWarning("Tenant not resolved", "Looking up the tenant of "+email+" failed: "+err.Error())
+				}
+			}
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}

@@ -351,9 +351,10 @@ func TestAccTargetConnection_import(t *testing.T) {
 				ImportState:       true,
 				ImportStateId:     "worldwide/" + upnFull,
 				ImportStateVerify: true,
-				// Secrets and the name live only in configuration; role status and the tenant
-				// id come from the first verification with the configured secret.
-				ImportStateVerifyIgnore: []string{"name", "password", "app_password", "tenant_id", "assigned_roles", "missing_roles", "verified_at"},
+				// Secrets and the name live only in configuration; the role status comes from the
+				// first verification with the configured secret. The tenant id is resolved
+				// without a secret.
+				ImportStateVerifyIgnore: []string{"name", "password", "app_password", "assigned_roles", "missing_roles", "verified_at"},
 			},
 			{
 				ResourceName:  res,
