@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -18,6 +19,38 @@ import (
 type providerData struct {
 	cfg resolvedConfig
 	env *connection.Env
+
+	// handover carries the assignments a connection created from its Delete to the Create
+	// that follows in the same apply when Terraform replaces it (a tainted connection, or
+	// -replace): Create gets no prior state, and a directory role assignment, unlike an
+	// Exchange one, has no name by which the new instance could recognise it as its own.
+	mu       sync.Mutex
+	handover map[string][]connection.Managed
+}
+
+// handOver keeps what a forgotten connection created for a Create of the same id.
+func (d *providerData) handOver(id string, ms []connection.Managed) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.handover == nil {
+		d.handover = map[string][]connection.Managed{}
+	}
+	d.handover[id] = ms
+}
+
+// takeOver returns (once) what a Delete of the same id handed over.
+func (d *providerData) takeOver(id string) []connection.Managed {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ms := d.handover[id]
+	delete(d.handover, id)
+	return ms
 }
 
 func newProviderData(cfg resolvedConfig) (*providerData, error) {

@@ -341,7 +341,7 @@ func (r *targetConnectionResource) Create(ctx context.Context, req resource.Crea
 	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(writeOnlyFromConfig(ctx, req.Config, &plan)...)
-	spec, diags := r.spec(ctx, plan, nil)
+	spec, diags := r.spec(ctx, plan, r.data.takeOver(plan.ID.ValueString()))
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -478,12 +478,18 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 func (r *targetConnectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state targetConnectionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !state.RevokeManagedRoles.ValueBool() {
-		return // forgetting the connection is all a delete does without revoke_managed_roles
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	managed, diags := managedFromState(ctx, state.ManagedRoleAssignments)
 	resp.Diagnostics.Append(diags...)
 	if len(managed) == 0 || resp.Diagnostics.HasError() {
+		return
+	}
+	if !state.RevokeManagedRoles.ValueBool() {
+		// Forgetting the connection is all a delete does without revoke_managed_roles. If a
+		// Create of the same connection follows (a replacement), it continues the record.
+		r.data.handOver(state.ID.ValueString(), managed)
 		return
 	}
 	if state.Password.IsNull() && state.AppPassword.IsNull() {

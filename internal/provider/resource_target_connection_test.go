@@ -534,3 +534,46 @@ variable "ga_app_password" {
 		}
 	}
 }
+
+func TestAccTargetConnection_replacementKeepsManagedDirectoryRole(t *testing.T) {
+	s := startTenant(t, emulator.Options{PropagationDelay: 6 * time.Second})
+	cfg := func(timeout string) string {
+		return connectionConfig(s, fmt.Sprintf(`  admin_email          = %q
+  password             = %q
+  user_management_role = true
+  global_admin = {
+    email        = %q
+    app_password = %q
+  }
+  timeouts {
+    create = %q
+  }`, upnHelpdesk, pwHelpdesk, upnGlobal, appPwGlobal, timeout))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Factories,
+		Steps: []resource.TestStep{
+			{
+				// Every role is assigned (five Exchange roles and the directory role User
+				// Administrator), then the wait for them to take effect times out: the
+				// connection is tainted, its state records the six assignments.
+				Config:      cfg("2s"),
+				ExpectError: regexp.MustCompile(`Roles not effective yet`),
+			},
+			{
+				// The replacement continues the record: the directory role, which has no name
+				// to be recognised by, is still listed as created by this connection.
+				Config: cfg("2m"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(6)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				},
+				Check: checkTenant(func() error {
+					if err := equalStrings(directoryRolesOf(s, upnHelpdesk), []string{"User Administrator"}); err != nil {
+						return err
+					}
+					return equalStrings(exchangeRolesOf(s, upnHelpdesk), defaultRequired)
+				}),
+			},
+		},
+	})
+}
