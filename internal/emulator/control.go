@@ -275,13 +275,9 @@ func (s *Server) AddExchangeRoleAssignment(upn, role string) (ExchangeAssignment
 func (s *Server) RemoveDirectoryRole(upn, roleDisplayName string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, err := s.tenant.mustUser(upn)
+	u, role, err := s.userAndDirectoryRole(upn, roleDisplayName)
 	if err != nil {
 		return err
-	}
-	role := findDirectoryRole(roleDisplayName)
-	if role == nil {
-		return fmt.Errorf("directory role %q: %w", roleDisplayName, errNotFound)
 	}
 	for i, d := range s.tenant.directory {
 		if d.principalID == u.oid && d.roleID == role.templateID {
@@ -296,16 +292,26 @@ func (s *Server) RemoveDirectoryRole(upn, roleDisplayName string) error {
 func (s *Server) AddDirectoryRole(upn, roleDisplayName string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, err := s.tenant.mustUser(upn)
+	u, role, err := s.userAndDirectoryRole(upn, roleDisplayName)
 	if err != nil {
 		return err
 	}
-	role := findDirectoryRole(roleDisplayName)
-	if role == nil {
-		return fmt.Errorf("directory role %q: %w", roleDisplayName, errNotFound)
-	}
 	_, err = s.tenant.addDirectoryAssignment(u, role, "")
 	return err
+}
+
+// userAndDirectoryRole finds a user and a directory role (by display name or template id).
+// The caller holds s.mu.
+func (s *Server) userAndDirectoryRole(upn, roleName string) (*user, *directoryRole, error) {
+	u, err := s.tenant.mustUser(upn)
+	if err != nil {
+		return nil, nil, err
+	}
+	role := findDirectoryRole(roleName)
+	if role == nil {
+		return nil, nil, fmt.Errorf("directory role %q: %w", roleName, errNotFound)
+	}
+	return u, role, nil
 }
 
 // SetPassword changes the password; the user's refresh tokens are revoked.
