@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the plan/apply benchmark against the emulated tenant (issue 7); writes BENCHMARKS.md.
 #
-# For each CLI (BENCH_CLIS, default "terraform tofu"), each size (BENCH_SIZES, default
+# For each CLI (BENCH_CLIS, default "terraform tofu": scripts/install-cli.sh names), each size (BENCH_SIZES, default
 # "10 50 200") and each latency (BENCH_LATENCIES in ms, default "20 0"): a fresh working
 # directory with N o365_target_connection resources (default toggles) whose admin accounts
 # already hold every required role, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
@@ -16,6 +16,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. scripts/lib/emulator.sh
 bin="$root/.bin"
 mkdir -p "$bin/bench"
 
@@ -31,22 +32,18 @@ for v in $sizes $latencies $plan_runs; do
   [[ $v =~ ^[0-9]+$ ]] || { echo "bench: sizes, latencies and BENCH_PLAN_RUNS must be whole numbers, got '$v'" >&2; exit 2; }
 done
 for c in $clis; do
-  [[ $c == terraform || $c == tofu ]] || { echo "bench: BENCH_CLIS takes terraform and/or tofu, got '$c'" >&2; exit 2; }
+  [[ $c =~ ^(terraform|tofu)(-[0-9]+\.[0-9]+\.[0-9]+)?$ ]] || { echo "bench: BENCH_CLIS takes terraform, tofu or NAME-VERSION (e.g. terraform-1.13.3), got '$c'" >&2; exit 2; }
 done
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/o365-bench.XXXXXX")
-emu_pid=""
 cleanup() {
   local rc=$?
-  if [[ -n $emu_pid ]] && kill -0 "$emu_pid" 2>/dev/null; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-  fi
+  emulator_stop
   if [[ $rc -ne 0 && -d $work ]]; then
     mkdir -p "$bin/bench/failed"
-    cp "$work"/*.log "$bin/bench/failed/" 2>/dev/null || true
+    cp "$work"/*.log "$work"/emulator/*.log "$bin/bench/failed/" 2>/dev/null || true
     log "failed (exit $rc); logs copied to $bin/bench/failed/"
   fi
   rm -rf "$work"
@@ -59,10 +56,9 @@ trap 'exit 143' TERM
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 unset TF_LOG TF_LOG_PATH TF_LOG_PROVIDER || true
 
-log "building the provider, the emulated tenant and the bench helper"
+log "building the provider and the bench helper"
 go build -o "$bin/terraform-provider-o365" .
 mkdir -p "$work/bin" "$work/provider"
-go build -o "$work/bin/o365-emulator" ./cmd/o365-emulator
 go build -o "$work/bin/o365-bench" ./cmd/o365-bench
 ob="$work/bin/o365-bench"
 
@@ -95,13 +91,9 @@ max_n=0
 for n in $sizes; do ((n > max_n)) && max_n=$n; done
 log "starting the emulated tenant with $max_n admin accounts"
 "$ob" seed -n "$max_n" -o "$work/seed.json"
-"$work/bin/o365-emulator" -seed "$work/seed.json" -addr 127.0.0.1:0 -ca-file "$work/ca.pem" \
-  -info-file "$work/emulator.json" >"$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 200); do [[ -s $work/emulator.json ]] && break; sleep 0.05; done
-[[ -s $work/emulator.json ]] || { cat "$work/emulator.log" >&2; log "the emulated tenant did not start"; exit 1; }
-url=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/emulator.json")
-ctl() { "$ob" ctl -info "$work/emulator.json" "$@" >/dev/null; }
+emulator_start "$work/emulator" "$work/seed.json"
+url=$EMULATOR_URL
+ctl() { emulator_ctl "$@" >/dev/null; }
 log "emulated tenant at $url"
 
 : >"$results"
@@ -125,7 +117,7 @@ for c in $clis; do
     for lat in $latencies; do
       d="$work/$c-$n-${lat}ms"
       mkdir -p "$d"
-      "$ob" config -n "$n" -url "$url" -ca "$work/ca.pem" -o "$d/main.tf"
+      "$ob" config -n "$n" -url "$url" -ca "$EMULATOR_CA_FILE" -o "$d/main.tf"
       ctl POST /_emulator/reset # back to the seed, counters cleared (resets the latency too)
       ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
       if [[ $n == "$first_n" && -z ${schema_done[$c]:-} ]]; then
@@ -134,7 +126,7 @@ for c in $clis; do
         "$ob" startup -results "$results" -cli "$c" -cli-bin "$tf" -dir "$d" -runs 5
       fi
       log "$c: $n connections: apply at ${lat} ms"
-      (cd "$d" && "$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
+      (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
         -rss "$rss" -log "$work/$c-$n.log" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -compact-warnings -parallelism=$parallelism)
     done
     # No-change plans, alternating the latencies so that drift in the machine's load hits each alike.
@@ -143,7 +135,7 @@ for c in $clis; do
     for _ in $(seq "$plan_runs"); do
       for lat in $latencies; do
         ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
-        (cd "$d" && "$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
+        (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
           -rss "$rss" -log "$work/$c-$n.log" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
       done
     done

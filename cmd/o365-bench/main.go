@@ -5,9 +5,8 @@
 //
 //	o365-bench seed      -n N -o seed.json
 //	o365-bench config    -n N -url URL -ca CA.pem -o main.tf
-//	o365-bench ctl       -info emulator.json METHOD PATH [BODY]
 //	o365-bench rss       -o FILE -- PROGRAM ARGS...      (wraps the provider binary)
-//	o365-bench measure   -info F -results R -cli C -n N -latency-ms L -cmd plan -log LOG [-rss FILE] [-expect-exit 0] -- PROGRAM ARGS...
+//	o365-bench measure   -info-file F -results R -cli C -n N -latency-ms L -cmd plan -log LOG [-rss FILE] [-expect-exit 0] -- PROGRAM ARGS...
 //	o365-bench startup   -results R -bin PROVIDER [-cli C -cli-bin PATH -dir DIR] [-runs 5]
 //	o365-bench report    -results R -gobench FILE -o BENCHMARKS.md
 //
@@ -30,8 +29,6 @@ func main() {
 		err = cmdSeed(args)
 	case "config":
 		err = cmdConfig(args)
-	case "ctl":
-		err = cmdCtl(args)
 	case "rss":
 		err = cmdRSS(args)
 	case "measure":
@@ -54,7 +51,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: o365-bench seed|config|ctl|rss|measure|startup|report [flags]  (see scripts/bench.sh)")
+	fmt.Fprintln(os.Stderr, "usage: o365-bench seed|config|rss|measure|startup|report [flags]  (see scripts/bench.sh)")
 	os.Exit(2)
 }
 

@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -18,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/o365-terraform/terraform-provider-o365/cmd/internal/emuctl"
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
@@ -131,7 +134,7 @@ func cmdRSS(args []string) error {
 // appends its wall time, exit status, the counters and the provider's peak RSS to -results.
 func cmdMeasure(args []string) error {
 	fs := flag.NewFlagSet("measure", flag.ExitOnError)
-	infoFile := fs.String("info", "", "emulator info file")
+	infoFile := fs.String("info-file", "", "the emulator's -info-file")
 	results := fs.String("results", "", "results file (JSON lines)")
 	cli := fs.String("cli", "", "CLI name (terraform or tofu)")
 	n := fs.Int("n", 0, "connections in the configuration")
@@ -142,9 +145,9 @@ func cmdMeasure(args []string) error {
 	expect := fs.Int("expect-exit", 0, "expected exit status")
 	_ = fs.Parse(args)
 	if fs.NArg() < 1 || *infoFile == "" || *results == "" || *logFile == "" {
-		return errors.New("measure: -info -results -log ... -- PROGRAM ARGS")
+		return errors.New("measure: -info-file -results -log ... -- PROGRAM ARGS")
 	}
-	c, err := newControl(*infoFile)
+	c, err := emuctl.Open(*infoFile)
 	if err != nil {
 		return err
 	}
@@ -153,7 +156,7 @@ func cmdMeasure(args []string) error {
 			return err
 		}
 	}
-	if _, err := c.do("DELETE", "/_emulator/counters", ""); err != nil {
+	if _, err := c.Do(context.Background(), http.MethodDelete, "/_emulator/counters", ""); err != nil {
 		return err
 	}
 	lf, err := os.OpenFile(*logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -175,7 +178,7 @@ func cmdMeasure(args []string) error {
 	case runErr != nil:
 		return runErr
 	}
-	body, err := c.do("GET", "/_emulator/counters", "")
+	body, err := c.Do(context.Background(), http.MethodGet, "/_emulator/counters", "")
 	if err != nil {
 		return err
 	}
