@@ -17,7 +17,7 @@ bold() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 bold "Building the provider"
 go build -o "$bin/terraform-provider-o365" .
 tf=$(scripts/install-cli.sh any | tail -1)
-cli_name=$(TF_CLI_CONFIG_FILE=/dev/null "$tf" version | head -1)
+cli_name=$(TF_CLI_CONFIG_FILE=/dev/null "$tf" version | sed -n 1p)
 echo "CLI: $cli_name ($tf)"
 cmd=$(basename "$tf")
 cmd=${cmd%%-[0-9]*} # terraform or tofu, as the user would type it

@@ -39,7 +39,8 @@ product_of() { case $1 in terraform) echo Terraform ;; tofu) echo OpenTofu ;; es
 
 version_of() { # BINARY: the first line of its `version` ("Terraform v1.5.7", "OpenTofu v1.12.6")
   [[ -n $1 && -x $1 && ! -d $1 ]] || return 1
-  TF_CLI_CONFIG_FILE=/dev/null "$1" version 2>/dev/null | head -1
+  # sed reads to the end: with head, the CLI may die of SIGPIPE and pipefail fail the check.
+  TF_CLI_CONFIG_FILE=/dev/null "$1" version 2>/dev/null | sed -n 1p
 }
 
 if [[ ${1:-} == all ]]; then
@@ -169,7 +170,7 @@ fi
 log "  compiling $pkg"
 (cd "$src" && elapsed env GOFLAGS=-mod=mod go build -trimpath -o "$tmp/out" \
   -ldflags "-X $module/version.dev=no" "$pkg")
-reports "$tmp/out" || { log "the build reports '$("$tmp/out" version 2>&1 | head -1)', not $want"; exit 1; }
+reports "$tmp/out" || { log "the build reports '$("$tmp/out" version 2>&1 | sed -n 1p)', not $want"; exit 1; }
 mv -f "$tmp/out" "$target"
 log "built $target in $(((SECONDS - start) / 60))m$(((SECONDS - start) % 60))s"
 echo "$target"

@@ -25,13 +25,13 @@ logs=${O365_BIN_DIR:-$root/.bin}/testacc
 mkdir -p "$logs"
 verbose=${O365_TEST_VERBOSE:-${CI:-}}
 
-# summarize NAME LOG: the top-level tests of a `go test -v` log by outcome. A skip's reason
-# is the first log line under its "--- SKIP" line.
+# summarize NAME LOG: the top-level tests of a `go test -v` log by outcome. A skip's reason is
+# the test's last log line before its "--- SKIP" (go test -v streams a test's log as it runs).
 summarize() {
   awk -v cli="$1" '
-    /^--- (PASS|FAIL|SKIP): / { o = $2; sub(":", "", o); t = $3; n[o]++; list[o] = list[o] " " t; last = (o == "SKIP") ? t : ""; next }
-    last != "" && /^    / { r = $0; sub(/^ +[^ ]+:[0-9]+: /, "", r); reason[last] = r; last = ""; next }
-    { last = "" }
+    /^=== (RUN|CONT|NAME) / { cur = $3; next }
+    /^    [^ ]+:[0-9]+: / && cur != "" { r = $0; sub(/^ +[^ ]+:[0-9]+: /, "", r); said[cur] = r; next }
+    /^--- (PASS|FAIL|SKIP): / { o = $2; sub(":", "", o); t = $3; n[o]++; list[o] = list[o] " " t; if (o == "SKIP") reason[t] = said[t]; next }
     END {
       ran = n["PASS"] + n["FAIL"]
       printf "=== %s: %d ran, %d passed, %d failed, %d skipped\n", cli, ran, n["PASS"] + 0, n["FAIL"] + 0, n["SKIP"] + 0
@@ -42,13 +42,20 @@ summarize() {
     }' "$2"
 }
 
-# quiet: what `go test` prints without -v (failures, package results), from the -v stream.
+# quiet: the -v stream without the passing and skipped tests and the tests' own lines (kept
+# in the log; a failed test's are printed after the run by failures).
 quiet() {
-  awk '
-    /^(=== (RUN|PAUSE|CONT|NAME)|--- (PASS|SKIP)|PASS$)/ { keep = 0; next }
-    /^ *--- FAIL/ || /^(FAIL|ok|panic:|---)/ { keep = 1; print; next }
-    /^ *--- (PASS|SKIP)/ { keep = 0; next }
-    keep { print }'
+  grep --line-buffered -v -E '^(=== |\s*--- (PASS|SKIP)|PASS$|testing: warning: no tests to run|    )' || true
+}
+
+# failures LOG "TEST...": the lines of these top-level tests in a -v log. With t.Parallel the
+# output interleaves; go test marks each switch with "=== CONT/NAME TestX".
+failures() {
+  awk -v want=" $2 " '
+    /^=== (RUN|CONT|NAME|PAUSE) / { cur = $3; sub(/\/.*/, "", cur); next }
+    /^--- (PASS|FAIL|SKIP): / { cur = $3 }
+    /^(PASS|FAIL|ok)(\t|$)/ { cur = ""; next }
+    cur != "" && index(want, " " cur " ") { print }' "$1"
 }
 
 summaries=() failed=()
@@ -57,7 +64,7 @@ for c in $clis; do
   host=registry.terraform.io
   [[ $c == tofu-* ]] && host=registry.opentofu.org
   log="$logs/$c.log"
-  echo "=== acceptance tests on $c: $(TF_CLI_CONFIG_FILE=/dev/null "$cli" version | head -1) ($cli)"
+  echo "=== acceptance tests on $c: $(TF_CLI_CONFIG_FILE=/dev/null "$cli" version | sed -n 1p) ($cli)"
   start=$SECONDS
   set +e
   if [[ -n $verbose ]]; then
@@ -70,8 +77,14 @@ for c in $clis; do
   summary=$(summarize "$c" "$log")
   summary="${summary/ ran,/ ran in $((SECONDS - start))s,}"
   summaries+=("$summary")
-  ((rc == 0)) || failed+=("$c")
   echo "$summary"
+  if ((rc != 0)); then
+    failed+=("$c")
+    if [[ -z $verbose ]]; then
+      echo "--- the output of the failed tests on $c (all of it: $log)"
+      failures "$log" "$(awk '/^--- FAIL: / { print $3 }' "$log" | tr '\n' ' ')"
+    fi
+  fi
 done
 
 if ((${#summaries[@]} > 1)); then
