@@ -17,7 +17,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . scripts/lib/emulator.sh
-bin="$root/.bin"
+bin=${O365_BIN_DIR:-$root/.bin} # where the tools go (scripts/install-cli.sh: O365_BIN_DIR)
+mkdir -p "$bin"
+bin=$(cd "$bin" && pwd)
 mkdir -p "$bin/bench"
 
 sizes=${BENCH_SIZES:-10 50 200}

@@ -8,7 +8,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [[ -f ${TF_CLI_CONFIG_FILE:-} ]] || export TF_CLI_CONFIG_FILE="$root/scripts/test.tfrc"
-bin="$root/.bin"
+bin=${O365_BIN_DIR:-$root/.bin} # where the tools go (scripts/install-cli.sh: O365_BIN_DIR)
+mkdir -p "$bin"
+bin=$(cd "$bin" && pwd)
 [[ -x $bin/tfplugindocs ]] || GOBIN="$bin" go install github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v0.25.0
 tofu=$(scripts/install-cli.sh tofu | tail -1)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
