@@ -26,7 +26,7 @@ import (
 
 // record is one line of the results file (JSON lines).
 type record struct {
-	Kind      string  `json:"kind"` // run | startup | binary | meta
+	Kind      string  `json:"kind"` // run | startup | binary | profile | meta
 	CLI       string  `json:"cli,omitempty"`
 	N         int     `json:"n,omitempty"`
 	LatencyMS int     `json:"latency_ms"`
@@ -40,12 +40,19 @@ type record struct {
 	ProviderStarts int     `json:"provider_starts,omitempty"`
 	PeakRSSKiB     int64   `json:"peak_rss_kib,omitempty"`
 	ProviderCPUS   float64 `json:"provider_cpu_s,omitempty"`
+	// The command's CPU time (user + system), including the provider processes it started and
+	// waited for (Linux counts a reaped child's time into its parent's).
+	CLICPUS float64 `json:"cli_cpu_s,omitempty"`
 
 	SchemaS    float64 `json:"schema_s,omitempty"`    // startup: CLI `providers schema -json`, median
 	HandshakeS float64 `json:"handshake_s,omitempty"` // binary: exec until the plugin handshake line, median
 	SizeBytes  int64   `json:"size_bytes,omitempty"`  // binary
 
 	Meta map[string]string `json:"meta,omitempty"`
+
+	// kind "profile": the CPU profile of the provider over Runs profiled no-change plans.
+	Runs    int             `json:"runs,omitempty"`
+	Profile *profileSummary `json:"profile,omitempty"`
 
 	// Set by the report when it merges repeated runs of one command.
 	Repeats    int  `json:"-"`
@@ -186,7 +193,7 @@ func cmdMeasure(args []string) error {
 	if err := json.Unmarshal(body, &ctr); err != nil {
 		return fmt.Errorf("counters: %w", err)
 	}
-	rec := record{Kind: "run", CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr}
+	rec := record{Kind: "run", CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr, CLICPUS: round3((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds())}
 	if *rssFile != "" {
 		rec.ProviderStarts, rec.PeakRSSKiB, rec.ProviderCPUS, err = readRSS(*rssFile)
 		if err != nil {
