@@ -147,6 +147,17 @@ for c in $clis; do
           -rss "$rss" -log "$work/$c-$n.log" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
       done
     done
+    if [[ $n == "$max_n" ]]; then
+      # The same plans with the plugin SDK's and the provider's loggers off: what the logging
+      # that nobody reads (TF_LOG unset) costs the provider and the CLI.
+      log "$c: $n connections: $plan_runs no-change plan(s) at 0 ms with TF_LOG_SDK*/TF_LOG_PROVIDER=off"
+      ctl PUT /_emulator/latency '{"latency":"0ms"}'
+      for _ in $(seq "$plan_runs"); do
+        (cd "$d" && TF_LOG_SDK=off TF_LOG_SDK_FRAMEWORK=off TF_LOG_SDK_PROTO=off TF_LOG_PROVIDER=off \
+          "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms 0 \
+          -rss "$rss" -log "$work/$c-$n.log" -cmd plan-logoff -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+      done
+    fi
     for lat in $latencies; do rm -rf "$work/$c-$n-${lat}ms"; done
   done
   # The baseline: the CLI's own cost without this provider, N built-in terraform_data resources.

@@ -23,9 +23,10 @@ func (r *report) renderCPU(b *strings.Builder) {
 	p("*provider CPU* is the user + system time of the provider processes the plan started (`getrusage` as each exits);\n")
 	p("*CLI CPU* the plan's whole CPU time minus the provider's; both the least of the repeated plans. *Baseline*: the\n")
 	p("same CLI's whole CPU time for a no-change plan of as many built-in `terraform_data` resources (no provider at all),\n")
-	p("the least of %s plans.\n\n", orDash(r.meta["plan_runs"]))
-	p("| CLI | connections | latency (ms) | provider CPU (s) | provider CPU per connection (ms) | CLI CPU (s) | baseline: plan of as many `terraform_data` (s) |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|\n")
+	p("the least of %s plans, at the largest size. *Loggers off*: the same plans at 0 ms with `TF_LOG_SDK`,\n", orDash(r.meta["plan_runs"]))
+	p("`TF_LOG_SDK_FRAMEWORK`, `TF_LOG_SDK_PROTO` and `TF_LOG_PROVIDER` set to `off` (see the profile below), at the largest size.\n\n")
+	p("| CLI | connections | latency (ms) | provider CPU (s) | provider CPU per connection (ms) | CLI CPU (s) | baseline: plan of as many `terraform_data` (s) | loggers off: provider CPU per connection (ms) | loggers off: CLI CPU (s) |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range r.clis {
 		for _, n := range r.ns {
 			base := "—"
@@ -41,7 +42,12 @@ func (r *report) renderCPU(b *strings.Builder) {
 				if x.CLICPUS > 0 {
 					cli = fmt.Sprintf("%.2f", x.CLICPUS-x.ProviderCPUS)
 				}
-				p("| %s | %d | %d | %.2f | %.1f | %s | %s |\n", c, n, l, x.ProviderCPUS, 1000*x.ProviderCPUS/float64(n), cli, base)
+				offProv, offCLI := "—", "—"
+				if o, ok := r.get(c, n, l, "plan-logoff"); ok && o.ProviderCPUS > 0 {
+					offProv = fmt.Sprintf("%.1f", 1000*o.ProviderCPUS/float64(n))
+					offCLI = fmt.Sprintf("%.2f", o.CLICPUS-o.ProviderCPUS)
+				}
+				p("| %s | %d | %d | %.2f | %.1f | %s | %s | %s | %s |\n", c, n, l, x.ProviderCPUS, 1000*x.ProviderCPUS/float64(n), cli, base, offProv, offCLI)
 			}
 		}
 	}
