@@ -91,14 +91,7 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	if e.Sleep != nil {
 		return e.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return transport.Sleep(ctx, d)
 }
 
 func (e *Env) retry() transport.Policy {
@@ -171,7 +164,7 @@ func (s *session) tenant() string {
 }
 
 func (s *session) exchange() *exchange.Client {
-	return exchange.New(s.cloud.Endpoints.Exchange, s.tenant(), s.cred.Username, s.env.HTTP, s.exchangeTokenSource, s.env.retry())
+	return exchange.New(s.cloud.Endpoints.Exchange, s.tenant(), exchange.UserAnchor(s.cred.Username), s.env.HTTP, s.exchangeTokenSource, s.env.retry())
 }
 
 func (s *session) graph() *graph.Client {
@@ -179,7 +172,7 @@ func (s *session) graph() *graph.Client {
 }
 
 func (s *session) ews() *ews.Client {
-	return ews.New(s.cloud.EWSURL(), s.env.HTTP, ews.BearerAuth(s.exchangeTokenSource), s.env.retry())
+	return ews.New(s.cloud.EWSURL(), s.env.HTTP, s.exchangeTokenSource, s.env.retry())
 }
 
 // TenantID resolves the tenant's GUID from the account's domain without signing in (used

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // Namespaces of EWS SOAP 1.1 (WIRE.md §D1).
@@ -70,14 +72,18 @@ func (e *StatusError) Error() string {
 	return s
 }
 
+// ErrorCode is the EWS response code, for log lines.
+func (f *Fault) ErrorCode() string { return f.Code }
+
+// ErrorCode is the EWS response code, for log lines.
+func (e *ResponseError) ErrorCode() string { return e.Code }
+
 // code returns the EWS code carried by err, if any.
 func code(err error) string {
-	var f *Fault
-	if errors.As(err, &f) {
+	if f, ok := errors.AsType[*Fault](err); ok {
 		return f.Code
 	}
-	var r *ResponseError
-	if errors.As(err, &r) {
+	if r, ok := errors.AsType[*ResponseError](err); ok {
 		return r.Code
 	}
 	return ""
@@ -98,12 +104,10 @@ func IsServerBusy(err error) bool { return code(err) == "ErrorServerBusy" }
 
 // backOff returns the server's requested wait carried by err.
 func backOff(err error) time.Duration {
-	var f *Fault
-	if errors.As(err, &f) {
+	if f, ok := errors.AsType[*Fault](err); ok {
 		return f.BackOff
 	}
-	var r *ResponseError
-	if errors.As(err, &r) {
+	if r, ok := errors.AsType[*ResponseError](err); ok {
 		return r.BackOff
 	}
 	return 0
@@ -231,9 +235,5 @@ func faultFrom(sf *soapFault, status int) *Fault {
 }
 
 func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
+	return strings.ToValidUTF8(transport.Clip(strings.TrimSpace(string(b)), 200), "?")
 }

@@ -3,7 +3,6 @@ package exchange
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -137,7 +136,7 @@ func decodeAssignments(values []json.RawMessage) ([]RoleAssignment, error) {
 // through role groups or assignment policies (§E3, §E4). The server filters: RoleAssignee
 // values are Exchange names, not UPNs, so they must not be compared client-side.
 func (c *Client) GetManagementRoleAssignments(ctx context.Context, roleAssignee string) ([]RoleAssignment, error) {
-	vs, _, err := c.invoke(ctx, "Get-ManagementRoleAssignment", map[string]any{"RoleAssignee": roleAssignee}, true)
+	vs, _, err := c.invoke(ctx, command{name: "Get-ManagementRoleAssignment", params: map[string]any{"RoleAssignee": roleAssignee}, idempotent: true})
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +146,7 @@ func (c *Client) GetManagementRoleAssignments(ctx context.Context, roleAssignee 
 // GetManagementRoleAssignment reads one assignment by identity (its name); nil when there is
 // none (ManagementObjectNotFoundException).
 func (c *Client) GetManagementRoleAssignment(ctx context.Context, identity string) (*RoleAssignment, error) {
-	vs, _, err := c.invoke(ctx, "Get-ManagementRoleAssignment", map[string]any{"Identity": identity}, true)
+	vs, _, err := c.invoke(ctx, command{name: "Get-ManagementRoleAssignment", params: map[string]any{"Identity": identity}, idempotent: true})
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -166,35 +165,16 @@ func (c *Client) GetManagementRoleAssignment(ctx context.Context, identity strin
 // lost) it looks the name up before trying again, and returns the assignment if the first
 // call did create it. An existing assignment of that name gives IsAlreadyExists.
 func (c *Client) NewManagementRoleAssignment(ctx context.Context, role, user, name string) (*RoleAssignment, error) {
-	const cmdlet = "New-ManagementRoleAssignment"
-	params := map[string]any{"Role": role, "User": user, "Name": name}
-	var (
-		created []json.RawMessage
-		found   *RoleAssignment
-		lost    bool
-	)
-	err := c.retry.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
-		if lost && name != "" {
+	var found *RoleAssignment
+	cmd := command{name: "New-ManagementRoleAssignment", params: map[string]any{"Role": role, "User": user, "Name": name}}
+	if name != "" {
+		cmd.recoverLost = func(ctx context.Context) (bool, error) {
 			a, err := c.GetManagementRoleAssignment(ctx, name)
-			if err != nil {
-				return 0, false, err
-			}
-			if a != nil {
-				found = a
-				return 0, false, nil
-			}
+			found = a
+			return a != nil, err
 		}
-		vs, _, err := c.invoke(ctx, cmdlet, params, false)
-		if err != nil {
-			if isAmbiguous(err) && name != "" {
-				lost = true
-				return 0, true, err
-			}
-			return 0, false, err
-		}
-		created = vs
-		return 0, false, nil
-	})
+	}
+	created, _, err := c.invoke(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -219,22 +199,11 @@ func (c *Client) NewManagementRoleAssignment(ctx context.Context, role, user, na
 	return &as[0], nil
 }
 
-// ambiguousError marks a write whose outcome is unknown (set by invoke for non-safe calls).
-type ambiguousError struct{ err error }
-
-func (e *ambiguousError) Error() string { return e.err.Error() }
-func (e *ambiguousError) Unwrap() error { return e.err }
-
-func isAmbiguous(err error) bool {
-	var a *ambiguousError
-	return errors.As(err, &a)
-}
-
 // RemoveManagementRoleAssignment removes an assignment by identity. One that does not exist
 // (any more) is what the caller wants: nil. A retried removal whose first attempt did
 // succeed ends the same way.
 func (c *Client) RemoveManagementRoleAssignment(ctx context.Context, identity string) error {
-	_, _, err := c.invoke(ctx, "Remove-ManagementRoleAssignment", map[string]any{"Identity": identity, "Confirm": false}, true)
+	_, _, err := c.invoke(ctx, command{name: "Remove-ManagementRoleAssignment", params: map[string]any{"Identity": identity, "Confirm": false}, idempotent: true})
 	if IsNotFound(err) {
 		return nil
 	}

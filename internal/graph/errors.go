@@ -77,15 +77,12 @@ func parseError(status int, header http.Header, body []byte) *Error {
 	return e
 }
 
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+// ErrorCode is Graph's error.code, for log lines.
+func (e *Error) ErrorCode() string { return e.Code }
 
 // IsNotFound: 404 (Request_ResourceNotFound).
 func IsNotFound(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	return ok && (e.StatusCode == http.StatusNotFound || e.Code == "Request_ResourceNotFound")
 }
 
@@ -93,7 +90,7 @@ func IsNotFound(err error) bool {
 // "A conflicting object with one or more of the specified property values is present in the
 // directory." (WIRE.md §C0, §C5), or a plain 409.
 func IsConflict(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	if !ok {
 		return false
 	}
@@ -103,12 +100,6 @@ func IsConflict(err error) bool {
 
 // IsForbidden: 403 Authorization_RequestDenied, the token lacks the scope or the user the role.
 func IsForbidden(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	return ok && (e.StatusCode == http.StatusForbidden || e.Code == "Authorization_RequestDenied")
-}
-
-// IsUnauthorized: 401 InvalidAuthenticationToken.
-func IsUnauthorized(err error) bool {
-	e, ok := asError(err)
-	return ok && e.StatusCode == http.StatusUnauthorized
 }
