@@ -44,11 +44,15 @@ type Client struct {
 
 // New returns a client for https://{baseURL}/adminapi/beta/{tenant}/InvokeCommand. tenant is
 // the tenant GUID or its initial domain; anchor is sent as X-AnchorMailbox so the request is
-// routed to the right forest (UserAnchor or AppAnchor). token returns a token for Exchange
-// Online (scope https://outlook.office365.com/.default, WIRE.md §A9).
-func New(baseURL, tenant, anchor string, hc *http.Client, token transport.TokenSource, retry transport.Policy) *Client {
+// routed to the right forest (UserAnchor or AppAnchor); connectionID names the session (a
+// new one when empty). token returns a token for Exchange Online (scope
+// https://outlook.office365.com/.default, WIRE.md §A9).
+func New(baseURL, tenant, anchor, connectionID string, hc *http.Client, token transport.TokenSource, retry transport.Policy) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
+	}
+	if connectionID == "" {
+		connectionID = uuid.NewString()
 	}
 	return &Client{
 		endpoint: strings.TrimRight(baseURL, "/") + "/adminapi/beta/" + url.PathEscape(tenant) + "/InvokeCommand",
@@ -62,7 +66,7 @@ func New(baseURL, tenant, anchor string, hc *http.Client, token transport.TokenS
 				"X-ResponseFormat":     {"json"},
 				"X-SerializationLevel": {"Partial"},
 				"Prefer":               {"odata.maxpagesize=1000"},
-				"connection-id":        {uuid.NewString()},
+				"connection-id":        {connectionID},
 			},
 		},
 	}

@@ -109,7 +109,7 @@ func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, c call))
 	}))
 	t.Cleanup(srv.Close)
 	rc := &rec{}
-	c := New(srv.URL, tenant, UserAnchor(admin), srv.Client(), func(context.Context) (string, error) { return secretToken, nil },
+	c := New(srv.URL, tenant, UserAnchor(admin), "", srv.Client(), func(context.Context) (string, error) { return secretToken, nil },
 		transport.Policy{MaxRetries: 3, Sleep: rc.sleep, Rand: func() float64 { return 0 }})
 	return c, rc
 }
