@@ -102,6 +102,41 @@ func (s *session) failed(summary, detail string, err error) *Error {
 	return s.fail(ProblemOther, summary, detail, err)
 }
 
+// signInFailure is how one AADSTS code of the identity platform (WIRE.md §A8) reads: the
+// problem and reason it is, and the summary and detail that say what changes it on
+// Microsoft's side. %[1]s in the texts is the principal, %[2]s the code (AADSTSnnn), %[3]s
+// the client application, %[4]s the tenant.
+type signInFailure struct {
+	is      func(error) bool
+	problem Problem
+	reason  Reason
+	summary string
+	detail  string
+}
+
+var signInFailures = []signInFailure{
+	{identity.IsInvalidCredentials, ProblemCredentials, ReasonWrongSecret, "Wrong password for %[1]s",
+		"Microsoft refused the credentials (%[2]s)."},
+	{identity.IsPasswordExpired, ProblemCredentials, ReasonPasswordExpired, "Password expired for %[1]s",
+		"The account's password has expired (%[2]s). Sign in once interactively (https://portal.office.com) to choose a new one."},
+	{identity.IsDisabled, ProblemCredentials, ReasonDisabled, "Account %[1]s is disabled",
+		"The account is blocked from signing in (%[2]s). Enable it in the Microsoft 365 admin center, or use another admin account."},
+	{identity.IsLocked, ProblemCredentials, ReasonLocked, "Account %[1]s is locked",
+		"Too many failed sign-ins locked the account (%[2]s). Wait for the lockout to end or unlock it, then run again."},
+	{identity.IsConditionalAccess, ProblemCredentials, ReasonConditionalAccess, "Conditional Access blocked %[1]s",
+		"A Conditional Access policy does not allow this sign-in (%[2]s). Ask the tenant's administrator to exclude the account or the application."},
+	{identity.IsUserNotFound, ProblemAccountGone, ReasonNone, "Account %[1]s does not exist",
+		"The tenant has no such user (%[2]s). Check the address; use the account's *.onmicrosoft.com address if its domain was changed."},
+	{identity.IsTenantNotFound, ProblemTenant, ReasonNone, "Unknown tenant for %[1]s",
+		"No tenant in this cloud has the domain of this address (%[2]s). Office 365 worldwide and Germany credentials never cross."},
+	{identity.IsPublicClientDisabled, ProblemClient, ReasonPublicClientDisabled, "The client application does not allow signing in with a password",
+		"Microsoft asks the client application %[3]s for a client secret (%[2]s): it is not registered as a public client. " +
+			"Use an application whose registration allows public client flows (Authentication → Allow public client flows = Yes)."},
+	{identity.IsConsentRequired, ProblemClient, ReasonConsentRequired, "The tenant has not consented to the client application",
+		"The client application %[3]s needs an administrator's consent in this tenant before %[1]s can sign in with it (%[2]s). " +
+			"A Global Administrator can grant it once at https://login.microsoftonline.com/%[4]s/adminconsent?client_id=%[3]s."},
+}
+
 // signInError turns a sign-in failure into an Error that says what went wrong and what
 // changes it on Microsoft's side.
 func signInError(s *session, err error) error {
@@ -110,61 +145,25 @@ func signInError(s *session, err error) error {
 	if !ok {
 		return s.failed("Cannot sign in "+who, "Signing in failed before Microsoft answered: "+err.Error(), err)
 	}
-	e := s.fail(ProblemCredentials, "", "", err)
+	e := s.fail(ProblemOther, "Cannot sign in "+who, ae.Error(), err)
 	e.Code = ae.Code
 	code := fmt.Sprintf("AADSTS%d", ae.Code)
-	clientID := s.src.Subject().ClientID
-	switch {
-	case identity.IsMFARequired(ae):
-		e.Reason = ReasonMFARequired
+	if identity.IsMFARequired(ae) {
+		e.Problem, e.Reason = ProblemCredentials, ReasonMFARequired
 		e.Summary = "Multi-factor authentication is required for " + who
+		e.Detail = "The account has multi-factor authentication, so its normal password cannot be used here (" + code + "); an app password can."
 		if s.who.Credential.Kind == AppPassword {
 			e.Detail = "Microsoft asks for multi-factor authentication even with the app password (" + code + "). Check that the app password is current, or create a new one at https://mysignins.microsoft.com/security-info."
-		} else {
-			e.Detail = "The account has multi-factor authentication, so its normal password cannot be used here (" + code + "); an app password can."
 		}
-	case identity.IsInvalidCredentials(ae):
-		e.Reason = ReasonWrongSecret
-		e.Summary = "Wrong password for " + who
-		e.Detail = "Microsoft refused the credentials (" + code + ")."
-	case identity.IsPasswordExpired(ae):
-		e.Reason = ReasonPasswordExpired
-		e.Summary = "Password expired for " + who
-		e.Detail = "The account's password has expired (" + code + "). Sign in once interactively (https://portal.office.com) to choose a new one."
-	case identity.IsDisabled(ae):
-		e.Reason = ReasonDisabled
-		e.Summary = "Account " + who + " is disabled"
-		e.Detail = "The account is blocked from signing in (" + code + "). Enable it in the Microsoft 365 admin center, or use another admin account."
-	case identity.IsLocked(ae):
-		e.Reason = ReasonLocked
-		e.Summary = "Account " + who + " is locked"
-		e.Detail = "Too many failed sign-ins locked the account (" + code + "). Wait for the lockout to end or unlock it, then run again."
-	case identity.IsConditionalAccess(ae):
-		e.Reason = ReasonConditionalAccess
-		e.Summary = "Conditional Access blocked " + who
-		e.Detail = "A Conditional Access policy does not allow this sign-in (" + code + "). Ask the tenant's administrator to exclude the account or the application."
-	case identity.IsUserNotFound(ae):
-		e.Problem = ProblemAccountGone
-		e.Summary = "Account " + who + " does not exist"
-		e.Detail = "The tenant has no such user (" + code + "). Check the address; use the account's *.onmicrosoft.com address if its domain was changed."
-	case identity.IsTenantNotFound(ae):
-		e.Problem = ProblemTenant
-		e.Summary = "Unknown tenant for " + who
-		e.Detail = "No tenant in this cloud has the domain of this address (" + code + "). Office 365 worldwide and Germany credentials never cross."
-	case identity.IsPublicClientDisabled(ae):
-		e.Problem, e.Reason = ProblemClient, ReasonPublicClientDisabled
-		e.Summary = "The client application does not allow signing in with a password"
-		e.Detail = "Microsoft asks the client application " + clientID + " for a client secret (" + code + "): it is not registered as a public client. " +
-			"Use an application whose registration allows public client flows (Authentication → Allow public client flows = Yes)."
-	case identity.IsConsentRequired(ae):
-		e.Problem, e.Reason = ProblemClient, ReasonConsentRequired
-		e.Summary = "The tenant has not consented to the client application"
-		e.Detail = "The client application " + clientID + " needs an administrator's consent in this tenant before " + who + " can sign in with it (" + code + "). " +
-			"A Global Administrator can grant it once at https://login.microsoftonline.com/" + s.who.tenant() + "/adminconsent?client_id=" + clientID + "."
-	default:
-		e.Problem = ProblemOther
-		e.Summary = "Cannot sign in " + who
-		e.Detail = ae.Error()
+		return e
+	}
+	for _, f := range signInFailures {
+		if f.is(ae) {
+			args := []any{who, code, s.src.Subject().ClientID, s.who.tenant()}
+			e.Problem, e.Reason = f.problem, f.reason
+			e.Summary, e.Detail = fmt.Sprintf(f.summary, args...), fmt.Sprintf(f.detail, args...)
+			break
+		}
 	}
 	return e
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
@@ -98,8 +97,7 @@ func classify(r *transport.Response, err error) transport.Outcome {
 		return transport.Outcome{Err: err}
 	}
 	if se, ok := errors.AsType[*StatusError](err); ok {
-		d, _ := transport.ParseRetryAfter(r.Header.Get("Retry-After"), time.Now())
-		return transport.Outcome{Err: err, Retry: transport.RetryableStatus(se.StatusCode), Wait: d}
+		return transport.Failed(err, se.StatusCode, transport.RetryAfter(r.Header))
 	}
 	return transport.Outcome{Err: err}
 }

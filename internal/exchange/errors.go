@@ -86,9 +86,7 @@ func parseError(status int, header http.Header, body []byte) *Error {
 	e := &Error{StatusCode: status}
 	if header != nil {
 		e.RequestID = header.Get("request-id")
-		if d, ok := transport.ParseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
-			e.RetryAfter = d
-		}
+		e.RetryAfter = transport.RetryAfter(header)
 	}
 	var env errorEnvelope
 	if json.Unmarshal(body, &env) != nil || env.Error == nil {

@@ -67,9 +67,7 @@ func parseError(status int, header http.Header, body []byte) *Error {
 		if e.RequestID == "" {
 			e.RequestID = header.Get("request-id")
 		}
-		if d, ok := transport.ParseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
-			e.RetryAfter = d
-		}
+		e.RetryAfter = transport.RetryAfter(header)
 	}
 	if e.Message == "" && e.Code == "" {
 		e.Message = http.StatusText(status)

@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -125,7 +126,7 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 	case !m.MaxRetries.IsNull() && !m.MaxRetries.IsUnknown():
 		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
 	case getenv(EnvMaxRetries) != "":
-		n, err := envInt(EnvMaxRetries, getenv(EnvMaxRetries))
+		n, err := strconv.ParseInt(getenv(EnvMaxRetries), 10, 64)
 		if err != nil || n < 0 || n > 20 {
 			diags.AddAttributeError(path.Root("max_retries"), "Invalid max_retries",
 				fmt.Sprintf("max_retries%s must be a whole number between 0 and 20; got %q.", from(EnvMaxRetries), getenv(EnvMaxRetries)))

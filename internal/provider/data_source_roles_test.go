@@ -60,8 +60,7 @@ func TestAccRolesDataSource_togglesChangeRequiredRoles(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 (make testacc)")
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: `provider "o365" {}` + rolesConfig("null", "null"), ConfigStateChecks: roleChecks(false, false)},
 			{Config: `provider "o365" {}` + rolesConfig("true", "false"), ConfigStateChecks: roleChecks(true, false)},

@@ -6,7 +6,6 @@ package provider
 import (
 	"context"
 	"os"
-	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -165,9 +164,4 @@ func (p *o365Provider) Resources(context.Context) []func() resource.Resource {
 
 func (p *o365Provider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{newRolesDataSource}
-}
-
-// envInt parses an integer environment variable, reporting which variable was wrong.
-func envInt(name, v string) (int64, error) {
-	return strconv.ParseInt(v, 10, 64)
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,13 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// RetryAfter is the wait a response's Retry-After header asks for; 0 when it asks for none
+// or the value is unusable.
+func RetryAfter(h http.Header) time.Duration {
+	d, _ := ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	return d
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds, possibly fractional as Graph
