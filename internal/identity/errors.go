@@ -131,10 +131,7 @@ func AsAuthError(err error) (*AuthError, bool) {
 		return nil, false
 	}
 	// runtime.Payload reads the body once and keeps it readable for azidentity's own Error().
-	body, rerr := runtime.Payload(resp)
-	if rerr != nil {
-		return nil, false
-	}
+	body, _ := runtime.Payload(resp) // an unreadable body parses as no error body
 	ae, ok := parseAuthError(resp.StatusCode, body)
 	if !ok {
 		return nil, false
@@ -147,10 +144,9 @@ func AsAuthError(err error) (*AuthError, bool) {
 type flexInts []int
 
 func (f *flexInts) UnmarshalJSON(b []byte) error {
+	// A malformed field is tolerated (no codes) rather than lose the rest of the error.
 	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil // tolerate a malformed field rather than lose the rest of the error
-	}
+	_ = json.Unmarshal(b, &raw)
 	for _, r := range raw {
 		var n int
 		if json.Unmarshal(r, &n) == nil {
@@ -180,10 +176,7 @@ type errorBody struct {
 // code is taken from a leading "AADSTS<n>:" of the description.
 func parseAuthError(status int, body []byte) (*AuthError, bool) {
 	var b errorBody
-	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, false
-	}
-	if b.Error == "" && len(b.Codes) == 0 && b.Description == "" {
+	if !isErrorBody(body, &b) {
 		return nil, false
 	}
 	e := &AuthError{
@@ -196,6 +189,11 @@ func parseAuthError(status int, body []byte) (*AuthError, bool) {
 		e.Code, e.Codes = n, []int{n}
 	}
 	return e, true
+}
+
+// isErrorBody decodes body into b and reports whether it is an OAuth error body at all.
+func isErrorBody(body []byte, b *errorBody) bool {
+	return json.Unmarshal(body, b) == nil && (b.Error != "" || len(b.Codes) > 0 || b.Description != "")
 }
 
 // cleanDescription drops the Trace ID / Correlation ID / Timestamp tail (separated by

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -74,10 +72,3 @@ func tflogBridge(ctx context.Context, msg string, fields map[string]any) {
 }
 
 var objectAsOptions = basetypes.ObjectAsOptions{}
-
-var timeoutsAttrTypes = map[string]attr.Type{
-	"create": types.StringType,
-	"read":   types.StringType,
-	"update": types.StringType,
-	"delete": types.StringType,
-}

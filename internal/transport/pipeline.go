@@ -200,11 +200,11 @@ func logError(err error) string {
 
 // Pages follows a paged result from first: page fetches one page and returns the next
 // link, "" at the end. A link to another origin than first is refused, since the bearer
-// token would go with it; more than max pages is an error.
-func (p *Pipeline) Pages(op, first string, max int, page func(url string) (next string, err error)) error {
+// token would go with it; more than maxPages pages is an error.
+func (p *Pipeline) Pages(op, first string, maxPages int, page func(url string) (next string, err error)) error {
 	for u, n := first, 0; u != ""; n++ {
-		if n >= max {
-			return fmt.Errorf("%s %s: more than %d pages; giving up", p.Service, op, max)
+		if n >= maxPages {
+			return fmt.Errorf("%s %s: more than %d pages; giving up", p.Service, op, maxPages)
 		}
 		next, err := page(u)
 		if err != nil {

@@ -144,8 +144,10 @@ func TestPipelineAmbiguousWrites(t *testing.T) {
 
 func TestPipelineNetworkFailureUnwrapsURL(t *testing.T) {
 	p, _, lines, u := testPipeline(t, func(w http.ResponseWriter, r *http.Request) {
-		conn, _, _ := w.(http.Hijacker).Hijack()
-		conn.Close()
+		if hj, ok := w.(http.Hijacker); ok {
+			conn, _, _ := hj.Hijack()
+			conn.Close()
+		}
 	})
 	err := p.Do(context.Background(), Request{Method: "GET", URL: u + "/secret-skip-token", Op: "GET /list", Idempotent: true}, status)
 	if err == nil || strings.Contains(err.Error(), "secret-skip-token") || !strings.HasPrefix(err.Error(), "test GET /list: ") {
