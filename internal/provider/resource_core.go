@@ -39,6 +39,14 @@ func callWith[S any](ctx context.Context, diags *diag.Diagnostics, timeout timeo
 	call(ctx, s)
 }
 
+// decode reads a plan, state or configuration into the model m, reporting whether it could.
+func decode(ctx context.Context, from interface {
+	Get(context.Context, any) diag.Diagnostics
+}, m any, diags *diag.Diagnostics) bool {
+	diags.Append(from.Get(ctx, m)...)
+	return !diags.HasError()
+}
+
 // maskSecrets returns a context whose log lines never show the secrets, nor any field
 // whose key names a credential.
 func maskSecrets(ctx context.Context, secrets []string) context.Context {

@@ -70,8 +70,7 @@ func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.S
 // Read is the drift check of every plan.
 func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state targetConnectionModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !decode(ctx, req.State, &state, &resp.Diagnostics) {
 		return
 	}
 	if state.Password.IsNull() && state.AppPassword.IsNull() {
@@ -133,8 +132,7 @@ func (r *targetConnectionResource) readWithoutSecret(ctx context.Context, state 
 
 func (r *targetConnectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state targetConnectionModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !decode(ctx, req.State, &state, &resp.Diagnostics) {
 		return
 	}
 	managed, diags := managedFromState(ctx, state.ManagedRoleAssignments)
