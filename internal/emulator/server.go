@@ -233,7 +233,6 @@ func (s *Server) routes() {
 	handle("GET /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.list", s.listRoleAssignments)
 	handle("POST /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.create", s.createRoleAssignment)
 	handle("DELETE /v1.0/roleManagement/directory/roleAssignments/{id}", "graph.roleAssignments.delete", s.deleteRoleAssignment)
-	handle("POST /v1.0/$batch", "graph.batch", s.postBatch)
 	// Exchange Online admin API, WIRE §E; the route name follows the cmdlet.
 	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.invokeCommand)
 	// EWS, WIRE §D.
@@ -268,7 +267,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.count(route, caller)
-	if f := s.nextFault(route, caller); f == nil || !s.applyFault(sw, r, route, f, false) {
+	if f := s.nextFault(route, caller); f == nil || !s.applyFault(sw, r, route, f) {
 		handler.ServeHTTP(sw, r)
 	}
 	if s.opts.Logf != nil {
