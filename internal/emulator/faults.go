@@ -70,7 +70,11 @@ var routeNames = []string{
 	"instance-discovery", "openid-configuration", "userrealm", "token",
 	"graph.user", "graph.memberOf", "graph.organization", "graph.roleDefinitions",
 	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete",
+	"graph.mailFolders", "graph.messages",
 	"exo.Get-ManagementRoleAssignment", "exo.New-ManagementRoleAssignment", "exo.Remove-ManagementRoleAssignment",
+	"exo.Get-ManagementRole", "exo.Get-OrganizationConfig", "exo.Get-CASMailbox", "exo.Test-ServicePrincipalAuthorization",
+	"exo.New-ServicePrincipal", "exo.Get-ServicePrincipal", "exo.Remove-ServicePrincipal",
+	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Remove-ManagementScope",
 	"ews.GetFolder", "control",
 }
 

@@ -23,8 +23,8 @@ var (
 
 // graphAuth authenticates a Graph request (token with a Graph audience) and
 // writes the 401 when it fails. Needs s.mu.
-func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *user {
-	u, reason := s.authenticateBearer(r, apiGraph)
+func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *caller {
+	u, reason := s.authenticate(r, apiGraph)
 	if u == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://`+clouds[s.seed.Cloud].loginHost+`/common/oauth2/authorize", client_id="`+graphAppID+`"`)
 		s.writeGraphError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", reason)
@@ -32,11 +32,36 @@ func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *user {
 	return u
 }
 
-// mayManageDirectoryRoles: assigning directory roles needs Global
-// Administrator or Privileged Role Administrator (WIRE §C5).
-func (t *tenant) mayManageDirectoryRoles(u *user) bool {
-	return t.hasDirectoryRole(u, "Global Administrator", "Privileged Role Administrator")
+// graphAppAllowed lets delegated callers through and app-only callers that
+// hold one of the application permissions; others get 403 (WIRE §C0, §I5:
+// missing consent is not a token error, the resource refuses).
+func (s *Server) graphAppAllowed(w http.ResponseWriter, r *http.Request, c *caller, roles ...string) bool {
+	if !c.appOnly() || c.hasRole(roles...) {
+		return true
+	}
+	s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	return false
 }
+
+// Application permissions that let an app-only caller read the directory.
+var (
+	appReadUsers        = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All"}
+	appReadOrganization = []string{"Organization.Read.All", "Directory.Read.All"}
+	appReadRoles        = []string{"RoleManagement.ReadWrite.Directory", "Directory.Read.All"}
+)
+
+// mayManageDirectoryRoles: assigning directory roles needs Global
+// Administrator or Privileged Role Administrator (WIRE §C5); an app-only
+// caller needs the RoleManagement.ReadWrite.Directory application permission.
+func (t *tenant) mayManageDirectoryRoles(c *caller) bool {
+	if c.appOnly() {
+		return c.hasRole("RoleManagement.ReadWrite.Directory")
+	}
+	return t.hasDirectoryRole(c.user, "Global Administrator", "Privileged Role Administrator")
+}
+
+// meAppOnly is Graph's answer to /me with an app-only token (WIRE §I12).
+const meAppOnly = "/me request is only valid with delegated authentication flow."
 
 // getUser is GET /users/{id | userPrincipalName} and GET /me (WIRE §C1).
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
@@ -46,8 +71,14 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	if caller == nil {
 		return
 	}
-	target, id := caller, r.PathValue("id")
-	if id != "" {
+	target, id := caller.user, r.PathValue("id")
+	switch {
+	case id == "" && caller.appOnly():
+		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", meAppOnly)
+		return
+	case !s.graphAppAllowed(w, r, caller, appReadUsers...):
+		return
+	case id != "":
 		if target = s.tenant.resolveUser(id); target == nil {
 			s.writeGraphNotFound(w, r, id)
 			return
@@ -106,7 +137,7 @@ func (s *Server) graphSelect(w http.ResponseWriter, r *http.Request, allowed []s
 func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadUsers...) {
 		return
 	}
 	target := s.tenant.resolveUser(r.PathValue("id"))
@@ -133,7 +164,7 @@ func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadOrganization...) {
 		return
 	}
 	selected, ok := s.graphSelect(w, r, []string{"id", "displayName", "verifiedDomains", "tenantType", "countryLetterCode"}, "organization")
@@ -178,7 +209,7 @@ func roleDefinitionObject(role *directoryRole) jsonObject {
 func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
 		return
 	}
 	filter, ok := s.graphFilter(w, r, "displayName", "id", "templateId")
@@ -198,7 +229,7 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
 		return
 	}
 	role := findDirectoryRole(r.PathValue("id"))
@@ -215,7 +246,7 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
 		return
 	}
 	filter, ok := s.graphFilter(w, r, "principalId", "roleDefinitionId", "directoryScopeId")
@@ -253,8 +284,13 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 		case "roleDefinition":
 			obj = append(obj, jsonField{"roleDefinition", roleDefinitionObject(findDirectoryRole(d.roleID))})
 		case "principal":
-			obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
-				s.tenant.graphUser(s.tenant.byID[d.principalID], userDefaultProperties)...)})
+			if u := s.tenant.byID[d.principalID]; u != nil {
+				obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
+					s.tenant.graphUser(u, userDefaultProperties)...)})
+			} else if sp := s.tenant.spByID(d.principalID); sp != nil {
+				obj = append(obj, jsonField{"principal", jsonObject{{"@odata.type", "#microsoft.graph.servicePrincipal"},
+					{"id", sp.id}, {"appId", sp.appID}, {"displayName", sp.displayName}}})
+			}
 		}
 		matched = append(matched, obj)
 	}
@@ -312,7 +348,8 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	role := findDirectoryRole(body.RoleDefinitionID)
-	principal := s.tenant.byID[strings.ToLower(body.PrincipalID)]
+	principalID := strings.ToLower(body.PrincipalID)
+	principal := s.tenant.byID[principalID] != nil || s.tenant.spByID(principalID) != nil
 	switch {
 	case body.RoleDefinitionID == "" || body.PrincipalID == "" || body.DirectoryScopeID == "":
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "roleDefinitionId, principalId and directoryScopeId are required.")
@@ -320,14 +357,14 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 	case role == nil || !strings.EqualFold(role.templateID, body.RoleDefinitionID):
 		s.writeGraphNotFound(w, r, body.RoleDefinitionID)
 		return
-	case principal == nil:
+	case !principal:
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
 		return
 	case body.DirectoryScopeID != "/":
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The emulated tenant supports only the directory scope '/'.")
 		return
 	}
-	d, err := s.tenant.addDirectoryAssignment(principal, role, caller.upn)
+	d, err := s.tenant.addDirectoryAssignmentTo(principalID, role, caller.name())
 	if err != nil {
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.")
 		return
