@@ -69,8 +69,12 @@ func durationText(d time.Duration) string {
 var routeNames = []string{
 	"instance-discovery", "openid-configuration", "userrealm", "token",
 	"graph.user", "graph.memberOf", "graph.organization", "graph.roleDefinitions",
-	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete", "graph.batch",
+	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete",
+	"graph.mailFolders", "graph.messages",
 	"exo.Get-ManagementRoleAssignment", "exo.New-ManagementRoleAssignment", "exo.Remove-ManagementRoleAssignment",
+	"exo.Get-ManagementRole", "exo.Get-OrganizationConfig", "exo.Get-CASMailbox", "exo.Test-ServicePrincipalAuthorization",
+	"exo.New-ServicePrincipal", "exo.Get-ServicePrincipal", "exo.Remove-ServicePrincipal",
+	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Remove-ManagementScope",
 	"ews.GetFolder", "control",
 }
 
@@ -138,14 +142,13 @@ func (s *Server) nextFault(route, upn string) *Fault {
 }
 
 // applyFault carries out f. It reports whether the response has been written
-// (false for a pure delay). Inside a $batch (inner) a connection reset cannot
-// apply to one request, so Reset is ignored there.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route string, f *Fault, inner bool) bool {
+// (false for a pure delay).
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route string, f *Fault) bool {
 	if f.Delay > 0 && !sleepContext(r, f.Delay) {
 		return true
 	}
 	switch {
-	case f.Reset && !inner:
+	case f.Reset:
 		resetConnection(w)
 		return true
 	case f.EWSBusy:

@@ -172,56 +172,6 @@ func TestGraphRoleAssignmentsPaging(t *testing.T) {
 	}
 }
 
-func TestGraphBatch(t *testing.T) {
-	e := startTest(t, Options{})
-	tok := e.token("admin@contoso.onmicrosoft.com", "admin-pw", graphScope)
-	e.srv.InjectFault(Fault{Route: "graph.organization", Status: 429, RetryAfter: "2", Count: 1})
-	batch := `{"requests":[
-	 {"id":"1","method":"GET","url":"/users/admin@contoso.onmicrosoft.com?$select=id,userPrincipalName"},
-	 {"id":"2","method":"GET","url":"/organization?$select=id,verifiedDomains"},
-	 {"id":"3","method":"POST","url":"/roleManagement/directory/roleAssignments","headers":{"Content-Type":"application/json"},
-	  "body":{"roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1","principalId":"x","directoryScopeId":"/"}},
-	 {"id":"4","dependsOn":["3"],"method":"GET","url":"/roleManagement/directory/roleAssignments"}]}`
-	res := e.do("POST", "/v1.0/$batch", bearer(tok), []byte(batch))
-	if res.status != http.StatusOK {
-		t.Fatalf("%d %s", res.status, res.body)
-	}
-	byID := map[string]map[string]any{}
-	for _, r := range res.json(t)["responses"].([]any) {
-		m := r.(map[string]any)
-		byID[m["id"].(string)] = m
-	}
-	for id, want := range map[string]float64{"1": 200, "2": 429, "3": 403, "4": 424} {
-		if byID[id]["status"] != want {
-			t.Errorf("response %s: status %v, want %v (%v)", id, byID[id]["status"], want, byID[id])
-		}
-	}
-	if jsonPath(t, byID["2"], "headers", "Retry-After") != "2" || jsonPath(t, byID["2"], "body", "error", "code") != "TooManyRequests" {
-		t.Errorf("throttled inner response %v", byID["2"])
-	}
-	if jsonPath(t, byID["1"], "body", "userPrincipalName") != "admin@contoso.onmicrosoft.com" {
-		t.Errorf("inner body %v", byID["1"])
-	}
-	c := e.srv.Counters()
-	if c.ByRoute["graph.batch"] != 1 || c.ByRoute["graph.user"] != 1 || c.ByRoute["graph.roleAssignments.create"] != 1 {
-		t.Errorf("counters %v", c.ByRoute)
-	}
-
-	var many []string
-	for i := range 21 {
-		many = append(many, fmt.Sprintf(`{"id":"%d","method":"GET","url":"/organization"}`, i))
-	}
-	for name, body := range map[string]string{
-		"21 requests":  `{"requests":[` + strings.Join(many, ",") + `]}`,
-		"duplicate id": `{"requests":[{"id":"a","method":"GET","url":"/organization"},{"id":"A","method":"GET","url":"/organization"}]}`,
-		"not json":     `{"requests":`,
-	} {
-		if res := e.do("POST", "/v1.0/$batch", bearer(tok), []byte(body)); res.status != http.StatusBadRequest {
-			t.Errorf("%s: %d %s", name, res.status, res.body)
-		}
-	}
-}
-
 func TestGraph401Shape(t *testing.T) {
 	e := startTest(t, Options{})
 	res := e.do("GET", "/v1.0/organization", nil, nil)

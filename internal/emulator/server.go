@@ -75,6 +75,7 @@ type Server struct {
 	faultSequence    int
 	latency          time.Duration
 	propagationDelay time.Duration
+	rbacDelay        time.Duration // RBAC for Applications cache (WIRE §J7.2)
 	counters         Counters
 }
 
@@ -205,6 +206,7 @@ func (s *Server) resetLocked() {
 	if s.opts.PropagationDelay > 0 {
 		s.propagationDelay = s.opts.PropagationDelay
 	}
+	s.rbacDelay = s.seed.RBACDelay
 	s.faults = nil
 	s.counters = newCounters()
 }
@@ -233,7 +235,13 @@ func (s *Server) routes() {
 	handle("GET /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.list", s.listRoleAssignments)
 	handle("POST /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.create", s.createRoleAssignment)
 	handle("DELETE /v1.0/roleManagement/directory/roleAssignments/{id}", "graph.roleAssignments.delete", s.deleteRoleAssignment)
-	handle("POST /v1.0/$batch", "graph.batch", s.postBatch)
+	// Mailbox access through Graph, WIRE §I12.
+	handle("GET /v1.0/users/{id}/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
+	handle("GET /v1.0/me/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
+	handle("GET /v1.0/users/{id}/messages", "graph.messages", s.listMessages)
+	handle("GET /v1.0/me/messages", "graph.messages", s.listMessages)
+	handle("GET /v1.0/users/{id}/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
+	handle("GET /v1.0/me/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
 	// Exchange Online admin API, WIRE §E; the route name follows the cmdlet.
 	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.invokeCommand)
 	// EWS, WIRE §D.
@@ -268,7 +276,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.count(route, caller)
-	if f := s.nextFault(route, caller); f == nil || !s.applyFault(sw, r, route, f, false) {
+	if f := s.nextFault(route, caller); f == nil || !s.applyFault(sw, r, route, f) {
 		handler.ServeHTTP(sw, r)
 	}
 	if s.opts.Logf != nil {
@@ -311,6 +319,13 @@ func (s *Server) callerOf(r *http.Request, route string) string {
 			}
 			return ""
 		}
+		if r.PostForm.Get("grant_type") == "client_credentials" {
+			id := r.PostForm.Get("client_id")
+			if basicID, _, ok := clientBasicAuth(r); ok && id == "" {
+				id = basicID
+			}
+			return strings.ToLower(id)
+		}
 		return strings.ToLower(r.PostForm.Get("username"))
 	}
 	if route == "control" {
@@ -322,6 +337,9 @@ func (s *Server) callerOf(r *http.Request, route string) string {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if t := s.accessTokens[strings.TrimSpace(value)]; t != nil {
+			if t.appOnly {
+				return t.appID
+			}
 			return t.upn
 		}
 	case "basic":
@@ -401,6 +419,7 @@ func (s *Server) Snapshot() State {
 	st := s.tenant.snapshot()
 	st.Tenant.PropagationDelay = s.propagationDelay
 	st.Tenant.Latency = s.latency
+	st.Tenant.RBACDelay = s.rbacDelay
 	return st
 }
 
