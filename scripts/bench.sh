@@ -1,52 +1,57 @@
 #!/usr/bin/env bash
 # make bench: the plan/apply benchmark against the emulated tenant (issue 7); writes BENCHMARKS.md.
 #
-# For each CLI (BENCH_CLIS, default "terraform tofu"), each size (BENCH_SIZES, default
+# For each CLI (BENCH_CLIS, default "terraform tofu": scripts/install-cli.sh names), each size (BENCH_SIZES, default
 # "10 50 200") and each latency (BENCH_LATENCIES in ms, default "20 0"): a fresh working
 # directory with N o365_target_connection resources (default toggles) whose admin accounts
 # already hold every required role, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
 # `plan -detailed-exitcode` runs (each must exit 0; the fastest is reported). Before each command the tenant's request
 # counters are reset; after it they are read. The provider binary is started through a
-# wrapper (o365-bench rss) that records each provider process's peak RSS. Also measured:
-# the provider's startup (binary size, time to the plugin handshake, `providers schema -json`)
-# and the Go benchmarks of the hot parsers.
+# wrapper (o365-bench rss) that records each provider process's peak RSS and CPU time. Also
+# measured: per CLI, the baseline (apply and no-change plans of as many built-in terraform_data
+# resources: the CLI's cost without this provider); the provider's startup (binary size, time to
+# the plugin handshake, `providers schema -json`); a CPU profile of the provider over
+# BENCH_PROFILE_RUNS no-change plans of the largest size at 0 ms on the first CLI, with
+# cmd/o365-provider-pprof (the same provider, served the same way, with runtime/pprof) in the
+# provider's place; and the Go benchmarks of the hot parsers.
 #
 # Environment: BENCH_SIZES, BENCH_CLIS, BENCH_LATENCIES, BENCH_PLAN_RUNS (default 4), BENCH_OUT (default BENCHMARKS.md),
-# BENCH_RESULTS (raw JSON lines; default .bin/bench/results.jsonl), BENCH_SKIP_GOBENCH=1.
+# BENCH_RESULTS (raw JSON lines; default .bin/bench/results.jsonl), BENCH_PROFILE_RUNS (default 3;
+# 0 skips the profile; the profiles stay in .bin/bench/profile/), BENCH_SKIP_GOBENCH=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bin="$root/.bin"
+. scripts/lib/emulator.sh
+bin=${O365_BIN_DIR:-$root/.bin} # where the tools go (scripts/install-cli.sh: O365_BIN_DIR)
+mkdir -p "$bin"
+bin=$(cd "$bin" && pwd)
 mkdir -p "$bin/bench"
 
 sizes=${BENCH_SIZES:-10 50 200}
 clis=${BENCH_CLIS:-terraform tofu}
 latencies=${BENCH_LATENCIES:-20 0}
 plan_runs=${BENCH_PLAN_RUNS:-4} # no-change plans per size and latency (the fastest is reported)
+profile_runs=${BENCH_PROFILE_RUNS:-3} # profiled no-change plans (0: none)
 out=${BENCH_OUT:-$root/BENCHMARKS.md}
 results=${BENCH_RESULTS:-$bin/bench/results.jsonl}
 parallelism=10 # Terraform's and OpenTofu's default, passed explicitly
 sizes=$(echo $sizes) clis=$(echo $clis) latencies=$(echo $latencies) # normalise the spacing
-for v in $sizes $latencies $plan_runs; do
+for v in $sizes $latencies $plan_runs $profile_runs; do
   [[ $v =~ ^[0-9]+$ ]] || { echo "bench: sizes, latencies and BENCH_PLAN_RUNS must be whole numbers, got '$v'" >&2; exit 2; }
 done
 for c in $clis; do
-  [[ $c == terraform || $c == tofu ]] || { echo "bench: BENCH_CLIS takes terraform and/or tofu, got '$c'" >&2; exit 2; }
+  [[ $c =~ ^(terraform|tofu)(-[0-9]+\.[0-9]+\.[0-9]+)?$ ]] || { echo "bench: BENCH_CLIS takes terraform, tofu or NAME-VERSION (e.g. terraform-1.13.3), got '$c'" >&2; exit 2; }
 done
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/o365-bench.XXXXXX")
-emu_pid=""
 cleanup() {
   local rc=$?
-  if [[ -n $emu_pid ]] && kill -0 "$emu_pid" 2>/dev/null; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-  fi
+  emulator_stop
   if [[ $rc -ne 0 && -d $work ]]; then
     mkdir -p "$bin/bench/failed"
-    cp "$work"/*.log "$bin/bench/failed/" 2>/dev/null || true
+    cp "$work"/*.log "$work"/emulator/*.log "$bin/bench/failed/" 2>/dev/null || true
     log "failed (exit $rc); logs copied to $bin/bench/failed/"
   fi
   rm -rf "$work"
@@ -59,10 +64,9 @@ trap 'exit 143' TERM
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 unset TF_LOG TF_LOG_PATH TF_LOG_PROVIDER || true
 
-log "building the provider, the emulated tenant and the bench helper"
+log "building the provider and the bench helper"
 go build -o "$bin/terraform-provider-o365" .
 mkdir -p "$work/bin" "$work/provider"
-go build -o "$work/bin/o365-emulator" ./cmd/o365-emulator
 go build -o "$work/bin/o365-bench" ./cmd/o365-bench
 ob="$work/bin/o365-bench"
 
@@ -95,13 +99,9 @@ max_n=0
 for n in $sizes; do ((n > max_n)) && max_n=$n; done
 log "starting the emulated tenant with $max_n admin accounts"
 "$ob" seed -n "$max_n" -o "$work/seed.json"
-"$work/bin/o365-emulator" -seed "$work/seed.json" -addr 127.0.0.1:0 -ca-file "$work/ca.pem" \
-  -info-file "$work/emulator.json" >"$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 200); do [[ -s $work/emulator.json ]] && break; sleep 0.05; done
-[[ -s $work/emulator.json ]] || { cat "$work/emulator.log" >&2; log "the emulated tenant did not start"; exit 1; }
-url=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/emulator.json")
-ctl() { "$ob" ctl -info "$work/emulator.json" "$@" >/dev/null; }
+emulator_start "$work/emulator" "$work/seed.json"
+url=$EMULATOR_URL
+ctl() { emulator_ctl "$@" >/dev/null; }
 log "emulated tenant at $url"
 
 : >"$results"
@@ -114,7 +114,7 @@ meta=(-meta "date=$(date -u +%Y-%m-%dT%H:%MZ)"
   -meta "machine=${cpu:-unknown CPU}, $(nproc) cores, $mem RAM, Linux $(uname -r)"
   -meta "go=$(go env GOVERSION)" -meta "sizes=$sizes" -meta "clis=$clis" -meta "latencies=$latencies"
   -meta "parallelism=$parallelism" -meta "plan_runs=$plan_runs" -meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
-  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs make bench")
+  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs BENCH_PROFILE_RUNS=$profile_runs make bench")
 for c in $clis; do meta+=(-meta "cli.$c=$("${cli_bin[$c]}" version 2>/dev/null | sed -n 1p)"); done
 
 first_n=${sizes%% *}
@@ -125,7 +125,7 @@ for c in $clis; do
     for lat in $latencies; do
       d="$work/$c-$n-${lat}ms"
       mkdir -p "$d"
-      "$ob" config -n "$n" -url "$url" -ca "$work/ca.pem" -o "$d/main.tf"
+      "$ob" config -n "$n" -url "$url" -ca "$EMULATOR_CA_FILE" -o "$d/main.tf"
       ctl POST /_emulator/reset # back to the seed, counters cleared (resets the latency too)
       ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
       if [[ $n == "$first_n" && -z ${schema_done[$c]:-} ]]; then
@@ -134,7 +134,7 @@ for c in $clis; do
         "$ob" startup -results "$results" -cli "$c" -cli-bin "$tf" -dir "$d" -runs 5
       fi
       log "$c: $n connections: apply at ${lat} ms"
-      (cd "$d" && "$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
+      (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
         -rss "$rss" -log "$work/$c-$n.log" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -compact-warnings -parallelism=$parallelism)
     done
     # No-change plans, alternating the latencies so that drift in the machine's load hits each alike.
@@ -143,13 +143,67 @@ for c in $clis; do
     for _ in $(seq "$plan_runs"); do
       for lat in $latencies; do
         ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
-        (cd "$d" && "$ob" measure -info "$work/emulator.json" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
+        (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
           -rss "$rss" -log "$work/$c-$n.log" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
       done
     done
+    if [[ $n == "$max_n" ]]; then
+      # The same plans with the plugin SDK's and the provider's loggers off: what the logging
+      # that nobody reads (TF_LOG unset) costs the provider and the CLI.
+      log "$c: $n connections: $plan_runs no-change plan(s) at 0 ms with TF_LOG_SDK*/TF_LOG_PROVIDER=off"
+      ctl PUT /_emulator/latency '{"latency":"0ms"}'
+      for _ in $(seq "$plan_runs"); do
+        (cd "$d" && TF_LOG_SDK=off TF_LOG_SDK_FRAMEWORK=off TF_LOG_SDK_PROTO=off TF_LOG_PROVIDER=off \
+          "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms 0 \
+          -rss "$rss" -log "$work/$c-$n.log" -cmd plan-logoff -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+      done
+    fi
     for lat in $latencies; do rm -rf "$work/$c-$n-${lat}ms"; done
   done
+  # The baseline: the CLI's own cost without this provider, N built-in terraform_data resources.
+  d="$work/$c-builtin"
+  mkdir -p "$d"
+  "$ob" config -builtin -n "$max_n" -o "$d/main.tf"
+  log "$c: baseline: apply and $plan_runs no-change plan(s) of $max_n terraform_data resources"
+  (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$max_n" -latency-ms 0 \
+    -log "$work/$c-builtin.log" -cmd apply-builtin -- "$tf" apply -auto-approve -input=false -no-color -parallelism=$parallelism)
+  for _ in $(seq "$plan_runs"); do
+    (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$max_n" -latency-ms 0 \
+      -log "$work/$c-builtin.log" -cmd plan-builtin -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -parallelism=$parallelism)
+  done
+  rm -rf "$d"
 done
+
+# The CPU profile of the provider over no-change plans. The CLI runs cmd/o365-provider-pprof
+# in the provider's place: the same provider served the same way, with runtime/pprof on.
+
+if ((profile_runs > 0)); then
+  c=${clis%% *} n=$max_n
+  tf=${cli_bin[$c]}
+  prof="$bin/bench/profile" # kept: go tool pprof -top .bin/bench/profile/*.pprof
+  rm -rf "$prof"
+  mkdir -p "$prof" "$work/provider-pprof"
+  go build -o "$work/bin/o365-provider-pprof" ./cmd/o365-provider-pprof
+  cat >"$work/provider-pprof/terraform-provider-o365" <<SH
+#!/bin/sh
+exec "$work/bin/o365-provider-pprof" "\$@"
+SH
+  chmod +x "$work/provider-pprof/terraform-provider-o365"
+  sed "s#\"$work/provider\"#\"$work/provider-pprof\"#" "$work/cli.tfrc" >"$work/cli-pprof.tfrc"
+  d="$work/$c-$n-profile"
+  mkdir -p "$d"
+  "$ob" config -n "$n" -url "$url" -ca "$EMULATOR_CA_FILE" -o "$d/main.tf"
+  ctl POST /_emulator/reset
+  log "$c: CPU profile of the provider over $profile_runs no-change plan(s) of $n connections at 0 ms"
+  (cd "$d" && "$tf" apply -auto-approve -input=false -no-color -parallelism=$parallelism >>"$work/$c-profile.log" 2>&1)
+  for _ in $(seq "$profile_runs"); do
+    (cd "$d" && TF_CLI_CONFIG_FILE="$work/cli-pprof.tfrc" O365_PPROF_DIR="$prof" \
+      "$tf" plan -detailed-exitcode -input=false -no-color -parallelism=$parallelism >>"$work/$c-profile.log" 2>&1) ||
+      { log "a profiled plan was not a no-change plan"; exit 1; }
+  done
+  "$ob" profile -results "$results" -cli "$c" -n "$n" -runs "$profile_runs" "$prof"/*.pprof
+  rm -rf "$d"
+fi
 
 gobench="$bin/bench/gobench.txt" # kept beside the results: `o365-bench report -results R -gobench G` reruns the report alone
 if [[ -z ${BENCH_SKIP_GOBENCH:-} ]]; then

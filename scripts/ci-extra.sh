@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# CI checks beyond the tests: docs/ up to date, every example formatted and valid on both
-# CLIs, and the module example applied against the emulated tenant (then destroyed).
+# CI checks beyond the tests: docs/ up to date, a short fuzz run, every example formatted and
+# valid on each CLI of the matrix (scripts/lib/cli.sh), and the module example applied against
+# the emulated tenant (then destroyed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. scripts/lib/cli.sh
+. scripts/lib/emulator.sh
 [[ -f ${TF_CLI_CONFIG_FILE:-} ]] || export TF_CLI_CONFIG_FILE="$root/scripts/test.tfrc"
-tf=$(scripts/install-cli.sh terraform | tail -1)
-tofu=$(scripts/install-cli.sh tofu | tail -1)
+declare -A cli
+for c in "${CLI_MATRIX[@]}"; do cli[$c]=$(scripts/install-cli.sh "$c" | tail -1); done
+tf=${cli[${CLI_MATRIX[0]}]} # the oldest Terraform: fmt and the module example
 work=$(mktemp -d)
-emu_pid=""
-cleanup() { [[ -n $emu_pid ]] && kill "$emu_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  emulator_stop
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 echo "--- docs/ generated from templates/, examples/ and the schema"
@@ -26,8 +32,8 @@ echo "--- terraform fmt -check"
 rc=$(scripts/tf-mirror.sh "$work" | tail -1)
 export TF_CLI_CONFIG_FILE="$rc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 for dir in $(find examples -name '*.tf' -exec dirname {} \; | sort -u); do
-  for cli in "$tf" "$tofu"; do
-    d="$work/validate/$(basename "$cli")/$dir"
+  for c in "${CLI_MATRIX[@]}"; do
+    d="$work/validate/$c/$dir"
     mkdir -p "$d"
     cp -r "$dir"/. "$d"/
     # Snippets for the docs carry no required_providers block: add one to validate them.
@@ -36,35 +42,30 @@ for dir in $(find examples -name '*.tf' -exec dirname {} \; | sort -u); do
     fi
     # modules referenced by relative path must resolve as in the repository
     if [[ $dir == examples/modules/migration-target/example ]]; then cp examples/modules/migration-target/main.tf "$d/../main.tf" 2>/dev/null || true; fi
-    (cd "$d" && "$cli" init -backend=false -input=false -no-color >/dev/null && "$cli" validate -no-color >/dev/null) \
-      || { echo "FAIL: $dir does not validate with $cli"; (cd "$d" && "$cli" validate -no-color); exit 1; }
-    echo "ok: $dir ($("$cli" version | head -1))"
+    (cd "$d" && "${cli[$c]}" init -backend=false -input=false -no-color >/dev/null && "${cli[$c]}" validate -no-color >/dev/null) ||
+      { echo "FAIL: $dir does not validate with $c"; (cd "$d" && "${cli[$c]}" validate -no-color); exit 1; }
+    echo "ok: $dir ($c)"
   done
 done
 
 echo "--- the module example against the emulated tenant"
-go build -o "$work/o365-emulator" ./cmd/o365-emulator
-"$work/o365-emulator" -seed examples/demo/tenant.json -ca-file "$work/ca.pem" -info-file "$work/tenant.json" >"$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 100); do [[ -s $work/tenant.json ]] && break; sleep 0.1; done
-url=$(python3 -c "import json; print(json.load(open('$work/tenant.json'))['url'])")
+emulator_start "$work/emulator" examples/demo/tenant.json
 m="$work/module"
 mkdir -p "$m/example"
 cp examples/modules/migration-target/main.tf "$m/main.tf"
 cp examples/modules/migration-target/example/main.tf "$m/example/main.tf"
-export TF_VAR_endpoint="$url" TF_VAR_ca_certificate_file="$work/ca.pem"
+export TF_VAR_endpoint="$EMULATOR_URL" TF_VAR_ca_certificate_file="$EMULATOR_CA_FILE"
 export TF_VAR_admin_password='Adm1n-Passw0rd!' TF_VAR_mfa_admin_app_password='qwertyuiopasdfgh' TF_VAR_global_admin_app_password='zxcvbnmlkjhgfdsa'
 cd "$m/example"
 "$tf" init -input=false -no-color >/dev/null
 "$tf" apply -auto-approve -no-color -compact-warnings | tail -3
-"$tf" output -no-color -json connections | python3 -c '
-import json, sys
-c = json.load(sys.stdin)
-assert set(c) == {"main", "mfa"}, c
-for k, v in c.items():
-    assert v["missing_roles"] == [], (k, v)
-    print(k, "holds", sorted(v["assigned_roles"]))
-'
-set +e; "$tf" plan -detailed-exitcode -no-color >/dev/null; code=$?; set -e
+# The outputs, checked with the CLI's own expressions (`console` reads one expression).
+got=$("$tf" console <<<'format("%s, %d missing", join(" ", sort(keys(module.target.connections))), length(flatten([for c in module.target.connections : c.missing_roles])))')
+[[ $got == '"main mfa, 0 missing"' ]] || { echo "expected the connections main and mfa, none missing a role; got $got"; exit 1; }
+"$tf" console <<<'join("\n", [for k, c in module.target.connections : "${k} holds ${join(", ", sort(c.assigned_roles))}"])' | grep holds
+set +e
+"$tf" plan -detailed-exitcode -no-color >/dev/null
+code=$?
+set -e
 [[ $code -eq 0 ]] || { echo "the plan after apply is not empty (exit $code)"; exit 1; }
 "$tf" destroy -auto-approve -no-color -compact-warnings | tail -1

@@ -8,7 +8,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [[ -f ${TF_CLI_CONFIG_FILE:-} ]] || export TF_CLI_CONFIG_FILE="$root/scripts/test.tfrc"
-bin="$root/.bin"
+bin=${O365_BIN_DIR:-$root/.bin} # where the tools go (scripts/install-cli.sh: O365_BIN_DIR)
+mkdir -p "$bin"
+bin=$(cd "$bin" && pwd)
 [[ -x $bin/tfplugindocs ]] || GOBIN="$bin" go install github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v0.25.0
 tofu=$(scripts/install-cli.sh tofu | tail -1)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -21,8 +23,12 @@ terraform {
   }
 }
 TF
-(cd "$work/cfg" && TF_CLI_CONFIG_FILE="$rc" "$tofu" init -input=false -no-color >/dev/null && TF_CLI_CONFIG_FILE="$rc" "$tofu" providers schema -json) |
-  python3 -c 'import json,sys; d=json.load(sys.stdin); d["provider_schemas"]={"o365": d["provider_schemas"]["registry.opentofu.org/o365-terraform/o365"]}; json.dump(d, sys.stdout)' >"$work/schema.json"
+(cd "$work/cfg" && TF_CLI_CONFIG_FILE="$rc" "$tofu" init -input=false -no-color >/dev/null && TF_CLI_CONFIG_FILE="$rc" "$tofu" providers schema -json) >"$work/schema-full.json"
+# The configuration has this one provider, so its address occurs once, as the key of
+# provider_schemas; tfplugindocs looks the schema up by the short name.
+addr='"registry.opentofu.org/o365-terraform/o365":'
+[[ $(grep -o -F "$addr" "$work/schema-full.json" | wc -l) -eq 1 ]] || { echo "generate-docs: expected $addr once in the schema" >&2; exit 1; }
+sed "s#$addr#\"o365\":#" "$work/schema-full.json" >"$work/schema.json"
 
 if [[ ${1:-} == --check ]]; then
   cp -r docs "$work/docs-before"

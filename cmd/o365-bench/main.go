@@ -5,10 +5,10 @@
 //
 //	o365-bench seed      -n N -o seed.json
 //	o365-bench config    -n N -url URL -ca CA.pem -o main.tf
-//	o365-bench ctl       -info emulator.json METHOD PATH [BODY]
 //	o365-bench rss       -o FILE -- PROGRAM ARGS...      (wraps the provider binary)
-//	o365-bench measure   -info F -results R -cli C -n N -latency-ms L -cmd plan -log LOG [-rss FILE] [-expect-exit 0] -- PROGRAM ARGS...
+//	o365-bench measure   -info-file F -results R -cli C -n N -latency-ms L -cmd plan -log LOG [-rss FILE] [-expect-exit 0] -- PROGRAM ARGS...
 //	o365-bench startup   -results R -bin PROVIDER [-cli C -cli-bin PATH -dir DIR] [-runs 5]
+//	o365-bench profile   -results R -cli C -n N -runs K PROFILE...   (CPU profiles of the provider)
 //	o365-bench report    -results R -gobench FILE -o BENCHMARKS.md
 //
 // It imports nothing from Terraform; the seed and counter types are the emulator's.
@@ -30,14 +30,14 @@ func main() {
 		err = cmdSeed(args)
 	case "config":
 		err = cmdConfig(args)
-	case "ctl":
-		err = cmdCtl(args)
 	case "rss":
 		err = cmdRSS(args)
 	case "measure":
 		err = cmdMeasure(args)
 	case "startup":
 		err = cmdStartup(args)
+	case "profile":
+		err = cmdProfile(args)
 	case "report":
 		err = cmdReport(args)
 	default:
@@ -54,7 +54,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: o365-bench seed|config|ctl|rss|measure|startup|report [flags]  (see scripts/bench.sh)")
+	fmt.Fprintln(os.Stderr, "usage: o365-bench seed|config|rss|measure|startup|profile|report [flags]  (see scripts/bench.sh)")
 	os.Exit(2)
 }
 

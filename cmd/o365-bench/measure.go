@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -18,12 +20,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/o365-terraform/terraform-provider-o365/cmd/internal/emuctl"
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
 // record is one line of the results file (JSON lines).
 type record struct {
-	Kind      string  `json:"kind"` // run | startup | binary | meta
+	Kind      string  `json:"kind"` // run | startup | binary | profile | meta
 	CLI       string  `json:"cli,omitempty"`
 	N         int     `json:"n,omitempty"`
 	LatencyMS int     `json:"latency_ms"`
@@ -37,12 +40,19 @@ type record struct {
 	ProviderStarts int     `json:"provider_starts,omitempty"`
 	PeakRSSKiB     int64   `json:"peak_rss_kib,omitempty"`
 	ProviderCPUS   float64 `json:"provider_cpu_s,omitempty"`
+	// The command's CPU time (user + system), including the provider processes it started and
+	// waited for (Linux counts a reaped child's time into its parent's).
+	CLICPUS float64 `json:"cli_cpu_s,omitempty"`
 
 	SchemaS    float64 `json:"schema_s,omitempty"`    // startup: CLI `providers schema -json`, median
 	HandshakeS float64 `json:"handshake_s,omitempty"` // binary: exec until the plugin handshake line, median
 	SizeBytes  int64   `json:"size_bytes,omitempty"`  // binary
 
 	Meta map[string]string `json:"meta,omitempty"`
+
+	// kind "profile": the CPU profile of the provider over Runs profiled no-change plans.
+	Runs    int             `json:"runs,omitempty"`
+	Profile *profileSummary `json:"profile,omitempty"`
 
 	// Set by the report when it merges repeated runs of one command.
 	Repeats    int  `json:"-"`
@@ -131,7 +141,7 @@ func cmdRSS(args []string) error {
 // appends its wall time, exit status, the counters and the provider's peak RSS to -results.
 func cmdMeasure(args []string) error {
 	fs := flag.NewFlagSet("measure", flag.ExitOnError)
-	infoFile := fs.String("info", "", "emulator info file")
+	infoFile := fs.String("info-file", "", "the emulator's -info-file")
 	results := fs.String("results", "", "results file (JSON lines)")
 	cli := fs.String("cli", "", "CLI name (terraform or tofu)")
 	n := fs.Int("n", 0, "connections in the configuration")
@@ -142,9 +152,9 @@ func cmdMeasure(args []string) error {
 	expect := fs.Int("expect-exit", 0, "expected exit status")
 	_ = fs.Parse(args)
 	if fs.NArg() < 1 || *infoFile == "" || *results == "" || *logFile == "" {
-		return errors.New("measure: -info -results -log ... -- PROGRAM ARGS")
+		return errors.New("measure: -info-file -results -log ... -- PROGRAM ARGS")
 	}
-	c, err := newControl(*infoFile)
+	c, err := emuctl.Open(*infoFile)
 	if err != nil {
 		return err
 	}
@@ -153,7 +163,7 @@ func cmdMeasure(args []string) error {
 			return err
 		}
 	}
-	if _, err := c.do("DELETE", "/_emulator/counters", ""); err != nil {
+	if _, err := c.Do(context.Background(), http.MethodDelete, "/_emulator/counters", ""); err != nil {
 		return err
 	}
 	lf, err := os.OpenFile(*logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -175,7 +185,7 @@ func cmdMeasure(args []string) error {
 	case runErr != nil:
 		return runErr
 	}
-	body, err := c.do("GET", "/_emulator/counters", "")
+	body, err := c.Do(context.Background(), http.MethodGet, "/_emulator/counters", "")
 	if err != nil {
 		return err
 	}
@@ -183,7 +193,7 @@ func cmdMeasure(args []string) error {
 	if err := json.Unmarshal(body, &ctr); err != nil {
 		return fmt.Errorf("counters: %w", err)
 	}
-	rec := record{Kind: "run", CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr}
+	rec := record{Kind: "run", CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr, CLICPUS: round3((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds())}
 	if *rssFile != "" {
 		rec.ProviderStarts, rec.PeakRSSKiB, rec.ProviderCPUS, err = readRSS(*rssFile)
 		if err != nil {

@@ -80,6 +80,8 @@ func cmdReport(args []string) error {
 				prev.Repeats++
 				prev.WallS = min(prev.WallS, r.WallS)
 				prev.PeakRSSKiB = max(prev.PeakRSSKiB, r.PeakRSSKiB)
+				prev.ProviderCPUS = min(prev.ProviderCPUS, r.ProviderCPUS)
+				prev.CLICPUS = min(prev.CLICPUS, r.CLICPUS)
 				if requests(r) != requests(prev) {
 					prev.CountsVary = true
 				}
@@ -96,6 +98,8 @@ func cmdReport(args []string) error {
 		case "binary":
 			b := r
 			rep.binary = &b
+		case "profile":
+			rep.profiles = append(rep.profiles, r)
 		}
 	}
 	if len(rep.runs) == 0 {
@@ -120,16 +124,17 @@ func cmdReport(args []string) error {
 }
 
 type report struct {
-	meta    map[string]string
-	runs    map[runKey]record
-	clis    []string
-	ns      []int
-	lats    []int
-	lat     int  // the latency the latency-bound part is measured at (the largest)
-	hasZero bool // a 0 ms run exists for the floor
-	startup []record
-	binary  *record
-	gobench []goBench
+	meta     map[string]string
+	runs     map[runKey]record
+	clis     []string
+	ns       []int
+	lats     []int
+	lat      int  // the latency the latency-bound part is measured at (the largest)
+	hasZero  bool // a 0 ms run exists for the floor
+	startup  []record
+	binary   *record
+	profiles []record
+	gobench  []goBench
 }
 
 func (r *report) addCLI(c string) {
@@ -271,6 +276,8 @@ func (r *report) render() string {
 
 	r.renderTargets(&b)
 	r.renderTable(&b)
+	r.renderCPU(&b)
+	r.renderProfile(&b)
 	r.renderOtherLatencies(&b)
 	r.renderRoutes(&b, "plan")
 	r.renderRoutes(&b, "apply")

@@ -1,49 +1,92 @@
 // Command o365-emulator runs the emulated Microsoft 365 tenant (see
-// internal/emulator/README.md) until SIGINT or SIGTERM.
+// internal/emulator/README.md) until SIGINT or SIGTERM, and is the scripts' one tool to talk
+// to a running one (scripts/lib/emulator.sh):
+//
+//	o365-emulator [serve] -seed FILE [-addr A] [-ca-file F] [-info-file F] [-latency D] [-v] ...
+//	o365-emulator wait -info-file F [-timeout 10s] [-pid PID]   until it answers; exit 1 if not
+//	o365-emulator info -info-file F [-format json|env] [-field NAME]
+//	o365-emulator ctl  -info-file F METHOD PATH [JSON]          the control API; body on stdout
+//
+// ctl exits 1 on an answer outside 2xx (the status and body go to stderr).
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"syscall"
+	"time"
 
+	"github.com/o365-terraform/terraform-provider-o365/cmd/internal/emuctl"
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
 func main() {
-	seedFile := flag.String("seed", "", "tenant seed file (JSON), required")
-	addr := flag.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
-	caFile := flag.String("ca-file", "", "where to write the CA certificate (PEM); default a temporary file")
-	infoFile := flag.String("info-file", "", `write {"url","ca_file","control_token","tenant_id","pid"} here once listening`)
-	controlToken := flag.String("control-token", "", "bearer token of the control API; default random")
-	latency := flag.Duration("latency", 0, "latency added to every request, e.g. 20ms")
-	propagation := flag.Duration("propagation-delay", 0, "override the seed's role propagation delay, e.g. 5s")
-	verbose := flag.Bool("v", false, "log every request to stderr")
-	flag.Parse()
-	if *seedFile == "" {
-		fmt.Fprintln(os.Stderr, "o365-emulator: -seed is required")
-		flag.Usage()
-		os.Exit(2)
+	args := os.Args[1:]
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
 	}
-	if err := run(*seedFile, *infoFile, emulator.Options{
-		Addr: *addr, CAFile: *caFile, ControlToken: *controlToken,
-		Latency: *latency, PropagationDelay: *propagation,
-	}, *verbose); err != nil {
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args)
+	case "wait":
+		err = wait(args)
+	case "info":
+		err = info(args)
+	case "ctl":
+		err = ctl(args)
+	default:
+		err = usageError("unknown subcommand " + cmd + ": serve, wait, info or ctl")
+	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "o365-emulator:", err)
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "o365-emulator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(seedFile, infoFile string, opts emulator.Options, verbose bool) error {
-	seed, err := emulator.LoadSeed(seedFile)
+// usageError is a mistake in the command line (exit status 2).
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	seedFile := fs.String("seed", "", "tenant seed file (JSON), required")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
+	caFile := fs.String("ca-file", "", "where to write the CA certificate (PEM); default a temporary file")
+	infoFile := fs.String("info-file", "", `write {"url","ca_file","control_token","tenant_id","pid"} here once listening`)
+	controlToken := fs.String("control-token", "", "bearer token of the control API; default random")
+	latency := fs.Duration("latency", 0, "latency added to every request, e.g. 20ms")
+	propagation := fs.Duration("propagation-delay", 0, "override the seed's role propagation delay, e.g. 5s")
+	verbose := fs.Bool("v", false, "log every request to stderr")
+	_ = fs.Parse(args)
+	if *seedFile == "" {
+		fs.Usage()
+		return usageError("-seed is required")
+	}
+	seed, err := emulator.LoadSeed(*seedFile)
 	if err != nil {
 		return err
 	}
-	if verbose {
+	opts := emulator.Options{
+		Addr: *addr, CAFile: *caFile, ControlToken: *controlToken,
+		Latency: *latency, PropagationDelay: *propagation,
+	}
+	if *verbose {
 		logger := log.New(os.Stderr, "o365-emulator ", log.LstdFlags|log.Lmicroseconds)
 		opts.Logf = logger.Printf
 	}
@@ -53,19 +96,19 @@ func run(seedFile, infoFile string, opts emulator.Options, verbose bool) error {
 	}
 	defer srv.Close()
 
-	if infoFile != "" {
-		info, _ := json.MarshalIndent(map[string]any{
-			"url": srv.URL(), "ca_file": srv.CAFile(), "control_token": srv.ControlToken(),
-			"tenant_id": srv.TenantID(), "pid": os.Getpid(),
-		}, "", "  ")
-		if err := os.WriteFile(infoFile, append(info, '\n'), 0o600); err != nil {
+	if *infoFile != "" {
+		// Written once the server listens: the file's presence is what `wait` polls for.
+		if err := emuctl.WriteInfo(*infoFile, emuctl.Info{
+			URL: srv.URL(), CAFile: srv.CAFile(), ControlToken: srv.ControlToken(),
+			TenantID: srv.TenantID(), PID: os.Getpid(),
+		}); err != nil {
 			return err
 		}
-		defer os.Remove(infoFile)
+		defer os.Remove(*infoFile)
 	}
 	fmt.Println(srv.URL())
 	fmt.Fprintf(os.Stderr, "tenant %s, CA certificate %s, control token in %s\n",
-		srv.TenantID(), srv.CAFile(), describeToken(infoFile, opts.ControlToken))
+		srv.TenantID(), srv.CAFile(), describeToken(*infoFile, opts.ControlToken))
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
@@ -83,4 +126,92 @@ func describeToken(infoFile, given string) string {
 		return infoFile
 	}
 	return "(none: pass -info-file or -control-token to use the control API)"
+}
+
+func wait(args []string) error {
+	fs := flag.NewFlagSet("wait", flag.ExitOnError)
+	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait")
+	pid := fs.Int("pid", 0, "the emulator's process id: fail at once if it exits")
+	_ = fs.Parse(args)
+	if *infoFile == "" || fs.NArg() > 0 {
+		return usageError("wait -info-file F [-timeout 10s] [-pid PID]")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	_, err := emuctl.Wait(ctx, *infoFile, *pid)
+	return err
+}
+
+// infoFields maps the -field names (and the env format's variables) to the info file's.
+var infoFields = map[string]func(emuctl.Info) string{
+	"url":           func(i emuctl.Info) string { return i.URL },
+	"ca_file":       func(i emuctl.Info) string { return i.CAFile },
+	"control_token": func(i emuctl.Info) string { return i.ControlToken },
+	"tenant_id":     func(i emuctl.Info) string { return i.TenantID },
+	"pid":           func(i emuctl.Info) string { return fmt.Sprint(i.PID) },
+}
+
+func info(args []string) error {
+	fs := flag.NewFlagSet("info", flag.ExitOnError)
+	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
+	format := fs.String("format", "json", "json, or env: EMULATOR_URL='…' lines for a shell's eval")
+	field := fs.String("field", "", "print only this field's value: url, ca_file, control_token, tenant_id, pid")
+	_ = fs.Parse(args)
+	if *infoFile == "" || fs.NArg() > 0 {
+		return usageError("info -info-file F [-format json|env] [-field NAME]")
+	}
+	in, err := emuctl.ReadInfo(*infoFile)
+	if err != nil {
+		return err
+	}
+	if *field != "" {
+		get, ok := infoFields[*field]
+		if !ok {
+			return usageError("info: unknown -field " + *field)
+		}
+		fmt.Println(get(in))
+		return nil
+	}
+	switch *format {
+	case "json":
+		b, _ := json.MarshalIndent(in, "", "  ")
+		fmt.Println(string(b))
+	case "env":
+		names := make([]string, 0, len(infoFields))
+		for n := range infoFields {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Printf("EMULATOR_%s=%s\n", strings.ToUpper(n), shellQuote(infoFields[n](in)))
+		}
+	default:
+		return usageError("info: -format is json or env")
+	}
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func ctl(args []string) error {
+	fs := flag.NewFlagSet("ctl", flag.ExitOnError)
+	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
+	_ = fs.Parse(args)
+	if *infoFile == "" || fs.NArg() < 2 || fs.NArg() > 3 {
+		return usageError("ctl -info-file F METHOD PATH [JSON]")
+	}
+	c, err := emuctl.Open(*infoFile)
+	if err != nil {
+		return err
+	}
+	b, err := c.Do(context.Background(), strings.ToUpper(fs.Arg(0)), fs.Arg(1), fs.Arg(2))
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(b)
+	return err
 }

@@ -2,6 +2,7 @@
 # Against Microsoft, drop `endpoints` and `ca_certificate_file` and give real accounts.
 
 terraform {
+  required_version = ">= 1.5.0" # Terraform 1.5+ or OpenTofu (README: supported CLI versions)
   required_providers {
     o365 = {
       source = "o365-terraform/o365"

@@ -1,3 +1,13 @@
+# Terraform 1.5 or later, or OpenTofu (the provider's supported CLI versions).
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    o365 = {
+      source = "o365-terraform/o365"
+    }
+  }
+}
+
 # Office 365 worldwide (the default cloud) with Microsoft's own endpoints.
 provider "o365" {}
 

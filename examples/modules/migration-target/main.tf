@@ -1,7 +1,7 @@
 # A reusable module: the target connections of one migration, one per admin account.
 
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.5.0" # Terraform 1.5+ or OpenTofu (README: supported CLI versions)
   required_providers {
     o365 = {
       source = "o365-terraform/o365"

@@ -3,6 +3,7 @@
 # `ca_certificate_file`.
 
 terraform {
+  required_version = ">= 1.5.0" # Terraform 1.5+ or OpenTofu (README: supported CLI versions)
   required_providers {
     o365 = {
       source = "o365-terraform/o365"

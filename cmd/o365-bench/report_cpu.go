@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// renderCPU: the provider's CPU time per connection on the no-change plan, beside the CLI's
+// own and the baseline (the same CLI planning as many built-in terraform_data resources).
+func (r *report) renderCPU(b *strings.Builder) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	found := false
+	for k, x := range r.runs {
+		if k.cmd == "plan" && x.ProviderCPUS > 0 {
+			found = true
+		}
+	}
+	if !found {
+		return
+	}
+	p("## CPU time of a no-change plan\n\n")
+	p("*provider CPU* is the user + system time of the provider processes the plan started (`getrusage` as each exits);\n")
+	p("*CLI CPU* the plan's whole CPU time minus the provider's; both the least of the repeated plans. *Baseline*: the\n")
+	p("same CLI's whole CPU time for a no-change plan of as many built-in `terraform_data` resources (no provider at all),\n")
+	p("the least of %s plans, at the largest size. *Loggers off*: the same plans at 0 ms with `TF_LOG_SDK`,\n", orDash(r.meta["plan_runs"]))
+	p("`TF_LOG_SDK_FRAMEWORK`, `TF_LOG_SDK_PROTO` and `TF_LOG_PROVIDER` set to `off` (see the profile below), at the largest size.\n\n")
+	p("| CLI | connections | latency (ms) | provider CPU (s) | provider CPU per connection (ms) | CLI CPU (s) | baseline: plan of as many `terraform_data` (s) | loggers off: provider CPU per connection (ms) | loggers off: CLI CPU (s) |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range r.clis {
+		for _, n := range r.ns {
+			base := "—"
+			if x, ok := r.get(c, n, 0, "plan-builtin"); ok && x.CLICPUS > 0 {
+				base = fmt.Sprintf("%.2f", x.CLICPUS)
+			}
+			for _, l := range r.lats {
+				x, ok := r.get(c, n, l, "plan")
+				if !ok || x.ProviderCPUS == 0 {
+					continue
+				}
+				cli := "—"
+				if x.CLICPUS > 0 {
+					cli = fmt.Sprintf("%.2f", x.CLICPUS-x.ProviderCPUS)
+				}
+				offProv, offCLI := "—", "—"
+				if o, ok := r.get(c, n, l, "plan-logoff"); ok && o.ProviderCPUS > 0 {
+					offProv = fmt.Sprintf("%.1f", 1000*o.ProviderCPUS/float64(n))
+					offCLI = fmt.Sprintf("%.2f", o.CLICPUS-o.ProviderCPUS)
+				}
+				p("| %s | %d | %d | %.2f | %.1f | %s | %s | %s | %s |\n", c, n, l, x.ProviderCPUS, 1000*x.ProviderCPUS/float64(n), cli, base, offProv, offCLI)
+			}
+		}
+	}
+	p("\n")
+}
+
+// renderProfile: how the provider's CPU time splits, from the CPU profiles.
+func (r *report) renderProfile(b *strings.Builder) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	for _, rec := range r.profiles {
+		s := rec.Profile
+		if s == nil || s.CPUS == 0 {
+			continue
+		}
+		p("## Where the provider's CPU time goes (CPU profile)\n\n")
+		p("From `runtime/pprof` CPU profiles of every provider process of %d no-change plans of %d connections at 0 ms on\n", rec.Runs, rec.N)
+		p("`%s` (%d processes, %d samples, %.2f s of CPU, %.1f ms per connection and plan). The provider the CLI runs for\n", rec.CLI, s.Files, s.Samples, s.CPUS, 1000*s.CPUS/float64(max(rec.N*rec.Runs, 1)))
+		p("these plans is `cmd/o365-provider-pprof`: the same `provider.New` served the same way as the release binary,\n")
+		p("plus `pprof.StartCPUProfile` around it; the provider has no profiling code path. The profiles stay in\n")
+		p("`.bin/bench/profile/` (`go tool pprof -top -cum .bin/bench/profile/*.pprof`).\n\n")
+		p("*Attributed*: each sample goes to the innermost frame on its stack outside Go's runtime and standard library, so\n")
+		p("the JSON encoding inside a logger counts as logging and the TLS under this project's HTTP call as this project;\n")
+		p("a sample with no such frame goes to the goroutine's entry point (a GC worker: the runtime; net/http's connection\n")
+		p("loops: the standard library). *Flat*: each sample to the frame where the CPU actually ran.\n\n")
+		p("| part | attributed (s) | attributed share | flat (s) | flat share |\n|---|---:|---:|---:|---:|\n")
+		names := map[string]bool{}
+		for k := range s.ByGroup {
+			names[k] = true
+		}
+		for k := range s.FlatByGroup {
+			names[k] = true
+		}
+		var order []string
+		for k := range names {
+			order = append(order, k)
+		}
+		sort.Slice(order, func(i, j int) bool {
+			if s.ByGroup[order[i]] != s.ByGroup[order[j]] {
+				return s.ByGroup[order[i]] > s.ByGroup[order[j]]
+			}
+			return order[i] < order[j]
+		})
+		for _, k := range order {
+			p("| %s | %.2f | %.0f%% | %.2f | %.0f%% |\n", k, s.ByGroup[k], 100*s.ByGroup[k]/s.CPUS, s.FlatByGroup[k], 100*s.FlatByGroup[k]/s.CPUS)
+		}
+		p("\n")
+		p("Logging costs although no `TF_LOG` is set: terraform-plugin-go creates the SDK's and the provider's loggers at\n")
+		p("TRACE when `TF_LOG`, `TF_LOG_SDK*` and `TF_LOG_PROVIDER` are unset (terraform-plugin-log v0.11's\n")
+		p("`tfsdklog.NewRootSDKLogger` and `NewRootProviderLogger` default to `hclog.Trace`), so every framework trace line and\n")
+		p("every `tflog` call of this project is built and JSON-encoded to stderr, where the CLI reads it and drops it below\n")
+		p("its own level.\n\n")
+		if len(s.ProjectLeafGroups) > 0 {
+			p("Of the time attributed to this project, where the CPU ran: ")
+			var parts []string
+			for _, k := range sortedKeys(s.ProjectLeafGroups) {
+				parts = append(parts, fmt.Sprintf("%s %.2f s", k, s.ProjectLeafGroups[k]))
+			}
+			p("%s.\n\n", strings.Join(parts, ", "))
+		}
+		fnTable := func(title string, rows []fnTime) {
+			if len(rows) == 0 {
+				return
+			}
+			p("%s\n\n| function | s | share of the provider's CPU |\n|---|---:|---:|\n", title)
+			for _, f := range rows {
+				p("| `%s` | %.2f | %.1f%% |\n", strings.TrimPrefix(f.Func, "github.com/o365-terraform/terraform-provider-o365/"), f.S, 100*f.S/s.CPUS)
+			}
+			p("\n")
+		}
+		fnTable("This project's functions by cumulative time (on the stack of the sample at all; paths below the module):", s.ProjectCum)
+		fnTable("This project's functions by attributed time (the innermost project frame of the samples attributed to it):", s.ProjectSelf)
+		fnTable("Who calls the logger (the first frame outside logging, the runtime and the standard library, for the samples attributed to logging):", s.LoggingCallers)
+	}
+}
+
+func sortedKeys(m map[string]float64) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if m[ks[i]] != m[ks[j]] {
+			return m[ks[i]] > m[ks[j]]
+		}
+		return ks[i] < ks[j]
+	})
+	return ks
+}
