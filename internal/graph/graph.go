@@ -86,12 +86,32 @@ type DirectoryRole struct {
 // GetUser reads a user by object id or UPN (WIRE.md §C1). accountEnabled only comes back
 // when $select-ed.
 func (c *Client) GetUser(ctx context.Context, idOrUPN string) (*User, error) {
-	var u User
-	p := "/users/" + escapeSegment(idOrUPN) + "?$select=id,userPrincipalName,displayName,mail,accountEnabled"
-	if err := c.call(ctx, http.MethodGet, p, nil, &u); err != nil {
+	return get[User](ctx, c, "/users/"+escapeSegment(idOrUPN)+"?$select=id,userPrincipalName,displayName,mail,accountEnabled")
+}
+
+// MailFolder is a mail folder as GET …/mailFolders/{id} returns it with the $select of
+// GetInbox (WIRE.md §I12).
+type MailFolder struct {
+	ID             string `json:"id"`
+	DisplayName    string `json:"displayName"`
+	TotalItemCount int    `json:"totalItemCount"`
+}
+
+// GetInbox reads the inbox of the mailbox idOrUPN: the probe that proves an application may
+// open that mailbox through Graph (§I12). It needs Mail.Read or Mail.ReadWrite as an
+// application permission, or an RBAC-for-Applications role whose scope holds the mailbox.
+// Failures: IsMailAccessDenied, IsInvalidUser, IsNoMailbox.
+func (c *Client) GetInbox(ctx context.Context, idOrUPN string) (*MailFolder, error) {
+	return get[MailFolder](ctx, c, "/users/"+escapeSegment(idOrUPN)+"/mailFolders/inbox?$select=id,displayName,totalItemCount")
+}
+
+// get reads one object.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	if err := c.call(ctx, http.MethodGet, path, &v); err != nil {
 		return nil, err
 	}
-	return &u, nil
+	return &v, nil
 }
 
 // ListMemberOfDirectoryRoles lists the activated directory roles a user is a direct member
@@ -191,7 +211,7 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 // DeleteRoleAssignment revokes an assignment (204). An unknown id (404) means it is already
 // gone, which is what the caller wants (WIRE.md §C6).
 func (c *Client) DeleteRoleAssignment(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+escapeSegment(id), nil, nil)
+	err := c.call(ctx, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+escapeSegment(id), nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -206,7 +226,7 @@ func (c *Client) list(ctx context.Context, path string, each func(json.RawMessag
 			Value    []json.RawMessage `json:"value"`
 			NextLink string            `json:"@odata.nextLink"`
 		}
-		if err := c.call(ctx, http.MethodGet, u, nil, &page); err != nil {
+		if err := c.call(ctx, http.MethodGet, u, &page); err != nil {
 			return "", err
 		}
 		for _, v := range page.Value {
@@ -227,8 +247,8 @@ func (c *Client) url(path string) string {
 }
 
 // call runs an idempotent request (GET, DELETE), decoding a JSON answer into out.
-func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	return c.send(ctx, method, path, body, out, nil)
+func (c *Client) call(ctx context.Context, method, path string, out any) error {
+	return c.send(ctx, method, path, nil, out, nil)
 }
 
 // send runs one request through the pipeline. A POST is not idempotent: it is repeated
