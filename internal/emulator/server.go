@@ -30,6 +30,7 @@ type Options struct {
 	ControlToken     string        // "" = random
 	Latency          time.Duration // added to every Microsoft request
 	PropagationDelay time.Duration // overrides the seed's propagation_delay when > 0
+	RBACDelay        time.Duration // overrides the seed's rbac_delay when > 0 (WIRE §J7.2)
 	Clock            func() time.Time
 	Logf             func(format string, args ...any) // request log; never given secrets
 }
@@ -207,6 +208,9 @@ func (s *Server) resetLocked() {
 		s.propagationDelay = s.opts.PropagationDelay
 	}
 	s.rbacDelay = s.seed.RBACDelay
+	if s.opts.RBACDelay > 0 {
+		s.rbacDelay = s.opts.RBACDelay
+	}
 	s.faults = nil
 	s.counters = newCounters()
 }
