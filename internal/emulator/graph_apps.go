@@ -760,11 +760,11 @@ func (s *Server) graphCreateServicePrincipal(w http.ResponseWriter, r *http.Requ
 	t := s.tenant
 	a := t.appByAppID(body.AppID)
 	switch {
+	case t.spByAppID(body.AppID) != nil:
+		s.writeGraphError(w, r, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists.")
+		return
 	case a == nil:
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("The appId '%s' of the service principal does not reference a valid application object.", body.AppID))
-		return
-	case t.spByAppID(a.appID) != nil:
-		s.writeGraphError(w, r, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists.")
 		return
 	}
 	sp, _ := t.addServicePrincipal(a, s.clock())

@@ -455,3 +455,11 @@ func TestLostResponses(t *testing.T) {
 		t.Errorf("drop_response with a status: %d", res.status)
 	}
 }
+
+func TestGraphServicePrincipalOfAResourceExists(t *testing.T) {
+	e := startAppTest(t, Options{}, nil)
+	res := e.do("POST", "/v1.0/servicePrincipals", bearer(e.management()), []byte(`{"appId":"00000003-0000-0000-c000-000000000000"}`))
+	if res.status != http.StatusConflict || jsonPath(t, res.json(t), "error", "code") != "Request_MultipleObjectsWithSameKeyValue" {
+		t.Errorf("Microsoft Graph's service principal again: %d %s", res.status, res.body)
+	}
+}
