@@ -159,7 +159,7 @@ func (p *o365Provider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *o365Provider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newTargetConnectionResource}
+	return []func() resource.Resource{newTargetConnectionResource, newTargetAppConnectionResource}
 }
 
 func (p *o365Provider) DataSources(context.Context) []func() datasource.DataSource {
