@@ -355,28 +355,42 @@ func (c *appCheck) permissions() {
 	// An application granted its mailbox data by Exchange application roles it may not read
 	// shows no such permission in its token; when every mailbox opened, that is what it
 	// evidently holds: unconfirmed, never reported as missing.
-	mailOK := len(c.st.Unreachable) == 0 && !c.exoRolesRead && !hasValue(c.held.AppRoles[roles.MicrosoftGraph.AppID], "Mail.ReadWrite")
+	mailbox := roles.ApplicationNeeds(roles.AppOptions{Protocol: c.spec.Protocol})[0].Entra // the protocol's mailbox permission
+	mailOK := len(c.st.Unreachable) == 0 && !c.exoRolesRead && !hasValue(c.held.AppRoles[mailbox.API.AppID], mailbox.Value)
+	scope := c.scope()
 	for _, m := range missing {
 		n, _ := roles.LookupGrant(m)
-		if mailOK && n.Exchange != nil && c.spec.Protocol == roles.ProtocolGraph {
+		if mailOK && n.Exchange != nil {
 			c.st.Unconfirmed = append(c.st.Unconfirmed, m)
 			continue
 		}
 		c.st.Missing = append(c.st.Missing, m)
 		g := roles.Grant{Kind: roles.ApplicationPermission, Permission: n.Entra, Purpose: n.Purpose}
 		if o.Scoped && n.Exchange != nil {
-			scope := ""
-			for _, ss := range c.scopes {
-				if len(ss) > 0 && ss[0] != "Organization" {
-					scope = ss[0]
-				}
-			}
 			g = roles.Grant{Kind: roles.ExchangeApplicationRole, Role: n.Exchange, Purpose: n.Purpose}
 			c.st.MissingFixes[m] = g.GrantCommand(c.spec.Principal.Name, scope)
 			continue
 		}
 		c.st.MissingFixes[m] = g.GrantCommand(c.spec.Principal.Name, "")
 	}
+}
+
+// scope is the management scope the application's Exchange roles use (the first by role
+// name, "" when they are organization-wide), for the command that grants a missing role.
+func (c *appCheck) scope() string {
+	names := make([]string, 0, len(c.scopes))
+	for r := range c.scopes {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	for _, r := range names {
+		for _, s := range c.scopes[r] {
+			if s != "" && !strings.EqualFold(s, "Organization") {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // explainUnreachable writes, for each unreachable mailbox, why and what fixes it.

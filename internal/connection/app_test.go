@@ -14,12 +14,13 @@ import (
 )
 
 const (
-	appTenant = "fabrikam.onmicrosoft.com"
-	appOpen   = "11111111-2222-4333-8444-555555555555" // Graph, everything consented
-	appScoped = "22222222-3333-4444-8555-666666666666" // Graph via RBAC for Applications, without Exchange.ManageAsApp
-	appEWS    = "33333333-4444-4555-8666-777777777777" // EWS, may read the switches
-	appSecret = "app-secret-value-0123456789abcdef"
-	mbxA      = "exadmin@fabrikam.onmicrosoft.com"
+	appTenant  = "fabrikam.onmicrosoft.com"
+	appOpen    = "11111111-2222-4333-8444-555555555555" // Graph, everything consented
+	appScoped  = "22222222-3333-4444-8555-666666666666" // Graph via RBAC for Applications, without Exchange.ManageAsApp
+	appEWS     = "33333333-4444-4555-8666-777777777777" // EWS, may read the switches
+	appEWSRBAC = "44444444-5555-4666-8777-999999999999" // EWS through Application EWS.AccessAsApp, without Exchange.ManageAsApp
+	appSecret  = "app-secret-value-0123456789abcdef"
+	mbxA       = "exadmin@fabrikam.onmicrosoft.com"
 )
 
 // setupApps starts the tenant of connection_test.go with three applications, on the real
@@ -38,6 +39,8 @@ func setupApps(t *testing.T) (*emulator.Server, *Env, cloud.Cloud) {
 			ExchangeRoles: []emulator.SeedAppExchangeRole{{Role: "Application Mail.ReadWrite", Scope: "everyone"}, {Role: "Application Calendars.ReadWrite", Scope: "everyone"}}},
 		{DisplayName: "ews", AppID: appEWS, Secrets: []emulator.SeedSecret{{Value: appSecret}}, GraphPermissions: []string{"User.Read.All"},
 			ExchangePermissions: []string{"full_access_as_app", "Exchange.ManageAsApp"}, DirectoryRoles: []string{"Global Reader"}},
+		{DisplayName: "ews rbac", AppID: appEWSRBAC, Secrets: []emulator.SeedSecret{{Value: appSecret}}, GraphPermissions: []string{"User.Read.All"},
+			ExchangeRoles: []emulator.SeedAppExchangeRole{{Role: "Application EWS.AccessAsApp", Scope: "everyone"}}},
 	}
 	s, err := emulator.Start(seed, emulator.Options{})
 	if err != nil {
@@ -124,6 +127,35 @@ func TestCheckApp_scopedWithoutManageAsApp(t *testing.T) {
 	}
 	if n := s.Counters().ByRouteUser["exo.Test-ServicePrincipalAuthorization"][appScoped]; n != 1 {
 		t.Fatalf("Exchange roles read %d times by three checks in one process, want once", n)
+	}
+}
+
+// EWS granted by the Exchange role Application EWS.AccessAsApp, which the application may
+// not read: the impersonation probe proves it, so full_access_as_app is unconfirmed, not
+// missing.
+func TestCheckApp_ewsThroughRBAC(t *testing.T) {
+	s, env, cl := setupApps(t)
+	st, err := env.CheckApp(context.Background(), appSpec(cl, appEWSRBAC, roles.ProtocolEWS, mbxA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Healthy() || len(st.Unconfirmed) != 1 || st.Unconfirmed[0] != "Office 365 Exchange Online/full_access_as_app" {
+		t.Fatalf("status %+v", st)
+	}
+	if n := s.Counters().ByRouteUser["ews.GetFolder"][appEWSRBAC]; n != 1 {
+		t.Fatalf("%d EWS probes, want 1", n)
+	}
+	// Its role removed, the mailbox is refused, and the permission is then missing.
+	if n, err := s.RemoveServicePrincipalExchangeRole(appEWSRBAC, "Application EWS.AccessAsApp"); err != nil || n != 1 {
+		t.Fatalf("remove: %d %v", n, err)
+	}
+	st, err = setupAppsEnv(t, s).CheckApp(context.Background(), appSpec(cl, appEWSRBAC, roles.ProtocolEWS, mbxA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Unreachable) != 1 || st.Unreachable[0].Problem != MailboxDenied || strings.Join(st.Missing, ",") != "Office 365 Exchange Online/full_access_as_app" ||
+		!strings.Contains(st.Unreachable[0].Detail, "Application EWS.AccessAsApp") {
+		t.Fatalf("status %+v", st)
 	}
 }
 
