@@ -215,8 +215,8 @@ type appCheck struct {
 	spec AppSpec
 	st   *AppStatus
 
-	graphTok, exoTok *identity.Token
-	held             roles.Held
+	exoTok *identity.Token
+	held   roles.Held
 	// exoRolesRead: Exchange application roles were read (Test-ServicePrincipalAuthorization).
 	exoRolesRead bool
 	scopes       map[string][]string // role → scopes, from Test-ServicePrincipalAuthorization
@@ -233,7 +233,6 @@ func (c *appCheck) run(ctx context.Context) error {
 	if err != nil {
 		return signInError(s, err)
 	}
-	c.graphTok = &gt
 	c.st.TenantID = gt.TenantID
 	c.held = roles.Held{AppRoles: map[string][]string{roles.MicrosoftGraph.AppID: gt.Roles}}
 	ews := c.spec.Protocol == roles.ProtocolEWS
