@@ -456,6 +456,36 @@ func TestAccTargetAppConnection_credentialExpiry(t *testing.T) {
 	})
 }
 
+// A secret that expires after the connection was made: the next plan is an error naming the
+// secret (AADSTS7000222), unlike a rotated one, which only warns.
+func TestAccTargetAppConnection_secretExpiresLater(t *testing.T) {
+	var mu sync.Mutex
+	offset := time.Duration(0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
+	s := startTenant(t, emulator.Options{Clock: clock})
+	const shortLived = "Short~lived-secret-0123456789abcdefgh"
+	end := time.Now().Add(time.Hour)
+	cfg := appConfig(s, appLogin(appScopedID, shortLived, upnInA))
+	accTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					if _, err := s.AddApplicationSecret(appScopedID, emulator.SeedSecret{Value: shortLived, End: &end}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+			},
+			{
+				PreConfig:   func() { mu.Lock(); offset = 2 * time.Hour; mu.Unlock() },
+				Config:      cfg,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Client secret of application ` + appScopedID + ` has expired.*AADSTS7000222.*client_secret`),
+			},
+		},
+	})
+}
+
 // The plan-time warning itself (a CLI prints warnings but the test framework does not
 // return them): within 30 days, a warning naming the date; beyond, nothing.
 func TestTargetAppConnection_certificateWarning(t *testing.T) {
@@ -546,6 +576,17 @@ func TestAccTargetAppConnection_signInFailures(t *testing.T) {
 				},
 				Config:   good,
 				PlanOnly: true,
+			},
+			{
+				// The application deleted behind Terraform's back: a warning, the state kept.
+				PreConfig: func() {
+					if err := s.RemoveApplication(appGraphID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   good,
+				PlanOnly: true,
+				Check:    resource.TestCheckResourceAttr(appRes, "client_id", appGraphID),
 			},
 		},
 	})
