@@ -53,6 +53,10 @@ const (
 	MailboxMissing
 	// MailboxEWSClosed: EWS refused the request by policy (the EWS status says which switch).
 	MailboxEWSClosed
+	// MailboxNotYetEffective: an Exchange application role covers the mailbox
+	// (Test-ServicePrincipalAuthorization says so at once), but Exchange has not applied it
+	// to Graph and EWS yet (30 minutes to 2 hours, WIRE.md §J).
+	MailboxNotYetEffective
 )
 
 // Unreachable is one mailbox the application could not open, with why and the fix.
@@ -337,13 +341,35 @@ func (c *appCheck) readExchangeRoles(ctx context.Context) {
 			inScope = true
 		}
 	}
-	if resource != "" && len(rows) > 0 && !inScope {
+	if resource != "" && len(rows) > 0 {
 		for i := range c.st.Unreachable {
-			if c.st.Unreachable[i].Mailbox == resource {
+			if c.st.Unreachable[i].Mailbox == strings.ToLower(resource) {
 				c.st.Unreachable[i].Problem = MailboxOutOfScope
+				if inScope && c.coversMailbox(rows) {
+					c.st.Unreachable[i].Problem = MailboxNotYetEffective
+				}
 			}
 		}
 	}
+}
+
+// coversMailbox reports whether a role in scope of the tested mailbox grants the protocol's
+// mailbox access (a role for contacts alone does not open the inbox).
+func (c *appCheck) coversMailbox(rows []exchange.ServicePrincipalAuthorization) bool {
+	want := roles.ApplicationNeeds(roles.AppOptions{Protocol: c.spec.Protocol})[0].Exchange
+	for _, r := range rows {
+		if !r.Covers() {
+			continue
+		}
+		if role, ok := roles.LookupExchangeRole(r.RoleName); ok && want != nil {
+			for _, g := range role.Grants {
+				if strings.EqualFold(g, want.Grants[0]) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // permissions computes granted and missing from what was read (WIRE.md §I4, §J6).
@@ -412,6 +438,9 @@ func (c *appCheck) explainUnreachable() {
 			u.Detail = fmt.Sprintf("%s is outside the management scope of the application's Exchange roles: %s. Widen the scope's recipient filter "+
 				"(Set-ManagementScope -Identity '<scope>' -RecipientRestrictionFilter \"…\") or set the mailbox's properties so the filter matches it. "+
 				"Exchange takes 30 minutes to 2 hours to apply a changed scope.", u.Mailbox, strings.Join(scopes, "; "))
+		case MailboxNotYetEffective:
+			u.Detail = fmt.Sprintf("An Exchange application role of the application covers %s, but Exchange has not applied it yet: a new or changed "+
+				"role assignment or scope takes 30 minutes to 2 hours to reach Microsoft Graph and EWS. Run apply again later.", u.Mailbox)
 		case MailboxEWSClosed:
 			u.Detail = "EWS refused the request by policy (HTTP 403); the EWS status says which switch closed it."
 		default:

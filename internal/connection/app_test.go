@@ -265,3 +265,24 @@ func TestCheckApp_certificate(t *testing.T) {
 }
 
 func encodeStd(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// A new Exchange application role that Exchange has not applied yet (RBAC changes take 30
+// minutes to 2 hours): the mailbox is refused, but Test-ServicePrincipalAuthorization says
+// the role covers it, so the finding says to wait, not to grant.
+func TestCheckApp_rbacNotYetEffective(t *testing.T) {
+	s, env, cl := setupApps(t)
+	s.SetRBACDelay(time.Hour)
+	const pending = "55555555-6666-4777-8888-aaaaaaaaaaaa"
+	if _, err := s.AddApplication(emulator.SeedApplication{DisplayName: "pending", AppID: pending, Secrets: []emulator.SeedSecret{{Value: appSecret}},
+		GraphPermissions: []string{"User.Read.All"}, ExchangePermissions: []string{"Exchange.ManageAsApp"}, DirectoryRoles: []string{"Global Reader"},
+		ExchangeRoles: []emulator.SeedAppExchangeRole{{Role: "Application Mail.ReadWrite", Scope: "everyone"}}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := env.CheckApp(context.Background(), appSpec(cl, pending, roles.ProtocolGraph, mbxA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Unreachable) != 1 || st.Unreachable[0].Problem != MailboxNotYetEffective || !strings.Contains(st.Unreachable[0].Detail, "30 minutes to 2 hours") {
+		t.Fatalf("status %+v", st)
+	}
+}

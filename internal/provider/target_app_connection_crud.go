@@ -132,7 +132,7 @@ func (r *targetAppConnectionResource) ImportState(ctx context.Context, req resou
 	known := map[string]attr.Value{
 		"id":        types.StringValue(appConnectionID(tenant, clientID)),
 		"tenant":    types.StringValue(tenant),
-		"client_id": types.StringValue(strings.ToLower(clientID)),
+		"client_id": types.StringValue(clientID),
 	}
 	if r.data != nil {
 		known["cloud"] = types.StringValue(r.data.cfg.DefaultCloud)
