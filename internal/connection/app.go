@@ -37,7 +37,16 @@ type AppSpec struct {
 	Protocol  roles.Protocol
 	// Mailboxes are the addresses the migration writes to; each must be reachable.
 	Mailboxes []string
+	// New: the connection is being created, possibly right after its application or
+	// credential was registered, which Entra replicates for a short while (AADSTS700016,
+	// 7000215, 700027 meanwhile, WIRE.md §I5): EnsureApp then retries those for up to
+	// replicationWait.
+	New bool
 }
+
+// replicationWait bounds the retries of a new connection's sign-in while Entra replicates a
+// new application or credential (§I5: "a short time").
+const replicationWait = 30 * time.Second
 
 // Mailbox problems (why a mailbox is unreachable).
 type MailboxProblem int
@@ -204,6 +213,16 @@ func (e *Env) CheckApp(ctx context.Context, spec AppSpec) (*AppStatus, error) {
 // connection does not work. The status is returned even with the error.
 func (e *Env) EnsureApp(ctx context.Context, spec AppSpec) (*AppStatus, error) {
 	st, err := e.CheckApp(ctx, spec)
+	for wait, waited := 2*time.Second, time.Duration(0); spec.New && err != nil && replicating(err) && waited+wait <= replicationWait; wait *= 2 {
+		if e.Log != nil {
+			e.Log(ctx, "application not signed in yet; Entra may still be replicating it", map[string]any{"wait": wait.String()})
+		}
+		if e.sleep(ctx, wait) != nil {
+			break
+		}
+		waited += wait
+		st, err = e.CheckApp(ctx, spec)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +230,12 @@ func (e *Env) EnsureApp(ctx context.Context, spec AppSpec) (*AppStatus, error) {
 		return st, err
 	}
 	return st, nil
+}
+
+// replicating reports the sign-in failures that a just-registered application or credential
+// gives until Entra has replicated it (§I5).
+func replicating(err error) bool {
+	return identity.IsApplicationNotFound(err) || identity.IsInvalidClientSecret(err) || identity.IsInvalidClientAssertion(err)
 }
 
 // appCheck is one run of CheckApp.

@@ -286,3 +286,39 @@ func TestCheckApp_rbacNotYetEffective(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// A connection made right after its application was registered: Entra answers AADSTS700016
+// until it has replicated the registration, and a create waits for it (within bounds); an
+// update, or an application that never appears, fails without more ado.
+func TestEnsureApp_waitsForReplication(t *testing.T) {
+	s, env, cl := setupApps(t)
+	const late = "66666666-7777-4888-8999-bbbbbbbbbbbb"
+	var sleeps []time.Duration
+	registered := false
+	env.Sleep = func(_ context.Context, d time.Duration) error {
+		sleeps = append(sleeps, d)
+		if len(sleeps) == 2 && !registered {
+			registered = true
+			if _, err := s.AddApplication(emulator.SeedApplication{DisplayName: "late", AppID: late, Secrets: []emulator.SeedSecret{{Value: appSecret}},
+				GraphPermissions: []string{"Mail.ReadWrite", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.ReadWrite", "User.Read.All"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
+	}
+	spec := appSpec(cl, late, roles.ProtocolGraph, mbxA)
+	if _, err := env.EnsureApp(context.Background(), spec); err == nil || len(sleeps) != 0 {
+		t.Fatalf("an update waited (%v) or succeeded: %v", sleeps, err)
+	}
+	spec.New = true
+	st, err := env.EnsureApp(context.Background(), spec)
+	if err != nil || !st.Healthy() || len(sleeps) != 2 {
+		t.Fatalf("after %v: %+v %v", sleeps, st, err)
+	}
+	sleeps = nil
+	spec = appSpec(cl, "77777777-8888-4999-8aaa-cccccccccccc", roles.ProtocolGraph, mbxA)
+	spec.New = true
+	if _, err := env.EnsureApp(context.Background(), spec); err == nil || len(sleeps) != 4 {
+		t.Fatalf("an application that never appears: %v after %v", err, sleeps)
+	}
+}

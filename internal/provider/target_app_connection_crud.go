@@ -21,7 +21,7 @@ func (r *targetAppConnectionResource) Create(ctx context.Context, req resource.C
 		return
 	}
 	resp.Diagnostics.Append(appWriteOnlyFromConfig(ctx, req.Config, &plan)...)
-	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Create, defaultAppWriteTimeout, r.specOf(ctx, plan), func(ctx context.Context, spec connection.AppSpec) {
+	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Create, defaultAppWriteTimeout, r.specOf(ctx, plan, true), func(ctx context.Context, spec connection.AppSpec) {
 		r.ensure(ctx, spec, plan, nil, &resp.State, &resp.Diagnostics)
 	})
 }
@@ -32,7 +32,7 @@ func (r *targetAppConnectionResource) Update(ctx context.Context, req resource.U
 		return
 	}
 	resp.Diagnostics.Append(appWriteOnlyFromConfig(ctx, req.Config, &plan)...)
-	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Update, defaultAppWriteTimeout, r.specOf(ctx, plan), func(ctx context.Context, spec connection.AppSpec) {
+	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Update, defaultAppWriteTimeout, r.specOf(ctx, plan, false), func(ctx context.Context, spec connection.AppSpec) {
 		r.ensure(ctx, spec, plan, &state, &resp.State, &resp.Diagnostics)
 	})
 }
@@ -73,7 +73,7 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
-	callWith(ctx, &resp.Diagnostics, state.Timeouts.Read, defaultAppReadTimeout, r.specOf(ctx, state), func(ctx context.Context, spec connection.AppSpec) {
+	callWith(ctx, &resp.Diagnostics, state.Timeouts.Read, defaultAppReadTimeout, r.specOf(ctx, state, false), func(ctx context.Context, spec connection.AppSpec) {
 		st, err := r.data.env.CheckApp(ctx, spec)
 		if err != nil {
 			ce, _ := connection.AsError(err)

@@ -19,8 +19,8 @@ import (
 // connection logic needs (and the secrets its log lines must never show), and the state
 // written from what a check found.
 
-// specOf returns the builder of the spec of m for callWith.
-func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppConnectionModel) func() (connection.AppSpec, []string, diag.Diagnostics) {
+// specOf returns the builder of the spec of m for callWith; isNew for a create.
+func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppConnectionModel, isNew bool) func() (connection.AppSpec, []string, diag.Diagnostics) {
 	return func() (connection.AppSpec, []string, diag.Diagnostics) {
 		var diags diag.Diagnostics
 		if r.data == nil {
@@ -40,6 +40,7 @@ func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppCon
 			Principal: connection.App(m.Tenant.ValueString(), m.ClientID.ValueString(), cred),
 			Protocol:  roles.Protocol(m.Protocol.ValueString()),
 			Mailboxes: mailboxes,
+			New:       isNew,
 		}
 		return spec, []string{cred.Secret, cred.CertificatePassword}, diags
 	}
