@@ -186,6 +186,8 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 		objects, cerr = s.newManagementScope(caller, params)
 	case strings.EqualFold(name, "Get-ManagementScope"):
 		objects, cerr = s.getManagementScope(caller, params)
+	case strings.EqualFold(name, "Set-ManagementScope"):
+		objects, cerr = s.setManagementScope(caller, params)
 	case strings.EqualFold(name, "Remove-ManagementScope"):
 		objects, cerr = s.removeManagementScope(caller, params)
 	default:

@@ -82,7 +82,7 @@ var routeNames = []string{
 	"exo.Get-ManagementRoleAssignment", "exo.New-ManagementRoleAssignment", "exo.Remove-ManagementRoleAssignment",
 	"exo.Get-ManagementRole", "exo.Get-OrganizationConfig", "exo.Get-CASMailbox", "exo.Test-ServicePrincipalAuthorization",
 	"exo.New-ServicePrincipal", "exo.Get-ServicePrincipal", "exo.Remove-ServicePrincipal",
-	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Remove-ManagementScope",
+	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Set-ManagementScope", "exo.Remove-ManagementScope",
 	"ews.GetFolder", "control",
 }
 

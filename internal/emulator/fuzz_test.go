@@ -125,6 +125,7 @@ func FuzzInvokeCommand(f *testing.F) {
 	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-ManagementRoleAssignment","Parameters":{"Identity":null,"GetEffectiveUsers":"yes","Role":7}}}`)
 	f.Add(false, `{"CmdletInput":{"CmdletName":"Get-Mailbox"}}`)
 	f.Add(true, `{"CmdletInput":{"CmdletName":"New-ManagementScope","Parameters":{"Name":"s","RecipientRestrictionFilter":"(Department -eq 'a' -or CustomAttribute1 -like 'b*') -and -not RecipientType -eq 'User'"}}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"Set-ManagementScope","Parameters":{"Identity":"s","Name":"t","RecipientRestrictionFilter":"-not (PrimarySmtpAddress -like '*@contoso.com')"}}}`)
 	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-OrganizationConfig","Parameters":{"RetrieveEwsOperationAccessPolicy":true}}}`)
 	f.Add(true, `{"CmdletInput":{"CmdletName":"Test-ServicePrincipalAuthorization","Parameters":{"Identity":"x","Resource":"alice.com"}}}`)
 	f.Add(true, `[]`)
