@@ -35,7 +35,7 @@ func isManageCmdlet(name string) bool {
 // the "role isn't supported" error is ⚠). Needs s.mu.
 func (s *Server) appSessionAllowed(w http.ResponseWriter, r *http.Request, c *caller, cmdlet string) bool {
 	if !s.isSystemMailboxAnchor(r.Header.Get("X-AnchorMailbox")) {
-		s.writeExchangeError(w, r, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+		s.writeExchangeError(w, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
 			"An app-only request must be routed with X-AnchorMailbox: APP:" + systemMailboxAnchor + "@" + s.seed.Domains[0] + "."})
 		return false
 	}

@@ -46,7 +46,7 @@ func TestExchangeAppOnlySession(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.invokeApp(tc.token, tc.cmdlet, tc.params)
 			if res.status != http.StatusUnauthorized || jsonPath(t, res.json(t), "error", "code") != "Unauthorized" ||
-				!strings.Contains(jsonPath(t, res.json(t), "error", "message").(string), tc.message) ||
+				!strings.Contains(as[string](t, jsonPath(t, res.json(t), "error", "message")), tc.message) ||
 				jsonPath(t, res.json(t), "error", "innererror", "type") != "Microsoft.Exchange.Admin.OData.Core.ODataServiceException" {
 				t.Fatalf("%d %s", res.status, res.body)
 			}
@@ -139,7 +139,7 @@ func TestTestServicePrincipalAuthorization(t *testing.T) {
 	rows := func(params map[string]any) map[string]map[string]any {
 		byRole := map[string]map[string]any{}
 		for _, v := range values(t, e.invokeApp(tok, "Test-ServicePrincipalAuthorization", params)) {
-			byRole[v["RoleName"].(string)] = v
+			byRole[as[string](t, v["RoleName"])] = v
 		}
 		return byRole
 	}
@@ -175,7 +175,7 @@ func TestGetManagementRoleAndRetirement(t *testing.T) {
 	apps := values(t, e.invoke(ga, "Get-ManagementRole", map[string]any{"Identity": "Application*"}))
 	found := map[string]any{}
 	for _, r := range apps {
-		found[r["Name"].(string)] = r["RoleType"]
+		found[as[string](t, r["Name"])] = r["RoleType"]
 	}
 	if len(apps) != 14 || found["Application EWS.AccessAsApp"] != "ApplicationEWSAccessAsApp" || found["ApplicationImpersonation"] == nil {
 		t.Errorf("Application*: %d %v", len(apps), found)

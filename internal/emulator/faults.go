@@ -181,7 +181,7 @@ func (s *Server) writeRouteError(w http.ResponseWriter, r *http.Request, route s
 	case "graph":
 		s.writeGraphStatusError(w, r, status)
 	case "exo":
-		s.writeExchangeStatusError(w, r, status)
+		s.writeExchangeStatusError(w, status)
 	case "ews":
 		writeEWSStatusError(w, status)
 	case "control":
