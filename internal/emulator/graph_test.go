@@ -187,3 +187,25 @@ func TestGraph401Shape(t *testing.T) {
 		t.Errorf("%d %s", res.status, res.body)
 	}
 }
+
+// TestGraphBatchNotServed: the emulator does not serve Graph's JSON batching
+// (the provider sends each request on its own), so neither the path nor a
+// fault on it exists (RELIABILITY.md's "not covered").
+func TestGraphBatchNotServed(t *testing.T) {
+	e := startTest(t, Options{})
+	tok := e.token("ga@contoso.onmicrosoft.com", "ga-app-pw", graphScope)
+	e.srv.ResetCounters()
+	body := []byte(`{"requests":[{"id":"1","method":"GET","url":"/organization"}]}`)
+	if res := e.do("POST", "/v1.0/$batch", bearer(tok), body); res.status != http.StatusNotFound {
+		t.Errorf("POST /v1.0/$batch: %d %s", res.status, res.body)
+	}
+	for _, route := range []string{"graph.batch", "graph.$batch"} {
+		res := e.do("POST", "/_emulator/faults", control(e.srv.ControlToken()), []byte(`{"route":"`+route+`","status":503}`))
+		if res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "unknown route") {
+			t.Errorf("fault on %s: %d %s", route, res.status, res.body)
+		}
+	}
+	if c := e.srv.Counters(); c.Total != 0 {
+		t.Errorf("an unserved path was counted: %+v", c)
+	}
+}
