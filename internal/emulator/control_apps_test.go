@@ -295,3 +295,93 @@ func TestAppIDsAreDeterministic(t *testing.T) {
 		t.Errorf("two runs differ:\n%+v\n%+v", a, b)
 	}
 }
+
+// TestExchangeOnline2026Seed: testdata/exchange-online-2026.json is a tenant
+// of Exchange Online today (WIRE §0, §K): the role retired, EWS off for an
+// organization that never configured it, apps instead of admin accounts.
+func TestExchangeOnline2026Seed(t *testing.T) {
+	seed, err := LoadSeed("testdata/exchange-online-2026.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	srv, err := Start(seed, Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	e := &testEnv{t: t, srv: srv, client: trustingClient(t, srv, false)}
+	const mgmt, mgmtSecret = "0f5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d", "Mgmt~Secret.0123456789abcdefghijklmno"
+	grant := func(client, secret, scope string) response {
+		return e.secretGrant("fabrikam.onmicrosoft.com", client, secret, scope)
+	}
+	if got := aadCode(t, grant("1a6c7d8e-9fa0-4b1c-8d2e-3f4a5b6c7d8e", "Old~Secret.0123456789abcdefghijklmnop", exchangeScope)); got != 7000222 {
+		t.Errorf("the legacy app's expired secret: AADSTS%d", got)
+	}
+	res := grant(mgmt, mgmtSecret, exchangeScope)
+	if res.status != http.StatusOK {
+		t.Fatalf("management token: %d %s", res.status, res.body)
+	}
+	exo := res.json(t)["access_token"].(string)
+	body, _ := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": "Get-ManagementRole", "Parameters": map[string]any{"Identity": "ApplicationImpersonation"}}})
+	h := bearer(exo)
+	h["X-AnchorMailbox"] = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@fabrikam.onmicrosoft.com"
+	res = e.do("POST", "/adminapi/beta/fabrikam.onmicrosoft.com/InvokeCommand", h, body)
+	assertCmdletError(t, res, "ManagementObjectNotFoundException")
+	body, _ = json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": "Get-OrganizationConfig", "Parameters": map[string]any{}}})
+	if org := values(t, e.do("POST", "/adminapi/beta/fabrikam.onmicrosoft.com/InvokeCommand", h, body))[0]; org["EwsEnabled"] != nil {
+		t.Errorf("EwsEnabled %v", org["EwsEnabled"])
+	}
+	// No admin account to fall back on: the Global Administrator is under MFA.
+	if res := e.passwordGrant("fabrikam.onmicrosoft.com", "admin@fabrikam.onmicrosoft.com", "Fabr1kam-Admin!", exchangeScope); aadCode(t, res) != 50076 {
+		t.Errorf("the admin is under MFA: %s", res.body)
+	}
+	if err := srv.AddConsent(mgmt, "exchange", "full_access_as_app"); err != nil {
+		t.Fatal(err)
+	}
+	full := grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"].(string)
+	if res := e.ewsApp(t, "2026 closed", full, "anna@fabrikam.com", getFolderRequest("PrimarySmtpAddress", "anna@fabrikam.com", "IdOnly", "inbox")); res.status != http.StatusForbidden {
+		t.Errorf("EWS after the disablement date: %d", res.status)
+	}
+	yes := true
+	srv.SetOrganizationEWSEnabled(&yes)
+	if res := e.ewsApp(t, "2026 reopened", full, "anna@fabrikam.com", getFolderRequest("PrimarySmtpAddress", "anna@fabrikam.com", "IdOnly", "inbox")); res.status != http.StatusOK {
+		t.Errorf("EWS with EwsEnabled true: %d", res.status)
+	}
+	if res := e.ewsApp(t, "2026 carla", full, "carla@fabrikam.com", getFolderRequest("PrimarySmtpAddress", "carla@fabrikam.com", "IdOnly", "inbox")); res.status != http.StatusForbidden {
+		t.Errorf("Carla's mailbox is closed: %d", res.status)
+	}
+	clock.Advance(121 * 24 * time.Hour) // 2027-04-01
+	full = grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"].(string)
+	if res := e.ewsApp(t, "2027", full, "anna@fabrikam.com", getFolderRequest("PrimarySmtpAddress", "anna@fabrikam.com", "IdOnly", "inbox")); res.status != http.StatusForbidden {
+		t.Errorf("EWS after its end: %d", res.status)
+	}
+	// The scope selects the Sales mailboxes (not the unlicensed Sales user).
+	if _, err := srv.AddServicePrincipalExchangeRole(mgmt, SeedAppExchangeRole{Role: "Application Mail.Read", Scope: "Sales mailboxes"}); err != nil {
+		t.Fatal(err)
+	}
+	h["Authorization"] = "Bearer " + grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"].(string)
+	for who, want := range map[string]bool{"anna@fabrikam.com": true, "ben@fabrikam.com": true, "carla@fabrikam.com": false, "dev@fabrikam.com": false} {
+		body, _ := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": "Test-ServicePrincipalAuthorization",
+			"Parameters": map[string]any{"Identity": mgmt, "Resource": who}}})
+		if rows := values(t, e.do("POST", "/adminapi/beta/fabrikam.onmicrosoft.com/InvokeCommand", h, body)); len(rows) != 1 || rows[0]["InScope"] != want {
+			t.Errorf("%s: %v, want InScope %v", who, rows, want)
+		}
+	}
+	st := srv.Snapshot()
+	if len(st.ManagementScopes) != 1 || !st.Organization.ImpersonationRetired || st.Organization.EWSEndDate != "2027-04-01" {
+		t.Errorf("state %+v %+v", st.ManagementScopes, st.Organization)
+	}
+}
+
+func TestOptionsRBACDelayOverridesSeed(t *testing.T) {
+	e := startAppTest(t, Options{RBACDelay: 5 * time.Minute}, func(s *Seed) { s.RBACDelay = time.Hour })
+	if got := e.srv.Snapshot().Tenant.RBACDelay; got != 5*time.Minute {
+		t.Errorf("rbac delay %v", got)
+	}
+	e.srv.SetRBACDelay(0)
+	_ = e.srv.Reset()
+	if got := e.srv.Snapshot().Tenant.RBACDelay; got != 5*time.Minute {
+		t.Errorf("after reset: %v", got)
+	}
+}

@@ -184,6 +184,10 @@ func FuzzGraph(f *testing.F) {
 	f.Add("DELETE", "/v1.0/roleManagement/directory/roleAssignments/abc", "")
 	f.Add("GET", "/v1.0/users/alice@contoso.com/mailFolders/inbox?$select=id,displayName", "")
 	f.Add("GET", "/v1.0/me/messages?$top=1&$select=id", "")
+	f.Add("POST", "/v1.0/applications", `{"displayName":"x","tags":["a"],"keyCredentials":[{"type":"AsymmetricX509Cert","usage":"Verify","key":"AAAA"}]}`)
+	f.Add("GET", "/v1.0/applications?$filter=tags/any(t:t eq 'a') and startswith(displayName,'x')&$select=id,appId", "")
+	f.Add("PATCH", "/v1.0/applications(appId='x')", `{"identifierUris":["api://x"]}`)
+	f.Add("POST", "/v1.0/servicePrincipals/x/appRoleAssignedTo", `{"principalId":"x","resourceId":"x","appRoleId":"x"}`)
 	f.Fuzz(func(t *testing.T, method, target, body string) {
 		if !strings.HasPrefix(target, "/v1.0/") {
 			return
@@ -204,6 +208,7 @@ func FuzzControlFault(f *testing.F) {
 	f.Add(`{"route":"ews.GetFolder","ews_busy":true,"back_off_milliseconds":500,"every_nth":2}`)
 	f.Add(`{"route":"*","delay":"250ms","probability":0.5}`)
 	f.Add(`{"route":"*","delay":"-1h"}`)
+	f.Add(`{"route":"graph.applications.create","drop_response":true,"count":1}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		rec := serve(env.srv, http.MethodPost, "/_emulator/faults",
 			map[string]string{"Authorization": "Bearer " + env.srv.ControlToken(), "Content-Type": "application/json"}, []byte(body))

@@ -237,7 +237,10 @@ func (s *Server) verifyAssertion(app *application, assertion string, now time.Ti
 		return keyError("The key used is not yet valid.", true)
 	}
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	pub := key.cert.PublicKey.(*rsa.PublicKey)
+	pub, isRSA := key.cert.PublicKey.(*rsa.PublicKey)
+	if !isRSA {
+		return keyError("The key is not an RSA key.", true)
+	}
 	var verr error
 	if header.Alg == "PS256" {
 		verr = rsa.VerifyPSS(pub, crypto.SHA256, digest[:], signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})

@@ -30,6 +30,7 @@ type Options struct {
 	ControlToken     string        // "" = random
 	Latency          time.Duration // added to every Microsoft request
 	PropagationDelay time.Duration // overrides the seed's propagation_delay when > 0
+	RBACDelay        time.Duration // overrides the seed's rbac_delay when > 0 (WIRE §J7.2)
 	Clock            func() time.Time
 	Logf             func(format string, args ...any) // request log; never given secrets
 }
@@ -207,6 +208,9 @@ func (s *Server) resetLocked() {
 		s.propagationDelay = s.opts.PropagationDelay
 	}
 	s.rbacDelay = s.seed.RBACDelay
+	if s.opts.RBACDelay > 0 {
+		s.rbacDelay = s.opts.RBACDelay
+	}
 	s.faults = nil
 	s.counters = newCounters()
 }
@@ -242,6 +246,22 @@ func (s *Server) routes() {
 	handle("GET /v1.0/me/messages", "graph.messages", s.listMessages)
 	handle("GET /v1.0/users/{id}/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
 	handle("GET /v1.0/me/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
+	// App registrations, WIRE §I7–§I11.
+	handle("POST /v1.0/applications", "graph.applications.create", s.createApplication)
+	handle("GET /v1.0/applications", "graph.applications.list", s.listApplications)
+	handle("GET /v1.0/applications/{id}", "graph.applications.get", s.getApplication)
+	handle("PATCH /v1.0/applications/{id}", "graph.applications.update", s.updateApplication)
+	handle("DELETE /v1.0/applications/{id}", "graph.applications.delete", s.deleteApplication)
+	handle("POST /v1.0/applications/{id}/addPassword", "graph.applications.addPassword", s.addPassword)
+	handle("POST /v1.0/applications/{id}/removePassword", "graph.applications.removePassword", s.removePassword)
+	handle("POST /v1.0/servicePrincipals", "graph.servicePrincipals.create", s.graphCreateServicePrincipal)
+	handle("GET /v1.0/servicePrincipals", "graph.servicePrincipals.list", s.graphListServicePrincipals)
+	handle("GET /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.get", s.graphGetServicePrincipal)
+	handle("DELETE /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.delete", s.graphDeleteServicePrincipal)
+	handle("POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.create", s.createAppRoleAssignment)
+	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.list", s.listAppRoleAssignedTo)
+	handle("DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", "graph.appRoleAssignedTo.delete", s.deleteAppRoleAssignment)
+	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignments", "graph.appRoleAssignments.list", s.listAppRoleAssignmentsOf)
 	// Exchange Online admin API, WIRE §E; the route name follows the cmdlet.
 	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.invokeCommand)
 	// EWS, WIRE §D.
@@ -260,6 +280,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_emulator/") {
 		handler = http.HandlerFunc(s.serveControl)
 	} else {
+		s.rewriteAlternateKey(r)
 		_, pattern := s.mux.Handler(r)
 		route = s.routeOf[pattern]
 		if route == exchangeRoutePrefix {
@@ -276,7 +297,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.count(route, caller)
-	if f := s.nextFault(route, caller); f == nil || !s.applyFault(sw, r, route, f) {
+	switch f := s.nextFault(route, caller); {
+	case f != nil && f.DropResponse:
+		dropResponse(sw, r, handler, f)
+	case f == nil || !s.applyFault(sw, r, route, f):
 		handler.ServeHTTP(sw, r)
 	}
 	if s.opts.Logf != nil {

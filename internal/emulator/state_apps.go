@@ -29,10 +29,23 @@ var EWSEndDate = time.Date(2027, time.April, 1, 0, 0, 0, 0, time.UTC)
 type application struct {
 	objectID, appID, displayName, signInAudience string
 	identifierURIs, tags                         []string
+	notes, description                           string
+	requiredResourceAccess                       []requiredResourceAccess
 	passwords                                    []*passwordCredential
 	keys                                         []*keyCredential
 	createdAt                                    time.Time
 	createdBy                                    string
+}
+
+// requiredResourceAccess is what an app asks for (WIRE §I7); it grants nothing.
+type requiredResourceAccess struct {
+	ResourceAppID  string           `json:"resourceAppId"`
+	ResourceAccess []resourceAccess `json:"resourceAccess"`
+}
+
+type resourceAccess struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
 }
 
 // passwordCredential is a client secret; the value never leaves the
@@ -136,6 +149,19 @@ func parseCertificatePEM(data string) (*x509.Certificate, error) {
 	}
 }
 
+// parseAnyCertificateDER accepts any X.509 certificate, as Graph does; only
+// RSA keys can sign a client assertion, though.
+func parseAnyCertificateDER(der []byte) (*x509.Certificate, error) {
+	return x509.ParseCertificate(der)
+}
+
+func parseGUID(s string) (uuid.UUID, error) {
+	if strings.Count(s, "-") != 4 {
+		return uuid.UUID{}, errors.New("not a GUID")
+	}
+	return uuid.Parse(s)
+}
+
 func parseCertificateDER(der []byte) (*x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
@@ -164,6 +190,15 @@ func secretHint(secret string) string {
 func (t *tenant) appByAppID(appID string) *application {
 	for _, a := range t.apps {
 		if strings.EqualFold(a.appID, appID) {
+			return a
+		}
+	}
+	return nil
+}
+
+func (t *tenant) appByObjectID(id string) *application {
+	for _, a := range t.apps {
+		if strings.EqualFold(a.objectID, id) {
 			return a
 		}
 	}

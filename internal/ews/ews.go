@@ -23,6 +23,22 @@ const maxBody = 8 << 20
 type Client struct {
 	url  string
 	pipe transport.Pipeline
+	// appOnly: the token is an application's, so every request must impersonate a mailbox.
+	appOnly bool
+}
+
+// ErrImpersonationRequired is the refusal, before any request, of a GetFolder without a
+// mailbox to impersonate on an app-only client: EWS requires ExchangeImpersonation with an
+// app-only token (WIRE.md §I13) and would answer ErrorInvalidExchangeImpersonationHeaderData.
+var ErrImpersonationRequired = errors.New("ews: an application's token must impersonate a mailbox (ExchangeImpersonation is mandatory, WIRE.md §I13)")
+
+// NewAppOnly returns a client for an application's app-only token (client credentials for
+// https://outlook.office365.com/.default, §I13): every GetFolder impersonates the mailbox
+// it names, with the X-AnchorMailbox EWS requires alongside.
+func NewAppOnly(url string, hc *http.Client, token transport.TokenSource, retry transport.Policy) *Client {
+	c := New(url, hc, token, retry)
+	c.appOnly = true
+	return c
 }
 
 // New returns a client for the EWS URL, e.g. https://outlook.office365.com/EWS/Exchange.asmx.
@@ -56,6 +72,9 @@ type Folder struct {
 func (c *Client) GetFolder(ctx context.Context, impersonate string, folders ...string) ([]Folder, error) {
 	if len(folders) == 0 {
 		folders = []string{"msgfolderroot"}
+	}
+	if c.appOnly && impersonate == "" {
+		return nil, ErrImpersonationRequired
 	}
 	req := transport.Request{Method: http.MethodPost, URL: c.url, Op: "GetFolder", Body: BuildGetFolder(impersonate, folders...), Idempotent: true}
 	if impersonate != "" {

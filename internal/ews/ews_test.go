@@ -350,3 +350,66 @@ func BenchmarkParseResponseFault(b *testing.B) {
 		}
 	}
 }
+
+// setupAppOnly is setup for an application's token.
+func setupAppOnly(t *testing.T, h func(w http.ResponseWriter, r *http.Request, s seen)) *Client {
+	t.Helper()
+	c, _ := setup(t, h)
+	ac := NewAppOnly(c.url, c.pipe.HTTP, c.pipe.Token, c.pipe.Policy)
+	return ac
+}
+
+// With an app-only token every request impersonates the mailbox it names, with
+// X-AnchorMailbox (§I13); a request without a mailbox is refused before it is sent.
+func TestAppOnlyGetFolder(t *testing.T) {
+	const user = "user1@contoso.onmicrosoft.com"
+	n := 0
+	c := setupAppOnly(t, func(w http.ResponseWriter, r *http.Request, s seen) {
+		n++
+		if s.anchor != user || !strings.Contains(s.body, "<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>"+user+"</t:PrimarySmtpAddress>") {
+			t.Errorf("request = %+v", s)
+		}
+		w.Write(fixture(t, "getfolder_success.xml"))
+	})
+	if fs, err := c.GetFolder(context.Background(), user, "msgfolderroot", "inbox"); err != nil || len(fs) != 2 {
+		t.Fatalf("folders = %+v, %v", fs, err)
+	}
+	if _, err := c.GetFolder(context.Background(), ""); !errors.Is(err, ErrImpersonationRequired) || n != 1 {
+		t.Fatalf("err = %v after %d requests", err, n)
+	}
+}
+
+// The app-only failures of §I13 and §K4: each classified, none retried, a 403 never parsed.
+func TestAppOnlyFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		file   string
+		body   string
+		is     func(error) bool
+	}{
+		{"no impersonation header", 500, "fault_impersonation_header_required.xml", "", IsImpersonationHeaderInvalid},
+		{"outside the RBAC scope", 500, "fault_access_denied.xml", "", IsAccessDenied},
+		{"impersonation denied", 500, "fault_impersonate_denied.xml", "", IsImpersonationDenied},
+		{"EWS closed", 403, "", `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>a:ErrorServerBusy</faultcode></s:Fault></s:Body></s:Envelope>`, IsClosed},
+		{"EWS closed, HTML", 403, "", "<html>Forbidden</html>", IsClosed},
+		{"no mailbox", 500, "fault_no_mailbox.xml", "", IsNoMailbox},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			c := setupAppOnly(t, func(w http.ResponseWriter, r *http.Request, s seen) {
+				n++
+				w.WriteHeader(tc.status)
+				if tc.file != "" {
+					w.Write(fixture(t, tc.file))
+				} else {
+					fmt.Fprint(w, tc.body)
+				}
+			})
+			_, err := c.GetFolder(context.Background(), "user1@contoso.onmicrosoft.com")
+			if !tc.is(err) || n != 1 || IsServerBusy(err) {
+				t.Fatalf("err = %v after %d requests", err, n)
+			}
+		})
+	}
+}

@@ -96,6 +96,23 @@ func IsImpersonationDenied(err error) bool {
 	return c == "ErrorImpersonateUserDenied" || c == "ErrorImpersonationDenied"
 }
 
+// IsImpersonationHeaderInvalid: ErrorInvalidExchangeImpersonationHeaderData, the
+// ExchangeImpersonation header is missing for an app-only token, or present for a delegated
+// one (a missing X-AnchorMailbox can cause it too, §I13).
+func IsImpersonationHeaderInvalid(err error) bool {
+	return code(err) == "ErrorInvalidExchangeImpersonationHeaderData"
+}
+
+// IsAccessDenied: ErrorAccessDenied, for an application a mailbox outside its RBAC scope or
+// no EWS right at all (§I13 ⚠: ErrorImpersonateUserDenied is seen too).
+func IsAccessDenied(err error) bool { return code(err) == "ErrorAccessDenied" }
+
+// IsClosed: EWS refused the request by policy, HTTP 403 (§K4): EWS switched off for the
+// organisation or the mailbox, the application not on the allowed list, or a user-agent
+// rule. The body is not parsed (its form is unconfirmed); Get-OrganizationConfig and
+// Get-CASMailbox say which switch closed it (§K2–K3).
+func IsClosed(err error) bool { return errors.Is(err, ErrForbidden) }
+
 // IsNoMailbox: the address has no mailbox (fault or response message, ⚠ §D5).
 func IsNoMailbox(err error) bool { return code(err) == "ErrorNonExistentMailbox" }
 

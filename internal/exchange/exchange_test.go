@@ -76,6 +76,12 @@ type call struct {
 
 func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, c call)) (*Client, *rec) {
 	t.Helper()
+	return setupAs(t, UserAnchor(admin), h)
+}
+
+// setupAs serves h to a client anchored at anchor, checking the headers of §E1.
+func setupAs(t *testing.T, anchor string, h func(w http.ResponseWriter, r *http.Request, c call)) (*Client, *rec) {
+	t.Helper()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/adminapi/beta/"+tenant+"/InvokeCommand" {
 			t.Errorf("%s %s", r.Method, r.URL.Path)
@@ -86,7 +92,7 @@ func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, c call))
 			fmt.Fprint(w, errPlain)
 			return
 		}
-		if hd.Get("X-AnchorMailbox") != "UPN:"+admin || hd.Get("X-ResponseFormat") != "json" || hd.Get("Prefer") != "odata.maxpagesize=1000" ||
+		if hd.Get("X-AnchorMailbox") != anchor || hd.Get("X-ResponseFormat") != "json" || hd.Get("Prefer") != "odata.maxpagesize=1000" ||
 			!strings.HasPrefix(hd.Get("Content-Type"), "application/json") || hd.Get("X-ClientApplication") == "" {
 			t.Errorf("headers = %v", hd)
 		}
@@ -109,7 +115,7 @@ func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, c call))
 	}))
 	t.Cleanup(srv.Close)
 	rc := &rec{}
-	c := New(srv.URL, tenant, UserAnchor(admin), "", srv.Client(), func(context.Context) (string, error) { return secretToken, nil },
+	c := New(srv.URL, tenant, anchor, "", srv.Client(), func(context.Context) (string, error) { return secretToken, nil },
 		transport.Policy{MaxRetries: 3, Sleep: rc.sleep, Rand: func() float64 { return 0 }})
 	return c, rc
 }

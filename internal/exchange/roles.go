@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -54,29 +53,11 @@ func oneOf(s string, set ...string) bool {
 // UnmarshalJSON is lenient about value types: the admin API serialises enums as strings and
 // booleans as JSON booleans, but "True"/"False" strings and null are accepted too.
 func (r *RoleAssignment) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	m, err := decodeBag(b)
+	if err != nil {
 		return err
 	}
-	str := func(k string) string {
-		v, ok := m[k]
-		if !ok {
-			return ""
-		}
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			return s
-		}
-		var o map[string]json.RawMessage // some serialisers nest {"Name": …}
-		if json.Unmarshal(v, &o) == nil {
-			for _, key := range []string{"Name", "name", "DisplayName"} {
-				if json.Unmarshal(o[key], &s) == nil && s != "" {
-					return s
-				}
-			}
-		}
-		return ""
-	}
+	str := m.str
 	*r = RoleAssignment{
 		Name: str("Name"), Identity: str("Identity"), Role: str("Role"),
 		RoleAssignee: str("RoleAssignee"), RoleAssigneeName: str("RoleAssigneeName"),
@@ -86,13 +67,8 @@ func (r *RoleAssignment) UnmarshalJSON(b []byte) error {
 		CustomRecipientWriteScope: str("CustomRecipientWriteScope"), CustomConfigWriteScope: str("CustomConfigWriteScope"),
 		Guid: str("Guid"),
 	}
-	if v, ok := m["Enabled"]; ok {
-		var bv bool
-		if json.Unmarshal(v, &bv) == nil {
-			r.Enabled = bv
-		} else if s := str("Enabled"); s != "" {
-			r.Enabled, _ = strconv.ParseBool(s)
-		}
+	if e := m.boolean("Enabled"); e != nil {
+		r.Enabled = *e
 	}
 	for _, k := range []string{"WhenCreatedUTC", "WhenCreated"} {
 		if t, ok := parseTime(str(k)); ok {

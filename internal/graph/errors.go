@@ -101,3 +101,26 @@ func IsForbidden(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && (e.StatusCode == http.StatusForbidden || e.Code == "Authorization_RequestDenied")
 }
+
+// IsMailAccessDenied: 403 ErrorAccessDenied from a mailbox call (§I12): no mail permission
+// in the token and no RBAC assignment whose scope holds the mailbox (or a new grant not in
+// effect yet), or an application access policy that excludes it.
+func IsMailAccessDenied(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusForbidden && strings.EqualFold(e.Code, "ErrorAccessDenied")
+}
+
+// IsInvalidUser: 404 ErrorInvalidUser, an unknown user or one Exchange does not resolve
+// (§I12).
+func IsInvalidUser(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusNotFound && strings.EqualFold(e.Code, "ErrorInvalidUser")
+}
+
+// IsNoMailbox: 404 ResourceNotFound or MailboxNotEnabledForRESTAPI, a user without an
+// Exchange Online mailbox (no licence, or still being provisioned); both codes are seen for
+// the same user (§I12).
+func IsNoMailbox(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusNotFound && (strings.EqualFold(e.Code, "ResourceNotFound") || strings.EqualFold(e.Code, "MailboxNotEnabledForRESTAPI"))
+}

@@ -88,10 +88,31 @@ type DirectoryRole struct {
 func (c *Client) GetUser(ctx context.Context, idOrUPN string) (*User, error) {
 	var u User
 	p := "/users/" + escapeSegment(idOrUPN) + "?$select=id,userPrincipalName,displayName,mail,accountEnabled"
-	if err := c.call(ctx, http.MethodGet, p, nil, &u); err != nil {
+	if err := c.call(ctx, http.MethodGet, p, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// MailFolder is a mail folder as GET …/mailFolders/{id} returns it with the $select of
+// GetInbox (WIRE.md §I12).
+type MailFolder struct {
+	ID             string `json:"id"`
+	DisplayName    string `json:"displayName"`
+	TotalItemCount int    `json:"totalItemCount"`
+}
+
+// GetInbox reads the inbox of the mailbox idOrUPN: the probe that proves an application may
+// open that mailbox through Graph (§I12). It needs Mail.Read or Mail.ReadWrite as an
+// application permission, or an RBAC-for-Applications role whose scope holds the mailbox.
+// Failures: IsMailAccessDenied, IsInvalidUser, IsNoMailbox.
+func (c *Client) GetInbox(ctx context.Context, idOrUPN string) (*MailFolder, error) {
+	var f MailFolder
+	p := "/users/" + escapeSegment(idOrUPN) + "/mailFolders/inbox?$select=id,displayName,totalItemCount"
+	if err := c.call(ctx, http.MethodGet, p, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
 }
 
 // ListMemberOfDirectoryRoles lists the activated directory roles a user is a direct member
@@ -191,7 +212,7 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 // DeleteRoleAssignment revokes an assignment (204). An unknown id (404) means it is already
 // gone, which is what the caller wants (WIRE.md §C6).
 func (c *Client) DeleteRoleAssignment(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+escapeSegment(id), nil, nil)
+	err := c.call(ctx, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+escapeSegment(id), nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -206,7 +227,7 @@ func (c *Client) list(ctx context.Context, path string, each func(json.RawMessag
 			Value    []json.RawMessage `json:"value"`
 			NextLink string            `json:"@odata.nextLink"`
 		}
-		if err := c.call(ctx, http.MethodGet, u, nil, &page); err != nil {
+		if err := c.call(ctx, http.MethodGet, u, &page); err != nil {
 			return "", err
 		}
 		for _, v := range page.Value {
@@ -227,8 +248,8 @@ func (c *Client) url(path string) string {
 }
 
 // call runs an idempotent request (GET, DELETE), decoding a JSON answer into out.
-func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	return c.send(ctx, method, path, body, out, nil)
+func (c *Client) call(ctx context.Context, method, path string, out any) error {
+	return c.send(ctx, method, path, nil, out, nil)
 }
 
 // send runs one request through the pipeline. A POST is not idempotent: it is repeated

@@ -402,3 +402,61 @@ func TestListRefusesForeignNextLink(t *testing.T) {
 		t.Fatal("followed a nextLink to another host")
 	}
 }
+
+// Bodies of WIRE.md §I12.
+const (
+	bodyInbox = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users('user1%40contoso.com')/mailFolders(id,displayName,totalItemCount)/$entity",
+ "id":"AAMkAGVmMDEzMTM4LTZmYWUtNDdkNC1hMDZiLTU1OGY5OTZhYmY4OAAuAAAAAAAiQ8W967B7TKBjgx9rVEURAQAiIsqMbYjsT5e-T7KzowPTAAAAAAEMAAA=",
+ "displayName":"Inbox","totalItemCount":71}`
+	bodyMailDenied    = `{"error":{"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again.","innerError":{"date":"2026-12-01T10:00:00","request-id":"r4","client-request-id":"c4"}}}`
+	bodyODataDisabled = `{"error":{"code":"ErrorAccessDenied","message":"Access to OData is disabled.","innerError":{"request-id":"r5"}}}`
+	bodyInvalidUser   = `{"error":{"code":"ErrorInvalidUser","message":"The requested user 'nobody@contoso.com' is invalid.","innerError":{"request-id":"r6"}}}`
+	bodyNoREST        = `{"error":{"code":"MailboxNotEnabledForRESTAPI","message":"REST API is not yet supported for this mailbox.","innerError":{"request-id":"r7"}}}`
+	bodyNoResource    = `{"error":{"code":"ResourceNotFound","message":"Resource could not be discovered.","innerError":{"request-id":"r8"}}}`
+)
+
+func TestGetInbox(t *testing.T) {
+	var got string
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		fmt.Fprint(w, bodyInbox)
+	})
+	f, err := c.GetInbox(context.Background(), "user1@contoso.onmicrosoft.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.DisplayName != "Inbox" || f.TotalItemCount != 71 || !strings.HasPrefix(f.ID, "AAMkAG") {
+		t.Fatalf("inbox = %+v", f)
+	}
+	if want := "/v1.0/users/user1@contoso.onmicrosoft.com/mailFolders/inbox?$select=id,displayName,totalItemCount"; got != want {
+		t.Fatalf("request = %s\nwant      %s", got, want)
+	}
+}
+
+// Each failure of the probe is told apart by status and code, never by text (§I12), and
+// none is retried.
+func TestGetInboxFailures(t *testing.T) {
+	for _, tc := range []struct {
+		status           int
+		body             string
+		denied, inv, nmb bool
+	}{
+		{403, bodyMailDenied, true, false, false},
+		{403, bodyODataDisabled, true, false, false},
+		{404, bodyInvalidUser, false, true, false},
+		{404, bodyNoREST, false, false, true},
+		{404, bodyNoResource, false, false, true},
+		{403, bodyForbidden, false, false, false},
+	} {
+		n := 0
+		c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+			n++
+			w.WriteHeader(tc.status)
+			fmt.Fprint(w, tc.body)
+		})
+		_, err := c.GetInbox(context.Background(), "user1@contoso.onmicrosoft.com")
+		if err == nil || IsMailAccessDenied(err) != tc.denied || IsInvalidUser(err) != tc.inv || IsNoMailbox(err) != tc.nmb || n != 1 {
+			t.Errorf("%d %s: err = %v after %d calls", tc.status, tc.body[:40], err, n)
+		}
+	}
+}

@@ -95,6 +95,39 @@ func IsPublicClientDisabled(err error) bool { return has(err, 7000218) }
 // IsConsentRequired: AADSTS65001.
 func IsConsentRequired(err error) bool { return has(err, 65001) }
 
+// Predicates on the AADSTS codes of an application's sign-in (client credentials, WIRE.md
+// §I5). Missing consent is not among them: the token comes without roles and the resource
+// refuses the call.
+
+// IsInvalidClientSecret: AADSTS7000215, the secret is unknown, deleted, or its ID was sent
+// instead of its value.
+func IsInvalidClientSecret(err error) bool { return has(err, 7000215) }
+
+// IsClientSecretExpired: AADSTS7000222, the secret is past its end date.
+func IsClientSecretExpired(err error) bool { return has(err, 7000222) }
+
+// IsApplicationNotFound: AADSTS700016, no application with this client id in the tenant
+// (wrong tenant, deleted, or just created and not replicated yet).
+func IsApplicationNotFound(err error) bool { return has(err, 700016) }
+
+// IsInvalidClientAssertion: AADSTS700027, the assertion is signed with a key the
+// application does not have, or its signature fails.
+func IsInvalidClientAssertion(err error) bool { return has(err, 700027) }
+
+// IsAssertionOutsideValidity: AADSTS700024, the assertion is outside its nbf..exp window
+// (clock skew, a stale federated token).
+func IsAssertionOutsideValidity(err error) bool { return has(err, 700024) }
+
+// IsApplicationDisabled: AADSTS7000112, the application's service principal is disabled.
+func IsApplicationDisabled(err error) bool { return has(err, 7000112) }
+
+// IsInvalidScope: AADSTS1002012, a named scope instead of `<resource>/.default`.
+func IsInvalidScope(err error) bool { return has(err, 1002012) }
+
+// IsResourceNotInTenant: AADSTS500011, the resource's service principal is missing in the
+// tenant (e.g. Exchange Online in a tenant without Exchange).
+func IsResourceNotInTenant(err error) bool { return has(err, 500011) }
+
 func has(err error, codes ...int) bool {
 	ae, ok := AsAuthError(err)
 	if !ok {

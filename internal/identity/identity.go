@@ -219,10 +219,12 @@ func (p *Provider) credential(k credKey, build func(azcore.ClientOptions) (azcor
 	return c, nil
 }
 
+func (s *source) redact(text string) string { return redact(text, s.secrets...) }
+
 // redact removes the secrets from text that could conceivably echo them (defence in depth:
 // Microsoft's messages never contain them).
-func (s *source) redact(text string) string {
-	for _, secret := range s.secrets {
+func redact(text string, secrets ...string) string {
+	for _, secret := range secrets {
 		if len(secret) >= 4 {
 			text = strings.ReplaceAll(text, secret, "[REDACTED]")
 		}
