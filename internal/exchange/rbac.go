@@ -8,6 +8,7 @@ package exchange
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -277,4 +278,12 @@ func (c *Client) GetAppRoleAssignments(ctx context.Context, spObjectID string) (
 		}
 	}
 	return out, nil
+}
+
+// IsInvalidParameter: the cmdlet refused a parameter's value (ParameterBindingException,
+// e.g. a recipient filter outside OPATH, §J3; DataValidationException, e.g. a name longer
+// than 64 characters).
+func IsInvalidParameter(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && hasType(e, "ParameterBindingException", "DataValidationException")
 }

@@ -172,7 +172,7 @@ const applicationSelect = "id,appId,displayName,signInAudience,tags,keyCredentia
 // GetApplication reads an application by object id; (nil, nil) when there is none (404).
 func (c *Client) GetApplication(ctx context.Context, id string) (*Application, error) {
 	var a Application
-	err := c.call(ctx, http.MethodGet, "/applications/"+escapeSegment(id)+"?$select="+applicationSelect, nil, &a)
+	err := c.call(ctx, http.MethodGet, "/applications/"+escapeSegment(id)+"?$select="+applicationSelect, &a)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -234,7 +234,7 @@ func (c *Client) ApplicationByTag(ctx context.Context, tag string) (*Application
 // UpdateApplication changes an application's properties (PATCH, 204). A PATCH sets values,
 // so repeating it is harmless.
 func (c *Client) UpdateApplication(ctx context.Context, id string, props map[string]any) error {
-	return c.call(ctx, http.MethodPatch, "/applications/"+escapeSegment(id), props, nil)
+	return c.send(ctx, http.MethodPatch, "/applications/"+escapeSegment(id), props, nil, nil)
 }
 
 // SetKeyCredentials replaces the application's certificates with keys (§I10: the list
@@ -249,7 +249,7 @@ func (c *Client) SetKeyCredentials(ctx context.Context, id string, keys []KeyCre
 // DeleteApplication deletes an application (204; its service principal goes with it,
 // §I11). One that is already gone is what the caller wants.
 func (c *Client) DeleteApplication(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/applications/"+escapeSegment(id), nil, nil)
+	err := c.call(ctx, http.MethodDelete, "/applications/"+escapeSegment(id), nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -349,7 +349,7 @@ func (c *Client) ServicePrincipalByAppID(ctx context.Context, appID string) (*Se
 // GetServicePrincipal reads a service principal by object id; (nil, nil) when there is none.
 func (c *Client) GetServicePrincipal(ctx context.Context, id string) (*ServicePrincipal, error) {
 	var sp ServicePrincipal
-	err := c.call(ctx, http.MethodGet, "/servicePrincipals/"+escapeSegment(id)+"?$select=id,appId,displayName,accountEnabled,appRoles", nil, &sp)
+	err := c.call(ctx, http.MethodGet, "/servicePrincipals/"+escapeSegment(id)+"?$select=id,appId,displayName,accountEnabled,appRoles", &sp)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -361,7 +361,7 @@ func (c *Client) GetServicePrincipal(ctx context.Context, id string) (*ServicePr
 
 // DeleteServicePrincipal removes a service principal (204); one already gone is fine.
 func (c *Client) DeleteServicePrincipal(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/servicePrincipals/"+escapeSegment(id), nil, nil)
+	err := c.call(ctx, http.MethodDelete, "/servicePrincipals/"+escapeSegment(id), nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -428,7 +428,7 @@ func (c *Client) CreateAppRoleAssignment(ctx context.Context, resourceID, princi
 
 // DeleteAppRoleAssignment revokes a consent (204); one already gone is fine.
 func (c *Client) DeleteAppRoleAssignment(ctx context.Context, resourceID, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo/"+escapeSegment(id), nil, nil)
+	err := c.call(ctx, http.MethodDelete, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo/"+escapeSegment(id), nil)
 	if IsNotFound(err) {
 		return nil
 	}
