@@ -99,6 +99,23 @@ type Registration struct {
 	Warnings []string
 	// Gone: the application no longer exists (deleted out of band).
 	Gone bool
+	// DisplayName is the application's name as read.
+	DisplayName string
+	// Observed is what a read of an imported registration found of its settings (nil otherwise).
+	Observed *Observed
+}
+
+// Observed are the settings of a registration as the tenant shows them, for an import.
+type Observed struct {
+	Protocol       roles.Protocol
+	UserManagement bool
+	// Scoped, with the management scope's filter, when Exchange shows the registration's scope.
+	Scoped          bool
+	RecipientFilter string
+	// CertificatePEM is the certificate the provider registered ("" none).
+	CertificatePEM string
+	// HasSecret: a client secret the provider added exists (its value is not readable).
+	HasSecret bool
 }
 
 // Secret is a client secret the provider added. It never prints its value.
@@ -343,6 +360,7 @@ func (r *registrar) requiredResourceAccess() []graph.RequiredResourceAccess {
 // ensureApplication finds the application (by its object id, or its client id after an
 // import) or creates it with a new tag, then brings its name and requests up to date.
 func (r *registrar) ensureApplication(ctx context.Context) (*graph.Application, error) {
+	r.reg.DisplayName = r.spec.DisplayName
 	g := r.graph()
 	app, err := r.findApplication(ctx)
 	if err != nil {
@@ -760,7 +778,8 @@ func (r *registrar) read(ctx context.Context) error {
 		r.reg.Gone = true
 		return nil
 	}
-	r.reg.ObjectID, r.reg.ClientID = app.ID, app.AppID
+	importing := r.spec.Known.ObjectID == ""
+	r.reg.ObjectID, r.reg.ClientID, r.reg.DisplayName = app.ID, app.AppID, app.DisplayName
 	if k := r.reg.Secret; k != nil && !hasSecret(app, k.KeyID) {
 		r.reg.Secret = nil // removed out of band: the next apply adds one
 	}
@@ -789,6 +808,9 @@ func (r *registrar) read(ctx context.Context) error {
 		for _, a := range held {
 			r.heldEntra[api.AppID] = append(r.heldEntra[api.AppID], valueOf(res, a.AppRoleID))
 		}
+	}
+	if importing {
+		r.observe(ctx, app)
 	}
 	if r.spec.Options.Scoped {
 		return r.readScoped(ctx)
@@ -921,4 +943,65 @@ func (e *Env) clock() time.Time {
 		return e.Now()
 	}
 	return time.Now()
+}
+
+// Management is the principal of a management identity (DESIGN.md §7.1): the application
+// clientID signing in to tenant with client credentials.
+func Management(tenant, clientID string, c Credential) Principal {
+	return Principal{Kind: identity.Application, Name: clientID, Tenant: tenant, Credential: c}
+}
+
+// CheckClientCertificate checks a client certificate file (PEM with an unencrypted RSA key,
+// or PKCS#12 with password) the way signing in will read it. Errors never contain key
+// material.
+func CheckClientCertificate(data []byte, password string) error {
+	_, err := identity.ParseCertificate(data, password)
+	return err
+}
+
+// observe reads the settings of an imported registration from what the tenant shows: the
+// protocol and user management from its consents, the scope from Exchange (when the
+// management identity may ask), the certificate the provider registered. The options it
+// finds become the spec's, so the permission sets are computed for them.
+func (r *registrar) observe(ctx context.Context, app *graph.Application) {
+	o := &Observed{Protocol: roles.ProtocolGraph}
+	for _, v := range r.heldEntra[roles.ExchangeOnline.AppID] {
+		if v == "full_access_as_app" {
+			o.Protocol = roles.ProtocolEWS
+		}
+	}
+	for _, v := range r.heldEntra[roles.MicrosoftGraph.AppID] {
+		if v == "User.ReadWrite.All" {
+			o.UserManagement = true
+		}
+	}
+	for _, k := range app.KeyCredentials {
+		if k.DisplayName != certificateName {
+			continue
+		}
+		if der, err := base64.StdEncoding.DecodeString(k.Key); err == nil && len(der) > 0 {
+			o.CertificatePEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		}
+	}
+	for _, p := range app.PasswordCredentials {
+		if strings.HasPrefix(p.DisplayName, secretNamePrefix) {
+			o.HasSecret = true
+		}
+	}
+	if sc, err := r.exchange().GetManagementScope(ctx, ScopeName(r.reg.ClientID)); err == nil && sc != nil {
+		o.Scoped, o.RecipientFilter = true, sc.RecipientFilter
+		if o.Protocol == roles.ProtocolGraph {
+			// Scoped EWS access is the Exchange role, not the consent.
+			if held, err := r.exchange().GetAppRoleAssignments(ctx, r.reg.ServicePrincipalID); err == nil {
+				for _, a := range held {
+					if strings.EqualFold(a.Role, "Application EWS.AccessAsApp") {
+						o.Protocol = roles.ProtocolEWS
+					}
+				}
+			}
+		}
+	}
+	r.spec.Options.Protocol, r.spec.Options.UserManagement, r.spec.Options.Scoped = o.Protocol, o.UserManagement, o.Scoped
+	r.spec.Options.PublicFolders = false
+	r.reg.Observed = o
 }
