@@ -121,7 +121,7 @@ data "o365_roles" "test" {
 			Config:      cfg("  public_folders_role = true"),
 			ExpectError: regexp.MustCompile(`Public folders need EWS`),
 		}, {
-			Config:      `provider "o365" {}` + rolesConfig("false", "false") + "\n" + `data "o365_roles" "bad" {
+			Config: `provider "o365" {}` + rolesConfig("false", "false") + "\n" + `data "o365_roles" "bad" {
   protocol = "graph"
 }`,
 			ExpectError: regexp.MustCompile(`Only for an application connection`),
