@@ -129,7 +129,6 @@ fi
 
 bold "$cmd apply: register the application (Sales mailboxes only) and verify its connection"
 run apply -auto-approve -compact-warnings
-run output application
 
 client_id=$(cd "$config" && "$tf" output -raw client_id 2>/dev/null)
 bold "Someone removes the consent to Microsoft Graph User.Read.All in the Entra admin center"
@@ -145,7 +144,6 @@ if [[ $code -ne 2 ]]; then echo "expected the plan to show the drift (exit 2), g
 
 bold "$cmd apply: consent again"
 run apply -auto-approve -compact-warnings
-run output application
 
 bold "$cmd plan: nothing left to do"
 run plan -detailed-exitcode -compact-warnings
