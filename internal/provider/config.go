@@ -22,6 +22,8 @@ type resolvedConfig struct {
 	CAPEM        []byte
 	ClientID     string
 	MaxRetries   int
+	// Management is the management identity (DESIGN.md §7.1), nil when none is configured.
+	Management *managementConfig
 }
 
 // Cloud returns the named cloud with the endpoint overrides applied.
@@ -134,6 +136,9 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 			cfg.MaxRetries = int(n)
 		}
 	}
+	mgmt, mdiags := resolveManagement(m.Management, getenv)
+	diags.Append(mdiags...)
+	cfg.Management = mgmt
 	return cfg, diags
 }
 

@@ -52,7 +52,7 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 		if a.v.IsNull() || a.v.IsUnknown() || m.ClientCertificatePassword.IsUnknown() {
 			continue
 		}
-		checkCertificate(a.v.ValueString(), m.ClientCertificatePassword.ValueString(), path.Root(a.name), time.Now(), &resp.Diagnostics)
+		checkClientCertificate(a.v.ValueString(), m.ClientCertificatePassword.ValueString(), path.Root(a.name), time.Now(), &resp.Diagnostics)
 	}
 	if havePassword && m.ClientCertificate.IsNull() && m.ClientCertificateWO.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("client_certificate_password"), "Password without a certificate",
@@ -60,10 +60,10 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 }
 
-// checkCertificate reports a certificate that cannot sign in: one that does not parse, has
+// checkClientCertificate reports a certificate that cannot sign in: one that does not parse, has
 // no RSA key or no certificate matching it, or has expired; and warns within 30 days of
 // its end (WIRE.md §I2, §I6).
-func checkCertificate(value, password string, at path.Path, now time.Time, diags *diag.Diagnostics) {
+func checkClientCertificate(value, password string, at path.Path, now time.Time, diags *diag.Diagnostics) {
 	info, err := connection.ParseCertificate(value, password)
 	if err != nil {
 		diags.AddAttributeError(at, "Unusable client certificate",

@@ -36,9 +36,6 @@ const (
 	defaultAppReadTimeout  = 5 * time.Minute
 )
 
-// credentialWarning is how long before a credential's expiry plans warn (DESIGN.md §7.2).
-const credentialWarning = 30 * 24 * time.Hour
-
 func newTargetAppConnectionResource() resource.Resource { return &targetAppConnectionResource{} }
 
 type targetAppConnectionResource struct {

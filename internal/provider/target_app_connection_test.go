@@ -51,7 +51,7 @@ const (
 	upnOut    = "outside@contoso.onmicrosoft.com"  // outside it
 	upnNoMbx  = "nomailbox@contoso.onmicrosoft.com"
 
-	appRes = "o365_target_app_connection.test"
+	appConnRes = "o365_target_app_connection.test"
 )
 
 // graphNeeds are the permissions a Graph migration target holds when everything is consented.
@@ -188,14 +188,14 @@ func TestAccTargetAppConnection_secretAndCertificate(t *testing.T) {
 				PreConfig: s.ResetCounters,
 				Config:    cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("id"), knownvalue.StringExact("contoso.onmicrosoft.com/"+appGraphID)),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact(s.TenantID())),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf(graphGranted...)),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("ews_status"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("credential_expires_at"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("verified_at"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("id"), knownvalue.StringExact("contoso.onmicrosoft.com/"+appGraphID)),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact(s.TenantID())),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("granted_permissions"), setOf(graphGranted...)),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("credential_expires_at"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("verified_at"), knownvalue.NotNull()),
 					statecheck.ExpectKnownValue("o365_target_app_connection.pem", tfjsonpath.New("credential_expires_at"), knownvalue.StringExact(expires)),
 					statecheck.ExpectKnownValue("o365_target_app_connection.pem", tfjsonpath.New("missing_permissions"), setOf()),
 					statecheck.ExpectKnownValue("o365_target_app_connection.p12", tfjsonpath.New("credential_expires_at"), knownvalue.StringExact(expires)),
@@ -232,17 +232,17 @@ func TestAccTargetAppConnection_consentRemoved(t *testing.T) {
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(appRes, "missing_permissions.#", "1"),
-					resource.TestCheckTypeSetElemAttr(appRes, "missing_permissions.*", "Microsoft Graph/Calendars.ReadWrite"),
-					resource.TestCheckResourceAttr(appRes, "granted_permissions.#", "4"),
-					resource.TestCheckResourceAttr(appRes, "unreachable_mailboxes.#", "0"),
+					resource.TestCheckResourceAttr(appConnRes, "missing_permissions.#", "1"),
+					resource.TestCheckTypeSetElemAttr(appConnRes, "missing_permissions.*", "Microsoft Graph/Calendars.ReadWrite"),
+					resource.TestCheckResourceAttr(appConnRes, "granted_permissions.#", "4"),
+					resource.TestCheckResourceAttr(appConnRes, "unreachable_mailboxes.#", "0"),
 				),
 			},
 			{
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(appRes, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
+					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
 				}},
 				ExpectError: regexp.MustCompile(`(?s)permission\(s\) missing.*Microsoft Graph/Calendars.ReadWrite.*New-MgServicePrincipalAppRoleAssignedTo.*'Calendars.ReadWrite'`),
 			},
@@ -254,8 +254,8 @@ func TestAccTargetAppConnection_consentRemoved(t *testing.T) {
 				},
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf(graphGranted...)),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("granted_permissions"), setOf(graphGranted...)),
 				},
 			},
 			{Config: cfg, PlanOnly: true},
@@ -277,9 +277,9 @@ func TestAccTargetAppConnection_rbacScope(t *testing.T) {
 			{
 				Config: cfg(upnInA, upnInB),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf(scopedGranted...)),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("granted_permissions"), setOf(scopedGranted...)),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
 				},
 				Check: checkTenant(func() error {
 					if n := probesBy(s, "graph.mailFolders", appScopedID); n < 2 {
@@ -298,9 +298,9 @@ func TestAccTargetAppConnection_rbacScope(t *testing.T) {
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(appRes, "unreachable_mailboxes.#", "1"),
-					resource.TestCheckTypeSetElemAttr(appRes, "unreachable_mailboxes.*", upnInB),
-					resource.TestCheckResourceAttr(appRes, "missing_permissions.#", "0"),
+					resource.TestCheckResourceAttr(appConnRes, "unreachable_mailboxes.#", "1"),
+					resource.TestCheckTypeSetElemAttr(appConnRes, "unreachable_mailboxes.*", upnInB),
+					resource.TestCheckResourceAttr(appConnRes, "missing_permissions.#", "0"),
 				),
 			},
 			{
@@ -315,7 +315,7 @@ func TestAccTargetAppConnection_rbacScope(t *testing.T) {
 			{
 				Config: cfg(upnInA),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
 				},
 				Check: checkTenant(func() error {
 					// The provider changed nothing in the tenant: the scope and the roles are as seeded.
@@ -347,8 +347,8 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				PreConfig: s.ResetCounters,
 				Config:    cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf("Microsoft Graph/User.Read.All", "Office 365 Exchange Online/full_access_as_app")),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("granted_permissions"), setOf("Microsoft Graph/User.Read.All", "Office 365 Exchange Online/full_access_as_app")),
 					statecheck.ExpectKnownValue(plain, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
 				},
 				Check: checkTenant(func() error {
@@ -363,8 +363,8 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(appRes, "ews_status", "disabled_for_organization"),
-					resource.TestCheckTypeSetElemAttr(appRes, "unreachable_mailboxes.*", upnInA),
+					resource.TestCheckResourceAttr(appConnRes, "ews_status", "disabled_for_organization"),
+					resource.TestCheckTypeSetElemAttr(appConnRes, "unreachable_mailboxes.*", upnInA),
 					resource.TestCheckResourceAttr(plain, "ews_status", "disabled"),
 					checkTenant(func() error {
 						if n := probesBy(s, "exo.Get-OrganizationConfig", appEWSPlainID); n != 0 {
@@ -395,7 +395,7 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				},
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
-				Check:              resource.TestCheckResourceAttr(appRes, "ews_status", "disabled_for_mailbox"),
+				Check:              resource.TestCheckResourceAttr(appConnRes, "ews_status", "disabled_for_mailbox"),
 			},
 			{
 				PreConfig: func() {
@@ -405,7 +405,7 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				},
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
 					statecheck.ExpectKnownValue(plain, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
 				},
 			},
@@ -436,8 +436,8 @@ func TestAccTargetAppConnection_credentialExpiry(t *testing.T) {
 			{
 				Config: appConfig(s, certBody(soon)),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("credential_expires_at"), knownvalue.StringExact(soon.Certificate.NotAfter.UTC().Format(time.RFC3339))),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("credential_expires_at"), knownvalue.StringExact(soon.Certificate.NotAfter.UTC().Format(time.RFC3339))),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
 				},
 				Check: checkTenant(func() error {
 					for _, a := range s.Snapshot().Applications {
@@ -496,7 +496,7 @@ func TestTargetAppConnection_certificateWarning(t *testing.T) {
 		warn, errors int
 	}{{soon, 1, 0}, {year, 0, 0}, {expired, 0, 1}} {
 		var diags diag.Diagnostics
-		checkCertificate(string(tc.cert.PEM), "", path.Root("client_certificate"), time.Now(), &diags)
+		checkClientCertificate(string(tc.cert.PEM), "", path.Root("client_certificate"), time.Now(), &diags)
 		if diags.WarningsCount() != tc.warn || diags.ErrorsCount() != tc.errors {
 			t.Errorf("%s: %d warnings, %d errors: %v", tc.cert.Certificate.Subject, diags.WarningsCount(), diags.ErrorsCount(), diags)
 		}
@@ -505,11 +505,11 @@ func TestTargetAppConnection_certificateWarning(t *testing.T) {
 		}
 	}
 	var diags diag.Diagnostics
-	checkCertificate("not a certificate", "", path.Root("client_certificate"), time.Now(), &diags)
+	checkClientCertificate("not a certificate", "", path.Root("client_certificate"), time.Now(), &diags)
 	if diags.ErrorsCount() != 1 || !strings.Contains(diags[0].Summary(), "Unusable client certificate") {
 		t.Errorf("garbage: %v", diags)
 	}
-	checkCertificate(string(year.CertPEM), "", path.Root("client_certificate"), time.Now(), &diags)
+	checkClientCertificate(string(year.CertPEM), "", path.Root("client_certificate"), time.Now(), &diags)
 	if diags.ErrorsCount() != 2 {
 		t.Errorf("a certificate without its key must be refused: %v", diags)
 	}
@@ -539,7 +539,7 @@ func TestAccTargetAppConnection_signInFailures(t *testing.T) {
 				PreConfig: func() { before = credentials() },
 				Config:    good,
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(appRes, "client_secret", appGraphSecret),
+					resource.TestCheckResourceAttr(appConnRes, "client_secret", appGraphSecret),
 					checkTenant(func() error {
 						if n := credentials(); n != before {
 							return fmt.Errorf("the application has %d credentials, had %d", n, before)
@@ -557,7 +557,7 @@ func TestAccTargetAppConnection_signInFailures(t *testing.T) {
 				// plan with it proposes nothing.
 				Config:   good,
 				PlanOnly: true,
-				Check:    resource.TestCheckResourceAttr(appRes, "client_secret", appGraphSecret),
+				Check:    resource.TestCheckResourceAttr(appConnRes, "client_secret", appGraphSecret),
 			},
 			{
 				// A secret rotated behind Terraform's back: the plan warns and keeps the state.
@@ -586,7 +586,7 @@ func TestAccTargetAppConnection_signInFailures(t *testing.T) {
 				},
 				Config:   good,
 				PlanOnly: true,
-				Check:    resource.TestCheckResourceAttr(appRes, "client_id", appGraphID),
+				Check:    resource.TestCheckResourceAttr(appConnRes, "client_id", appGraphID),
 			},
 		},
 	})
@@ -601,7 +601,7 @@ func TestAccTargetAppConnection_import(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
-				ResourceName:      appRes,
+				ResourceName:      appConnRes,
 				ImportState:       true,
 				ImportStateId:     "contoso.onmicrosoft.com/" + appGraphID,
 				ImportStateVerify: true,
@@ -610,7 +610,7 @@ func TestAccTargetAppConnection_import(t *testing.T) {
 			},
 			{Config: cfg, PlanOnly: true},
 			{
-				ResourceName:  appRes,
+				ResourceName:  appConnRes,
 				ImportState:   true,
 				ImportStateId: "contoso.onmicrosoft.com",
 				ExpectError:   regexp.MustCompile(`Expected <tenant>/<client_id>`),
@@ -643,7 +643,7 @@ variable "client_certificate" {
 				appResource("test", fmt.Sprintf("  client_id = %q\n  client_secret = var.client_secret\n  verify_mailboxes = [%q]", appGraphID, upnInA)) +
 				appResource("cert", fmt.Sprintf("  client_id = %q\n  client_certificate = var.client_certificate\n  verify_mailboxes = [%q]", appGraphID, upnInB)),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
 				statecheck.ExpectKnownValue("o365_target_app_connection.cert", tfjsonpath.New("missing_permissions"), setOf()),
 			},
 		}},
@@ -779,12 +779,12 @@ func TestAccTargetAppConnection_writeOnlySecret(t *testing.T) {
 			{
 				Config: cfg(1),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("client_secret_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(appRes, tfjsonpath.New("client_secret"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("client_secret_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("client_secret"), knownvalue.Null()),
 				},
 				Check: func(st *terraform.State) error {
-					for k, v := range st.RootModule().Resources[appRes].Primary.Attributes {
+					for k, v := range st.RootModule().Resources[appConnRes].Primary.Attributes {
 						if v == appGraphSecret {
 							return fmt.Errorf("state attribute %s holds the write-only secret", k)
 						}
