@@ -164,6 +164,10 @@ func cmdMeasure(args []string) error {
 	if fs.NArg() < 1 || *infoFile == "" || *results == "" || *logFile == "" {
 		return errors.New("measure: -info-file -results -log ... -- PROGRAM ARGS")
 	}
+	if *checkBudget && *rssFile == "" {
+		// The budget's tokens are per provider process, which the rss wrapper counts.
+		return errors.New("measure: -check-budget needs -rss (the provider started through o365-bench rss)")
+	}
 	c, err := emuctl.Open(*infoFile)
 	if err != nil {
 		return err
