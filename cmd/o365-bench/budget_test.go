@@ -176,3 +176,21 @@ func TestReportApp(t *testing.T) {
 		t.Error("the target connection's sections show an application connection's route")
 	}
 }
+
+func TestShared(t *testing.T) {
+	m := "AMD EPYC, 2 cores, 23.5 GiB RAM, Linux 6.18"
+	for _, tc := range []struct {
+		machine, start, end string
+		want                bool
+	}{
+		{m, "1.18 1.38 2.43", "1.20 2.37 2.56", false},
+		{m, "10.67 11.07 9.16", "1.00 1 1", true},
+		{m, "1.0 1 1", "2.5 1 1", true},
+		{"unknown CPU", "10 10 10", "10 10 10", false},
+		{m, "", "", false},
+	} {
+		if got := shared(tc.machine, tc.start, tc.end); got != tc.want {
+			t.Errorf("shared(%q, %q, %q) = %v, want %v", tc.machine, tc.start, tc.end, got, tc.want)
+		}
+	}
+}

@@ -289,10 +289,20 @@ func (r *report) render() string {
 	p("(`plan -detailed-exitcode` exits 0, asserted). For each CLI and size: one `apply` per latency, each in a fresh\n")
 	p("directory with a fresh state (the tenant reset to its seed first); then %s no-change plans per latency, alternating\n", orDash(m["plan_runs"]))
 	p("the latencies so that changes in the machine's load affect both alike. The tenant's counters are reset before\n")
-	p("each command and read after it.\n\n")
+	p("each command and read after it.")
+	if len(r.appScenarios()) > 0 {
+		p(" The same for `o365_target_app_connection` resources sharing one application (issue 11):\n")
+		p("[Application connections](#application-connections-issue-11), with each no-change plan's request budget.")
+	}
+	p("\n\n")
 	p("**Reproduce:** `%s` (both CLIs are built into `.bin/` on first use by `scripts/install-cli.sh`;\n", orDash(m["command"]))
 	p("`BENCH_LATENCIES` (ms, default `20 0`) and `BENCH_OUT` are also read).\n\n")
 	p("**Machine:** %s; %s; load average (1, 5, 15 min) %s at the start, %s at the end.  \n", orDash(m["machine"]), orDash(m["go"]), orDash(m["load_start"]), orDash(m["load_end"]))
+	if shared(m["machine"], m["load_start"], m["load_end"]) {
+		p("**The machine was shared** (a load average above its cores): other work competed for the CPU, so the wall times\n")
+		p("are noisy, by up to a second or two at these sizes, and a latency-bound time can even come out negative. The\n")
+		p("request counts are exact and do not depend on the load.  \n")
+	}
 	var cv []string
 	for _, c := range r.clis {
 		cv = append(cv, fmt.Sprintf("%s (`%s`)", orDash(m["cli."+c]), c))
@@ -684,4 +694,25 @@ func (r *report) renderApplyExplanation(b *strings.Builder) {
 	p("so no role is assigned and the create never waits for one. Before the diagnosis a create cost 3 per\n")
 	p("connection + 2 per tenant, as the plan does. The no-change plan is unchanged: an existing connection is never tried, only\n")
 	p("read (its refresh), and its ModifyPlan finds nothing to do.\n\n")
+}
+
+// shared tells from the run's description whether a 1-minute load average at its start or end
+// exceeded the machine's cores ("…, 2 cores, …").
+func shared(machine string, loads ...string) bool {
+	var cores int
+	for _, f := range strings.Split(machine, ",") {
+		if _, err := fmt.Sscanf(strings.TrimSpace(f), "%d cores", &cores); err == nil {
+			break
+		}
+	}
+	if cores == 0 {
+		return false
+	}
+	for _, l := range loads {
+		var one float64
+		if _, err := fmt.Sscanf(l, "%g", &one); err == nil && one > float64(cores) {
+			return true
+		}
+	}
+	return false
 }
