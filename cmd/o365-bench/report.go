@@ -677,7 +677,7 @@ func (r *report) renderOtherLatencies(b *strings.Builder) {
 // the no-change plan, with the measured fit.
 func (r *report) renderApplyExplanation(b *strings.Builder) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	p("**Why `apply` (create) costs more than the plan.**")
+	p("**Why `apply` (create) costs more than the plan.** Measured (fit over the sizes):")
 	for _, c := range r.clis {
 		if _, ok := r.get(c, r.ns[len(r.ns)-1], r.lat, "apply"); !ok {
 			continue
@@ -692,8 +692,8 @@ func (r *report) renderApplyExplanation(b *strings.Builder) {
 	p("reads the roles and checks impersonation (1 role read, 1 EWS call, the token cached): 6 per connection. Both\n")
 	p("processes discover the authority and the realm once: 4 per tenant. The accounts here already hold every role,\n")
 	p("so no role is assigned and the create never waits for one. Before the diagnosis a create cost 3 per\n")
-	p("connection + 2 per tenant, as the plan does. The no-change plan is unchanged: an existing connection is never tried, only\n")
-	p("read (its refresh), and its ModifyPlan finds nothing to do.\n\n")
+	p("connection + 2 per tenant, as the plan does. The no-change plan is unchanged: an existing connection is never\n")
+	p("tried, only read (its refresh), and its ModifyPlan finds nothing to do.\n\n")
 }
 
 // shared tells from the run's description whether a 1-minute load average at its start or end

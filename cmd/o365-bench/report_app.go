@@ -59,8 +59,9 @@ func (r *report) renderApp(b *strings.Builder) {
 	p("provider processes the plan started (the counters cannot tell which process asked, so each gets the\n")
 	p("allowance); the identity library's discovery of the authority (`openid-configuration`, WIRE §A4), which the\n")
 	p("issue's sentence does not name and without which no token can be had, against one per process; Exchange admin\n")
-	p("API calls against two per `ews` connection and none otherwise; any other route against none. `make bench` fails (exit 1) when a plan breaks\n")
-	p("a term, as it fails when a plan is not empty. Every plan run is checked; the table shows the %d ms runs.\n\n", L)
+	p("API calls against two per `ews` connection and none otherwise; any other route against none. `make bench`\n")
+	p("fails (exit 1) when a plan breaks a term, as it fails when a plan is not empty. Every plan run is checked; the\n")
+	p("table shows the %d ms runs.\n\n", L)
 	p("| scenario | CLI | connections | requests | mailbox probes | tokens | discovery | Exchange | other | kept? |\n")
 	p("|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, s := range scs {
