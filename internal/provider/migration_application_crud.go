@@ -106,9 +106,9 @@ func observed(m *migrationApplicationModel, reg *connection.Registration) {
 	m.Protocol = types.StringValue(string(o.Protocol))
 	m.UserManagement = types.BoolValue(o.UserManagement)
 	m.PublicFolders = types.BoolValue(false)
-	m.MailboxScope = nil
+	m.MailboxScope = types.ObjectNull(mailboxScopeTypes)
 	if o.Scoped {
-		m.MailboxScope = &mailboxScopeModel{RecipientFilter: types.StringValue(o.RecipientFilter)}
+		m.MailboxScope = scopeValue(o.RecipientFilter)
 	}
 	m.Certificate = types.StringNull()
 	if o.CertificatePEM != "" {
@@ -126,7 +126,7 @@ func (r *migrationApplicationResource) Delete(ctx context.Context, req resource.
 	resp.Diagnostics.Append(diags...)
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Delete, defaultRegistrationDeleteTimeout, r.registrationSpec(state, &state, priv),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
-			spec.WasScoped = state.MailboxScope != nil
+			spec.WasScoped = !state.MailboxScope.IsNull()
 			if err := r.data.env.Unregister(ctx, spec); err != nil {
 				addRegistrationError(&resp.Diagnostics, err, "")
 				resp.Diagnostics.Append(resp.State.Set(ctx, &state)...) // keep it: nothing is forgotten half-removed

@@ -85,7 +85,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		}
 		state = &s
 	}
-	if plan.Protocol.IsUnknown() || plan.UserManagement.IsUnknown() || plan.PublicFolders.IsUnknown() {
+	if plan.Protocol.IsUnknown() || plan.UserManagement.IsUnknown() || plan.PublicFolders.IsUnknown() || plan.MailboxScope.IsUnknown() {
 		return
 	}
 	required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
