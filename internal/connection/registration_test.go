@@ -464,3 +464,33 @@ func TestReadRegistrationByClientID(t *testing.T) {
 		t.Fatalf("read=%+v", read)
 	}
 }
+
+// EWS: full_access_as_app on Exchange Online (not Graph's mail permissions), plus
+// User.ReadWrite.All with user management; scoped, the Exchange role EWS.AccessAsApp instead.
+func TestRegisterEWS(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	spec := regSpec(cl, mgmtFull, false)
+	spec.Options = roles.AppOptions{Protocol: roles.ProtocolEWS, PublicFolders: true, UserManagement: true}
+	reg, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sp := appOf(s, reg.ClientID)
+	want := "[Microsoft Graph/User.Read.All Microsoft Graph/User.ReadWrite.All Office 365 Exchange Online/full_access_as_app]"
+	if got := consentsOf(sp); fmt.Sprint(got) != want || len(reg.Missing) != 0 {
+		t.Fatalf("consents = %v, missing %v", got, reg.Missing)
+	}
+	spec.Known, spec.Options.Scoped, spec.RecipientFilter = *reg, true, filter
+	scoped, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sp = appOf(s, reg.ClientID)
+	if got := consentsOf(sp); fmt.Sprint(got) != "[Microsoft Graph/User.Read.All Microsoft Graph/User.ReadWrite.All]" {
+		t.Fatalf("scoped consents = %v", got)
+	}
+	if got := exchangeRolesOfApp(s, reg.ClientID); fmt.Sprint(got) != "[Application EWS.AccessAsApp@"+ScopeName(reg.ClientID)+"]" || len(scoped.Missing) != 0 {
+		t.Fatalf("exchange roles = %v, missing %v", got, scoped.Missing)
+	}
+}

@@ -500,3 +500,52 @@ resource "o365_migration_application" "test" {
 		}
 	}
 }
+
+// The management identity signs in with a PKCS#12 certificate file; its password never
+// reaches the log.
+func TestAccMigrationApplication_managementCertificate(t *testing.T) {
+	s := registrationTenant(t)
+	c, err := emulator.NewTestCertificate("management", time.Now().Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddApplicationCertificate(mgmtClientID, emulator.SeedCertificate{PEM: string(c.CertPEM)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pfx, logFile := filepath.Join(dir, "management.pfx"), filepath.Join(dir, "trace.log")
+	if err := os.WriteFile(pfx, c.PKCS12, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	t.Setenv(EnvManagementCertPassword, c.PKCS12Password)
+	p := strings.Replace(providerBlock(s, defaultMaxRetries), `provider "o365" {`, fmt.Sprintf(`provider "o365" {
+  management = {
+    tenant_id               = "contoso.onmicrosoft.com"
+    client_id               = %q
+    client_certificate_file = %q
+  }`, mgmtClientID, pfx), 1)
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkNoRegistration(s),
+		Steps: []resource.TestStep{{
+			Config: p + fmt.Sprintf("resource \"o365_migration_application\" \"test\" {\n  display_name = %q\n}\n", appDisplayName),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
+			},
+			Check: checkTenant(func() error {
+				if _, n := registrationOf(s); n != 1 {
+					return fmt.Errorf("%d applications", n)
+				}
+				return nil
+			}),
+		}},
+	})
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), c.PKCS12Password) {
+		t.Error("the certificate password is in the trace log")
+	}
+}
