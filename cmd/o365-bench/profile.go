@@ -101,7 +101,7 @@ func cmdProfile(args []string) error {
 	runs := fs.Int("runs", 0, "profiled plans")
 	_ = fs.Parse(args)
 	if fs.NArg() == 0 || *results == "" {
-		return errors.New("profile: -results R -cli C -n N -runs K PROFILE...")
+		return errors.New("profile: -results R -cli C -n N -runs K PROFILE")
 	}
 	sum, err := summarize(fs.Args())
 	if err != nil {

@@ -208,7 +208,8 @@ func (r *report) routes(cmd string) []string {
 // fit is the least-squares line requests = perConn·N + perTenant over the sizes measured.
 type fit struct{ perConn, perTenant float64 }
 
-func (r *report) fitRoute(cli, cmd, route string) (fit, bool) {
+// fitRoute fits the requests of cmd on route (every route if empty); the zero fit without a run.
+func (r *report) fitRoute(cli, cmd, route string) fit {
 	var xs, ys []float64
 	for _, n := range r.ns {
 		x, ok := r.get(cli, n, r.lat, cmd)
@@ -222,10 +223,10 @@ func (r *report) fitRoute(cli, cmd, route string) (fit, bool) {
 		xs, ys = append(xs, float64(n)), append(ys, y)
 	}
 	if len(xs) == 0 {
-		return fit{}, false
+		return fit{}
 	}
 	if len(xs) == 1 {
-		return fit{perConn: ys[0] / xs[0]}, true
+		return fit{perConn: ys[0] / xs[0]}
 	}
 	var mx, my float64
 	for i := range xs {
@@ -240,7 +241,7 @@ func (r *report) fitRoute(cli, cmd, route string) (fit, bool) {
 		sxx += (xs[i] - mx) * (xs[i] - mx)
 	}
 	a := sxy / sxx
-	return fit{perConn: a, perTenant: my - a*mx}, true
+	return fit{perConn: a, perTenant: my - a*mx}
 }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
@@ -306,7 +307,7 @@ func (r *report) renderTargets(b *strings.Builder) {
 		if !ok {
 			continue
 		}
-		f, _ := r.fitRoute(c, "plan", "")
+		f := r.fitRoute(c, "plan", "")
 		avg := float64(requests(x)) / float64(maxN)
 		p("| %s | plan: ≤ %.0f HTTP requests per connection + a constant per tenant | %s per connection + %s per tenant (%d requests for %d connections, %.2f on average) | %s |\n",
 			c, targetReqPerConn, num(f.perConn), num(f.perTenant), requests(x), maxN, avg, verdict(f.perConn <= targetReqPerConn+0.005, fmt.Sprintf("missed by %.2f per connection", f.perConn-targetReqPerConn)))
@@ -435,17 +436,17 @@ func (r *report) renderRoutes(b *strings.Builder, cmd string) {
 		if len(r.ns) > 1 {
 			p("| %s | *per connection* |", c)
 			for _, rt := range routes {
-				f, _ := r.fitRoute(c, cmd, rt)
+				f := r.fitRoute(c, cmd, rt)
 				p(" %s |", num(f.perConn))
 			}
-			f, _ := r.fitRoute(c, cmd, "")
+			f := r.fitRoute(c, cmd, "")
 			p(" %s |\n", num(f.perConn))
 			p("| %s | *per tenant* |", c)
 			for _, rt := range routes {
-				f, _ := r.fitRoute(c, cmd, rt)
+				f := r.fitRoute(c, cmd, rt)
 				p(" %s |", num(f.perTenant))
 			}
-			f, _ = r.fitRoute(c, cmd, "")
+			f = r.fitRoute(c, cmd, "")
 			p(" %s |\n", num(f.perTenant))
 		}
 	}

@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
@@ -34,8 +35,13 @@ func (e *Env) Check(ctx context.Context, spec Spec) (*Status, error) {
 	}
 	st := status(spec, tok.TenantID, h)
 	// A denial while the role is listed means a new assignment has not taken effect yet;
-	// the role list says whether one is missing.
+	// the role list says whether one is missing. A denial while it is missing may mean the
+	// tenant retired it: only then is the role itself looked up (diagnose.go), so a healthy
+	// tenant's check costs nothing more.
 	st.Impersonation, st.EWSProblem = conn.kind.probe(ctx, conn)
+	if !st.Impersonation && st.EWSProblem == nil && slices.Contains(st.Missing, applicationImpersonation) {
+		st.EWSProblem = conn.retiredIfDenied(ctx)
+	}
 	return st, nil
 }
 

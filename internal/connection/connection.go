@@ -69,7 +69,9 @@ type Status struct {
 	Missing  []string
 	// Impersonation reports whether EWS impersonation worked at the last check.
 	Impersonation bool
-	// EWSProblem describes an EWS check that failed for a reason other than missing roles.
+	// EWSProblem says why EWS access cannot work, for a reason other than a role that can be
+	// assigned: EWS refused or closed (ProblemEWSClosed names the switch), or impersonation
+	// denied because the tenant retired ApplicationImpersonation (ProblemImpersonationRetired).
 	EWSProblem error
 }
 

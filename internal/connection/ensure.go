@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,13 @@ func (e *Env) Ensure(ctx context.Context, spec Spec) (*Result, error) {
 	res.record(conn.kind.managedIn(conn, h)...)
 	st := status(spec, tok.TenantID, h)
 	res.Status = st
+	if !effective && slices.Contains(st.Missing, applicationImpersonation) {
+		// Impersonation denied and the role missing: a retired role is reported before
+		// anything is assigned (WIRE.md §K1).
+		if err := conn.retiredIfDenied(ctx); err != nil {
+			return res, err
+		}
+	}
 
 	if spec.RevokeManaged {
 		if err := res.revokeUnneeded(ctx, assigner, spec); err != nil {
@@ -87,6 +95,9 @@ func (r *Result) assignMissing(ctx context.Context, conn, assigner *session, spe
 		if err != nil {
 			if isAccessDenied(err) {
 				return cannotAssignError(assigner, missing[i:], err)
+			}
+			if role.Name == applicationImpersonation && exchange.IsNotFound(err) {
+				return impersonationRetired(conn) // retired between the check and this write
 			}
 			return assigner.failed("Cannot assign role "+role.Name, err.Error(), err)
 		}

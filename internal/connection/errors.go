@@ -84,6 +84,9 @@ type Error struct {
 	Summary    string
 	Detail     string
 	Err        error
+
+	// Switch is what closed EWS, for ProblemEWSClosed.
+	Switch EWSSwitch
 }
 
 func (e *Error) Error() string { return e.Summary + ": " + e.Detail }
@@ -175,7 +178,7 @@ func ewsError(s *session, err error) error {
 	case errors.Is(err, ews.ErrUnauthorized):
 		e.Detail = "EWS answered 401 Unauthorized: the token or credentials were rejected. Microsoft turned off Basic authentication for EWS in Exchange Online in 2022."
 	case errors.Is(err, ews.ErrForbidden):
-		e.Detail = "EWS answered 403 Forbidden: EWS is disabled for this organization or account (EWSEnabled=false, allow/block lists, or EWS retirement). Enable EWS for the account with Set-CASMailbox -EwsEnabled $true."
+		e.Detail = "EWS answered 403 Forbidden: a policy closed EWS for this organization or account (its EwsEnabled switches, the EwsAllowedAppIDs allow list, or the end of EWS in Exchange Online)."
 	case ews.IsNoMailbox(err):
 		e.Detail = "The account has no Exchange Online mailbox. Assign it an Exchange Online licence, or use an admin account that has a mailbox."
 	default:

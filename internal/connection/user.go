@@ -44,18 +44,18 @@ func (k userKind) verify(ctx context.Context, s *session) (bool, error) {
 	_, err := s.ews().GetFolder(ctx, s.who.Name)
 	if ews.IsImpersonationDenied(err) {
 		if _, err := s.ews().GetFolder(ctx, ""); err != nil {
-			return false, ewsError(s, err)
+			return false, s.ewsRefused(ctx, err)
 		}
 		return false, nil
 	}
 	if err != nil {
-		return false, ewsError(s, err)
+		return false, s.ewsRefused(ctx, err)
 	}
 	return true, nil
 }
 
 // probe tries EWS impersonation once. A denial while ApplicationImpersonation is listed
-// means a new assignment has not taken effect yet.
+// means a new assignment has not taken effect yet; a 403 is diagnosed (diagnose.go).
 func (userKind) probe(ctx context.Context, s *session) (bool, error) {
 	_, err := s.ews().GetFolder(ctx, s.who.Name)
 	switch {
@@ -64,7 +64,7 @@ func (userKind) probe(ctx context.Context, s *session) (bool, error) {
 	case ews.IsImpersonationDenied(err):
 		return false, nil
 	}
-	return false, ewsError(s, err)
+	return false, s.ewsRefused(ctx, err)
 }
 
 // readHeld reads the account's Exchange role assignments and, when a directory role is

@@ -154,7 +154,7 @@ func (e *testEnv) appToken(clientID, scope string) string {
 	if res.status != http.StatusOK {
 		e.t.Fatalf("app token for %s: %d %s", clientID, res.status, res.body)
 	}
-	return res.json(e.t)["access_token"].(string)
+	return as[string](e.t, res.json(e.t)["access_token"])
 }
 
 // assertionSpec describes a client assertion to sign (WIRE §I2).

@@ -312,8 +312,7 @@ func (s *Server) AddDirectoryRole(upn, roleDisplayName string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.tenant.addDirectoryAssignment(u, role, "")
-	return err
+	return s.tenant.addDirectoryAssignment(u, role)
 }
 
 // userAndDirectoryRole finds a user and a directory role (by display name or template id).

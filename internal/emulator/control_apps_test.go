@@ -65,7 +65,7 @@ func TestControlAPIApplications(t *testing.T) {
 	}
 
 	// Consents behind the provider's back.
-	roles := func() any { return claims(t, tok("control-secret-1").json(t)["access_token"].(string))["roles"] }
+	roles := func() any { return claims(t, as[string](t, tok("control-secret-1").json(t)["access_token"]))["roles"] }
 	if res = e.do("POST", "/_emulator/applications/"+newApp+"/consents", h, []byte(`{"resource":"exchange","permission":"full_access_as_app"}`)); res.status != http.StatusCreated {
 		t.Errorf("add consent: %d %s", res.status, res.body)
 	}
@@ -322,7 +322,7 @@ func TestExchangeOnline2026Seed(t *testing.T) {
 	if res.status != http.StatusOK {
 		t.Fatalf("management token: %d %s", res.status, res.body)
 	}
-	exo := res.json(t)["access_token"].(string)
+	exo := as[string](t, res.json(t)["access_token"])
 	body, _ := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": "Get-ManagementRole", "Parameters": map[string]any{"Identity": "ApplicationImpersonation"}}})
 	h := bearer(exo)
 	h["X-AnchorMailbox"] = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@fabrikam.onmicrosoft.com"
@@ -339,7 +339,7 @@ func TestExchangeOnline2026Seed(t *testing.T) {
 	if err := srv.AddConsent(mgmt, "exchange", "full_access_as_app"); err != nil {
 		t.Fatal(err)
 	}
-	full := grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"].(string)
+	full := as[string](t, grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"])
 	if res := e.ewsApp(t, "2026 closed", full, "anna@fabrikam.com", getFolderRequest("PrimarySmtpAddress", "anna@fabrikam.com", "IdOnly", "inbox")); res.status != http.StatusForbidden {
 		t.Errorf("EWS after the disablement date: %d", res.status)
 	}
@@ -352,7 +352,7 @@ func TestExchangeOnline2026Seed(t *testing.T) {
 		t.Errorf("Carla's mailbox is closed: %d", res.status)
 	}
 	clock.Advance(121 * 24 * time.Hour) // 2027-04-01
-	full = grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"].(string)
+	full = as[string](t, grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"])
 	if res := e.ewsApp(t, "2027", full, "anna@fabrikam.com", getFolderRequest("PrimarySmtpAddress", "anna@fabrikam.com", "IdOnly", "inbox")); res.status != http.StatusForbidden {
 		t.Errorf("EWS after its end: %d", res.status)
 	}
@@ -360,7 +360,7 @@ func TestExchangeOnline2026Seed(t *testing.T) {
 	if _, err := srv.AddServicePrincipalExchangeRole(mgmt, SeedAppExchangeRole{Role: "Application Mail.Read", Scope: "Sales mailboxes"}); err != nil {
 		t.Fatal(err)
 	}
-	h["Authorization"] = "Bearer " + grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"].(string)
+	h["Authorization"] = "Bearer " + as[string](t, grant(mgmt, mgmtSecret, exchangeScope).json(t)["access_token"])
 	for who, want := range map[string]bool{"anna@fabrikam.com": true, "ben@fabrikam.com": true, "carla@fabrikam.com": false, "dev@fabrikam.com": false} {
 		body, _ := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": "Test-ServicePrincipalAuthorization",
 			"Parameters": map[string]any{"Identity": mgmt, "Resource": who}}})

@@ -137,14 +137,14 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.tenant.isKnownTenant(r.PathValue("tenant")) {
-		s.writeExchangeError(w, r, &cmdletError{http.StatusNotFound, "NotFound", exNotFound,
+		s.writeExchangeError(w, &cmdletError{http.StatusNotFound, "NotFound", exNotFound,
 			fmt.Sprintf("The tenant '%s' couldn't be found.", r.PathValue("tenant"))})
 		return
 	}
 	data, _ := readBody(r)
 	var in cmdletInput
 	if err := json.Unmarshal(data, &in); err != nil || in.CmdletInput.CmdletName == "" {
-		s.writeExchangeError(w, r, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+		s.writeExchangeError(w, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
 			"The request body must be {\"CmdletInput\":{\"CmdletName\":…,\"Parameters\":{…}}}."})
 		return
 	}
@@ -154,7 +154,7 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cerr := s.retiredRoleNamed(params); cerr != nil {
-		s.writeExchangeError(w, r, cerr)
+		s.writeExchangeError(w, cerr)
 		return
 	}
 	var (
@@ -186,6 +186,8 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 		objects, cerr = s.newManagementScope(caller, params)
 	case strings.EqualFold(name, "Get-ManagementScope"):
 		objects, cerr = s.getManagementScope(caller, params)
+	case strings.EqualFold(name, "Set-ManagementScope"):
+		objects, cerr = s.setManagementScope(caller, params)
 	case strings.EqualFold(name, "Remove-ManagementScope"):
 		objects, cerr = s.removeManagementScope(caller, params)
 	default:
@@ -193,7 +195,7 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("The term '%s' is not recognized as a name of a cmdlet, function, script file, or executable program.", name)}
 	}
 	if cerr != nil {
-		s.writeExchangeError(w, r, cerr)
+		s.writeExchangeError(w, cerr)
 		return
 	}
 	s.writeCmdletResult(w, r, caller, objects)
@@ -562,7 +564,7 @@ func (t *tenant) assignmentObject(a *exoAssignment, via *user, effectiveUsers bo
 
 // writeExchangeError writes the §E5 envelope: details[].message is
 // "<ErrorId>|<ExceptionType>|<text>", repeated in innererror.internalexception.
-func (s *Server) writeExchangeError(w http.ResponseWriter, r *http.Request, e *cmdletError) {
+func (s *Server) writeExchangeError(w http.ResponseWriter, e *cmdletError) {
 	s.exchangeHeaders(w, nil)
 	errorID := fmt.Sprintf("Ex%06X", crc32.ChecksumIEEE([]byte(e.exception))&0xFFFFFF)
 	writeJSONType(w, e.status, "application/json;odata.metadata=minimal;charset=utf-8", jsonObject{{"error", jsonObject{
@@ -581,7 +583,7 @@ func (s *Server) writeExchangeError(w http.ResponseWriter, r *http.Request, e *c
 // writeExchangeStatusError is an injected fault's admin API body: the §E5
 // envelope; 429 carries the "maximum number of concurrent requests" text
 // ExoHelper looks for (⚠ real throttling bodies may be plain text).
-func (s *Server) writeExchangeStatusError(w http.ResponseWriter, r *http.Request, status int) {
+func (s *Server) writeExchangeStatusError(w http.ResponseWriter, status int) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", exchangeAuthHint)
 		w.WriteHeader(status)
@@ -594,5 +596,5 @@ func (s *Server) writeExchangeStatusError(w http.ResponseWriter, r *http.Request
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.writeExchangeError(w, r, e)
+	s.writeExchangeError(w, e)
 }

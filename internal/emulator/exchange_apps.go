@@ -35,7 +35,7 @@ func isManageCmdlet(name string) bool {
 // the "role isn't supported" error is ⚠). Needs s.mu.
 func (s *Server) appSessionAllowed(w http.ResponseWriter, r *http.Request, c *caller, cmdlet string) bool {
 	if !s.isSystemMailboxAnchor(r.Header.Get("X-AnchorMailbox")) {
-		s.writeExchangeError(w, r, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+		s.writeExchangeError(w, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
 			"An app-only request must be routed with X-AnchorMailbox: APP:" + systemMailboxAnchor + "@" + s.seed.Domains[0] + "."})
 		return false
 	}
@@ -465,9 +465,77 @@ func (s *Server) newManagementScope(c *caller, p cmdletParameters) ([]jsonObject
 	}
 	sc, perr := t.addScope(name, filter, s.clock())
 	if perr != nil {
-		return nil, parameterError(fmt.Sprintf("Cannot bind parameter 'RecipientRestrictionFilter' to the target. Exception setting \"RecipientRestrictionFilter\": \"Invalid filter syntax. For a description of the filter parameter syntax see the command help. \"%s\": %v\"", filter, perr))
+		return nil, filterBindingError(filter, perr)
 	}
 	return []jsonObject{scopeObject(sc)}, nil
+}
+
+// filterBindingError is how a RecipientRestrictionFilter outside the OPATH
+// subset fails: PowerShell's parameter binding (WIRE §J3).
+func filterBindingError(filter string, err error) *cmdletError {
+	return parameterError(fmt.Sprintf("Cannot bind parameter 'RecipientRestrictionFilter' to the target. Exception setting \"RecipientRestrictionFilter\": \"Invalid filter syntax. For a description of the filter parameter syntax see the command help. \"%s\": %v\"", filter, err))
+}
+
+// setManagementScope is Set-ManagementScope -Identity [-RecipientRestrictionFilter]
+// [-Name] of Exchange Online (office-docs-powershell Set-ManagementScope.md;
+// the Database/Server filters are on-premises only, so unknown here). The
+// filter and name rules, errors and rights are New-ManagementScope's. Like
+// Remove-, it answers no object (⚠): a client reads the scope back with
+// Get-ManagementScope. The new filter applies to the scope's assignments at
+// once for Test-ServicePrincipalAuthorization and after the RBAC delay for
+// Graph and EWS (WIRE §J7.2).
+func (s *Server) setManagementScope(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	if err := p.check("Identity", "RecipientRestrictionFilter", "Name", "RecipientRoot", "Confirm", "Force"); err != nil {
+		return nil, err
+	}
+	t := s.tenant
+	if !t.mayManageRoleAssignments(c) {
+		return nil, accessDenied(c, "Set-ManagementScope")
+	}
+	identity, err := p.required("Identity")
+	if err != nil {
+		return nil, err
+	}
+	// Given, a filter or name must not be empty: Set- cannot clear them.
+	optional := func(name string) (string, *cmdletError) {
+		v, err := p.text(name)
+		if err == nil && p.raw(name) != nil && strings.TrimSpace(v) == "" {
+			err = parameterError(fmt.Sprintf("Cannot validate argument on parameter '%s'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.", name))
+		}
+		return v, err
+	}
+	filter, err := optional("RecipientRestrictionFilter")
+	if err != nil {
+		return nil, err
+	}
+	name, err := optional("Name")
+	if err != nil {
+		return nil, err
+	}
+	if p.raw("RecipientRoot") != nil && string(p.raw("RecipientRoot")) != "null" {
+		return nil, parameterError("The emulated tenant has no organizational units; omit RecipientRoot.")
+	}
+	if _, err := p.flag("Confirm"); err != nil {
+		return nil, err
+	}
+	if _, err := p.flag("Force"); err != nil {
+		return nil, err
+	}
+	if e := nameTooLong(name); e != nil {
+		return nil, e
+	}
+	sc := t.findScope(identity)
+	if sc == nil {
+		return nil, notFound(identity)
+	}
+	if other := t.findScope(name); name != "" && other != nil && other != sc {
+		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
+			fmt.Sprintf("The management scope object '%s' already exists.", name)}
+	}
+	if perr := t.setScope(sc, name, filter, s.clock()); perr != nil {
+		return nil, filterBindingError(filter, perr)
+	}
+	return []jsonObject{}, nil
 }
 
 func (s *Server) getManagementScope(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExchangeAppOnlySession(t *testing.T) {
@@ -45,7 +46,7 @@ func TestExchangeAppOnlySession(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.invokeApp(tc.token, tc.cmdlet, tc.params)
 			if res.status != http.StatusUnauthorized || jsonPath(t, res.json(t), "error", "code") != "Unauthorized" ||
-				!strings.Contains(jsonPath(t, res.json(t), "error", "message").(string), tc.message) ||
+				!strings.Contains(as[string](t, jsonPath(t, res.json(t), "error", "message")), tc.message) ||
 				jsonPath(t, res.json(t), "error", "innererror", "type") != "Microsoft.Exchange.Admin.OData.Core.ODataServiceException" {
 				t.Fatalf("%d %s", res.status, res.body)
 			}
@@ -138,7 +139,7 @@ func TestTestServicePrincipalAuthorization(t *testing.T) {
 	rows := func(params map[string]any) map[string]map[string]any {
 		byRole := map[string]map[string]any{}
 		for _, v := range values(t, e.invokeApp(tok, "Test-ServicePrincipalAuthorization", params)) {
-			byRole[v["RoleName"].(string)] = v
+			byRole[as[string](t, v["RoleName"])] = v
 		}
 		return byRole
 	}
@@ -174,7 +175,7 @@ func TestGetManagementRoleAndRetirement(t *testing.T) {
 	apps := values(t, e.invoke(ga, "Get-ManagementRole", map[string]any{"Identity": "Application*"}))
 	found := map[string]any{}
 	for _, r := range apps {
-		found[r["Name"].(string)] = r["RoleType"]
+		found[as[string](t, r["Name"])] = r["RoleType"]
 	}
 	if len(apps) != 14 || found["Application EWS.AccessAsApp"] != "ApplicationEWSAccessAsApp" || found["ApplicationImpersonation"] == nil {
 		t.Errorf("Application*: %d %v", len(apps), found)
@@ -319,4 +320,130 @@ func TestExchangeRBACForApplications(t *testing.T) {
 	}
 	admin := e.token("admin@contoso.onmicrosoft.com", "admin-pw", exchangeScope)
 	assertCmdletError(t, e.invoke(admin, "New-ManagementScope", map[string]any{"Name": "x", "RecipientRestrictionFilter": "Department -eq 'x'"}), "AccessDeniedException")
+}
+
+// TestSetManagementScope: Set-ManagementScope changes a scope in place
+// (office-docs-powershell Set-ManagementScope.md) with New-ManagementScope's
+// filter subset, errors and rights; its assignments follow at once for
+// Test-ServicePrincipalAuthorization and after the RBAC delay for Graph
+// (WIRE §J7.2).
+func TestSetManagementScope(t *testing.T) {
+	clock := newFakeClock()
+	e := startAppTest(t, Options{Clock: clock.Now, RBACDelay: 30 * time.Minute}, nil)
+	clock.Advance(30 * time.Minute) // the seeded assignments are in force
+	tok := e.appToken(managementAppID, exchangeScope)
+	set := func(params map[string]any) response { return e.invokeApp(tok, "Set-ManagementScope", params) }
+	const scope = "tf-o365 target mailboxes"
+	filterOf := func(name string) any {
+		v := values(t, e.invokeApp(tok, "Get-ManagementScope", map[string]any{"Identity": name}))
+		if len(v) != 1 {
+			t.Fatalf("Get-ManagementScope %s: %v", name, v)
+		}
+		return v[0]["RecipientFilter"]
+	}
+	probe := func(mailbox string) int {
+		return e.do("GET", "/v1.0/users/"+mailbox+"/mailFolders/inbox", bearer(e.appToken(scopedAppID, graphScope)), nil).status
+	}
+	inScope := func(mailbox string) any {
+		for _, row := range values(t, e.invokeApp(tok, "Test-ServicePrincipalAuthorization", map[string]any{"Identity": scopedAppID, "Resource": mailbox})) {
+			if row["RoleName"] == "Application Mail.ReadWrite" {
+				return row["InScope"]
+			}
+		}
+		return "no row"
+	}
+	if probe("alice@contoso.com") != http.StatusOK || probe("admin@contoso.onmicrosoft.com") != http.StatusForbidden {
+		t.Fatal("seeded scope not in force")
+	}
+
+	for _, tc := range []struct {
+		name      string
+		params    map[string]any
+		exception string
+	}{
+		{"no identity", map[string]any{"RecipientRestrictionFilter": "Department -eq 'IT'"}, "ParameterBindingException"},
+		{"unknown scope", map[string]any{"Identity": "nope", "RecipientRestrictionFilter": "Department -eq 'IT'"}, "ManagementObjectNotFoundException"},
+		{"filter outside the subset", map[string]any{"Identity": scope, "RecipientRestrictionFilter": "City -eq 'Seattle'"}, "ParameterBindingException"},
+		{"broken filter", map[string]any{"Identity": scope, "RecipientRestrictionFilter": "Department -eq 'IT' -and"}, "ParameterBindingException"},
+		{"empty filter", map[string]any{"Identity": scope, "RecipientRestrictionFilter": ""}, "ParameterBindingException"},
+		{"null filter", map[string]any{"Identity": scope, "RecipientRestrictionFilter": nil}, "ParameterBindingException"},
+		{"on-premises parameter set", map[string]any{"Identity": scope, "DatabaseRestrictionFilter": "Name -eq 'db'"}, "ParameterBindingException"},
+		{"organizational unit", map[string]any{"Identity": scope, "RecipientRoot": "contoso.com/Sales"}, "ParameterBindingException"},
+		{"name too long", map[string]any{"Identity": scope, "Name": strings.Repeat("s", 65)}, "DataValidationException"},
+		{"filter of another type", map[string]any{"Identity": scope, "RecipientRestrictionFilter": 15}, "ParameterBindingException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assertCmdletError(t, set(tc.params), tc.exception) })
+	}
+	if got := filterOf(scope); got != "CustomAttribute15 -eq 'migrate'" {
+		t.Fatalf("a refused Set-ManagementScope changed the filter: %v", got)
+	}
+	// Rights: a read-only app session, and a user without Role Management.
+	if res := e.invokeApp(e.appToken(readerAppID, exchangeScope), "Set-ManagementScope", map[string]any{"Identity": scope, "RecipientRestrictionFilter": "Department -eq 'IT'"}); res.status != http.StatusUnauthorized ||
+		!strings.Contains(string(res.body), "User is not allowed to call Set-ManagementScope") {
+		t.Errorf("Global Reader app: %d %s", res.status, res.body)
+	}
+	admin := e.token("admin@contoso.onmicrosoft.com", "admin-pw", exchangeScope)
+	assertCmdletError(t, e.invoke(admin, "Set-ManagementScope", map[string]any{"Identity": scope, "RecipientRestrictionFilter": "Department -eq 'IT'"}), "AccessDeniedException")
+
+	// The change: no object in the answer, the new filter read back at once.
+	if v := values(t, set(map[string]any{"Identity": scope, "RecipientRestrictionFilter": "Department -eq 'IT'", "Confirm": false})); len(v) != 0 {
+		t.Errorf("Set-ManagementScope answered %v", v)
+	}
+	if got := filterOf(scope); got != "Department -eq 'IT'" {
+		t.Errorf("filter after Set: %v", got)
+	}
+	if st := e.srv.Snapshot(); len(st.ManagementScopes) != 1 || st.ManagementScopes[0].RecipientFilter != "Department -eq 'IT'" {
+		t.Errorf("state: %+v", st.ManagementScopes)
+	}
+	if inScope("admin@contoso.onmicrosoft.com") != true || inScope("alice@contoso.com") != false {
+		t.Errorf("Test-ServicePrincipalAuthorization after Set: admin %v, alice %v", inScope("admin@contoso.onmicrosoft.com"), inScope("alice@contoso.com"))
+	}
+	clock.Advance(29 * time.Minute)
+	if probe("alice@contoso.com") != http.StatusOK || probe("admin@contoso.onmicrosoft.com") != http.StatusForbidden {
+		t.Error("Graph applied the new filter before the RBAC delay")
+	}
+	// A second change within the delay: Graph still sees the first filter
+	// until the delay has passed since it was replaced.
+	if v := values(t, set(map[string]any{"Identity": scope, "RecipientRestrictionFilter": "RecipientType -eq 'UserMailbox'"})); len(v) != 0 {
+		t.Errorf("second Set: %v", v)
+	}
+	clock.Advance(time.Minute)
+	if probe("alice@contoso.com") != http.StatusForbidden || probe("admin@contoso.onmicrosoft.com") != http.StatusOK {
+		t.Error("Graph did not apply the first new filter after the RBAC delay")
+	}
+	clock.Advance(29 * time.Minute)
+	if probe("alice@contoso.com") != http.StatusOK || probe("admin@contoso.onmicrosoft.com") != http.StatusOK {
+		t.Error("Graph did not apply the second filter after the RBAC delay")
+	}
+
+	// Renaming: assignments follow the scope; a taken name is refused.
+	if v := values(t, e.invokeApp(tok, "New-ManagementScope", map[string]any{"Name": "sales", "RecipientRestrictionFilter": "Department -eq 'Sales'"})); len(v) != 1 {
+		t.Fatalf("New-ManagementScope: %v", v)
+	}
+	assertCmdletError(t, set(map[string]any{"Identity": scope, "Name": "SALES"}), "ManagementObjectAlreadyExistsException")
+	if v := values(t, set(map[string]any{"Identity": scope, "Name": "tf-o365 mailboxes"})); len(v) != 0 {
+		t.Errorf("rename: %v", v)
+	}
+	assertCmdletError(t, e.invokeApp(tok, "Get-ManagementScope", map[string]any{"Identity": scope}), "ManagementObjectNotFoundException")
+	if got := filterOf("tf-o365 mailboxes"); got != "RecipientType -eq 'UserMailbox'" {
+		t.Errorf("renamed scope's filter: %v", got)
+	}
+	for _, a := range values(t, e.invokeApp(tok, "Get-ManagementRoleAssignment", map[string]any{"RoleAssignee": spID(t, e.srv, scopedAppID)})) {
+		if a["CustomResourceScope"] != "tf-o365 mailboxes" {
+			t.Errorf("assignment after rename: %v", a)
+		}
+	}
+	assertCmdletError(t, e.invokeApp(tok, "Remove-ManagementScope", map[string]any{"Identity": "tf-o365 mailboxes", "Confirm": false}), "TaskException")
+	if probe("alice@contoso.com") != http.StatusOK {
+		t.Error("a rename changed who is in scope")
+	}
+	// Delegated: Organization Management may change a scope too, by its Guid.
+	guid := values(t, e.invokeApp(tok, "Get-ManagementScope", map[string]any{"Identity": "sales"}))[0]["Guid"]
+	ga := e.token("ga@contoso.onmicrosoft.com", "ga-app-pw", exchangeScope)
+	if v := values(t, e.invoke(ga, "Set-ManagementScope", map[string]any{"Identity": guid, "RecipientRestrictionFilter": "Department -like 'Sal*'"})); len(v) != 0 {
+		t.Errorf("Global Administrator: %v", v)
+	}
+	if got := filterOf("sales"); got != "Department -like 'Sal*'" {
+		t.Errorf("filter set by Guid: %v", got)
+	}
 }

@@ -82,7 +82,7 @@ var routeNames = []string{
 	"exo.Get-ManagementRoleAssignment", "exo.New-ManagementRoleAssignment", "exo.Remove-ManagementRoleAssignment",
 	"exo.Get-ManagementRole", "exo.Get-OrganizationConfig", "exo.Get-CASMailbox", "exo.Test-ServicePrincipalAuthorization",
 	"exo.New-ServicePrincipal", "exo.Get-ServicePrincipal", "exo.Remove-ServicePrincipal",
-	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Remove-ManagementScope",
+	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Set-ManagementScope", "exo.Remove-ManagementScope",
 	"ews.GetFolder", "control",
 }
 
@@ -181,7 +181,7 @@ func (s *Server) writeRouteError(w http.ResponseWriter, r *http.Request, route s
 	case "graph":
 		s.writeGraphStatusError(w, r, status)
 	case "exo":
-		s.writeExchangeStatusError(w, r, status)
+		s.writeExchangeStatusError(w, status)
 	case "ews":
 		writeEWSStatusError(w, status)
 	case "control":

@@ -44,11 +44,13 @@ func fuzzServer(f *testing.F) *fuzzTenant {
 				"username": {user}, "password": {pw}, "scope": {scope + " openid offline_access profile"}}
 			rec := serve(srv, http.MethodPost, "/contoso.onmicrosoft.com/oauth2/v2.0/token",
 				map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, []byte(form.Encode()))
-			var m map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["access_token"] == nil {
+			var m struct {
+				AccessToken string `json:"access_token"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m.AccessToken == "" {
 				panic("fuzz setup: no token for " + user + ": " + rec.Body.String())
 			}
-			return m["access_token"].(string)
+			return m.AccessToken
 		}
 		fuzzEnv = &fuzzTenant{srv: srv,
 			exoToken:      tok("ga@contoso.onmicrosoft.com", "ga-app-pw", exchangeScope),
@@ -125,6 +127,7 @@ func FuzzInvokeCommand(f *testing.F) {
 	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-ManagementRoleAssignment","Parameters":{"Identity":null,"GetEffectiveUsers":"yes","Role":7}}}`)
 	f.Add(false, `{"CmdletInput":{"CmdletName":"Get-Mailbox"}}`)
 	f.Add(true, `{"CmdletInput":{"CmdletName":"New-ManagementScope","Parameters":{"Name":"s","RecipientRestrictionFilter":"(Department -eq 'a' -or CustomAttribute1 -like 'b*') -and -not RecipientType -eq 'User'"}}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"Set-ManagementScope","Parameters":{"Identity":"s","Name":"t","RecipientRestrictionFilter":"-not (PrimarySmtpAddress -like '*@contoso.com')"}}}`)
 	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-OrganizationConfig","Parameters":{"RetrieveEwsOperationAccessPolicy":true}}}`)
 	f.Add(true, `{"CmdletInput":{"CmdletName":"Test-ServicePrincipalAuthorization","Parameters":{"Identity":"x","Resource":"alice.com"}}}`)
 	f.Add(true, `[]`)

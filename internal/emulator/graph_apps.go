@@ -60,14 +60,15 @@ func (t *tenant) mayConsent(c *caller, resource *servicePrincipal) bool {
 	return t.hasDirectoryRole(c.user, roles...)
 }
 
-// graphBody decodes a JSON body, rejecting properties the type does not
-// have; known ones the emulator does not model are accepted and ignored.
-func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName string, known []string, into any) (map[string]json.RawMessage, bool) {
+// graphBody decodes a JSON body into into, rejecting properties the type
+// does not have; known ones the emulator does not model are accepted and
+// ignored. False when it has written the error.
+func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName string, known []string, into any) bool {
 	data, _ := readBody(r)
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: a JSON object is expected.")
-		return nil, false
+		return false
 	}
 	for k := range raw {
 		if strings.HasPrefix(k, "@odata.") {
@@ -75,16 +76,14 @@ func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName stri
 		}
 		if !slices.Contains(known, k) {
 			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Property '%s' does not exist on type 'microsoft.graph.%s'.", k, typeName))
-			return nil, false
+			return false
 		}
 	}
-	if into != nil {
-		if err := json.Unmarshal(data, into); err != nil {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
-			return nil, false
-		}
+	if err := json.Unmarshal(data, into); err != nil {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
+		return false
 	}
-	return raw, true
+	return true
 }
 
 // applicationProperties are those of microsoft.graph.application a client may send.
@@ -468,7 +467,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body applicationBody
-	if _, ok := s.graphBody(w, r, "application", applicationProperties, &body); !ok {
+	if ok := s.graphBody(w, r, "application", applicationProperties, &body); !ok {
 		return
 	}
 	// Validate on a draft first: nothing is created when the body is refused.
@@ -563,7 +562,7 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body applicationBody
-	if _, ok := s.graphBody(w, r, "application", applicationProperties, &body); !ok {
+	if ok := s.graphBody(w, r, "application", applicationProperties, &body); !ok {
 		return
 	}
 	if !s.applyApplication(w, r, a, &body, false) {
@@ -633,7 +632,7 @@ func (s *Server) addPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	data, _ := readBody(r)
 	if len(bytes.TrimSpace(data)) > 0 {
-		if _, ok := s.graphBody(w, r, "application.addPassword", []string{"passwordCredential"}, &body); !ok {
+		if ok := s.graphBody(w, r, "application.addPassword", []string{"passwordCredential"}, &body); !ok {
 			return
 		}
 	}
@@ -686,7 +685,7 @@ func (s *Server) removePassword(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		KeyID string `json:"keyId"`
 	}
-	if _, ok := s.graphBody(w, r, "application.removePassword", []string{"keyId"}, &body); !ok {
+	if ok := s.graphBody(w, r, "application.removePassword", []string{"keyId"}, &body); !ok {
 		return
 	}
 	n := len(a.passwords)
@@ -754,17 +753,17 @@ func (s *Server) graphCreateServicePrincipal(w http.ResponseWriter, r *http.Requ
 		AccountEnabled *bool    `json:"accountEnabled"`
 		Tags           []string `json:"tags"`
 	}
-	if _, ok := s.graphBody(w, r, "servicePrincipal", []string{"appId", "accountEnabled", "tags", "appRoleAssignmentRequired", "notes", "description"}, &body); !ok {
+	if ok := s.graphBody(w, r, "servicePrincipal", []string{"appId", "accountEnabled", "tags", "appRoleAssignmentRequired", "notes", "description"}, &body); !ok {
 		return
 	}
 	t := s.tenant
 	a := t.appByAppID(body.AppID)
 	switch {
+	case t.spByAppID(body.AppID) != nil:
+		s.writeGraphError(w, r, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists.")
+		return
 	case a == nil:
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("The appId '%s' of the service principal does not reference a valid application object.", body.AppID))
-		return
-	case t.spByAppID(a.appID) != nil:
-		s.writeGraphError(w, r, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists.")
 		return
 	}
 	sp, _ := t.addServicePrincipal(a, s.clock())
@@ -898,7 +897,7 @@ func (s *Server) createAppRoleAssignment(w http.ResponseWriter, r *http.Request)
 		ResourceID  string `json:"resourceId"`
 		AppRoleID   string `json:"appRoleId"`
 	}
-	if _, ok := s.graphBody(w, r, "appRoleAssignment", []string{"principalId", "resourceId", "appRoleId"}, &body); !ok {
+	if ok := s.graphBody(w, r, "appRoleAssignment", []string{"principalId", "resourceId", "appRoleId"}, &body); !ok {
 		return
 	}
 	t := s.tenant

@@ -26,7 +26,7 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 		t.Fatalf("create: %d %s", res.status, res.body)
 	}
 	app := res.json(t)
-	id, appID := app["id"].(string), app["appId"].(string)
+	id, appID := as[string](t, app["id"]), as[string](t, app["appId"])
 	if app["@odata.context"] != e.srv.URL()+"/v1.0/$metadata#applications/$entity" || app["displayName"] != "tf-o365 created target" ||
 		len(id) != 36 || len(appID) != 36 || id == appID || res.header.Get("Location") != e.srv.URL()+"/v1.0/applications/"+id {
 		t.Errorf("created %v %v", app, res.header)
@@ -44,8 +44,8 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 	for _, filter := range []string{"tags/any(t:t eq 'tf-o365:7d3b5e8a')", "appId eq '" + appID + "'", "startswith(displayName,'tf-o365 cre')",
 		"displayName eq 'TF-O365 CREATED TARGET' and tags/any(x:x eq 'tf-o365:7d3b5e8a')"} {
 		list := e.do("GET", "/v1.0/applications?$filter="+url.QueryEscape(filter)+"&$select=id,appId,tags", bearer(tok), nil)
-		v := jsonPath(t, list.json(t), "value").([]any)
-		if list.status != http.StatusOK || len(v) != 1 || v[0].(map[string]any)["id"] != id || len(v[0].(map[string]any)) != 3 {
+		v := as[[]any](t, jsonPath(t, list.json(t), "value"))
+		if list.status != http.StatusOK || len(v) != 1 || as[map[string]any](t, v[0])["id"] != id || len(as[map[string]any](t, v[0])) != 3 {
 			t.Errorf("%s: %d %s", filter, list.status, list.body)
 		}
 	}
@@ -55,7 +55,7 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 			t.Errorf("%s: %d %s", filter, res.status, res.body)
 		}
 	}
-	if v := jsonPath(t, e.do("GET", "/v1.0/applications?$filter="+url.QueryEscape("tags/any(t:t eq 'nope')"), bearer(tok), nil).json(t), "value").([]any); len(v) != 0 {
+	if v := as[[]any](t, jsonPath(t, e.do("GET", "/v1.0/applications?$filter="+url.QueryEscape("tags/any(t:t eq 'nope')"), bearer(tok), nil).json(t), "value")); len(v) != 0 {
 		t.Errorf("no match: %v", v)
 	}
 
@@ -74,8 +74,8 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 	// Default end: two years after start.
 	res = e.do("POST", "/v1.0/applications(appId='"+appID+"')/addPassword", bearer(tok), []byte(`{}`))
 	second := res.json(t)
-	start, _ := time.Parse(graphTime, second["startDateTime"].(string))
-	end, _ := time.Parse(graphTime, second["endDateTime"].(string))
+	start, _ := time.Parse(graphTime, as[string](t, second["startDateTime"]))
+	end, _ := time.Parse(graphTime, as[string](t, second["endDateTime"]))
 	if res.status != http.StatusOK || !end.Equal(start.AddDate(2, 0, 0)) {
 		t.Errorf("addPassword by appId, default end: %d %s", res.status, res.body)
 	}
@@ -86,7 +86,7 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 	}
 	res = e.do("POST", "/v1.0/servicePrincipals", bearer(tok), []byte(`{"appId":"`+appID+`"}`))
 	sp := res.json(t)
-	if res.status != http.StatusCreated || sp["appId"] != appID || sp["accountEnabled"] != true || sp["id"] == id || len(sp["appRoles"].([]any)) != 0 {
+	if res.status != http.StatusCreated || sp["appId"] != appID || sp["accountEnabled"] != true || sp["id"] == id || len(as[[]any](t, sp["appRoles"])) != 0 {
 		t.Fatalf("create service principal: %d %s", res.status, res.body)
 	}
 	if res = e.do("POST", "/v1.0/servicePrincipals", bearer(tok), []byte(`{"appId":"`+appID+`"}`)); res.status != http.StatusConflict {
@@ -117,7 +117,7 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 		t.Errorf("replaced certificate still works: AADSTS%d", got)
 	}
 	keys := e.do("GET", "/v1.0/applications/"+id+"?$select=keyCredentials", bearer(tok), nil).json(t)
-	if jsonPath(t, keys, "keyCredentials", 0, "key") != f.cert.KeyBase64 || len(keys["keyCredentials"].([]any)) != 1 {
+	if jsonPath(t, keys, "keyCredentials", 0, "key") != f.cert.KeyBase64 || len(as[[]any](t, keys["keyCredentials"])) != 1 {
 		t.Errorf("$select=keyCredentials: %v", keys)
 	}
 	if jsonPath(t, e.do("GET", "/v1.0/applications/"+id, bearer(tok), nil).json(t), "keyCredentials", 0, "key") != nil {
@@ -140,25 +140,25 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 	if res = patch(`{"identifierUris":["api://` + appID + `"],"displayName":"renamed"}`); res.status != http.StatusNoContent {
 		t.Errorf("api://<appId>: %d %s", res.status, res.body)
 	}
-	if v := e.do("GET", "/v1.0/servicePrincipals/"+sp["id"].(string), bearer(tok), nil).json(t); v["displayName"] != "renamed" ||
-		len(v["servicePrincipalNames"].([]any)) != 2 {
+	if v := e.do("GET", "/v1.0/servicePrincipals/"+as[string](t, sp["id"]), bearer(tok), nil).json(t); v["displayName"] != "renamed" ||
+		len(as[[]any](t, v["servicePrincipalNames"])) != 2 {
 		t.Errorf("service principal after rename: %v", v)
 	}
 
 	// removePassword, then delete: the service principal goes too.
-	if res = e.do("POST", "/v1.0/applications/"+id+"/removePassword", bearer(tok), []byte(`{"keyId":"`+secret["keyId"].(string)+`"}`)); res.status != http.StatusNoContent {
+	if res = e.do("POST", "/v1.0/applications/"+id+"/removePassword", bearer(tok), []byte(`{"keyId":"`+as[string](t, secret["keyId"])+`"}`)); res.status != http.StatusNoContent {
 		t.Errorf("removePassword: %d %s", res.status, res.body)
 	}
 	if got := aadCode(t, e.secretGrant("contoso.onmicrosoft.com", appID, text, graphScope)); got != 7000215 {
 		t.Errorf("removed secret: AADSTS%d", got)
 	}
-	if res = e.do("POST", "/v1.0/applications/"+id+"/removePassword", bearer(tok), []byte(`{"keyId":"`+secret["keyId"].(string)+`"}`)); res.status != http.StatusNotFound {
+	if res = e.do("POST", "/v1.0/applications/"+id+"/removePassword", bearer(tok), []byte(`{"keyId":"`+as[string](t, secret["keyId"])+`"}`)); res.status != http.StatusNotFound {
 		t.Errorf("removePassword again: %d", res.status)
 	}
 	if res = e.do("DELETE", "/v1.0/applications/"+id, bearer(tok), nil); res.status != http.StatusNoContent {
 		t.Errorf("delete: %d", res.status)
 	}
-	if res = e.do("GET", "/v1.0/servicePrincipals/"+sp["id"].(string), bearer(tok), nil); res.status != http.StatusNotFound {
+	if res = e.do("GET", "/v1.0/servicePrincipals/"+as[string](t, sp["id"]), bearer(tok), nil); res.status != http.StatusNotFound {
 		t.Errorf("service principal after the app's deletion: %d", res.status)
 	}
 	if res = e.do("GET", "/v1.0/applications(appId='"+appID+"')", bearer(tok), nil); res.status != http.StatusNotFound {
@@ -181,16 +181,16 @@ func TestGraphServicePrincipalsOfResources(t *testing.T) {
 	if body["@odata.context"] != e.srv.URL()+"/v1.0/$metadata#servicePrincipals(id,appId,displayName,appRoles)" {
 		t.Errorf("context %v", body["@odata.context"])
 	}
-	exo := jsonPath(t, body, "value", 0).(map[string]any)
+	exo := as[map[string]any](t, jsonPath(t, body, "value", 0))
 	if exo["displayName"] != "Office 365 Exchange Online" || len(exo) != 4 {
 		t.Fatalf("Exchange Online: %v", exo)
 	}
-	role := jsonPath(t, exo, "appRoles", 0).(map[string]any)
+	role := as[map[string]any](t, jsonPath(t, exo, "appRoles", 0))
 	if role["value"] != "full_access_as_app" || role["id"] != "dc890d15-9560-4a4c-9b7f-a736ec74ec40" || role["isEnabled"] != true ||
 		role["origin"] != "Application" || jsonPath(t, role, "allowedMemberTypes", 0) != "Application" {
 		t.Errorf("appRole %v", role)
 	}
-	if v := jsonPath(t, e.do("GET", "/v1.0/servicePrincipals?$filter="+url.QueryEscape("appId eq '00000007-0000-0000-c000-000000000000'"), bearer(tok), nil).json(t), "value").([]any); len(v) != 0 {
+	if v := as[[]any](t, jsonPath(t, e.do("GET", "/v1.0/servicePrincipals?$filter="+url.QueryEscape("appId eq '00000007-0000-0000-c000-000000000000'"), bearer(tok), nil).json(t), "value")); len(v) != 0 {
 		t.Errorf("an absent resource: %v", v)
 	}
 	// Paging over every service principal (2 resources + 7 seeded clients).
@@ -201,14 +201,14 @@ func TestGraphServicePrincipalsOfResources(t *testing.T) {
 			t.Fatal("paging does not end")
 		}
 		b := e.do("GET", next, bearer(tok), nil).json(t)
-		n += len(b["value"].([]any))
+		n += len(as[[]any](t, b["value"]))
 		link, _ := b["@odata.nextLink"].(string)
 		next = strings.TrimPrefix(link, e.srv.URL())
 	}
 	if n != 9 {
 		t.Errorf("paged %d service principals", n)
 	}
-	if res := e.do("DELETE", "/v1.0/servicePrincipals/"+exo["id"].(string), bearer(tok), nil); res.status != http.StatusForbidden {
+	if res := e.do("DELETE", "/v1.0/servicePrincipals/"+as[string](t, exo["id"]), bearer(tok), nil); res.status != http.StatusForbidden {
 		t.Errorf("delete Exchange Online: %d", res.status)
 	}
 }
@@ -231,7 +231,7 @@ func TestGraphConsent(t *testing.T) {
 	a := res.json(t)
 	if res.status != http.StatusCreated || a["@odata.context"] != e.srv.URL()+"/v1.0/$metadata#servicePrincipals('"+graph+"')/appRoleAssignedTo/$entity" ||
 		a["principalId"] != principal || a["resourceId"] != graph || a["principalType"] != "ServicePrincipal" ||
-		a["resourceDisplayName"] != "Microsoft Graph" || a["principalDisplayName"] != "tf-o365 bare" || len(a["id"].(string)) != 43 {
+		a["resourceDisplayName"] != "Microsoft Graph" || a["principalDisplayName"] != "tf-o365 bare" || len(as[string](t, a["id"])) != 43 {
 		t.Fatalf("grant: %d %s", res.status, res.body)
 	}
 	if !strings.Contains(strings.Join(anyStrings(claims(t, e.appToken(bareAppID, graphScope))["roles"]), " "), "Mail.ReadWrite") {
@@ -248,13 +248,13 @@ func TestGraphConsent(t *testing.T) {
 		"unknown principal": {e.do("POST", "/v1.0/servicePrincipals/"+exo+"/appRoleAssignedTo", bearer(tok), []byte(`{"principalId":"00000000-0000-0000-0000-000000000009","resourceId":"`+exo+`","appRoleId":"dc890d15-9560-4a4c-9b7f-a736ec74ec40"}`)), "does not exist"},
 	} {
 		if tc.res.status != http.StatusBadRequest || jsonPath(t, tc.res.json(t), "error", "code") != "Request_BadRequest" ||
-			!strings.Contains(jsonPath(t, tc.res.json(t), "error", "message").(string), tc.want) {
+			!strings.Contains(as[string](t, jsonPath(t, tc.res.json(t), "error", "message")), tc.want) {
 			t.Errorf("%s: %d %s", name, tc.res.status, tc.res.body)
 		}
 	}
 	// List (every principal; filtered client-side), then revoke.
 	list := func() []any {
-		return jsonPath(t, e.do("GET", "/v1.0/servicePrincipals/"+graph+"/appRoleAssignedTo", bearer(tok), nil).json(t), "value").([]any)
+		return as[[]any](t, jsonPath(t, e.do("GET", "/v1.0/servicePrincipals/"+graph+"/appRoleAssignedTo", bearer(tok), nil).json(t), "value"))
 	}
 	before := len(list())
 	if before < 2 {
@@ -263,17 +263,17 @@ func TestGraphConsent(t *testing.T) {
 	if res := e.do("GET", "/v1.0/servicePrincipals/"+graph+"/appRoleAssignedTo?$filter="+url.QueryEscape("principalId eq '"+principal+"'"), bearer(tok), nil); res.status != http.StatusBadRequest {
 		t.Errorf("$filter on appRoleAssignedTo: %d", res.status)
 	}
-	mine := jsonPath(t, e.do("GET", "/v1.0/servicePrincipals/"+principal+"/appRoleAssignments", bearer(tok), nil).json(t), "value").([]any)
-	if len(mine) != 1 || mine[0].(map[string]any)["id"] != a["id"] {
+	mine := as[[]any](t, jsonPath(t, e.do("GET", "/v1.0/servicePrincipals/"+principal+"/appRoleAssignments", bearer(tok), nil).json(t), "value"))
+	if len(mine) != 1 || as[map[string]any](t, mine[0])["id"] != a["id"] {
 		t.Errorf("appRoleAssignments of the principal: %v", mine)
 	}
-	if res := e.do("DELETE", "/v1.0/servicePrincipals/"+graph+"/appRoleAssignedTo/"+a["id"].(string), bearer(tok), nil); res.status != http.StatusNoContent {
+	if res := e.do("DELETE", "/v1.0/servicePrincipals/"+graph+"/appRoleAssignedTo/"+as[string](t, a["id"]), bearer(tok), nil); res.status != http.StatusNoContent {
 		t.Errorf("revoke: %d %s", res.status, res.body)
 	}
 	if len(list()) != before-1 {
 		t.Error("revoked assignment still listed")
 	}
-	if res := e.do("DELETE", "/v1.0/servicePrincipals/"+graph+"/appRoleAssignedTo/"+a["id"].(string), bearer(tok), nil); res.status != http.StatusNotFound {
+	if res := e.do("DELETE", "/v1.0/servicePrincipals/"+graph+"/appRoleAssignedTo/"+as[string](t, a["id"]), bearer(tok), nil); res.status != http.StatusNotFound {
 		t.Errorf("revoke again: %d", res.status)
 	}
 }
@@ -301,14 +301,14 @@ func TestGraphRegistrationAuthorization(t *testing.T) {
 		body := fmt.Sprintf(`{"principalId":%q,"resourceId":%q,"appRoleId":%q}`, principal, resource[res], role)
 		r := e.do("POST", "/v1.0/servicePrincipals/"+resource[res]+"/appRoleAssignedTo", bearer(token), []byte(body))
 		if r.status == http.StatusCreated {
-			_ = e.do("DELETE", "/v1.0/servicePrincipals/"+resource[res]+"/appRoleAssignedTo/"+r.json(t)["id"].(string), bearer(e.management()), nil)
+			_ = e.do("DELETE", "/v1.0/servicePrincipals/"+resource[res]+"/appRoleAssignedTo/"+as[string](t, r.json(t)["id"]), bearer(e.management()), nil)
 		}
 		return r.status
 	}
 	createApp := func(token string) int {
 		r := e.do("POST", "/v1.0/applications", bearer(token), []byte(`{"displayName":"probe"}`))
 		if r.status == http.StatusCreated {
-			_ = e.do("DELETE", "/v1.0/applications/"+r.json(t)["id"].(string), bearer(e.management()), nil)
+			_ = e.do("DELETE", "/v1.0/applications/"+as[string](t, r.json(t)["id"]), bearer(e.management()), nil)
 		}
 		return r.status
 	}
@@ -416,16 +416,16 @@ func TestLostResponses(t *testing.T) {
 	if err := send("POST", "/v1.0/applications", []byte(`{"displayName":"lost","tags":["tf-o365:lost"]}`), bearer(tok)); err == nil {
 		t.Error("create application: answer not lost")
 	}
-	list := jsonPath(t, e.do("GET", "/v1.0/applications?$filter="+url.QueryEscape("tags/any(t:t eq 'tf-o365:lost')"), bearer(tok), nil).json(t), "value").([]any)
+	list := as[[]any](t, jsonPath(t, e.do("GET", "/v1.0/applications?$filter="+url.QueryEscape("tags/any(t:t eq 'tf-o365:lost')"), bearer(tok), nil).json(t), "value"))
 	if len(list) != 1 {
 		t.Fatalf("after the lost create: %d applications", len(list))
 	}
-	id := list[0].(map[string]any)["id"].(string)
+	id := as[string](t, as[map[string]any](t, list[0])["id"])
 	if err := send("POST", "/v1.0/applications/"+id+"/addPassword", []byte(`{"passwordCredential":{"displayName":"tf-o365 lost"}}`), bearer(tok)); err == nil {
 		t.Error("addPassword: answer not lost")
 	}
-	if creds := jsonPath(t, e.do("GET", "/v1.0/applications/"+id, bearer(tok), nil).json(t), "passwordCredentials").([]any); len(creds) != 1 ||
-		creds[0].(map[string]any)["displayName"] != "tf-o365 lost" {
+	if creds := as[[]any](t, jsonPath(t, e.do("GET", "/v1.0/applications/"+id, bearer(tok), nil).json(t), "passwordCredentials")); len(creds) != 1 ||
+		as[map[string]any](t, creds[0])["displayName"] != "tf-o365 lost" {
 		t.Errorf("after the lost addPassword: %v", creds)
 	}
 	graph := e.srv.Snapshot().ResourceServicePrincipals[0].ID
@@ -453,5 +453,13 @@ func TestLostResponses(t *testing.T) {
 	}
 	if res := e.do("POST", "/_emulator/faults", control(e.srv.ControlToken()), []byte(`{"route":"graph.applications.create","drop_response":true,"status":500}`)); res.status != http.StatusBadRequest {
 		t.Errorf("drop_response with a status: %d", res.status)
+	}
+}
+
+func TestGraphServicePrincipalOfAResourceExists(t *testing.T) {
+	e := startAppTest(t, Options{}, nil)
+	res := e.do("POST", "/v1.0/servicePrincipals", bearer(e.management()), []byte(`{"appId":"00000003-0000-0000-c000-000000000000"}`))
+	if res.status != http.StatusConflict || jsonPath(t, res.json(t), "error", "code") != "Request_MultipleObjectsWithSameKeyValue" {
+		t.Errorf("Microsoft Graph's service principal again: %d %s", res.status, res.body)
 	}
 }

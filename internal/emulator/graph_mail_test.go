@@ -93,7 +93,7 @@ func TestGraphMailboxProbeErrors(t *testing.T) {
 		if res.status != http.StatusNotFound {
 			t.Fatalf("no mailbox: %d", res.status)
 		}
-		seen[jsonPath(t, res.json(t), "error", "code").(string)] = true
+		seen[as[string](t, jsonPath(t, res.json(t), "error", "code"))] = true
 	}
 	if !seen["MailboxNotEnabledForRESTAPI"] || !seen["ResourceNotFound"] || len(seen) != 2 {
 		t.Errorf("no-mailbox codes %v", seen)

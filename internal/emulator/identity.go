@@ -169,7 +169,7 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		if u = s.authenticatePassword(w, r, form.Get("username"), form.Get("password"), res); u == nil {
 			return
 		}
-	} else if u = s.authenticateRefreshToken(w, r, form.Get("refresh_token"), res); u == nil {
+	} else if u = s.authenticateRefreshToken(w, r, form.Get("refresh_token")); u == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.issueTokens(u, res, form.Get("scope"), form.Get("client_id")))
@@ -217,9 +217,10 @@ func (s *Server) authenticatePassword(w http.ResponseWriter, r *http.Request, us
 	return u
 }
 
-// authenticateRefreshToken redeems a refresh token. A password change revokes
-// the user's refresh tokens (AADSTS50173), as in Entra. Needs s.mu.
-func (s *Server) authenticateRefreshToken(w http.ResponseWriter, r *http.Request, token string, res resource) *user {
+// authenticateRefreshToken redeems a refresh token for any resource of the
+// tenant (Entra's refresh tokens are multi-resource). A password change
+// revokes the user's refresh tokens (AADSTS50173), as in Entra. Needs s.mu.
+func (s *Server) authenticateRefreshToken(w http.ResponseWriter, r *http.Request, token string) *user {
 	rt := s.refreshTokens[token]
 	if rt == nil {
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.", "")

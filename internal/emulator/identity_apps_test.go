@@ -41,13 +41,14 @@ func TestAzidentityAppOnlyCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PKCS#12: %v", err)
 	}
-	certificate := func(chain bool, certs any, key any) azcore.TokenCredential {
-		c, err := azidentity.NewClientCertificateCredential(e.srv.TenantID(), fullAppID, pemCerts, pemKey,
-			&azidentity.ClientCertificateCredentialOptions{ClientOptions: e.clientOptions(), DisableInstanceDiscovery: true, SendCertificateChain: chain})
-		if certs != nil {
-			c, err = azidentity.NewClientCertificateCredential(e.srv.TenantID(), fullAppID, p12Certs, p12Key,
-				&azidentity.ClientCertificateCredentialOptions{ClientOptions: e.clientOptions(), DisableInstanceDiscovery: true})
+	// certificate is the PEM or (pkcs12) the PKCS#12 form of the same certificate.
+	certificate := func(chain, pkcs12 bool) azcore.TokenCredential {
+		certs, key := pemCerts, pemKey
+		if pkcs12 {
+			certs, key = p12Certs, p12Key
 		}
+		c, err := azidentity.NewClientCertificateCredential(e.srv.TenantID(), fullAppID, certs, key,
+			&azidentity.ClientCertificateCredentialOptions{ClientOptions: e.clientOptions(), DisableInstanceDiscovery: true, SendCertificateChain: chain})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,9 +61,9 @@ func TestAzidentityAppOnlyCredentials(t *testing.T) {
 		acr  string
 	}{
 		{"secret", secret, "1"},
-		{"PEM certificate", certificate(false, nil, nil), "2"},
-		{"PEM certificate with x5c", certificate(true, nil, nil), "2"},
-		{"PKCS#12 certificate", certificate(false, p12Certs, p12Key), "2"},
+		{"PEM certificate", certificate(false, false), "2"},
+		{"PEM certificate with x5c", certificate(true, false), "2"},
+		{"PKCS#12 certificate", certificate(false, true), "2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for scope, want := range map[string]struct {
@@ -126,7 +127,7 @@ func TestClientCredentialsResponseShape(t *testing.T) {
 	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(fullAppID) + ":" + url.QueryEscape(appSecret)))
 	res = e.do("POST", "/contoso.onmicrosoft.com/oauth2/v2.0/token",
 		map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Authorization": "Basic " + basic}, []byte(form.Encode()))
-	if res.status != http.StatusOK || claims(t, res.json(t)["access_token"].(string))["appidacr"] != "1" {
+	if res.status != http.StatusOK || claims(t, as[string](t, res.json(t)["access_token"]))["appidacr"] != "1" {
 		t.Errorf("Basic: %d %s", res.status, res.body)
 	}
 	if got := e.srv.Counters().ByUser[fullAppID]; got < 2 {
@@ -241,7 +242,7 @@ func TestClientAssertionChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.assertionGrant(tc.client, tc.spec.sign(t, e.srv, tc.client), exchangeScope)
 			if tc.code == 0 {
-				if res.status != http.StatusOK || claims(t, res.json(t)["access_token"].(string))["appidacr"] != "2" {
+				if res.status != http.StatusOK || claims(t, as[string](t, res.json(t)["access_token"]))["appidacr"] != "2" {
 					t.Fatalf("%d %s", res.status, res.body)
 				}
 				return
@@ -249,7 +250,7 @@ func TestClientAssertionChecks(t *testing.T) {
 			if got := aadCode(t, res); got != tc.code || res.json(t)["error"] != "invalid_client" {
 				t.Fatalf("AADSTS%d (%s), want %d", got, res.body, tc.code)
 			}
-			if tc.reason != "" && !strings.Contains(res.json(t)["error_description"].(string), tc.reason) {
+			if tc.reason != "" && !strings.Contains(as[string](t, res.json(t)["error_description"]), tc.reason) {
 				t.Errorf("description %q lacks %q", res.json(t)["error_description"], tc.reason)
 			}
 		})

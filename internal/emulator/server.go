@@ -123,8 +123,14 @@ func Start(seed *Seed, opts Options) (*Server, error) {
 		s.removeCA()
 		return nil, fmt.Errorf("emulator: listen: %w", err)
 	}
+	tcpAddr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok { // a "tcp" listener has a TCP address; anything else is a bug
+		_ = ln.Close()
+		s.removeCA()
+		return nil, fmt.Errorf("emulator: listen: %v is not a TCP address", ln.Addr())
+	}
 	s.listener = ln
-	s.url = "https://" + urlHost(ln.Addr().(*net.TCPAddr))
+	s.url = "https://" + urlHost(tcpAddr)
 	s.routes()
 	s.httpServer = &http.Server{
 		Handler:           s,

@@ -215,7 +215,7 @@ func newTenant(seed *Seed, now time.Time) *tenant {
 			a.seeded = true
 		}
 		for _, r := range su.DirectoryRoles {
-			_, _ = t.addDirectoryAssignment(u, findDirectoryRole(r), "")
+			_ = t.addDirectoryAssignment(u, findDirectoryRole(r))
 		}
 	}
 	t.addResourceServicePrincipals()
@@ -405,16 +405,17 @@ func guidBytesLE(s string) []byte {
 		b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]}
 }
 
-func (t *tenant) addDirectoryAssignment(u *user, role *directoryRole, createdBy string) (*dirAssignment, error) {
+// addDirectoryAssignment gives u role out of band (seed, control API):
+// no creator is recorded, as for assignments made outside Graph.
+func (t *tenant) addDirectoryAssignment(u *user, role *directoryRole) error {
 	for _, d := range t.directory {
 		if d.principalID == u.oid && d.roleID == role.templateID && d.scope == "/" {
-			return nil, fmt.Errorf("%s already holds %s: %w", u.upn, role.displayName, errConflict)
+			return fmt.Errorf("%s already holds %s: %w", u.upn, role.displayName, errConflict)
 		}
 	}
-	d := &dirAssignment{id: directoryAssignmentID(role.templateID, u.oid), roleID: role.templateID,
-		principalID: u.oid, scope: "/", createdBy: createdBy}
-	t.directory = append(t.directory, d)
-	return d, nil
+	t.directory = append(t.directory, &dirAssignment{id: directoryAssignmentID(role.templateID, u.oid), roleID: role.templateID,
+		principalID: u.oid, scope: "/"})
+	return nil
 }
 
 func (t *tenant) directoryAssignmentsOf(u *user) []*dirAssignment {

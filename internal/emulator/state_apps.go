@@ -106,6 +106,27 @@ type managementScope struct {
 	name, guid, filter string
 	expr               opathExpr
 	createdAt          time.Time
+	// replaced are the filters Set-ManagementScope replaced, oldest first:
+	// Graph and EWS keep applying each until the RBAC delay has passed
+	// since its replacement (WIRE §J7.2), as they do for assignments.
+	replaced []replacedFilter
+}
+
+// replacedFilter is a scope's filter in force until replacedAt.
+type replacedFilter struct {
+	expr       opathExpr
+	replacedAt time.Time
+}
+
+// exprAt is the filter in force at asOf: the oldest one replaced after it,
+// else the current one.
+func (s *managementScope) exprAt(asOf time.Time) opathExpr {
+	for _, r := range s.replaced {
+		if asOf.Before(r.replacedAt) {
+			return r.expr
+		}
+	}
+	return s.expr
 }
 
 // orgSettings are the organization switches of WIRE §K1–§K3.
@@ -418,6 +439,31 @@ func (t *tenant) addScope(name, filter string, now time.Time) (*managementScope,
 	return s, nil
 }
 
+// setScope is Set-ManagementScope: a new name (assignments follow it, they
+// name their scope) and/or a new filter, the old one kept for Graph and
+// EWS until the RBAC delay has passed. Empty arguments change nothing.
+func (t *tenant) setScope(s *managementScope, name, filter string, now time.Time) error {
+	if filter != "" {
+		expr, err := parseOPATH(filter)
+		if err != nil {
+			return err
+		}
+		s.replaced = append(s.replaced, replacedFilter{expr: s.expr, replacedAt: now.UTC()})
+		s.filter, s.expr = filter, expr
+	}
+	if name != "" {
+		for _, list := range [][]*exoAssignment{t.exchange, t.revokedRBAC} {
+			for _, a := range list {
+				if strings.EqualFold(a.scope, s.name) {
+					a.scope = name
+				}
+			}
+		}
+		s.name = name
+	}
+	return nil
+}
+
 // recipientType is the Exchange RecipientType of a user (OPATH RecipientType).
 func recipientType(u *user) string {
 	if u.mailbox {
@@ -443,6 +489,15 @@ func (t *tenant) scopeContains(scopeName string, u *user) bool {
 	}
 	s := t.findScope(scopeName)
 	return s != nil && s.expr.matches(t.recipientProperties(u))
+}
+
+// scopeContainedAt is scopeContains with the filter in force at asOf.
+func (t *tenant) scopeContainedAt(scopeName string, u *user, asOf time.Time) bool {
+	if scopeName == "" {
+		return true
+	}
+	s := t.findScope(scopeName)
+	return s != nil && s.exprAt(asOf).matches(t.recipientProperties(u))
 }
 
 // addAppExchangeAssignment is New-ManagementRoleAssignment -App -Role [-CustomResourceScope] (WIRE §J5).
@@ -483,13 +538,14 @@ func (t *tenant) appAssignmentsOf(objectID string) []*exoAssignment {
 // permission on mailbox through RBAC for Applications, as Graph and EWS see
 // it at now: an assignment counts once it is delay old, and a removed one
 // until its removal is (WIRE §J7.1–2). Test-ServicePrincipalAuthorization
-// reads the current assignments instead (it bypasses the cache).
+// reads the current assignments instead (it bypasses the cache). A scope's
+// filter counts as it was delay ago (Set-ManagementScope is an RBAC change).
 func (t *tenant) rbacGrants(objectID, permission string, mailbox *user, now time.Time, delay time.Duration) bool {
 	grants := func(a *exoAssignment) bool {
 		role := findApplicationRole(a.role)
 		return strings.EqualFold(a.spID, objectID) && a.enabled && role != nil &&
 			slices.ContainsFunc(role.permissions, func(p string) bool { return strings.EqualFold(p, permission) }) &&
-			t.scopeContains(a.scope, mailbox)
+			t.scopeContainedAt(a.scope, mailbox, now.Add(-delay))
 	}
 	for _, a := range t.exchange {
 		if grants(a) && !now.Before(a.createdAt.Add(delay)) {

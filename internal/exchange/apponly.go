@@ -37,9 +37,10 @@ type OrganizationConfig struct {
 // organizationConfigSelect is what Get-OrganizationConfig is asked for (§K2 $select).
 var organizationConfigSelect = []string{"EwsEnabled", "EwsAllowedAppIDs", "EwsApplicationAccessPolicy", "EwsAllowList", "EwsBlockList"}
 
-// GetOrganizationConfig reads the organisation's EWS switches (§K2).
+// GetOrganizationConfig reads the organisation's EWS switches (§K2). EwsAllowedAppIDs is
+// only returned with RetrieveEwsOperationAccessPolicy, so it is always asked for.
 func (c *Client) GetOrganizationConfig(ctx context.Context) (*OrganizationConfig, error) {
-	vs, err := c.read(ctx, command{name: "Get-OrganizationConfig", params: map[string]any{}, selected: organizationConfigSelect})
+	vs, err := c.read(ctx, command{name: "Get-OrganizationConfig", params: map[string]any{"RetrieveEwsOperationAccessPolicy": true}, selected: organizationConfigSelect})
 	if err != nil || len(vs) == 0 {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func TestGetOrganizationConfig(t *testing.T) {
 		{objOrgConfigNull, "enabled=<nil> apps=[] policy= allow=[] block=[]"},
 	} {
 		c := setupApp(t, func(w http.ResponseWriter, r *http.Request, cl call) {
-			if cl.Cmdlet != "Get-OrganizationConfig" || len(cl.Params) != 0 ||
+			if cl.Cmdlet != "Get-OrganizationConfig" || len(cl.Params) != 1 || cl.Params["RetrieveEwsOperationAccessPolicy"] != true ||
 				!strings.Contains(cl.Query, "$select=EwsEnabled,EwsAllowedAppIDs,EwsApplicationAccessPolicy,EwsAllowList,EwsBlockList") {
 				t.Errorf("call = %+v", cl)
 			}

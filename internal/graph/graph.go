@@ -86,12 +86,7 @@ type DirectoryRole struct {
 // GetUser reads a user by object id or UPN (WIRE.md §C1). accountEnabled only comes back
 // when $select-ed.
 func (c *Client) GetUser(ctx context.Context, idOrUPN string) (*User, error) {
-	var u User
-	p := "/users/" + escapeSegment(idOrUPN) + "?$select=id,userPrincipalName,displayName,mail,accountEnabled"
-	if err := c.call(ctx, http.MethodGet, p, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return get[User](ctx, c, "/users/"+escapeSegment(idOrUPN)+"?$select=id,userPrincipalName,displayName,mail,accountEnabled")
 }
 
 // MailFolder is a mail folder as GET …/mailFolders/{id} returns it with the $select of
@@ -107,12 +102,16 @@ type MailFolder struct {
 // application permission, or an RBAC-for-Applications role whose scope holds the mailbox.
 // Failures: IsMailAccessDenied, IsInvalidUser, IsNoMailbox.
 func (c *Client) GetInbox(ctx context.Context, idOrUPN string) (*MailFolder, error) {
-	var f MailFolder
-	p := "/users/" + escapeSegment(idOrUPN) + "/mailFolders/inbox?$select=id,displayName,totalItemCount"
-	if err := c.call(ctx, http.MethodGet, p, &f); err != nil {
+	return get[MailFolder](ctx, c, "/users/"+escapeSegment(idOrUPN)+"/mailFolders/inbox?$select=id,displayName,totalItemCount")
+}
+
+// get reads one object.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	if err := c.call(ctx, http.MethodGet, path, &v); err != nil {
 		return nil, err
 	}
-	return &f, nil
+	return &v, nil
 }
 
 // ListMemberOfDirectoryRoles lists the activated directory roles a user is a direct member

@@ -24,6 +24,10 @@ type providerData struct {
 	// Exchange one, has no name by which the new instance could recognise it as its own.
 	mu       sync.Mutex
 	handover map[string][]connection.Managed
+
+	// findings carries a connection's diagnosis from its Read to the ModifyPlan of the same
+	// plan (target_connection_diagnosis.go).
+	findings findings
 }
 
 // handOver keeps what a forgotten connection created for a Create of the same id.

@@ -97,6 +97,7 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 		if st.EWSProblem != nil {
 			addConnectionError(&resp.Diagnostics, targetConnectionErrors, st.EWSProblem, "Drift check: ")
 		}
+		r.remember(state.ID.ValueString(), st.EWSProblem)
 		if st.TenantID != "" {
 			state.TenantID = types.StringValue(st.TenantID)
 		}

@@ -22,9 +22,9 @@ var targetConnectionErrors = map[connection.Problem]errorFix{
 		switch ce.Reason {
 		case connection.ReasonMFARequired:
 			if ce.Credential == connection.AppPassword {
-				return at, ""
+				return at, mfaWayForward
 			}
-			return at, fmt.Sprintf("Create an app password for it and set `%s` instead of `%s`.", accountAttr(ce.Account, "app_password"), secret)
+			return at, fmt.Sprintf("Create an app password for it and set `%s` instead of `%s`. ", accountAttr(ce.Account, "app_password"), secret) + mfaWayForward
 		case connection.ReasonWrongSecret:
 			return at, fmt.Sprintf("Check `%s`; if the password was changed outside Terraform, put the new one into the configuration.", secret)
 		case connection.ReasonPasswordExpired:
@@ -59,7 +59,27 @@ var targetConnectionErrors = map[connection.Problem]errorFix{
 	connection.ProblemNotYetEffective: func(*connection.Error) (path.Path, string) {
 		return path.Empty(), "Run apply again later, or raise `timeouts.create` / `timeouts.update` to wait longer."
 	},
+	connection.ProblemImpersonationRetired: func(*connection.Error) (path.Path, string) {
+		return path.Empty(), "`o365_target_connection` needs that role, so it cannot work against this tenant. " + appWayForward
+	},
+	connection.ProblemEWSClosed: func(ce *connection.Error) (path.Path, string) {
+		if ce.Switch == connection.SwitchEnded {
+			return path.Empty(), "`o365_target_connection` works only over EWS, so it cannot work against this tenant any more. " + appWayForward
+		}
+		return path.Empty(), "Or leave EWS behind: " + appWayForward
+	},
 }
+
+// appWayForward is what replaces the seed's connection in Exchange Online today (DESIGN.md
+// §7, WIRE.md §0): an Entra application over Microsoft Graph.
+const appWayForward = "The way forward is an application connection over Microsoft Graph: `o365_migration_application` registers an Entra application with the permissions a migration target needs " +
+	"(limited to the migrated mailboxes with `mailbox_scope`), and `o365_target_app_connection` verifies its access to those mailboxes on every plan. " +
+	"The guide \"Which target connection do I need?\" shows how to move a configuration over."
+
+// mfaWayForward follows the app password hint: Exchange Online refuses app passwords for EWS
+// since October 2022 (WIRE.md §0, §A11), so only a legacy tenant takes them.
+const mfaWayForward = "Exchange Online itself no longer accepts app passwords for EWS (Basic authentication ended in 2022); there, use an application connection instead, which signs in without a user: " +
+	"`o365_migration_application` with `o365_target_app_connection`."
 
 // accountAttr names an attribute of the account: the admin's own (`app_password`) or the
 // global administrator's (`global_admin.app_password`).

@@ -83,7 +83,8 @@ func checkAddressCloud(addr, cloudName string, at path.Path, diags *diag.Diagnos
 
 // ModifyPlan fills what is known at plan time (cloud, id, ews_url, required_roles) and turns
 // drift into a plan: when the last read found missing roles, it plans missing_roles = [] so
-// that apply assigns them again.
+// that apply assigns them again. It also says when apply cannot succeed
+// (target_connection_diagnosis.go).
 func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return // destroy, or provider not configured yet (validate)
@@ -124,15 +125,17 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 
 	if req.State.Raw.IsNull() {
 		plan.MissingRoles = stringSet(nil) // a successful create leaves nothing missing
+		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
 	} else {
 		var state targetConnectionModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		drifted := len(state.MissingRoles.Elements()) > 0
 		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
 		changed := !equalAttributes(plan, state, configurable(req.Plan.Schema.GetAttributes()))
+		// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
+		drifted := r.diagnoseExisting(state, changed, &resp.Diagnostics)
 		if drifted || changed {
 			plan.MissingRoles = stringSet(nil)
 			plan.AssignedRoles = types.SetUnknown(types.StringType)
