@@ -275,6 +275,24 @@ func TestRegisterScoped(t *testing.T) {
 	if err := mailboxReachable(t, e, cl, reg.ClientID, reg.Secret.Value, outOfScope); !graph.IsMailAccessDenied(err) {
 		t.Fatalf("out of scope: %v", err)
 	}
+	// A new filter changes the scope in place (Set-ManagementScope); the assignments stay.
+	spec.Known, spec.WasScoped, spec.RecipientFilter = *reg, true, "Department -eq 'Sales'"
+	changed, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filters []string
+	for _, sc := range s.Snapshot().ManagementScopes {
+		if sc.Name == scope {
+			filters = append(filters, sc.RecipientFilter)
+		}
+	}
+	if fmt.Sprint(filters) != "[Department -eq 'Sales']" || changed.ClientID != reg.ClientID || len(exchangeRolesOfApp(s, reg.ClientID)) != 4 {
+		t.Fatalf("filters %v, exchange %v", filters, exchangeRolesOfApp(s, reg.ClientID))
+	}
+	if err := mailboxReachable(t, e, cl, reg.ClientID, reg.Secret.Value, outOfScope); err != nil {
+		t.Fatalf("carla is in Sales, now in scope: %v", err)
+	}
 	// Dropping the scope undoes the Exchange side and consents tenant-wide instead.
 	spec.Known, spec.Options.Scoped, spec.WasScoped = *reg, false, true
 	if _, err := e.Register(ctx, spec); err != nil {

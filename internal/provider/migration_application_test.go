@@ -310,6 +310,17 @@ func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 		}, {
 			Config:           cfg,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		}, {
+			// A new filter changes the scope in place: same application, same assignments.
+			Config:           strings.Replace(cfg, scopeFilter, "Department -eq 'Sales'", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(appRes, plancheck.ResourceActionUpdate)}},
+			Check: checkTenant(func() error {
+				r, n := registrationOf(s)
+				if n != 1 || len(r.scopes) != 1 || !strings.HasSuffix(r.scopes[0], "=Department -eq 'Sales'") {
+					return fmt.Errorf("%d applications, scopes %v", n, r.scopes)
+				}
+				return equalStrings(r.exchangeRoles(), scopedExchangeRoles)
+			}),
 		}},
 	})
 }
