@@ -560,3 +560,69 @@ func TestAccMigrationApplication_managementCertificate(t *testing.T) {
 		t.Error("the certificate password is in the trace log")
 	}
 }
+
+// An update that fails half-way keeps the prior settings in state, so the next plan proposes
+// the change again and the next apply (with the right) finishes it.
+func TestAccMigrationApplication_failedUpdateIsRetried(t *testing.T) {
+	s := registrationTenant(t)
+	clientID := ""
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkNoRegistration(s),
+		Steps: []resource.TestStep{{
+			Config: migrationConfig(s, mgmtClientID, ""),
+			Check:  func(st *terraform.State) error { clientID = stateAttr(st, "client_id"); return nil },
+		}, {
+			// Consenting to User.ReadWrite.All needs Privileged Role Administrator.
+			Config:      migrationConfig(s, mgmtNoPRAClientID, "  user_management = true"),
+			ExpectError: regexp.MustCompile(`(?s)Privileged Role.*Administrator`),
+		}, {
+			Config:             migrationConfig(s, mgmtNoPRAClientID, "  user_management = true"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}, {
+			Config: migrationConfig(s, mgmtClientID, "  user_management = true"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(appRes, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			Check: func(st *terraform.State) error {
+				r, n := registrationOf(s)
+				if n != 1 || stateAttr(st, "client_id") != clientID {
+					return fmt.Errorf("%d applications, client id %s → %s", n, clientID, stateAttr(st, "client_id"))
+				}
+				return equalStrings(r.consents(), append([]string{"Microsoft Graph/User.ReadWrite.All"}, graphConsents...))
+			},
+		}},
+	})
+}
+
+// The certificate's registration fails (Graph keeps failing the PATCH): nothing else is
+// missing, so only the state's prior certificate makes the next plan propose it again.
+func TestAccMigrationApplication_failedCertificateIsRetried(t *testing.T) {
+	s := registrationTenant(t)
+	cert := testCertificatePEM(t, time.Now().Add(365*24*time.Hour))
+	withCert := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate = %q", cert))
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkNoRegistration(s),
+		Steps: []resource.TestStep{{
+			Config: migrationConfig(s, mgmtClientID, ""),
+		}, {
+			PreConfig:   func() { s.InjectFault(emulator.Fault{Route: "graph.applications.update", Status: 500}) },
+			Config:      withCert,
+			ExpectError: regexp.MustCompile(`register the certificate`),
+		}, {
+			PreConfig:          s.ClearFaults,
+			Config:             withCert,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}, {
+			Config: withCert,
+			Check: checkTenant(func() error {
+				if r, _ := registrationOf(s); len(r.app.KeyCredentials) != 1 {
+					return fmt.Errorf("%d key credentials", len(r.app.KeyCredentials))
+				}
+				return nil
+			}),
+		}},
+	})
+}
