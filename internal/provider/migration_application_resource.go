@@ -38,8 +38,8 @@ const (
 // defaultSecretLifetimeDays is client_secret_lifetime_days' default (DESIGN.md §7.2).
 const defaultSecretLifetimeDays = 180
 
-// credentialWarning is how long before a credential's expiry plans warn.
-const credentialWarning = 30 * 24 * time.Hour
+// registrationExpiryWarning is how long before a credential's expiry plans warn.
+const registrationExpiryWarning = 30 * 24 * time.Hour
 
 func newMigrationApplicationResource() resource.Resource { return &migrationApplicationResource{} }
 
