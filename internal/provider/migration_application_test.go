@@ -29,7 +29,7 @@ import (
 // state and the emulated tenant.
 
 const (
-	appRes = "o365_migration_application.test"
+	migRes = "o365_migration_application.test"
 	// The management identities added to the harness's tenant.
 	mgmtClientID      = "0f5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
 	mgmtNoPRAClientID = "1f5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
@@ -184,7 +184,7 @@ func mailboxStatus(t *testing.T, s *emulator.Server, clientID, secret, mailbox s
 
 // stateAttr reads an attribute of the resource from Terraform's state.
 func stateAttr(st *terraform.State, name string) string {
-	if rs, ok := st.RootModule().Resources[appRes]; ok {
+	if rs, ok := st.RootModule().Resources[migRes]; ok {
 		return rs.Primary.Attributes[name]
 	}
 	return ""
@@ -219,11 +219,11 @@ func TestAccMigrationApplication_graph(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("required_permissions"), setOf(graphConsents...)),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact("3b2a1c0d-1111-4222-8333-944445555666")),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("protocol"), knownvalue.StringExact("graph")),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("required_permissions"), setOf(graphConsents...)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact("3b2a1c0d-1111-4222-8333-944445555666")),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("protocol"), knownvalue.StringExact("graph")),
 			},
 			Check: func(st *terraform.State) error {
 				r, n := registrationOf(s)
@@ -250,7 +250,7 @@ func TestAccMigrationApplication_graph(t *testing.T) {
 		}, {
 			Config:            cfg,
 			ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
 		}},
 	})
 }
@@ -284,8 +284,8 @@ func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("required_permissions"), setOf(required...)),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("required_permissions"), setOf(required...)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
 			},
 			Check: func(st *terraform.State) error {
 				r, _ := registrationOf(s)
@@ -313,7 +313,7 @@ func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 		}, {
 			// A new filter changes the scope in place: same application, same assignments.
 			Config:           strings.Replace(cfg, scopeFilter, "Department -eq 'Sales'", 1),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(appRes, plancheck.ResourceActionUpdate)}},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionUpdate)}},
 			Check: checkTenant(func() error {
 				r, n := registrationOf(s)
 				if n != 1 || len(r.scopes) != 1 || !strings.HasSuffix(r.scopes[0], "=Department -eq 'Sales'") {
@@ -347,18 +347,18 @@ func TestAccMigrationApplication_drift(t *testing.T) {
 			},
 			RefreshState: true,
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr(appRes, "missing_permissions.#", "2"),
-				resource.TestCheckTypeSetElemAttr(appRes, "missing_permissions.*", "Exchange/Application Mail.ReadWrite"),
-				resource.TestCheckTypeSetElemAttr(appRes, "missing_permissions.*", "Microsoft Graph/User.Read.All"),
+				resource.TestCheckResourceAttr(migRes, "missing_permissions.#", "2"),
+				resource.TestCheckTypeSetElemAttr(migRes, "missing_permissions.*", "Exchange/Application Mail.ReadWrite"),
+				resource.TestCheckTypeSetElemAttr(migRes, "missing_permissions.*", "Microsoft Graph/User.Read.All"),
 			),
 			ExpectNonEmptyPlan: true,
 		}, {
 			Config: cfg,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectResourceAction(appRes, plancheck.ResourceActionUpdate),
-				plancheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
+				plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
 			}},
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
 			Check: checkTenant(func() error {
 				r, _ := registrationOf(s)
 				if err := equalStrings(r.consents(), []string{"Microsoft Graph/User.Read.All"}); err != nil {
@@ -406,7 +406,7 @@ func TestAccMigrationApplication_lostResponses(t *testing.T) {
 		CheckDestroy: checkNoRegistration(s),
 		Steps: []resource.TestStep{{
 			Config:            cfg,
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
 			Check: func(st *terraform.State) error {
 				r, n := registrationOf(s)
 				if n != 1 || len(r.app.PasswordCredentials) != 1 || len(r.scopes) != 1 {
@@ -438,7 +438,7 @@ func TestAccMigrationApplication_import(t *testing.T) {
 			Config: cfg,
 		}, {
 			Config:                  cfg,
-			ResourceName:            appRes,
+			ResourceName:            migRes,
 			ImportState:             true,
 			ImportStateVerify:       true,
 			ImportStateVerifyIgnore: []string{"timeouts"},
@@ -542,7 +542,7 @@ func TestAccMigrationApplication_managementCertificate(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: p + fmt.Sprintf("resource \"o365_migration_application\" \"test\" {\n  display_name = %q\n}\n", appDisplayName),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
 			},
 			Check: checkTenant(func() error {
 				if _, n := registrationOf(s); n != 1 {
@@ -582,9 +582,9 @@ func TestAccMigrationApplication_failedUpdateIsRetried(t *testing.T) {
 		}, {
 			Config: migrationConfig(s, mgmtClientID, "  user_management = true"),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectResourceAction(appRes, plancheck.ResourceActionUpdate),
+				plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionUpdate),
 			}},
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
 			Check: func(st *terraform.State) error {
 				r, n := registrationOf(s)
 				if n != 1 || stateAttr(st, "client_id") != clientID {
