@@ -168,7 +168,7 @@ func (e *Env) registrar(spec RegistrationSpec) (*registrar, error) {
 	}
 	who := p
 	who.Credential = Credential{Kind: p.Credential.Kind}
-	s := &session{env: e, cloud: spec.Cloud, who: who, account: ManagementAccount, src: src}
+	s := &session{env: e, cloud: spec.Cloud, who: who, account: ManagementAccount, src: src, connID: uuid.NewString()}
 	known := spec.Known
 	known.Warnings, known.Gone = nil, false
 	return &registrar{env: e, spec: spec, s: s, reg: &known,
@@ -244,16 +244,9 @@ func (r *registrar) exchange() *exchange.Client {
 		if tenant == "" {
 			tenant = r.s.who.tenant()
 		}
-		r.exo = exchange.New(r.s.cloud.Endpoints.Exchange, tenant, exchange.AppAnchor(r.s.who.tenant()), r.s.connIDOrNew(), r.env.HTTP, r.s.exchangeToken, r.env.retry())
+		r.exo = exchange.New(r.s.cloud.Endpoints.Exchange, tenant, exchange.AppAnchor(r.s.who.tenant()), r.s.connID, r.env.HTTP, r.s.exchangeToken, r.env.retry())
 	}
 	return r.exo
-}
-
-func (s *session) connIDOrNew() string {
-	if s.connID == "" {
-		s.connID = uuid.NewString()
-	}
-	return s.connID
 }
 
 // grants are what the registration gives the application.
@@ -468,10 +461,9 @@ func (r *registrar) ensureConsents(ctx context.Context, sp *graph.ServicePrincip
 			}
 			return err
 		}
+		// Exchange Online's app roles also accept the application administrators (WIRE.md §I11);
+		// the fix names what suffices for both APIs.
 		need := roles.ManageConsent
-		if api.AppID != roles.MicrosoftGraph.AppID {
-			need = manageExchangeConsent
-		}
 		held, err := g.ListAppRoleAssignedTo(ctx, res.ID, sp.ID)
 		if err != nil {
 			return r.graphError(err, need, "read the consents on "+api.Name)
@@ -504,11 +496,6 @@ func (r *registrar) ensureConsents(ctx context.Context, sp *graph.ServicePrincip
 	}
 	return nil
 }
-
-// manageExchangeConsent: consent to Exchange Online's app roles needs the same permissions
-// as Graph's, but also Application or Cloud Application Administrator suffice (WIRE.md
-// §I11); the fix names the role that suffices for both.
-var manageExchangeConsent = roles.ManageConsent
 
 func valueOf(res *graph.ServicePrincipal, roleID string) string {
 	for _, ar := range res.AppRoles {
