@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -272,6 +273,59 @@ resource "o365_target_connection" "second" {
 					"openid-configuration": 1, "userrealm": 1, // per tenant
 					"token": connections, "exo.Get-ManagementRoleAssignment": connections, "ews.GetFolder": connections,
 				}}}},
+			},
+		},
+	})
+}
+
+// An existing connection whose mailbox then loses EWS: the refresh warns with the switch and
+// the command, the plan stays empty, and a plan that would change the connection errors
+// with the same words; once EWS is back, the change applies.
+func TestAccTargetConnection_ewsClosedExistingConnection(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	logged := diagnosticsLog(t)
+	off := false
+	cfg := func(name string) string {
+		return providerBlock(s, defaultMaxRetries) + fmt.Sprintf(`
+resource "o365_target_connection" "test" {
+  name        = %q
+  admin_email = %q
+  password    = %q
+}
+`, name, upnFull, pwFull)
+	}
+	mailboxWords := `(?s)EWS is turned off for the mailbox ` + regexp.QuoteMeta(upnFull) + `.*Set-CASMailbox -Identity\s+'` + regexp.QuoteMeta(upnFull) + `'\s+-EwsEnabled\s+\$true`
+	accTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{Config: cfg("Target")},
+			{
+				PreConfig: func() {
+					if err := s.SetMailboxEWSEnabled(upnFull, &off); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   cfg("Target"),
+				PlanOnly: true, // warns, proposes nothing
+			},
+			{
+				PreConfig: func() {
+					if log := logged(); !regexp.MustCompile(`Drift check: EWS is turned off for the mailbox`).MatchString(log) {
+						t.Fatalf("the refresh did not warn about the mailbox switch; log:\n%s", log)
+					}
+				},
+				Config:      cfg("Renamed"),
+				ExpectError: regexp.MustCompile(mailboxWords),
+			},
+			{
+				PreConfig: func() {
+					if err := s.SetMailboxEWSEnabled(upnFull, nil); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg("Renamed"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("name"), knownvalue.StringExact("Renamed")),
+				},
 			},
 		},
 	})

@@ -66,7 +66,7 @@ var targetConnectionErrors = map[connection.Problem]errorFix{
 		if ce.Switch == connection.SwitchEnded {
 			return path.Empty(), "`o365_target_connection` works only over EWS, so it cannot work against this tenant any more. " + appWayForward
 		}
-		return path.Empty(), "Or leave EWS behind: " + appWayForward
+		return path.Empty(), "Or leave EWS behind. " + appWayForward
 	},
 }
 

@@ -44,6 +44,14 @@ func TestTargetConnectionErrorTable(t *testing.T) {
 			"global_admin", []string{"`revoke_managed_roles` off"}},
 		{"not effective", connection.Error{Problem: connection.ProblemNotYetEffective},
 			"", []string{"`timeouts.create`"}},
+		{"mfa with the app password", connection.Error{Problem: connection.ProblemCredentials, Reason: connection.ReasonMFARequired, Account: connection.ConnectionAccount, Credential: connection.AppPassword},
+			"app_password", []string{"`o365_migration_application` with `o365_target_app_connection`"}},
+		{"role retired", connection.Error{Problem: connection.ProblemImpersonationRetired},
+			"", []string{"`o365_target_connection` needs that role", "`o365_migration_application`", "`o365_target_app_connection`", "`mailbox_scope`", "Which target connection do I need?"}},
+		{"ews closed by a switch", connection.Error{Problem: connection.ProblemEWSClosed, Switch: connection.SwitchMailbox},
+			"", []string{"Or leave EWS behind.", "`o365_target_app_connection`"}},
+		{"ews ended", connection.Error{Problem: connection.ProblemEWSClosed, Switch: connection.SwitchEnded},
+			"", []string{"works only over EWS", "`o365_migration_application`"}},
 		{"other", connection.Error{Problem: connection.ProblemOther}, "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
