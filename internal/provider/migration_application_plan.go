@@ -56,7 +56,7 @@ func checkPublicCertificate(text string, now time.Time, diags *diag.Diagnostics)
 		diags.AddAttributeError(at, "Certificate expired",
 			fmt.Sprintf("The certificate %s (thumbprint %s) expired on %s. Microsoft refuses sign-ins with it; give a current certificate.",
 				c.Subject, connection.Thumbprint(c), c.NotAfter.UTC().Format(time.RFC3339)))
-	case c.NotAfter.Sub(now) < registrationExpiryWarning:
+	case c.NotAfter.Sub(now) < credentialWarning:
 		diags.AddAttributeWarning(at, "Certificate expires soon",
 			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s; give a new one before then.", c.Subject, connection.Thumbprint(c), c.NotAfter.UTC().Format(time.RFC3339)))
 	}
@@ -128,7 +128,7 @@ func checkExpiry(v types.String, diags *diag.Diagnostics) {
 		diags.AddAttributeError(at, "Migration application credential expired",
 			"A credential of the application expired on "+v.ValueString()+", so the migration engine can no longer sign in. "+
 				"Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.")
-	case left < registrationExpiryWarning:
+	case left < credentialWarning:
 		diags.AddAttributeWarning(at, "Migration application credential expires soon",
 			fmt.Sprintf("A credential of the application expires on %s (in %d days). Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.",
 				v.ValueString(), int(left.Hours()/24)+1))

@@ -38,8 +38,9 @@ const (
 // defaultSecretLifetimeDays is client_secret_lifetime_days' default (DESIGN.md §7.2).
 const defaultSecretLifetimeDays = 180
 
-// registrationExpiryWarning is how long before a credential's expiry plans warn.
-const registrationExpiryWarning = 30 * 24 * time.Hour
+// credentialWarning is how long before a credential's expiry plans warn (DESIGN.md §7.2;
+// o365_target_app_connection shares it).
+const credentialWarning = 30 * 24 * time.Hour
 
 func newMigrationApplicationResource() resource.Resource { return &migrationApplicationResource{} }
 
