@@ -151,8 +151,9 @@ func (r registered) exchangeRoles() []string {
 
 // mailboxStatus opens a mailbox's inbox with the application's own token (client
 // credentials, WIRE §I1, §I12) and returns Graph's HTTP status.
-// TODO(issue 11): TestAccMigrationApplication_graph and _mailboxScope verify this through an
-// o365_target_app_connection fed from the resource's outputs once that resource is merged.
+// TODO(issue 11): TestAccMigrationApplication_graph and _mailboxScope also verify this through an
+// o365_target_app_connection fed from the resource's outputs once that resource is on main:
+// /work/brief/mig-app-extension.patch (tested on a scratch merge of mig and app).
 func mailboxStatus(t *testing.T, s *emulator.Server, clientID, secret, mailbox string) int {
 	t.Helper()
 	hc, err := transport.NewHTTPClient(s.CAPEM())
