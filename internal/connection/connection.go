@@ -36,6 +36,9 @@ type Env struct {
 
 	mu         sync.Mutex
 	identities map[string]*identity.Provider // by authority host
+	// appRoles caches, per application, the Exchange application roles one check read
+	// (app.go), so the connections of one application in one process read them once.
+	appRoles appRolesCache
 }
 
 // Managed is a role assignment this connection created, recorded so it can be revoked.
@@ -100,9 +103,17 @@ func (e *Env) identity(authorityHost string) *identity.Provider {
 	return p
 }
 
-// source is the token source of a principal.
-func (e *Env) source(c cloud.Cloud, p Principal) identity.Source {
-	return e.identity(c.AuthorityHost()).User(p.tenant(), p.Name, p.Credential.Secret)
+// source is the token source of a principal: the password grant for a user, client
+// credentials for an application (identity checks its credential locally first).
+func (e *Env) source(c cloud.Cloud, p Principal) (identity.Source, error) {
+	if p.Kind == identity.Application {
+		src, err := e.identity(c.AuthorityHost()).Application(p.tenant(), p.Name, appCredential(p.Credential))
+		if err != nil {
+			return nil, localCredentialError(p, err)
+		}
+		return src, nil
+	}
+	return e.identity(c.AuthorityHost()).User(p.tenant(), p.Name, p.Credential.Secret), nil
 }
 
 // session talks to one tenant as one principal: it holds the principal's token source (not
@@ -127,7 +138,10 @@ func (e *Env) session(c cloud.Cloud, p Principal, a Account) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := e.source(c, p)
+	src, err := e.source(c, p)
+	if err != nil {
+		return nil, err
+	}
 	p.Credential = Credential{Kind: p.Credential.Kind}
 	return &session{env: e, cloud: c, who: p, account: a, src: src, kind: k, connID: uuid.NewString()}, nil
 }
@@ -190,6 +204,9 @@ func (s *session) graph() *graph.Client {
 }
 
 func (s *session) ews() *ews.Client {
+	if s.who.Kind == identity.Application {
+		return ews.NewAppOnly(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry())
+	}
 	return ews.New(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry())
 }
 

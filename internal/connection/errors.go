@@ -160,7 +160,11 @@ func signInError(s *session, err error) error {
 		}
 		return e
 	}
-	for _, f := range signInFailures {
+	table := signInFailures
+	if s.who.Kind == identity.Application {
+		table = appSignInFailures
+	}
+	for _, f := range table {
 		if f.is(ae) {
 			args := []any{who, code, s.src.Subject().ClientID, s.who.tenant()}
 			e.Problem, e.Reason = f.problem, f.reason

@@ -113,6 +113,8 @@ func kindOf(k identity.Kind) (kind, error) {
 	switch k {
 	case identity.User:
 		return userKind{}, nil
+	case identity.Application:
+		return appKind{}, nil
 	}
 	return nil, fmt.Errorf("connection: a %s principal cannot be connected by this resource", k)
 }

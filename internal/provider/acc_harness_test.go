@@ -92,9 +92,11 @@ func testSeed() *emulator.Seed {
 		}
 		users = append(users, u)
 	}
+	users = append(users, appTestUsers()...) // the app-only world: target_app_connection_test.go
 	s := &emulator.Seed{
 		TenantID: "3b2a1c0d-1111-4222-8333-944445555666", DisplayName: "Contoso", Cloud: "worldwide",
 		Domains: []string{"contoso.onmicrosoft.com", "contoso.com"}, LegacyBasicAuth: true, Users: users,
+		Applications: appTestApplications(), ManagementScopes: appTestScopes(),
 	}
 	if err := s.Validate(); err != nil {
 		panic(err)

@@ -162,7 +162,7 @@ func (p *o365Provider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *o365Provider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newTargetConnectionResource, newMigrationApplicationResource}
+	return []func() resource.Resource{newTargetConnectionResource, newTargetAppConnectionResource, newMigrationApplicationResource}
 }
 
 func (p *o365Provider) DataSources(context.Context) []func() datasource.DataSource {
