@@ -151,9 +151,8 @@ func (r registered) exchangeRoles() []string {
 
 // mailboxStatus opens a mailbox's inbox with the application's own token (client
 // credentials, WIRE §I1, §I12) and returns Graph's HTTP status.
-// TODO(issue 11): TestAccMigrationApplication_graph and _mailboxScope also verify this through an
-// o365_target_app_connection fed from the resource's outputs once that resource is on main:
-// /work/brief/mig-app-extension.patch (tested on a scratch merge of mig and app).
+// (The tests also verify the same through an o365_target_app_connection fed from the
+// resource's outputs; this checks the tenant directly.)
 func mailboxStatus(t *testing.T, s *emulator.Server, clientID, secret, mailbox string) int {
 	t.Helper()
 	hc, err := transport.NewHTTPClient(s.CAPEM())
@@ -213,8 +212,14 @@ func testCertificatePEM(t *testing.T, notAfter time.Time) string {
 // credential; the application's token opens a mailbox; the next plan is empty.
 func TestAccMigrationApplication_graph(t *testing.T) {
 	s := registrationTenant(t)
-	cert := testCertificatePEM(t, time.Now().Add(365*24*time.Hour))
-	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate          = %q\n  create_client_secret = true", cert))
+	c, err := emulator.NewTestCertificate("tf-o365 migration", time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The migration engine's connection, fed from the registration: it signs in with the
+	// certificate's private key and verifies a mailbox.
+	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate          = %q\n  create_client_secret = true", c.CertPEM)) +
+		appConnectionOf(fmt.Sprintf("  client_certificate = %q", c.PEM), mailboxOutOfScope)
 	accTest(t, resource.TestCase{
 		CheckDestroy: checkNoRegistration(s),
 		Steps: []resource.TestStep{{
@@ -225,6 +230,9 @@ func TestAccMigrationApplication_graph(t *testing.T) {
 				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
 				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact("3b2a1c0d-1111-4222-8333-944445555666")),
 				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("protocol"), knownvalue.StringExact("graph")),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("verified_at"), knownvalue.NotNull()),
 			},
 			Check: func(st *terraform.State) error {
 				r, n := registrationOf(s)
@@ -261,7 +269,9 @@ func TestAccMigrationApplication_graph(t *testing.T) {
 func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 	s := registrationTenant(t)
 	before := s.Snapshot()
-	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  create_client_secret = true\n  mailbox_scope = {\n    recipient_filter = %q\n  }", scopeFilter))
+	base := migrationConfig(s, mgmtClientID, fmt.Sprintf("  create_client_secret = true\n  mailbox_scope = {\n    recipient_filter = %q\n  }", scopeFilter))
+	// The migration engine's connection, fed from the registration, verifies the mailbox in scope.
+	cfg := base + appConnectionOf("  client_secret = o365_migration_application.test.client_secret", mailboxInScope)
 	required := append([]string{"Microsoft Graph/User.Read.All"}, scopedExchangeRoles...)
 	accTest(t, resource.TestCase{
 		CheckDestroy: func(st *terraform.State) error {
@@ -287,6 +297,8 @@ func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("required_permissions"), setOf(required...)),
 				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("verified_at"), knownvalue.NotNull()),
 			},
 			Check: func(st *terraform.State) error {
 				r, _ := registrationOf(s)
@@ -313,7 +325,7 @@ func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 		}, {
 			// A new filter changes the scope in place: same application, same assignments.
-			Config:           strings.Replace(cfg, scopeFilter, "Department -eq 'Sales'", 1),
+			Config:           strings.Replace(base, scopeFilter, "Department -eq 'Sales'", 1),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionUpdate)}},
 			Check: checkTenant(func() error {
 				r, n := registrationOf(s)
@@ -626,4 +638,20 @@ func TestAccMigrationApplication_failedCertificateIsRetried(t *testing.T) {
 			}),
 		}},
 	})
+}
+
+const engineConnRes = "o365_target_app_connection.check"
+
+// appConnectionOf is an o365_target_app_connection "check" fed from the registration's
+// outputs, with the given credential line, verifying the mailboxes.
+func appConnectionOf(credential string, mailboxes ...string) string {
+	return fmt.Sprintf(`
+resource "o365_target_app_connection" "check" {
+  name             = "Migration target"
+  tenant           = o365_migration_application.test.tenant_id
+  client_id        = o365_migration_application.test.client_id
+%s
+  verify_mailboxes = %s
+}
+`, credential, hclList(mailboxes))
 }

@@ -3,8 +3,7 @@
 #  - an Entra application (`application`): o365_migration_application registers it, with Graph permissions
 #    or, with a recipient filter, Exchange RBAC for Applications limited to those mailboxes. It needs the
 #    provider's `management` identity.
-# TODO(issue 11): feed the application into an o365_target_app_connection (verify_mailboxes) once that
-# resource is merged, and output its verification.
+#    With `verify_mailboxes`, an o365_target_app_connection fed from it verifies those mailboxes on every plan.
 
 terraform {
   required_version = ">= 1.5.0" # Terraform 1.5+ or OpenTofu (README: supported CLI versions)
@@ -112,7 +111,8 @@ variable "application" {
     protocol         = optional(string, "graph")
     certificate      = optional(string) # PEM public certificate (recommended)
     client_secret    = optional(bool, false)
-    recipient_filter = optional(string) # OPATH filter: only these mailboxes (RBAC for Applications)
+    recipient_filter = optional(string)          # OPATH filter: only these mailboxes (RBAC for Applications)
+    verify_mailboxes = optional(set(string), []) # verified on every plan by an o365_target_app_connection
   })
   default = null
 }
@@ -138,6 +138,25 @@ resource "o365_migration_application" "this" {
   mailbox_scope        = var.application.recipient_filter == null ? null : { recipient_filter = var.application.recipient_filter }
 }
 
+variable "application_certificate_key" {
+  description = "The migration engine's certificate with its private key (PEM), for the connection that verifies the application's mailboxes when `application.certificate` is set."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+resource "o365_target_app_connection" "this" {
+  count = var.application == null ? 0 : (length(var.application.verify_mailboxes) > 0 ? 1 : 0)
+
+  name               = "${var.name_prefix} (application)"
+  tenant             = o365_migration_application.this[0].tenant_id
+  client_id          = o365_migration_application.this[0].client_id
+  protocol           = var.application.protocol
+  client_certificate = var.application.certificate == null ? null : var.application_certificate_key
+  client_secret      = var.application.certificate == null ? o365_migration_application.this[0].client_secret : null
+  verify_mailboxes   = var.application.verify_mailboxes
+}
+
 output "application" {
   description = "The registered application: what the migration engine signs in with, and what it was granted. null without `application`."
   value = var.application == null ? null : {
@@ -147,6 +166,8 @@ output "application" {
     granted_permissions   = o365_migration_application.this[0].granted_permissions
     missing_permissions   = o365_migration_application.this[0].missing_permissions
     credential_expires_at = o365_migration_application.this[0].credential_expires_at
+    unreachable_mailboxes = one(o365_target_app_connection.this[*].unreachable_mailboxes)
+    verified_at           = one(o365_target_app_connection.this[*].verified_at)
   }
 }
 
