@@ -93,8 +93,9 @@ type AppStatus struct {
 	Granted, Missing []string
 	// MissingFixes are, per missing permission, what an administrator would run.
 	MissingFixes map[string]string
-	// Unconfirmed are needs the application may hold through Exchange application roles
-	// that it may not read (it lacks Exchange.ManageAsApp); never counted as missing.
+	// Unconfirmed are the Exchange application roles the application evidently holds (its
+	// mailboxes open without the Entra permission) but may not read (it lacks
+	// Exchange.ManageAsApp): neither granted nor missing.
 	Unconfirmed []string
 	// Unreachable are the mailboxes that could not be opened, sorted by address.
 	Unreachable []Unreachable
@@ -411,7 +412,7 @@ func (c *appCheck) permissions() {
 	for _, m := range missing {
 		n, _ := roles.LookupGrant(m)
 		if mailOK && n.Exchange != nil {
-			c.st.Unconfirmed = append(c.st.Unconfirmed, m)
+			c.st.Unconfirmed = append(c.st.Unconfirmed, n.Exchange.String())
 			continue
 		}
 		c.st.Missing = append(c.st.Missing, m)

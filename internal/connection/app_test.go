@@ -139,7 +139,7 @@ func TestCheckApp_ewsThroughRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st.Healthy() || len(st.Unconfirmed) != 1 || st.Unconfirmed[0] != "Office 365 Exchange Online/full_access_as_app" {
+	if !st.Healthy() || len(st.Unconfirmed) != 1 || st.Unconfirmed[0] != "Exchange/Application EWS.AccessAsApp" {
 		t.Fatalf("status %+v", st)
 	}
 	if n := s.Counters().ByRouteUser["ews.GetFolder"][appEWSRBAC]; n != 1 {

@@ -31,7 +31,6 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
 	"github.com/o365-terraform/terraform-provider-o365/internal/graph"
-	"github.com/o365-terraform/terraform-provider-o365/internal/identity"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
@@ -39,10 +38,10 @@ import (
 // numbered apart from the accounts of principal.go so that the two lists grow independently.
 const ManagementAccount Account = 16
 
-// Problems of a registration, numbered apart from errors.go's for the same reason.
+// Problems of a registration, numbered apart from errors.go's (0…), app_errors.go's (100…) and diagnose.go's (200…).
 const (
 	// ProblemManagementDenied: the management identity lacks a right; Management says which.
-	ProblemManagementDenied Problem = iota + 100
+	ProblemManagementDenied Problem = iota + 300
 	// ProblemResourceMissing: a resource API (Microsoft Graph, Exchange Online) has no
 	// service principal in the tenant, so its permissions cannot be granted.
 	ProblemResourceMissing
@@ -148,7 +147,6 @@ type registrar struct {
 	spec RegistrationSpec
 	s    *session
 	reg  *Registration
-	exo  *exchange.Client
 	// resources are the resource APIs' service principals, by API app id.
 	resources map[string]*graph.ServicePrincipal
 	// roleIDs are the resolved app role ids, by grant string.
@@ -160,30 +158,17 @@ type registrar struct {
 }
 
 func (e *Env) registrar(spec RegistrationSpec) (*registrar, error) {
-	p := spec.Management
-	src, err := e.identity(spec.Cloud.AuthorityHost()).Application(p.tenant(), p.Name, managementCredential(p.Credential))
+	s, err := e.session(spec.Cloud, spec.Management, ManagementAccount)
 	if err != nil {
-		return nil, &Error{Problem: ProblemCredentials, Account: ManagementAccount, Who: p.Name, Credential: p.Credential.Kind,
-			Summary: "Unusable management credential", Detail: err.Error(), Err: err}
+		if ce, ok := AsError(err); ok {
+			ce.Account = ManagementAccount
+		}
+		return nil, err
 	}
-	who := p
-	who.Credential = Credential{Kind: p.Credential.Kind}
-	s := &session{env: e, cloud: spec.Cloud, who: who, account: ManagementAccount, src: src}
 	known := spec.Known
 	known.Warnings, known.Gone = nil, false
 	return &registrar{env: e, spec: spec, s: s, reg: &known,
 		resources: map[string]*graph.ServicePrincipal{}, roleIDs: map[string]string{}, heldEntra: map[string][]string{}}, nil
-}
-
-// managementCredential is the identity form of the management identity's credential.
-func managementCredential(c Credential) identity.AppCredential {
-	switch c.Kind {
-	case ClientCertificate:
-		return identity.AppCredential{Certificate: []byte(c.Secret), CertificatePassword: c.CertificatePassword}
-	case FederatedToken:
-		return identity.AppCredential{FederatedTokenFile: c.Secret}
-	}
-	return identity.AppCredential{ClientSecret: c.Secret}
 }
 
 // Register creates or completes a registration and brings it to the spec: create and
@@ -238,23 +223,7 @@ func (r *registrar) signIn(ctx context.Context) error {
 func (r *registrar) graph() *graph.Client { return r.s.graph() }
 
 // exchange is the management identity's app-only admin API session (WIRE.md §J1).
-func (r *registrar) exchange() *exchange.Client {
-	if r.exo == nil {
-		tenant := r.reg.TenantID
-		if tenant == "" {
-			tenant = r.s.who.tenant()
-		}
-		r.exo = exchange.New(r.s.cloud.Endpoints.Exchange, tenant, exchange.AppAnchor(r.s.who.tenant()), r.s.connIDOrNew(), r.env.HTTP, r.s.exchangeToken, r.env.retry())
-	}
-	return r.exo
-}
-
-func (s *session) connIDOrNew() string {
-	if s.connID == "" {
-		s.connID = uuid.NewString()
-	}
-	return s.connID
-}
+func (r *registrar) exchange() *exchange.Client { return r.s.exchange() }
 
 // grants are what the registration gives the application.
 func (r *registrar) grants() []roles.Grant { return roles.Grants(r.spec.Options) }
@@ -468,10 +437,9 @@ func (r *registrar) ensureConsents(ctx context.Context, sp *graph.ServicePrincip
 			}
 			return err
 		}
+		// Exchange Online's app roles also accept the application administrators (WIRE.md §I11);
+		// the fix names what suffices for both APIs.
 		need := roles.ManageConsent
-		if api.AppID != roles.MicrosoftGraph.AppID {
-			need = manageExchangeConsent
-		}
 		held, err := g.ListAppRoleAssignedTo(ctx, res.ID, sp.ID)
 		if err != nil {
 			return r.graphError(err, need, "read the consents on "+api.Name)
@@ -504,11 +472,6 @@ func (r *registrar) ensureConsents(ctx context.Context, sp *graph.ServicePrincip
 	}
 	return nil
 }
-
-// manageExchangeConsent: consent to Exchange Online's app roles needs the same permissions
-// as Graph's, but also Application or Cloud Application Administrator suffice (WIRE.md
-// §I11); the fix names the role that suffices for both.
-var manageExchangeConsent = roles.ManageConsent
 
 func valueOf(res *graph.ServicePrincipal, roleID string) string {
 	for _, ar := range res.AppRoles {
@@ -943,20 +906,6 @@ func (e *Env) clock() time.Time {
 		return e.Now()
 	}
 	return time.Now()
-}
-
-// Management is the principal of a management identity (DESIGN.md §7.1): the application
-// clientID signing in to tenant with client credentials.
-func Management(tenant, clientID string, c Credential) Principal {
-	return Principal{Kind: identity.Application, Name: clientID, Tenant: tenant, Credential: c}
-}
-
-// CheckClientCertificate checks a client certificate file (PEM with an unencrypted RSA key,
-// or PKCS#12 with password) the way signing in will read it. Errors never contain key
-// material.
-func CheckClientCertificate(data []byte, password string) error {
-	_, err := identity.ParseCertificate(data, password)
-	return err
 }
 
 // observe reads the settings of an imported registration from what the tenant shows: the

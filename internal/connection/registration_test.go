@@ -275,6 +275,24 @@ func TestRegisterScoped(t *testing.T) {
 	if err := mailboxReachable(t, e, cl, reg.ClientID, reg.Secret.Value, outOfScope); !graph.IsMailAccessDenied(err) {
 		t.Fatalf("out of scope: %v", err)
 	}
+	// A new filter changes the scope in place (Set-ManagementScope); the assignments stay.
+	spec.Known, spec.WasScoped, spec.RecipientFilter = *reg, true, "Department -eq 'Sales'"
+	changed, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filters []string
+	for _, sc := range s.Snapshot().ManagementScopes {
+		if sc.Name == scope {
+			filters = append(filters, sc.RecipientFilter)
+		}
+	}
+	if fmt.Sprint(filters) != "[Department -eq 'Sales']" || changed.ClientID != reg.ClientID || len(exchangeRolesOfApp(s, reg.ClientID)) != 4 {
+		t.Fatalf("filters %v, exchange %v", filters, exchangeRolesOfApp(s, reg.ClientID))
+	}
+	if err := mailboxReachable(t, e, cl, reg.ClientID, reg.Secret.Value, outOfScope); err != nil {
+		t.Fatalf("carla is in Sales, now in scope: %v", err)
+	}
 	// Dropping the scope undoes the Exchange side and consents tenant-wide instead.
 	spec.Known, spec.Options.Scoped, spec.WasScoped = *reg, false, true
 	if _, err := e.Register(ctx, spec); err != nil {
@@ -462,5 +480,49 @@ func TestReadRegistrationByClientID(t *testing.T) {
 	}
 	if read.ObjectID != reg.ObjectID || read.ServicePrincipalID != reg.ServicePrincipalID || len(read.Missing) != 0 || read.Gone {
 		t.Fatalf("read=%+v", read)
+	}
+}
+
+// EWS: full_access_as_app on Exchange Online (not Graph's mail permissions), plus
+// User.ReadWrite.All with user management; scoped, the Exchange role EWS.AccessAsApp instead.
+func TestRegisterEWS(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	spec := regSpec(cl, mgmtFull, false)
+	spec.Options = roles.AppOptions{Protocol: roles.ProtocolEWS, PublicFolders: true, UserManagement: true}
+	reg, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sp := appOf(s, reg.ClientID)
+	want := "[Microsoft Graph/User.Read.All Microsoft Graph/User.ReadWrite.All Office 365 Exchange Online/full_access_as_app]"
+	if got := consentsOf(sp); fmt.Sprint(got) != want || len(reg.Missing) != 0 {
+		t.Fatalf("consents = %v, missing %v", got, reg.Missing)
+	}
+	spec.Known, spec.Options.Scoped, spec.RecipientFilter = *reg, true, filter
+	scoped, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sp = appOf(s, reg.ClientID)
+	if got := consentsOf(sp); fmt.Sprint(got) != "[Microsoft Graph/User.Read.All Microsoft Graph/User.ReadWrite.All]" {
+		t.Fatalf("scoped consents = %v", got)
+	}
+	if got := exchangeRolesOfApp(s, reg.ClientID); fmt.Sprint(got) != "[Application EWS.AccessAsApp@"+ScopeName(reg.ClientID)+"]" || len(scoped.Missing) != 0 {
+		t.Fatalf("exchange roles = %v, missing %v", got, scoped.Missing)
+	}
+}
+
+// The problem lists of errors.go, app_errors.go and registration.go are numbered apart: no
+// two problems may share a value (the provider's tables key on them).
+func TestProblemsAreDistinct(t *testing.T) {
+	seen := map[Problem]bool{}
+	for _, p := range []Problem{ProblemOther, ProblemCredentials, ProblemAccountGone, ProblemTenant, ProblemClient, ProblemEWS,
+		ProblemMissingRoles, ProblemCannotAssign, ProblemCannotRevoke, ProblemNotYetEffective,
+		ProblemMissingPermissions, ProblemUnreachable, ProblemImpersonationRetired, ProblemEWSClosed, ProblemManagementDenied, ProblemResourceMissing, ProblemScopeRefused} {
+		if seen[p] {
+			t.Fatalf("problem %d is used twice", p)
+		}
+		seen[p] = true
 	}
 }

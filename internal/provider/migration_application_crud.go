@@ -28,7 +28,7 @@ func (r *migrationApplicationResource) Create(ctx context.Context, req resource.
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Create, defaultRegistrationCreateTimeout, r.registrationSpec(plan, nil, registrationPrivate{}),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
 			tflog.Info(ctx, "registering the migration application", map[string]any{"display_name": spec.DisplayName})
-			r.register(ctx, spec, plan, &resp.State, resp.Private, &resp.Diagnostics)
+			r.register(ctx, spec, plan, nil, &resp.State, resp.Private, &resp.Diagnostics)
 		})
 }
 
@@ -41,21 +41,27 @@ func (r *migrationApplicationResource) Update(ctx context.Context, req resource.
 	resp.Diagnostics.Append(diags...)
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Update, defaultRegistrationUpdateTimeout, r.registrationSpec(plan, &state, priv),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
-			r.register(ctx, spec, plan, &resp.State, resp.Private, &resp.Diagnostics)
+			r.register(ctx, spec, plan, &state, &resp.State, resp.Private, &resp.Diagnostics)
 		})
 }
 
 // register runs the pipeline and records what exists, also after a failure: a create that
 // failed half-way leaves the made objects in state (Terraform marks the resource tainted,
-// and its replacement removes them), an update keeps the application it has.
+// and its replacement removes them); an update that failed keeps the prior settings with the
+// permissions as they are now, so the next plan proposes the change again.
 func (r *migrationApplicationResource) register(ctx context.Context, spec connection.RegistrationSpec, plan migrationApplicationModel,
-	state *tfsdk.State, private privateSetter, diags *diag.Diagnostics) {
+	prior *migrationApplicationModel, state *tfsdk.State, private privateSetter, diags *diag.Diagnostics) {
 	reg, err := r.data.env.Register(ctx, spec)
 	for _, w := range reg.Warnings {
 		diags.AddWarning("Permission id differs from the documented one", w)
 	}
 	if err == nil || reg.ObjectID != "" {
-		diags.Append(state.Set(ctx, stateOf(plan, reg))...)
+		base := plan
+		if err != nil && prior != nil {
+			base = *prior
+			base.Timeouts = plan.Timeouts
+		}
+		diags.Append(state.Set(ctx, stateOf(base, reg))...)
 		diags.Append(private.SetKey(ctx, registrationPrivateKey, privateOf(reg))...)
 	}
 	if err != nil {
@@ -106,9 +112,9 @@ func observed(m *migrationApplicationModel, reg *connection.Registration) {
 	m.Protocol = types.StringValue(string(o.Protocol))
 	m.UserManagement = types.BoolValue(o.UserManagement)
 	m.PublicFolders = types.BoolValue(false)
-	m.MailboxScope = nil
+	m.MailboxScope = types.ObjectNull(mailboxScopeTypes)
 	if o.Scoped {
-		m.MailboxScope = &mailboxScopeModel{RecipientFilter: types.StringValue(o.RecipientFilter)}
+		m.MailboxScope = scopeValue(o.RecipientFilter)
 	}
 	m.Certificate = types.StringNull()
 	if o.CertificatePEM != "" {
@@ -126,7 +132,7 @@ func (r *migrationApplicationResource) Delete(ctx context.Context, req resource.
 	resp.Diagnostics.Append(diags...)
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Delete, defaultRegistrationDeleteTimeout, r.registrationSpec(state, &state, priv),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
-			spec.WasScoped = state.MailboxScope != nil
+			spec.WasScoped = !state.MailboxScope.IsNull()
 			if err := r.data.env.Unregister(ctx, spec); err != nil {
 				addRegistrationError(&resp.Diagnostics, err, "")
 				resp.Diagnostics.Append(resp.State.Set(ctx, &state)...) // keep it: nothing is forgotten half-removed

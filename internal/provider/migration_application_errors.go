@@ -34,5 +34,13 @@ var migrationApplicationErrors = map[connection.Problem]errorFix{
 // addRegistrationError reports a registration failure, worded by the table; with a
 // warnPrefix (a drift check that must not block the plan that fixes it) as a warning.
 func addRegistrationError(diags *diag.Diagnostics, err error, warnPrefix string) {
+	if _, ok := connection.AsError(err); !ok {
+		if warnPrefix != "" {
+			diags.AddWarning(warnPrefix+"unexpected error", err.Error())
+		} else {
+			diags.AddError("Migration application registration failed", err.Error())
+		}
+		return
+	}
 	addConnectionError(diags, migrationApplicationErrors, err, warnPrefix)
 }

@@ -38,13 +38,13 @@ func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req r
 				"Set protocol = \"ews\" (until "+roles.EWSEnd+"), or remove public_folders.")
 	}
 	if !m.Certificate.IsNull() && !m.Certificate.IsUnknown() {
-		checkCertificate(m.Certificate.ValueString(), time.Now(), &resp.Diagnostics)
+		checkPublicCertificate(m.Certificate.ValueString(), time.Now(), &resp.Diagnostics)
 	}
 }
 
-// checkCertificate: the certificate must parse (a public PEM certificate) and not have
+// checkPublicCertificate: the certificate must parse (a public PEM certificate) and not have
 // expired; one expiring within 30 days warns.
-func checkCertificate(text string, now time.Time, diags *diag.Diagnostics) {
+func checkPublicCertificate(text string, now time.Time, diags *diag.Diagnostics) {
 	at := path.Root("certificate")
 	c, err := connection.ParsePublicCertificate(text)
 	if err != nil {
@@ -85,7 +85,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		}
 		state = &s
 	}
-	if plan.Protocol.IsUnknown() || plan.UserManagement.IsUnknown() || plan.PublicFolders.IsUnknown() {
+	if plan.Protocol.IsUnknown() || plan.UserManagement.IsUnknown() || plan.PublicFolders.IsUnknown() || plan.MailboxScope.IsUnknown() {
 		return
 	}
 	required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))

@@ -53,7 +53,7 @@ func appOptions(m migrationApplicationModel) roles.AppOptions {
 	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
 		p = roles.ProtocolEWS
 	}
-	return roles.AppOptions{Protocol: p, UserManagement: m.UserManagement.ValueBool(), PublicFolders: m.PublicFolders.ValueBool(), Scoped: m.MailboxScope != nil}
+	return roles.AppOptions{Protocol: p, UserManagement: m.UserManagement.ValueBool(), PublicFolders: m.PublicFolders.ValueBool(), Scoped: !m.MailboxScope.IsNull()}
 }
 
 // registrationSpec builds the spec of m (a plan, or the state for read and delete) with what
@@ -77,9 +77,7 @@ func (r *migrationApplicationResource) registrationSpec(m migrationApplicationMo
 			CertificatePEM: m.Certificate.ValueString(), CreateSecret: m.CreateClientSecret.ValueBool(),
 			SecretLifetime: time.Duration(m.ClientSecretLifetimeDays.ValueInt64()) * 24 * time.Hour,
 		}
-		if m.MailboxScope != nil {
-			spec.RecipientFilter = m.MailboxScope.RecipientFilter.ValueString()
-		}
+		spec.RecipientFilter, _ = recipientFilterOf(m.MailboxScope)
 		secrets := append([]string(nil), mg.Secrets...)
 		if prior != nil {
 			spec.Known = connection.Registration{ObjectID: prior.ObjectID.ValueString(), ClientID: prior.ClientID.ValueString(),
@@ -88,7 +86,7 @@ func (r *migrationApplicationResource) registrationSpec(m migrationApplicationMo
 				spec.Known.Secret = &connection.Secret{KeyID: priv.SecretKeyID, Value: prior.ClientSecret.ValueString(), EndAt: priv.SecretEnd}
 				secrets = append(secrets, prior.ClientSecret.ValueString())
 			}
-			spec.WasScoped = prior.MailboxScope != nil
+			spec.WasScoped = !prior.MailboxScope.IsNull()
 			spec.RenewSecret = !prior.ClientSecretLifetimeDays.IsNull() && prior.ClientSecretLifetimeDays.ValueInt64() != m.ClientSecretLifetimeDays.ValueInt64()
 		}
 		return spec, secrets, diags

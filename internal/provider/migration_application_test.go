@@ -29,7 +29,7 @@ import (
 // state and the emulated tenant.
 
 const (
-	appRes = "o365_migration_application.test"
+	migRes = "o365_migration_application.test"
 	// The management identities added to the harness's tenant.
 	mgmtClientID      = "0f5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
 	mgmtNoPRAClientID = "1f5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
@@ -151,8 +151,8 @@ func (r registered) exchangeRoles() []string {
 
 // mailboxStatus opens a mailbox's inbox with the application's own token (client
 // credentials, WIRE §I1, §I12) and returns Graph's HTTP status.
-// TODO(issue 11): TestAccMigrationApplication_graph and _mailboxScope verify this through an
-// o365_target_app_connection fed from the resource's outputs once that resource is merged.
+// (The tests also verify the same through an o365_target_app_connection fed from the
+// resource's outputs; this checks the tenant directly.)
 func mailboxStatus(t *testing.T, s *emulator.Server, clientID, secret, mailbox string) int {
 	t.Helper()
 	hc, err := transport.NewHTTPClient(s.CAPEM())
@@ -184,7 +184,7 @@ func mailboxStatus(t *testing.T, s *emulator.Server, clientID, secret, mailbox s
 
 // stateAttr reads an attribute of the resource from Terraform's state.
 func stateAttr(st *terraform.State, name string) string {
-	if rs, ok := st.RootModule().Resources[appRes]; ok {
+	if rs, ok := st.RootModule().Resources[migRes]; ok {
 		return rs.Primary.Attributes[name]
 	}
 	return ""
@@ -212,18 +212,27 @@ func testCertificatePEM(t *testing.T, notAfter time.Time) string {
 // credential; the application's token opens a mailbox; the next plan is empty.
 func TestAccMigrationApplication_graph(t *testing.T) {
 	s := registrationTenant(t)
-	cert := testCertificatePEM(t, time.Now().Add(365*24*time.Hour))
-	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate          = %q\n  create_client_secret = true", cert))
+	c, err := emulator.NewTestCertificate("tf-o365 migration", time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The migration engine's connection, fed from the registration: it signs in with the
+	// certificate's private key and verifies a mailbox.
+	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate          = %q\n  create_client_secret = true", c.CertPEM)) +
+		appConnectionOf(fmt.Sprintf("  client_certificate = %q", c.PEM), mailboxOutOfScope)
 	accTest(t, resource.TestCase{
 		CheckDestroy: checkNoRegistration(s),
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("required_permissions"), setOf(graphConsents...)),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact("3b2a1c0d-1111-4222-8333-944445555666")),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("protocol"), knownvalue.StringExact("graph")),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("required_permissions"), setOf(graphConsents...)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact("3b2a1c0d-1111-4222-8333-944445555666")),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("protocol"), knownvalue.StringExact("graph")),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("verified_at"), knownvalue.NotNull()),
 			},
 			Check: func(st *terraform.State) error {
 				r, n := registrationOf(s)
@@ -250,7 +259,7 @@ func TestAccMigrationApplication_graph(t *testing.T) {
 		}, {
 			Config:            cfg,
 			ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
 		}},
 	})
 }
@@ -260,7 +269,9 @@ func TestAccMigrationApplication_graph(t *testing.T) {
 func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 	s := registrationTenant(t)
 	before := s.Snapshot()
-	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  create_client_secret = true\n  mailbox_scope = {\n    recipient_filter = %q\n  }", scopeFilter))
+	base := migrationConfig(s, mgmtClientID, fmt.Sprintf("  create_client_secret = true\n  mailbox_scope = {\n    recipient_filter = %q\n  }", scopeFilter))
+	// The migration engine's connection, fed from the registration, verifies the mailbox in scope.
+	cfg := base + appConnectionOf("  client_secret = o365_migration_application.test.client_secret", mailboxInScope)
 	required := append([]string{"Microsoft Graph/User.Read.All"}, scopedExchangeRoles...)
 	accTest(t, resource.TestCase{
 		CheckDestroy: func(st *terraform.State) error {
@@ -284,8 +295,10 @@ func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("required_permissions"), setOf(required...)),
-				statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("required_permissions"), setOf(required...)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+				statecheck.ExpectKnownValue(engineConnRes, tfjsonpath.New("verified_at"), knownvalue.NotNull()),
 			},
 			Check: func(st *terraform.State) error {
 				r, _ := registrationOf(s)
@@ -310,6 +323,17 @@ func TestAccMigrationApplication_mailboxScope(t *testing.T) {
 		}, {
 			Config:           cfg,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		}, {
+			// A new filter changes the scope in place: same application, same assignments.
+			Config:           strings.Replace(base, scopeFilter, "Department -eq 'Sales'", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionUpdate)}},
+			Check: checkTenant(func() error {
+				r, n := registrationOf(s)
+				if n != 1 || len(r.scopes) != 1 || !strings.HasSuffix(r.scopes[0], "=Department -eq 'Sales'") {
+					return fmt.Errorf("%d applications, scopes %v", n, r.scopes)
+				}
+				return equalStrings(r.exchangeRoles(), scopedExchangeRoles)
+			}),
 		}},
 	})
 }
@@ -336,18 +360,18 @@ func TestAccMigrationApplication_drift(t *testing.T) {
 			},
 			RefreshState: true,
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr(appRes, "missing_permissions.#", "2"),
-				resource.TestCheckTypeSetElemAttr(appRes, "missing_permissions.*", "Exchange/Application Mail.ReadWrite"),
-				resource.TestCheckTypeSetElemAttr(appRes, "missing_permissions.*", "Microsoft Graph/User.Read.All"),
+				resource.TestCheckResourceAttr(migRes, "missing_permissions.#", "2"),
+				resource.TestCheckTypeSetElemAttr(migRes, "missing_permissions.*", "Exchange/Application Mail.ReadWrite"),
+				resource.TestCheckTypeSetElemAttr(migRes, "missing_permissions.*", "Microsoft Graph/User.Read.All"),
 			),
 			ExpectNonEmptyPlan: true,
 		}, {
 			Config: cfg,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectResourceAction(appRes, plancheck.ResourceActionUpdate),
-				plancheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf()),
+				plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
 			}},
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
 			Check: checkTenant(func() error {
 				r, _ := registrationOf(s)
 				if err := equalStrings(r.consents(), []string{"Microsoft Graph/User.Read.All"}); err != nil {
@@ -395,7 +419,7 @@ func TestAccMigrationApplication_lostResponses(t *testing.T) {
 		CheckDestroy: checkNoRegistration(s),
 		Steps: []resource.TestStep{{
 			Config:            cfg,
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appRes, tfjsonpath.New("missing_permissions"), setOf())},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
 			Check: func(st *terraform.State) error {
 				r, n := registrationOf(s)
 				if n != 1 || len(r.app.PasswordCredentials) != 1 || len(r.scopes) != 1 {
@@ -427,7 +451,7 @@ func TestAccMigrationApplication_import(t *testing.T) {
 			Config: cfg,
 		}, {
 			Config:                  cfg,
-			ResourceName:            appRes,
+			ResourceName:            migRes,
 			ImportState:             true,
 			ImportStateVerify:       true,
 			ImportStateVerifyIgnore: []string{"timeouts"},
@@ -499,4 +523,135 @@ resource "o365_migration_application" "test" {
 			t.Errorf("trace log contains a secret near: %q", log[max(0, i-200):min(len(log), i+60)])
 		}
 	}
+}
+
+// The management identity signs in with a PKCS#12 certificate file; its password never
+// reaches the log.
+func TestAccMigrationApplication_managementCertificate(t *testing.T) {
+	s := registrationTenant(t)
+	c, err := emulator.NewTestCertificate("management", time.Now().Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddApplicationCertificate(mgmtClientID, emulator.SeedCertificate{PEM: string(c.CertPEM)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pfx, logFile := filepath.Join(dir, "management.pfx"), filepath.Join(dir, "trace.log")
+	if err := os.WriteFile(pfx, c.PKCS12, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	t.Setenv(EnvManagementCertPassword, c.PKCS12Password)
+	p := strings.Replace(providerBlock(s, defaultMaxRetries), `provider "o365" {`, fmt.Sprintf(`provider "o365" {
+  management = {
+    tenant_id               = "contoso.onmicrosoft.com"
+    client_id               = %q
+    client_certificate_file = %q
+  }`, mgmtClientID, pfx), 1)
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkNoRegistration(s),
+		Steps: []resource.TestStep{{
+			Config: p + fmt.Sprintf("resource \"o365_migration_application\" \"test\" {\n  display_name = %q\n}\n", appDisplayName),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("granted_permissions"), setOf(graphConsents...)),
+			},
+			Check: checkTenant(func() error {
+				if _, n := registrationOf(s); n != 1 {
+					return fmt.Errorf("%d applications", n)
+				}
+				return nil
+			}),
+		}},
+	})
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), c.PKCS12Password) {
+		t.Error("the certificate password is in the trace log")
+	}
+}
+
+// An update that fails half-way keeps the prior settings in state, so the next plan proposes
+// the change again and the next apply (with the right) finishes it.
+func TestAccMigrationApplication_failedUpdateIsRetried(t *testing.T) {
+	s := registrationTenant(t)
+	clientID := ""
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkNoRegistration(s),
+		Steps: []resource.TestStep{{
+			Config: migrationConfig(s, mgmtClientID, ""),
+			Check:  func(st *terraform.State) error { clientID = stateAttr(st, "client_id"); return nil },
+		}, {
+			// Consenting to User.ReadWrite.All needs Privileged Role Administrator.
+			Config:      migrationConfig(s, mgmtNoPRAClientID, "  user_management = true"),
+			ExpectError: regexp.MustCompile(`(?s)Privileged Role.*Administrator`),
+		}, {
+			Config:             migrationConfig(s, mgmtNoPRAClientID, "  user_management = true"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}, {
+			Config: migrationConfig(s, mgmtClientID, "  user_management = true"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf())},
+			Check: func(st *terraform.State) error {
+				r, n := registrationOf(s)
+				if n != 1 || stateAttr(st, "client_id") != clientID {
+					return fmt.Errorf("%d applications, client id %s → %s", n, clientID, stateAttr(st, "client_id"))
+				}
+				return equalStrings(r.consents(), append([]string{"Microsoft Graph/User.ReadWrite.All"}, graphConsents...))
+			},
+		}},
+	})
+}
+
+// The certificate's registration fails (Graph keeps failing the PATCH): nothing else is
+// missing, so only the state's prior certificate makes the next plan propose it again.
+func TestAccMigrationApplication_failedCertificateIsRetried(t *testing.T) {
+	s := registrationTenant(t)
+	cert := testCertificatePEM(t, time.Now().Add(365*24*time.Hour))
+	withCert := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate = %q", cert))
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkNoRegistration(s),
+		Steps: []resource.TestStep{{
+			Config: migrationConfig(s, mgmtClientID, ""),
+		}, {
+			PreConfig:   func() { s.InjectFault(emulator.Fault{Route: "graph.applications.update", Status: 500}) },
+			Config:      withCert,
+			ExpectError: regexp.MustCompile(`register the certificate`),
+		}, {
+			PreConfig:          s.ClearFaults,
+			Config:             withCert,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}, {
+			Config: withCert,
+			Check: checkTenant(func() error {
+				if r, _ := registrationOf(s); len(r.app.KeyCredentials) != 1 {
+					return fmt.Errorf("%d key credentials", len(r.app.KeyCredentials))
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+const engineConnRes = "o365_target_app_connection.check"
+
+// appConnectionOf is an o365_target_app_connection "check" fed from the registration's
+// outputs, with the given credential line, verifying the mailboxes.
+func appConnectionOf(credential string, mailboxes ...string) string {
+	return fmt.Sprintf(`
+resource "o365_target_app_connection" "check" {
+  name             = "Migration target"
+  tenant           = o365_migration_application.test.tenant_id
+  client_id        = o365_migration_application.test.client_id
+%s
+  verify_mailboxes = %s
+}
+`, credential, hclList(mailboxes))
 }

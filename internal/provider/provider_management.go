@@ -54,7 +54,7 @@ type managementConfig struct {
 
 // Principal is the management identity as the connection logic signs it in.
 func (m *managementConfig) Principal() connection.Principal {
-	return connection.Management(m.TenantID, m.ClientID, m.Credential)
+	return connection.App(m.TenantID, m.ClientID, m.Credential)
 }
 
 func managementSchema() schema.Attribute {
@@ -224,7 +224,7 @@ func resolveManagement(m *managementModel, getenv func(string) string) (*managem
 				fmt.Sprintf("%s: cannot read %q: %v. Give the path of a readable PEM or PKCS#12 file.", name(c.attr, c.env), c.value, unwrapPath(err)))
 			return nil, diags
 		}
-		if err := connection.CheckClientCertificate(data, certPassword); err != nil {
+		if _, err := connection.ParseCertificate(string(data), certPassword); err != nil {
 			diags.AddAttributeError(at.AtName("client_certificate_file"), "Unusable management certificate",
 				fmt.Sprintf("%s (%s): %v.", name(c.attr, c.env), c.value, err))
 			return nil, diags

@@ -160,7 +160,7 @@ func TestCheckCertificateAndExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 		var d diag.Diagnostics
-		checkCertificate(string(c.CertPEM), time.Now(), &d)
+		checkPublicCertificate(string(c.CertPEM), time.Now(), &d)
 		if d.ErrorsCount() != tc.errs || d.WarningsCount() != tc.wrn {
 			t.Errorf("notAfter %v: %s", tc.notAfter, diagText(d))
 		}

@@ -87,6 +87,9 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 			return
 		}
 		addDrift(&resp.Diagnostics, st)
+		if len(st.Unconfirmed) > 0 {
+			tflog.Info(ctx, "Exchange application roles not readable", map[string]any{"evidently_held": strings.Join(st.Unconfirmed, ", "), "why": st.ExchangeRolesUnread})
+		}
 		setAppStatus(&state, st)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	})

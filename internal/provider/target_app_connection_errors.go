@@ -77,9 +77,4 @@ func addDrift(diags *diag.Diagnostics, st *connection.AppStatus) {
 	if st.EWSStatus != "" && st.EWSStatus != connection.EWSEnabled {
 		diags.AddAttributeWarning(path.Root("ews_status"), "EWS closed: ews_status = "+st.EWSStatus, st.EWSDetail)
 	}
-	if len(st.Unconfirmed) > 0 {
-		diags.AddAttributeWarning(path.Root("granted_permissions"), "Permissions not confirmed: "+strings.Join(st.Unconfirmed, ", "),
-			"Every mailbox opened, so the application holds its mailbox access through Exchange application roles (RBAC for Applications), "+
-				"which it may not read: "+st.ExchangeRolesUnread+". These permissions are neither counted as granted nor as missing.")
-	}
 }
