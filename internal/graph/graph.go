@@ -211,11 +211,7 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 // DeleteRoleAssignment revokes an assignment (204). An unknown id (404) means it is already
 // gone, which is what the caller wants (WIRE.md §C6).
 func (c *Client) DeleteRoleAssignment(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+escapeSegment(id), nil)
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return c.remove(ctx, "/roleManagement/directory/roleAssignments/"+escapeSegment(id))
 }
 
 // list follows @odata.nextLink verbatim until it is absent (WIRE.md §C0), handing each
@@ -249,6 +245,29 @@ func (c *Client) url(path string) string {
 // call runs an idempotent request (GET, DELETE), decoding a JSON answer into out.
 func (c *Client) call(ctx context.Context, method, path string, out any) error {
 	return c.send(ctx, method, path, nil, out, nil)
+}
+
+// remove runs a DELETE whose 404 means the object is already gone, which is what the
+// caller wants.
+func (c *Client) remove(ctx context.Context, path string) error {
+	err := c.call(ctx, http.MethodDelete, path, nil)
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// getOptional runs a GET of one object; (nil, nil) when there is none (404).
+func getOptional[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	err := c.call(ctx, http.MethodGet, path, &v)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // send runs one request through the pipeline. A POST is not idempotent: it is repeated
