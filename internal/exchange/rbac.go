@@ -50,14 +50,8 @@ func (c *Client) NewServicePrincipal(ctx context.Context, appID, objectID, displ
 	if found != nil {
 		return found, nil
 	}
-	sps, err := decodeServicePrincipals(vs)
-	if err != nil {
-		return nil, err
-	}
-	for i := range sps {
-		if strings.EqualFold(sps[i].AppID, appID) {
-			return &sps[i], nil
-		}
+	if sp, err := servicePrincipalOf(vs, appID); err != nil || sp != nil {
+		return sp, err
 	}
 	return c.GetServicePrincipal(ctx, appID)
 }
@@ -73,16 +67,7 @@ func (c *Client) GetServicePrincipal(ctx context.Context, appID string) (*Servic
 	if err != nil {
 		return nil, err
 	}
-	sps, err := decodeServicePrincipals(vs)
-	if err != nil {
-		return nil, err
-	}
-	for i := range sps {
-		if strings.EqualFold(sps[i].AppID, appID) {
-			return &sps[i], nil
-		}
-	}
-	return nil, nil
+	return servicePrincipalOf(vs, appID)
 }
 
 // RemoveServicePrincipal removes a pointer by identity (its ObjectId or AppId); one that
@@ -264,4 +249,19 @@ func (c *Client) GetAppRoleAssignments(ctx context.Context, spObjectID string) (
 func IsInvalidParameter(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && hasType(e, "ParameterBindingException", "DataValidationException")
+}
+
+// servicePrincipalOf decodes a cmdlet's pointers and returns the one of application appID
+// (its client id); nil when there is none among them.
+func servicePrincipalOf(vs []json.RawMessage, appID string) (*ServicePrincipal, error) {
+	sps, err := decodeServicePrincipals(vs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sps {
+		if strings.EqualFold(sps[i].AppID, appID) {
+			return &sps[i], nil
+		}
+	}
+	return nil, nil
 }
