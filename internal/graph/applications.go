@@ -379,27 +379,9 @@ func (c *Client) CreateAppRoleAssignment(ctx context.Context, resourceID, princi
 		}
 		return nil, nil
 	}
-	var found *AppRoleAssignment
-	wasLost := func(ctx context.Context) (bool, error) {
-		a, err := find(ctx)
-		found = a
-		return a != nil, err
-	}
 	body := map[string]string{"principalId": principalID, "resourceId": resourceID, "appRoleId": appRoleID}
-	var created AppRoleAssignment
-	err := c.send(ctx, http.MethodPost, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo", body, &created, wasLost)
-	if err != nil && IsAlreadyAssigned(err) {
-		if a, ferr := find(ctx); ferr == nil && a != nil {
-			return a, nil
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		return found, nil
-	}
-	return &created, nil
+	return createFound(ctx, c, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo", body, find,
+		func(err error, _ bool) bool { return IsAlreadyAssigned(err) })
 }
 
 // DeleteAppRoleAssignment revokes a consent (204); one already gone is fine.
