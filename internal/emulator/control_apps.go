@@ -43,6 +43,16 @@ func (s *Server) writeControlApplication(w http.ResponseWriter, appID string, st
 	writeControlError(w, fmt.Errorf("application %q: %w", appID, errNotFound))
 }
 
+// answerControlApplication answers a control request that changed the application of the
+// path: the change's error, or the application as it is now with status.
+func (s *Server) answerControlApplication(w http.ResponseWriter, r *http.Request, err error, status int) {
+	if err != nil {
+		writeControlError(w, err)
+		return
+	}
+	s.writeControlApplication(w, r.PathValue("app"), status)
+}
+
 func (s *Server) postControlApplication(w http.ResponseWriter, r *http.Request) {
 	var body SeedApplication
 	if !decodeControl(w, r, &body) {
@@ -85,11 +95,8 @@ func (s *Server) postControlSecret(w http.ResponseWriter, r *http.Request) {
 	if !decodeControl(w, r, &body) {
 		return
 	}
-	if _, err := s.AddApplicationSecret(r.PathValue("app"), body); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlApplication(w, r.PathValue("app"), http.StatusCreated)
+	_, err := s.AddApplicationSecret(r.PathValue("app"), body)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
 }
 
 func (s *Server) postControlCertificate(w http.ResponseWriter, r *http.Request) {
@@ -97,19 +104,13 @@ func (s *Server) postControlCertificate(w http.ResponseWriter, r *http.Request) 
 	if !decodeControl(w, r, &body) {
 		return
 	}
-	if _, err := s.AddApplicationCertificate(r.PathValue("app"), body); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlApplication(w, r.PathValue("app"), http.StatusCreated)
+	_, err := s.AddApplicationCertificate(r.PathValue("app"), body)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
 }
 
 func (s *Server) deleteControlCredential(w http.ResponseWriter, r *http.Request) {
-	if err := s.RemoveApplicationCredential(r.PathValue("app"), r.PathValue("key")); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlApplication(w, r.PathValue("app"), http.StatusOK)
+	err := s.RemoveApplicationCredential(r.PathValue("app"), r.PathValue("key"))
+	s.answerControlApplication(w, r, err, http.StatusOK)
 }
 
 func (s *Server) postControlConsent(w http.ResponseWriter, r *http.Request) {
@@ -120,11 +121,8 @@ func (s *Server) postControlConsent(w http.ResponseWriter, r *http.Request) {
 	if !decodeControl(w, r, &body) {
 		return
 	}
-	if err := s.AddConsent(r.PathValue("app"), body.Resource, body.Permission); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlApplication(w, r.PathValue("app"), http.StatusCreated)
+	err := s.AddConsent(r.PathValue("app"), body.Resource, body.Permission)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
 }
 
 func (s *Server) deleteControlConsent(w http.ResponseWriter, r *http.Request) {
@@ -143,19 +141,13 @@ func (s *Server) postControlAppDirectoryRole(w http.ResponseWriter, r *http.Requ
 	if !decodeControl(w, r, &body) {
 		return
 	}
-	if err := s.AddServicePrincipalDirectoryRole(r.PathValue("app"), body.Role); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlApplication(w, r.PathValue("app"), http.StatusCreated)
+	err := s.AddServicePrincipalDirectoryRole(r.PathValue("app"), body.Role)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
 }
 
 func (s *Server) deleteControlAppDirectoryRole(w http.ResponseWriter, r *http.Request) {
-	if err := s.RemoveServicePrincipalDirectoryRole(r.PathValue("app"), r.PathValue("role")); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlApplication(w, r.PathValue("app"), http.StatusOK)
+	err := s.RemoveServicePrincipalDirectoryRole(r.PathValue("app"), r.PathValue("role"))
+	s.answerControlApplication(w, r, err, http.StatusOK)
 }
 
 func (s *Server) postControlAppExchangeRole(w http.ResponseWriter, r *http.Request) {

@@ -392,18 +392,9 @@ func (s *Server) getServicePrincipal(c *caller, p cmdletParameters) ([]jsonObjec
 // 200 with an empty value (⚠). A pointer that still has role assignments is
 // refused (⚠ emulator choice: remove the assignments first).
 func (s *Server) removeServicePrincipal(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "Confirm", "Organization"); err != nil {
-		return nil, err
-	}
 	t := s.tenant
-	if !t.mayManageRoleAssignments(c) {
-		return nil, accessDenied(c, "Remove-ServicePrincipal")
-	}
-	identity, err := p.required("Identity")
+	identity, err := t.removalIdentity(c, p, "Remove-ServicePrincipal", "Identity", "Confirm", "Organization")
 	if err != nil {
-		return nil, err
-	}
-	if _, err := p.flag("Confirm"); err != nil {
 		return nil, err
 	}
 	ptr := t.exchangeSP(identity)
@@ -566,18 +557,9 @@ func (s *Server) getManagementScope(c *caller, p cmdletParameters) ([]jsonObject
 
 // removeManagementScope refuses a scope an assignment still uses (⚠).
 func (s *Server) removeManagementScope(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "Confirm", "Force"); err != nil {
-		return nil, err
-	}
 	t := s.tenant
-	if !t.mayManageRoleAssignments(c) {
-		return nil, accessDenied(c, "Remove-ManagementScope")
-	}
-	identity, err := p.required("Identity")
+	identity, err := t.removalIdentity(c, p, "Remove-ManagementScope", "Identity", "Confirm", "Force")
 	if err != nil {
-		return nil, err
-	}
-	if _, err := p.flag("Confirm"); err != nil {
 		return nil, err
 	}
 	sc := t.findScope(identity)
@@ -648,4 +630,24 @@ func (s *Server) newAppRoleAssignment(c *caller, p cmdletParameters, role string
 			fmt.Sprintf("The role assignment object '%s' already exists.", existing)}
 	}
 	return []jsonObject{t.assignmentObject(a, nil, false)}, nil
+}
+
+// removalIdentity is how a Remove-* cmdlet of RBAC for Applications starts: only the allowed
+// parameters, a caller who may manage role assignments, an -Identity, and -Confirm as a
+// flag. It returns the identity.
+func (t *tenant) removalIdentity(c *caller, p cmdletParameters, cmdlet string, allowed ...string) (string, *cmdletError) {
+	if err := p.check(allowed...); err != nil {
+		return "", err
+	}
+	if !t.mayManageRoleAssignments(c) {
+		return "", accessDenied(c, cmdlet)
+	}
+	identity, err := p.required("Identity")
+	if err != nil {
+		return "", err
+	}
+	if _, err := p.flag("Confirm"); err != nil {
+		return "", err
+	}
+	return identity, nil
 }

@@ -513,10 +513,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		}
 		objects = append(objects, selectObject(s.applicationObject(a, slices.Contains(selected, "keyCredentials")), selected))
 	}
-	context := s.url + "/v1.0/$metadata#applications"
-	if selected != nil {
-		context += "(" + strings.Join(selected, ",") + ")"
-	}
+	context := s.selectContext("applications", selected, false)
 	s.writeGraphPage(w, r, context, objects)
 }
 
@@ -536,10 +533,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	context := s.url + "/v1.0/$metadata#applications/$entity"
-	if selected != nil {
-		context = s.url + "/v1.0/$metadata#applications(" + strings.Join(selected, ",") + ")/$entity"
-	}
+	context := s.selectContext("applications", selected, true)
 	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", context}},
 		selectObject(s.applicationObject(a, slices.Contains(selected, "keyCredentials")), selected)...))
 }
@@ -805,10 +799,7 @@ func (s *Server) graphListServicePrincipals(w http.ResponseWriter, r *http.Reque
 			objects = append(objects, selectObject(obj, selected))
 		}
 	}
-	context := s.url + "/v1.0/$metadata#servicePrincipals"
-	if selected != nil {
-		context += "(" + strings.Join(selected, ",") + ")"
-	}
+	context := s.selectContext("servicePrincipals", selected, false)
 	s.writeGraphPage(w, r, context, objects)
 }
 
@@ -827,10 +818,7 @@ func (s *Server) graphGetServicePrincipal(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	context := s.url + "/v1.0/$metadata#servicePrincipals/$entity"
-	if selected != nil {
-		context = s.url + "/v1.0/$metadata#servicePrincipals(" + strings.Join(selected, ",") + ")/$entity"
-	}
+	context := s.selectContext("servicePrincipals", selected, true)
 	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", context}}, selectObject(s.servicePrincipalObject(sp), selected)...))
 }
 
@@ -1022,4 +1010,17 @@ func (s *Server) rewriteAlternateKey(r *http.Request) {
 		r.URL.Path, r.URL.RawPath = "/v1.0/"+collection+"/"+key+tail, ""
 		return
 	}
+}
+
+// selectContext is the @odata.context of the collection set, or of one of its members when
+// entity: the selected properties in parentheses after the set, then /$entity for a member.
+func (s *Server) selectContext(set string, selected []string, entity bool) string {
+	context := s.url + "/v1.0/$metadata#" + set
+	if selected != nil {
+		context += "(" + strings.Join(selected, ",") + ")"
+	}
+	if entity {
+		context += "/$entity"
+	}
+	return context
 }

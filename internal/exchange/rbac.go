@@ -50,14 +50,8 @@ func (c *Client) NewServicePrincipal(ctx context.Context, appID, objectID, displ
 	if found != nil {
 		return found, nil
 	}
-	sps, err := decodeServicePrincipals(vs)
-	if err != nil {
-		return nil, err
-	}
-	for i := range sps {
-		if strings.EqualFold(sps[i].AppID, appID) {
-			return &sps[i], nil
-		}
+	if sp, err := servicePrincipalOf(vs, appID); err != nil || sp != nil {
+		return sp, err
 	}
 	return c.GetServicePrincipal(ctx, appID)
 }
@@ -73,16 +67,7 @@ func (c *Client) GetServicePrincipal(ctx context.Context, appID string) (*Servic
 	if err != nil {
 		return nil, err
 	}
-	sps, err := decodeServicePrincipals(vs)
-	if err != nil {
-		return nil, err
-	}
-	for i := range sps {
-		if strings.EqualFold(sps[i].AppID, appID) {
-			return &sps[i], nil
-		}
-	}
-	return nil, nil
+	return servicePrincipalOf(vs, appID)
 }
 
 // RemoveServicePrincipal removes a pointer by identity (its ObjectId or AppId); one that
@@ -119,49 +104,13 @@ type ManagementScope struct {
 // OPATH filter (§J3). A lost answer is recovered by looking the name up. An existing scope
 // of that name gives IsAlreadyExists.
 func (c *Client) NewManagementScope(ctx context.Context, name, recipientFilter string) (*ManagementScope, error) {
-	var found *ManagementScope
-	cmd := command{name: "New-ManagementScope", params: map[string]any{"Name": name, "RecipientRestrictionFilter": recipientFilter},
-		recoverLost: func(ctx context.Context) (bool, error) {
-			sc, err := c.GetManagementScope(ctx, name)
-			found = sc
-			return sc != nil, err
-		}}
-	vs, _, err := c.invoke(ctx, cmd)
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		return found, nil
-	}
-	if len(vs) == 0 {
-		return c.GetManagementScope(ctx, name)
-	}
-	var sc ManagementScope
-	if err := json.Unmarshal(vs[0], &sc); err != nil {
-		return nil, fmt.Errorf("exchange: decoding a management scope: %w", err)
-	}
-	return &sc, nil
+	return newNamed(ctx, c, "New-ManagementScope", map[string]any{"Name": name, "RecipientRestrictionFilter": recipientFilter},
+		func(ctx context.Context) (*ManagementScope, error) { return c.GetManagementScope(ctx, name) }, "a management scope")
 }
 
 // GetManagementScope reads a scope by name; nil when there is none.
 func (c *Client) GetManagementScope(ctx context.Context, name string) (*ManagementScope, error) {
-	vs, _, err := c.invoke(ctx, command{name: "Get-ManagementScope", params: map[string]any{"Identity": name}, idempotent: true})
-	if IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, v := range vs {
-		var sc ManagementScope
-		if err := json.Unmarshal(v, &sc); err != nil {
-			return nil, fmt.Errorf("exchange: decoding a management scope: %w", err)
-		}
-		if strings.EqualFold(sc.Name, name) {
-			return &sc, nil
-		}
-	}
-	return nil, nil
+	return getNamed(ctx, c, "Get-ManagementScope", name, func(sc *ManagementScope) string { return sc.Name }, "a management scope")
 }
 
 // SetManagementScopeFilter changes a scope's recipient filter (Set-ManagementScope, §J3).
@@ -213,11 +162,23 @@ func (c *Client) NewAppRoleAssignment(ctx context.Context, role, spObjectID, sco
 	if scope != "" {
 		params["CustomResourceScope"] = scope
 	}
-	var found *AppRoleAssignment
-	cmd := command{name: "New-ManagementRoleAssignment", params: params, recoverLost: func(ctx context.Context) (bool, error) {
-		a, err := c.getAppRoleAssignment(ctx, name)
-		found = a
-		return a != nil, err
+	return newNamed(ctx, c, "New-ManagementRoleAssignment", params,
+		func(ctx context.Context) (*AppRoleAssignment, error) { return c.getAppRoleAssignment(ctx, name) }, "a role assignment")
+}
+
+func (c *Client) getAppRoleAssignment(ctx context.Context, name string) (*AppRoleAssignment, error) {
+	return getNamed(ctx, c, "Get-ManagementRoleAssignment", name, func(a *AppRoleAssignment) string { return a.Name }, "a role assignment")
+}
+
+// newNamed runs a New-* cmdlet (params) whose object is found again by its name through
+// get: a lost answer is recovered by get, so a retry never makes a second object, and an
+// answer without the object is read back with get. what names the object in a decoding error.
+func newNamed[T any](ctx context.Context, c *Client, cmdlet string, params map[string]any, get func(context.Context) (*T, error), what string) (*T, error) {
+	var found *T
+	cmd := command{name: cmdlet, params: params, recoverLost: func(ctx context.Context) (bool, error) {
+		v, err := get(ctx)
+		found = v
+		return v != nil, err
 	}}
 	vs, _, err := c.invoke(ctx, cmd)
 	if err != nil {
@@ -227,17 +188,19 @@ func (c *Client) NewAppRoleAssignment(ctx context.Context, role, spObjectID, sco
 		return found, nil
 	}
 	if len(vs) == 0 {
-		return c.getAppRoleAssignment(ctx, name)
+		return get(ctx)
 	}
-	var a AppRoleAssignment
-	if err := json.Unmarshal(vs[0], &a); err != nil {
-		return nil, fmt.Errorf("exchange: decoding a role assignment: %w", err)
+	var v T
+	if err := json.Unmarshal(vs[0], &v); err != nil {
+		return nil, fmt.Errorf("exchange: decoding %s: %w", what, err)
 	}
-	return &a, nil
+	return &v, nil
 }
 
-func (c *Client) getAppRoleAssignment(ctx context.Context, name string) (*AppRoleAssignment, error) {
-	vs, _, err := c.invoke(ctx, command{name: "Get-ManagementRoleAssignment", params: map[string]any{"Identity": name}, idempotent: true})
+// getNamed reads an object by name with a Get-* cmdlet (-Identity name) and returns the one
+// whose nameOf matches name (case-insensitively); nil when there is none.
+func getNamed[T any](ctx context.Context, c *Client, cmdlet, name string, nameOf func(*T) string, what string) (*T, error) {
+	vs, _, err := c.invoke(ctx, command{name: cmdlet, params: map[string]any{"Identity": name}, idempotent: true})
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -245,12 +208,12 @@ func (c *Client) getAppRoleAssignment(ctx context.Context, name string) (*AppRol
 		return nil, err
 	}
 	for _, v := range vs {
-		var a AppRoleAssignment
-		if err := json.Unmarshal(v, &a); err != nil {
-			return nil, fmt.Errorf("exchange: decoding a role assignment: %w", err)
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			return nil, fmt.Errorf("exchange: decoding %s: %w", what, err)
 		}
-		if strings.EqualFold(a.Name, name) {
-			return &a, nil
+		if strings.EqualFold(nameOf(&x), name) {
+			return &x, nil
 		}
 	}
 	return nil, nil
@@ -286,4 +249,19 @@ func (c *Client) GetAppRoleAssignments(ctx context.Context, spObjectID string) (
 func IsInvalidParameter(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && hasType(e, "ParameterBindingException", "DataValidationException")
+}
+
+// servicePrincipalOf decodes a cmdlet's pointers and returns the one of application appID
+// (its client id); nil when there is none among them.
+func servicePrincipalOf(vs []json.RawMessage, appID string) (*ServicePrincipal, error) {
+	sps, err := decodeServicePrincipals(vs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sps {
+		if strings.EqualFold(sps[i].AppID, appID) {
+			return &sps[i], nil
+		}
+	}
+	return nil, nil
 }

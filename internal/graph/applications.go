@@ -171,15 +171,7 @@ const applicationSelect = "id,appId,displayName,signInAudience,tags,keyCredentia
 
 // GetApplication reads an application by object id; (nil, nil) when there is none (404).
 func (c *Client) GetApplication(ctx context.Context, id string) (*Application, error) {
-	var a Application
-	err := c.call(ctx, http.MethodGet, "/applications/"+escapeSegment(id)+"?$select="+applicationSelect, &a)
-	if IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return getOptional[Application](ctx, c, "/applications/"+escapeSegment(id)+"?$select="+applicationSelect)
 }
 
 // ListApplications lists the applications matching an OData filter, e.g.
@@ -249,11 +241,7 @@ func (c *Client) SetKeyCredentials(ctx context.Context, id string, keys []KeyCre
 // DeleteApplication deletes an application (204; its service principal goes with it,
 // §I11). One that is already gone is what the caller wants.
 func (c *Client) DeleteApplication(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/applications/"+escapeSegment(id), nil)
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return c.remove(ctx, "/applications/"+escapeSegment(id))
 }
 
 // AddPassword adds a client secret named displayName (unique per call: the caller makes
@@ -348,24 +336,12 @@ func (c *Client) ServicePrincipalByAppID(ctx context.Context, appID string) (*Se
 
 // GetServicePrincipal reads a service principal by object id; (nil, nil) when there is none.
 func (c *Client) GetServicePrincipal(ctx context.Context, id string) (*ServicePrincipal, error) {
-	var sp ServicePrincipal
-	err := c.call(ctx, http.MethodGet, "/servicePrincipals/"+escapeSegment(id)+"?$select=id,appId,displayName,accountEnabled,appRoles", &sp)
-	if IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &sp, nil
+	return getOptional[ServicePrincipal](ctx, c, "/servicePrincipals/"+escapeSegment(id)+"?$select=id,appId,displayName,accountEnabled,appRoles")
 }
 
 // DeleteServicePrincipal removes a service principal (204); one already gone is fine.
 func (c *Client) DeleteServicePrincipal(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/servicePrincipals/"+escapeSegment(id), nil)
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return c.remove(ctx, "/servicePrincipals/"+escapeSegment(id))
 }
 
 // ListAppRoleAssignedTo lists the consents on the resource service principal resourceID
@@ -403,36 +379,14 @@ func (c *Client) CreateAppRoleAssignment(ctx context.Context, resourceID, princi
 		}
 		return nil, nil
 	}
-	var found *AppRoleAssignment
-	wasLost := func(ctx context.Context) (bool, error) {
-		a, err := find(ctx)
-		found = a
-		return a != nil, err
-	}
 	body := map[string]string{"principalId": principalID, "resourceId": resourceID, "appRoleId": appRoleID}
-	var created AppRoleAssignment
-	err := c.send(ctx, http.MethodPost, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo", body, &created, wasLost)
-	if err != nil && IsAlreadyAssigned(err) {
-		if a, ferr := find(ctx); ferr == nil && a != nil {
-			return a, nil
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		return found, nil
-	}
-	return &created, nil
+	return createFound(ctx, c, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo", body, find,
+		func(err error, _ bool) bool { return IsAlreadyAssigned(err) })
 }
 
 // DeleteAppRoleAssignment revokes a consent (204); one already gone is fine.
 func (c *Client) DeleteAppRoleAssignment(ctx context.Context, resourceID, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo/"+escapeSegment(id), nil)
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return c.remove(ctx, "/servicePrincipals/"+escapeSegment(resourceID)+"/appRoleAssignedTo/"+escapeSegment(id))
 }
 
 // IsAlreadyAssigned reports Graph's answer to a consent that exists: 400 "Permission being

@@ -166,11 +166,6 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 		"principalId":      principalID,
 		"directoryScopeId": "/",
 	}
-	var (
-		created RoleAssignment
-		found   *RoleAssignment
-		lost    bool
-	)
 	find := func(ctx context.Context) (*RoleAssignment, error) {
 		as, err := c.ListRoleAssignments(ctx, principalID)
 		if err != nil {
@@ -183,18 +178,33 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 		}
 		return nil, nil
 	}
+	// After a lost answer, a conflict is the earlier POST that did land but that the re-read
+	// ran too early to see (the directory had not replicated it): createFound reads once more
+	// and returns it, so the caller records the assignment as its own instead of losing
+	// track of it (it would never be revoked).
+	return createFound(ctx, c, "/roleManagement/directory/roleAssignments", body, find,
+		func(err error, lost bool) bool { return lost && IsConflict(err) })
+}
+
+// createFound POSTs body to path to create one object that find reads back. After an
+// ambiguous failure find tells whether the first POST landed, so a retry never makes a
+// second object; an error that existing reports (given whether an answer was lost) means
+// the object exists, and find's object is returned in its place.
+func createFound[T any](ctx context.Context, c *Client, path string, body any, find func(context.Context) (*T, error),
+	existing func(err error, lost bool) bool) (*T, error) {
+	var (
+		created T
+		found   *T
+		lost    bool
+	)
 	wasLost := func(ctx context.Context) (bool, error) {
 		lost = true
 		a, err := find(ctx)
 		found = a
 		return a != nil, err
 	}
-	err := c.send(ctx, http.MethodPost, "/roleManagement/directory/roleAssignments", body, &created, wasLost)
-	if err != nil && lost && IsConflict(err) {
-		// The earlier POST whose answer was lost did land, but the re-read ran before the
-		// directory replicated it, so the retried POST met it as a conflict. Read once more
-		// and return it, so the caller records the assignment as its own instead of losing
-		// track of it (it would never be revoked).
+	err := c.send(ctx, http.MethodPost, path, body, &created, wasLost)
+	if err != nil && existing(err, lost) {
 		if a, ferr := find(ctx); ferr == nil && a != nil {
 			return a, nil
 		}
@@ -211,11 +221,7 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 // DeleteRoleAssignment revokes an assignment (204). An unknown id (404) means it is already
 // gone, which is what the caller wants (WIRE.md §C6).
 func (c *Client) DeleteRoleAssignment(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+escapeSegment(id), nil)
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return c.remove(ctx, "/roleManagement/directory/roleAssignments/"+escapeSegment(id))
 }
 
 // list follows @odata.nextLink verbatim until it is absent (WIRE.md §C0), handing each
@@ -249,6 +255,29 @@ func (c *Client) url(path string) string {
 // call runs an idempotent request (GET, DELETE), decoding a JSON answer into out.
 func (c *Client) call(ctx context.Context, method, path string, out any) error {
 	return c.send(ctx, method, path, nil, out, nil)
+}
+
+// remove runs a DELETE whose 404 means the object is already gone, which is what the
+// caller wants.
+func (c *Client) remove(ctx context.Context, path string) error {
+	err := c.call(ctx, http.MethodDelete, path, nil)
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// getOptional runs a GET of one object; (nil, nil) when there is none (404).
+func getOptional[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	err := c.call(ctx, http.MethodGet, path, &v)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // send runs one request through the pipeline. A POST is not idempotent: it is repeated

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sort"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 )
 
 // The shared core of the resources that call Microsoft: every CRUD method of such a
@@ -141,4 +144,19 @@ func schemaDefault(ctx context.Context, a any) (attr.Value, bool) {
 		}
 	}
 	return nil, false
+}
+
+// specCloud resolves the cloud named in a connection resource's model for its spec: an error
+// when the provider was not configured, an error on `cloud` when the name is unknown.
+func specCloud(data *providerData, name string) (cloud.Cloud, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if data == nil {
+		diags.AddError("Provider not configured", "The o365 provider was not configured; this is a bug in the provider.")
+		return cloud.Cloud{}, diags
+	}
+	cl, ok := data.cfg.Cloud(name)
+	if !ok {
+		diags.AddAttributeError(path.Root("cloud"), "Unknown cloud", fmt.Sprintf("Cloud %q is not one of %v.", name, cloud.Names()))
+	}
+	return cl, diags
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
@@ -28,22 +27,9 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			"can open each mailbox in `verify_mailboxes` (Microsoft Graph, or EWS with impersonation) and shows what has drifted, with the fix. " +
 			"It assigns nothing itself: register and consent the application with `o365_migration_application`, the azuread provider, or by hand.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed: true, PlanModifiers: keep,
-				MarkdownDescription: "`<tenant>/<client_id>` in lower case; also the import ID.",
-			},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Display name of the connection. Changing it updates in place.",
-				Validators:          []validator.String{nonBlank()},
-			},
-			"cloud": schema.StringAttribute{
-				Optional: true, Computed: true,
-				MarkdownDescription: "Microsoft cloud of the tenant: `worldwide`, `germany`, `usgovernment`, `usgovernment_dod` or `china`. " +
-					"Defaults to the provider's `cloud`. Changing it replaces the connection.",
-				Validators:    []validator.String{stringvalidator.OneOf(cloud.Names()...)},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
+			"id":    connectionIDAttribute("`<tenant>/<client_id>` in lower case; also the import ID."),
+			"name":  connectionNameAttribute(),
+			"cloud": connectionCloudAttribute(),
 			"tenant": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "The target tenant: its ID (a GUID) or a verified domain such as `contoso.onmicrosoft.com`. " +

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -10,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
@@ -22,14 +20,8 @@ import (
 // specOf returns the builder of the spec of m for callWith; isNew for a create.
 func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppConnectionModel, isNew bool) func() (connection.AppSpec, []string, diag.Diagnostics) {
 	return func() (connection.AppSpec, []string, diag.Diagnostics) {
-		var diags diag.Diagnostics
-		if r.data == nil {
-			diags.AddError("Provider not configured", "The o365 provider was not configured; this is a bug in the provider.")
-			return connection.AppSpec{}, nil, diags
-		}
-		cl, ok := r.data.cfg.Cloud(m.Cloud.ValueString())
-		if !ok {
-			diags.AddAttributeError(path.Root("cloud"), "Unknown cloud", fmt.Sprintf("Cloud %q is not one of %v.", m.Cloud.ValueString(), cloud.Names()))
+		cl, diags := specCloud(r.data, m.Cloud.ValueString())
+		if diags.HasError() {
 			return connection.AppSpec{}, nil, diags
 		}
 		var mailboxes []string

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -14,8 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 )
 
 func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -25,22 +22,9 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 			"impersonation are verified and which holds the management roles the migration needs. Missing roles are assigned " +
 			"(optionally by a separate Global Administrator), and every plan checks that nothing has drifted.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed: true, PlanModifiers: keep,
-				MarkdownDescription: "`<cloud>/<admin_email>` in lower case; also the import ID.",
-			},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Display name of the connection. Changing it updates in place.",
-				Validators:          []validator.String{nonBlank()},
-			},
-			"cloud": schema.StringAttribute{
-				Optional: true, Computed: true,
-				MarkdownDescription: "Microsoft cloud of the tenant: `worldwide`, `germany`, `usgovernment`, `usgovernment_dod` or `china`. " +
-					"Defaults to the provider's `cloud`. Changing it replaces the connection.",
-				Validators:    []validator.String{stringvalidator.OneOf(cloud.Names()...)},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
+			"id":    connectionIDAttribute("`<cloud>/<admin_email>` in lower case; also the import ID."),
+			"name":  connectionNameAttribute(),
+			"cloud": connectionCloudAttribute(),
 			"admin_email": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "User principal name of the Exchange Online admin account the migration uses. Its `*.onmicrosoft.com` " +
