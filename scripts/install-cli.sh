@@ -33,7 +33,7 @@ bin=$(cd "$bin" && pwd)
 export CHECKPOINT_DISABLE=1
 
 log() { printf '[install-cli] %s\n' "$*" >&2; }
-usage() { echo "usage: $0 terraform|tofu [VERSION] | terraform-X.Y.Z | tofu-X.Y.Z | any" >&2; exit 2; }
+usage() { echo "usage: $0 terraform|tofu [VERSION] | terraform-X.Y.Z | tofu-X.Y.Z | any | all" >&2; exit 2; }
 found() { echo "$1"; exit 0; }
 product_of() { case $1 in terraform) echo Terraform ;; tofu) echo OpenTofu ;; esac; }
 
@@ -57,7 +57,7 @@ if [[ ${1:-} == any ]]; then
     *) continue ;;
     esac
     n=${v#* v}
-    if [[ $(printf '%s\n' "$min" "${n%%-*}" | sort -V | head -1) == "$min" ]]; then
+    if [[ $(printf '%s\n' "$min" "${n%%-*}" | sort -V | sed -n 1p) == "$min" ]]; then
       log "using $c ($v, found on this machine)"
       found "$c"
     fi
