@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# make bench: the plan/apply benchmark against the emulated tenant (issue 7); writes BENCHMARKS.md.
+# make bench: the plan/apply benchmark against the emulated tenant (issues 7 and 11); writes BENCHMARKS.md.
 #
-# For each CLI (BENCH_CLIS, default "terraform tofu": scripts/install-cli.sh names), each size (BENCH_SIZES, default
+# For each CLI (BENCH_CLIS, default "terraform tofu": scripts/install-cli.sh names), each scenario
+# (BENCH_SCENARIOS, default "target app-secret app-cert app-ews"), each size (BENCH_SIZES, default
 # "10 50 200") and each latency (BENCH_LATENCIES in ms, default "20 0"): a fresh working
-# directory with N o365_target_connection resources (default toggles) whose admin accounts
-# already hold every required role, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
-# `plan -detailed-exitcode` runs (each must exit 0; the fastest is reported). Before each command the tenant's request
+# directory with N connections, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
+# `plan -detailed-exitcode` runs (each must exit 0; the fastest is reported). Scenario target:
+# N o365_target_connection resources (default toggles) whose admin accounts already hold every
+# required role. The app-* scenarios (issue 11): N o365_target_app_connection resources sharing
+# one application, one verified mailbox each (app-secret and app-cert: protocol graph with a
+# secret or a certificate; app-ews: protocol ews with a secret); each of their no-change plans
+# must also keep issue 11's request budget (cmd/o365-bench/budget.go), or the bench fails. Before each command the tenant's request
 # counters are reset; after it they are read. The provider binary is started through a
 # wrapper (o365-bench rss) that records each provider process's peak RSS and CPU time. Also
 # measured: per CLI, the baseline (apply and no-change plans of as many built-in terraform_data
@@ -15,7 +20,7 @@
 # cmd/o365-provider-pprof (the same provider, served the same way, with runtime/pprof) in the
 # provider's place; and the Go benchmarks of the hot parsers.
 #
-# Environment: BENCH_SIZES, BENCH_CLIS, BENCH_LATENCIES, BENCH_PLAN_RUNS (default 4), BENCH_OUT (default BENCHMARKS.md),
+# Environment: BENCH_SIZES, BENCH_CLIS, BENCH_SCENARIOS, BENCH_LATENCIES, BENCH_PLAN_RUNS (default 4), BENCH_OUT (default BENCHMARKS.md),
 # BENCH_RESULTS (raw JSON lines; default .bin/bench/results.jsonl), BENCH_PROFILE_RUNS (default 3;
 # 0 skips the profile; the profiles stay in .bin/bench/profile/), BENCH_SKIP_GOBENCH=1.
 set -euo pipefail
@@ -29,18 +34,22 @@ mkdir -p "$bin/bench"
 
 sizes=${BENCH_SIZES:-10 50 200}
 clis=${BENCH_CLIS:-terraform tofu}
+scenarios=${BENCH_SCENARIOS:-target app-secret app-cert app-ews}
 latencies=${BENCH_LATENCIES:-20 0}
 plan_runs=${BENCH_PLAN_RUNS:-4} # no-change plans per size and latency (the fastest is reported)
 profile_runs=${BENCH_PROFILE_RUNS:-3} # profiled no-change plans (0: none)
 out=${BENCH_OUT:-$root/BENCHMARKS.md}
 results=${BENCH_RESULTS:-$bin/bench/results.jsonl}
 parallelism=10 # Terraform's and OpenTofu's default, passed explicitly
-sizes=$(echo $sizes) clis=$(echo $clis) latencies=$(echo $latencies) # normalise the spacing
+sizes=$(echo $sizes) clis=$(echo $clis) latencies=$(echo $latencies) scenarios=$(echo $scenarios) # normalise the spacing
 for v in $sizes $latencies $plan_runs $profile_runs; do
   [[ $v =~ ^[0-9]+$ ]] || { echo "bench: sizes, latencies and BENCH_PLAN_RUNS must be whole numbers, got '$v'" >&2; exit 2; }
 done
 for c in $clis; do
   [[ $c =~ ^(terraform|tofu)(-[0-9]+\.[0-9]+\.[0-9]+)?$ ]] || { echo "bench: BENCH_CLIS takes terraform, tofu or NAME-VERSION (e.g. terraform-1.13.3), got '$c'" >&2; exit 2; }
+done
+for s in $scenarios; do
+  [[ $s =~ ^(target|app-secret|app-cert|app-ews)$ ]] || { echo "bench: BENCH_SCENARIOS takes target, app-secret, app-cert, app-ews, got '$s'" >&2; exit 2; }
 done
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -97,8 +106,9 @@ export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
 
 max_n=0
 for n in $sizes; do ((n > max_n)) && max_n=$n; done
-log "starting the emulated tenant with $max_n admin accounts"
-"$ob" seed -n "$max_n" -o "$work/seed.json"
+log "starting the emulated tenant with $max_n admin accounts (and mailboxes) and the applications"
+cert="$work/bench-cert.pem" # the graph application's certificate and key (scenario app-cert)
+"$ob" seed -n "$max_n" -cert-out "$cert" -o "$work/seed.json"
 emulator_start "$work/emulator" "$work/seed.json"
 url=$EMULATOR_URL
 ctl() { emulator_ctl "$@" >/dev/null; }
@@ -112,53 +122,57 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 meta=(-meta "date=$(date -u +%Y-%m-%dT%H:%MZ)"
   -meta "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with uncommitted changes)')"
   -meta "machine=${cpu:-unknown CPU}, $(nproc) cores, $mem RAM, Linux $(uname -r)"
-  -meta "go=$(go env GOVERSION)" -meta "sizes=$sizes" -meta "clis=$clis" -meta "latencies=$latencies"
+  -meta "go=$(go env GOVERSION)" -meta "sizes=$sizes" -meta "clis=$clis" -meta "latencies=$latencies" -meta "scenarios=$scenarios"
   -meta "parallelism=$parallelism" -meta "plan_runs=$plan_runs" -meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
-  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs BENCH_PROFILE_RUNS=$profile_runs make bench")
+  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_SCENARIOS=\"$scenarios\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs BENCH_PROFILE_RUNS=$profile_runs make bench")
 for c in $clis; do meta+=(-meta "cli.$c=$("${cli_bin[$c]}" version 2>/dev/null | sed -n 1p)"); done
 
 first_n=${sizes%% *}
 for c in $clis; do
   tf=${cli_bin[$c]}
-  for n in $sizes; do
-    # One apply per latency, each on a fresh state (create: the full verification).
-    for lat in $latencies; do
-      d="$work/$c-$n-${lat}ms"
-      mkdir -p "$d"
-      "$ob" config -n "$n" -url "$url" -ca "$EMULATOR_CA_FILE" -o "$d/main.tf"
-      ctl POST /_emulator/reset # back to the seed, counters cleared (resets the latency too)
-      ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
-      if [[ $n == "$first_n" && -z ${schema_done[$c]:-} ]]; then
-        schema_done[$c]=1
-        log "$c: startup (providers schema -json)"
-        "$ob" startup -results "$results" -cli "$c" -cli-bin "$tf" -dir "$d" -runs 5
-      fi
-      log "$c: $n connections: apply at ${lat} ms"
-      (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
-        -rss "$rss" -log "$work/$c-$n.log" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -compact-warnings -parallelism=$parallelism)
-    done
-    # No-change plans, alternating the latencies so that drift in the machine's load hits each alike.
-    d="$work/$c-$n-${latencies%% *}ms"
-    log "$c: $n connections: $plan_runs no-change plan(s) at each of ${latencies// /, } ms"
-    for _ in $(seq "$plan_runs"); do
+  for sc in $scenarios; do
+    budget=() # the app scenarios' plans must keep issue 11's request budget
+    [[ $sc == app-* ]] && budget=(-check-budget)
+    for n in $sizes; do
+      # One apply per latency, each on a fresh state (create: the full verification).
       for lat in $latencies; do
+        d="$work/$c-$sc-$n-${lat}ms"
+        mkdir -p "$d"
+        "$ob" config -scenario "$sc" -n "$n" -url "$url" -ca "$EMULATOR_CA_FILE" -cert "$cert" -o "$d/main.tf"
+        ctl POST /_emulator/reset # back to the seed, counters cleared (resets the latency too)
         ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
-        (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms "$lat" \
-          -rss "$rss" -log "$work/$c-$n.log" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+        if [[ $sc == target && $n == "$first_n" && -z ${schema_done[$c]:-} ]]; then
+          schema_done[$c]=1
+          log "$c: startup (providers schema -json)"
+          "$ob" startup -results "$results" -cli "$c" -cli-bin "$tf" -dir "$d" -runs 5
+        fi
+        log "$c: $sc: $n connections: apply at ${lat} ms"
+        (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -scenario "$sc" -cli "$c" -n "$n" -latency-ms "$lat" \
+          -rss "$rss" -log "$work/$c-$sc-$n.log" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -compact-warnings -parallelism=$parallelism)
       done
-    done
-    if [[ $n == "$max_n" ]]; then
-      # The same plans with the plugin SDK's and the provider's loggers off: what the logging
-      # that nobody reads (TF_LOG unset) costs the provider and the CLI.
-      log "$c: $n connections: $plan_runs no-change plan(s) at 0 ms with TF_LOG_SDK*/TF_LOG_PROVIDER=off"
-      ctl PUT /_emulator/latency '{"latency":"0ms"}'
+      # No-change plans, alternating the latencies so that drift in the machine's load hits each alike.
+      d="$work/$c-$sc-$n-${latencies%% *}ms"
+      log "$c: $sc: $n connections: $plan_runs no-change plan(s) at each of ${latencies// /, } ms"
       for _ in $(seq "$plan_runs"); do
-        (cd "$d" && TF_LOG_SDK=off TF_LOG_SDK_FRAMEWORK=off TF_LOG_SDK_PROTO=off TF_LOG_PROVIDER=off \
-          "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms 0 \
-          -rss "$rss" -log "$work/$c-$n.log" -cmd plan-logoff -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+        for lat in $latencies; do
+          ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
+          (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -scenario "$sc" -cli "$c" -n "$n" -latency-ms "$lat" \
+            -rss "$rss" -log "$work/$c-$sc-$n.log" -cmd plan -expect-exit 0 "${budget[@]}" -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+        done
       done
-    fi
-    for lat in $latencies; do rm -rf "$work/$c-$n-${lat}ms"; done
+      if [[ $sc == target && $n == "$max_n" ]]; then
+        # The same plans with the plugin SDK's and the provider's loggers off: what the logging
+        # that nobody reads (TF_LOG unset) costs the provider and the CLI.
+        log "$c: $n connections: $plan_runs no-change plan(s) at 0 ms with TF_LOG_SDK*/TF_LOG_PROVIDER=off"
+        ctl PUT /_emulator/latency '{"latency":"0ms"}'
+        for _ in $(seq "$plan_runs"); do
+          (cd "$d" && TF_LOG_SDK=off TF_LOG_SDK_FRAMEWORK=off TF_LOG_SDK_PROTO=off TF_LOG_PROVIDER=off \
+            "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -cli "$c" -n "$n" -latency-ms 0 \
+            -rss "$rss" -log "$work/$c-$sc-$n.log" -cmd plan-logoff -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+        done
+      fi
+      for lat in $latencies; do rm -rf "$work/$c-$sc-$n-${lat}ms"; done
+    done
   done
   # The baseline: the CLI's own cost without this provider, N built-in terraform_data resources.
   d="$work/$c-builtin"
@@ -177,7 +191,7 @@ done
 # The CPU profile of the provider over no-change plans. The CLI runs cmd/o365-provider-pprof
 # in the provider's place: the same provider served the same way, with runtime/pprof on.
 
-if ((profile_runs > 0)); then
+if ((profile_runs > 0)) && [[ " $scenarios " == *" target "* ]]; then
   c=${clis%% *} n=$max_n
   tf=${cli_bin[$c]}
   prof="$bin/bench/profile" # kept: go tool pprof -top .bin/bench/profile/*.pprof

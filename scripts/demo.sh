@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# make demo: build the provider, find a CLI (a Terraform >= 1.5 or an OpenTofu already on
-# PATH or in TF_ACC_TERRAFORM_PATH; one is built only when none is found), start the emulated
-# tenant, apply examples/demo, show what was assigned, remove a role behind Terraform's back,
-# show the drift in `plan`, repair it with `apply`, and stop the tenant.
-# O365_BIN_DIR (default .bin/) is where the provider, and a CLI if one must be built, go.
+# make demo: both worlds, in three parts, each against an emulated tenant.
+#  1. The seed's world (examples/demo/tenant.json): apply examples/demo, show what was
+#     assigned, remove a role behind Terraform's back, show the drift in `plan`, repair it.
+#  2. Exchange Online in 2026 (examples/demo/tenant-2026.json: ApplicationImpersonation retired,
+#     EWS off for one mailbox): the same configuration; its plan says why it cannot work.
+#  3. The way forward (examples/demo/app): o365_migration_application, scoped to Sales, feeding
+#     o365_target_app_connection; a consent removed behind Terraform's back; the plan that
+#     shows it; the apply that repairs it. Skipped (saying so) while the provider lacks them.
+# The CLI is a Terraform >= 1.5 or an OpenTofu already on PATH or in TF_ACC_TERRAFORM_PATH
+# (one is built only when none is found). O365_BIN_DIR (default .bin/) is where the provider,
+# and a CLI if one must be built, go.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,6 +19,7 @@ bin=${O365_BIN_DIR:-$root/.bin}
 mkdir -p "$bin"
 bin=$(cd "$bin" && pwd)
 bold() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+part() { printf '\n\033[1;36m━━━ %s\033[0m\n' "$*"; }
 
 bold "Building the provider"
 go build -o "$bin/terraform-provider-o365" .
@@ -29,8 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+part "Part 1 of 3: the seed's world — an admin account, EWS and ApplicationImpersonation"
 bold "Starting the emulated tenant (examples/demo/tenant.json)"
-emulator_start "$work" examples/demo/tenant.json
+emulator_start "$work/seed" examples/demo/tenant.json
 echo "Emulated tenant at $EMULATOR_URL (tenant $EMULATOR_TENANT_ID)"
 
 # The provider comes from the bin directory through dev_overrides: no registry, no init.
@@ -49,7 +57,8 @@ export TF_VAR_endpoint="$EMULATOR_URL" TF_VAR_ca_certificate_file="$EMULATOR_CA_
 export TF_VAR_admin_password='Adm1n-Passw0rd!' TF_VAR_mfa_admin_app_password='qwertyuiopasdfgh' TF_VAR_global_admin_app_password='zxcvbnmlkjhgfdsa'
 mkdir -p "$work/config"
 cp examples/demo/main.tf "$work/config/"
-run() { (cd "$work/config" && "$tf" "$@" 2> >(grep -v -e 'Provider development overrides are in effect' -e 'The following provider development overrides' -e 'o365-terraform/o365 in' -e 'Warning: Provider development overrides' -e 'applying changes may cause the state' -e 'incompatible with published releases' -e '^ *$' -e '^│ *$' -e '^╵' -e '^╷' >&2)); }
+config="$work/config"
+run() { (cd "$config" && "$tf" "$@" 2> >(grep -v -e 'Provider development overrides are in effect' -e 'The following provider development overrides' -e 'o365-terraform/o365 in' -e 'Warning: Provider development overrides' -e 'applying changes may cause the state' -e 'incompatible with published releases' -e '^ *$' -e '^│ *$' -e '^╵' -e '^╷' >&2)); }
 
 bold "$cmd apply: verify both connections and assign the missing roles"
 run apply -auto-approve -compact-warnings
@@ -68,6 +77,72 @@ set -e
 if [[ $code -ne 2 ]]; then echo "expected the plan to show the drift (exit 2), got $code" >&2; exit 1; fi
 
 bold "$cmd apply: repair the drift"
+run apply -auto-approve -compact-warnings
+
+bold "$cmd plan: nothing left to do"
+run plan -detailed-exitcode -compact-warnings
+
+emulator_stop
+
+part "Part 2 of 3: the same configuration against Exchange Online in 2026"
+bold "Starting the emulated tenant (examples/demo/tenant-2026.json: ApplicationImpersonation retired, EWS off for mfa.admin's mailbox)"
+emulator_start "$work/2026" examples/demo/tenant-2026.json
+export TF_VAR_endpoint="$EMULATOR_URL" TF_VAR_ca_certificate_file="$EMULATOR_CA_FILE"
+config="$work/config-2026"
+mkdir -p "$config"
+cp examples/demo/main.tf "$config/"
+bold "$cmd plan: the plan says why the seed's connection cannot work here, and what replaces it"
+set +e
+run plan -compact-warnings >"$work/plan-2026.txt" 2>&1
+code=$?
+set -e
+sed -e '/^$/N;/^\n$/D' "$work/plan-2026.txt"
+if [[ $code -eq 0 ]] || ! grep -q 'ApplicationImpersonation no longer exists' "$work/plan-2026.txt" || ! grep -q 'EWS is turned off for the mailbox' "$work/plan-2026.txt"; then
+  echo "expected the plan to fail with both diagnoses (exit $code)" >&2
+  exit 1
+fi
+if emulator_ctl GET /_emulator/counters | grep -q -e 'New-ManagementRoleAssignment' -e 'roleAssignments.create'; then
+  echo "the failed plan assigned something" >&2
+  exit 1
+fi
+echo "(the plan failed as it should, and nothing was assigned in the tenant)"
+
+part "Part 3 of 3: the way forward — an Entra application over Microsoft Graph"
+config="$work/app"
+mkdir -p "$config"
+cp examples/demo/app/main.tf "$config/"
+# The management identity's secret (examples/demo/tenant-2026.json); in CI, a federated token.
+export TF_VAR_management_client_secret='Mgmt~Secret.0123456789abcdefghijklmno'
+set +e
+run validate -no-color >"$work/validate-app.txt" 2>&1
+code=$?
+set -e
+if [[ $code -ne 0 ]]; then
+  if grep -q -e 'does not support resource type' -e 'Unsupported argument' "$work/validate-app.txt"; then
+    echo "skipped: o365_migration_application and o365_target_app_connection (and the provider's management block) are not yet built into this provider"
+    bold "Done. The emulated tenant stops now."
+    exit 0
+  fi
+  cat "$work/validate-app.txt" >&2
+  exit 1
+fi
+
+bold "$cmd apply: register the application (Sales mailboxes only) and verify its connection"
+run apply -auto-approve -compact-warnings
+
+client_id=$(cd "$config" && "$tf" output -raw client_id 2>/dev/null)
+bold "Someone removes the consent to Microsoft Graph User.Read.All in the Entra admin center"
+emulator_ctl DELETE "/_emulator/applications/$client_id/consents/graph/User.Read.All" >/dev/null
+echo "removed behind Terraform's back"
+
+bold "$cmd plan: the drift check finds the missing permission"
+set +e
+run plan -detailed-exitcode -compact-warnings
+code=$?
+set -e
+if [[ $code -ne 2 ]]; then echo "expected the plan to show the drift (exit 2), got $code" >&2; exit 1; fi
+
+bold "$cmd apply: consent again"
 run apply -auto-approve -compact-warnings
 
 bold "$cmd plan: nothing left to do"

@@ -6,15 +6,26 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
 // The benchmark tenant: N admin accounts that already hold every role a connection with the
-// default toggles requires, and a mailbox, so a no-change plan is a pure drift check.
+// default toggles requires, and a mailbox, so a no-change plan is a pure drift check. The
+// same mailboxes are what the application connections verify (one each): two applications,
+// one for protocol = "graph" (a secret and a certificate, the mailbox permissions consented
+// tenant-wide) and one for protocol = "ews" (full_access_as_app, and Exchange.ManageAsApp with
+// Global Reader so that it may read the EWS switches: WIRE §K2–§K3), so a plan of either is a
+// pure drift check too.
 const (
 	benchTenantID = "b3c4d5e6-0000-4000-8000-00000000be4c"
 	benchDomain   = "bench.onmicrosoft.com"
+
+	benchGraphAppID  = "b3c4d5e6-0000-4000-8000-0000000a9901"
+	benchGraphSecret = "Bench~Graph~Secret~0123456789abcdefghij"
+	benchEWSAppID    = "b3c4d5e6-0000-4000-8000-0000000a9902"
+	benchEWSSecret   = "Bench~EWS~Secret~0123456789abcdefghijkl"
 )
 
 var benchRoles = []string{
@@ -22,14 +33,27 @@ var benchRoles = []string{
 	"Mail Recipient Creation", "ApplicationImpersonation",
 }
 
+// The scenarios (-scenario of config and measure; BENCH_SCENARIOS of scripts/bench.sh).
+const (
+	scenarioTarget    = "target"     // o365_target_connection, an admin account each
+	scenarioAppSecret = "app-secret" // o365_target_app_connection, protocol graph, client_secret
+	scenarioAppCert   = "app-cert"   // the same with client_certificate
+	scenarioAppEWS    = "app-ews"    // protocol ews, client_secret
+)
+
+var scenarios = []string{scenarioTarget, scenarioAppSecret, scenarioAppCert, scenarioAppEWS}
+
+func isAppScenario(s string) bool { return strings.HasPrefix(s, "app-") }
+
 func benchUser(i int) (upn, password string) {
 	return fmt.Sprintf("admin%04d@%s", i, benchDomain), fmt.Sprintf("Bench-Passw0rd-%04d!", i)
 }
 
 func cmdSeed(args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ExitOnError)
-	n := fs.Int("n", 200, "number of admin accounts")
+	n := fs.Int("n", 200, "number of admin accounts (and mailboxes)")
 	out := fs.String("o", "", "output file (default stdout)")
+	certOut := fs.String("cert-out", "", "where to write the graph application's certificate and key (PEM); without it the application has a secret only")
 	_ = fs.Parse(args)
 	s := emulator.Seed{
 		TenantID: benchTenantID, DisplayName: "Bench", Cloud: "worldwide",
@@ -43,6 +67,28 @@ func cmdSeed(args []string) error {
 			ExchangeRoles: benchRoles,
 		})
 	}
+	graph := emulator.SeedApplication{
+		DisplayName: "Bench graph target", AppID: benchGraphAppID,
+		Secrets:          []emulator.SeedSecret{{DisplayName: "bench", Value: benchGraphSecret}},
+		GraphPermissions: []string{"Mail.ReadWrite", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.ReadWrite", "User.Read.All"},
+	}
+	if *certOut != "" {
+		c, err := emulator.NewTestCertificate("Bench graph target", time.Now().AddDate(1, 0, 0))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*certOut, c.PEM, 0o600); err != nil {
+			return err
+		}
+		graph.Certificates = []emulator.SeedCertificate{{DisplayName: "bench", PEM: string(c.CertPEM)}}
+	}
+	s.Applications = []emulator.SeedApplication{graph, {
+		DisplayName: "Bench ews target", AppID: benchEWSAppID,
+		Secrets:             []emulator.SeedSecret{{DisplayName: "bench", Value: benchEWSSecret}},
+		GraphPermissions:    []string{"User.Read.All"},
+		ExchangePermissions: []string{"full_access_as_app", "Exchange.ManageAsApp"},
+		DirectoryRoles:      []string{"Global Reader"},
+	}}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
@@ -52,10 +98,12 @@ func cmdSeed(args []string) error {
 
 func cmdConfig(args []string) error {
 	fs := flag.NewFlagSet("config", flag.ExitOnError)
-	n := fs.Int("n", 10, "number of o365_target_connection resources")
+	n := fs.Int("n", 10, "number of connections")
 	url := fs.String("url", "", "emulated tenant base URL (https)")
 	ca := fs.String("ca", "", "emulated tenant CA certificate file")
 	out := fs.String("o", "", "output file (default stdout)")
+	scenario := fs.String("scenario", scenarioTarget, "one of "+strings.Join(scenarios, ", "))
+	cert := fs.String("cert", "", "for app-cert: the PEM file `seed -cert-out` wrote")
 	builtin := fs.Bool("builtin", false, "N terraform_data resources instead (the baseline: the CLI's cost without this provider)")
 	_ = fs.Parse(args)
 	if *builtin {
@@ -69,8 +117,18 @@ resource "terraform_data" "bench" {
 	if *url == "" || *ca == "" {
 		return fmt.Errorf("config: -url and -ca are required")
 	}
+	cfg, err := renderConfig(*scenario, *n, *url, *ca, *cert)
+	if err != nil {
+		return err
+	}
+	return writeOut(*out, []byte(cfg))
+}
+
+// renderConfig is the configuration of one scenario: N connections against the tenant at url.
+func renderConfig(scenario string, n int, url, ca, cert string) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, `# Generated by o365-bench config -n %d: %d target connections with the default toggles.
+	header := func(what string) {
+		fmt.Fprintf(&b, `# Generated by o365-bench config -scenario %s -n %d: %d %s.
 terraform {
   required_providers {
     o365 = { source = "o365-terraform/o365" }
@@ -86,14 +144,17 @@ provider "o365" {
   ca_certificate_file = %q
 }
 
-locals {
-  admins = {
-`, *n, *n, *url, *url, *url, *ca)
-	for i := 1; i <= *n; i++ {
-		upn, pw := benchUser(i)
-		fmt.Fprintf(&b, "    %q = %q\n", upn, pw)
+`, scenario, n, n, what, url, url, url, ca)
 	}
-	b.WriteString(`  }
+	switch scenario {
+	case scenarioTarget:
+		header("target connections with the default toggles")
+		b.WriteString("locals {\n  admins = {\n")
+		for i := 1; i <= n; i++ {
+			upn, pw := benchUser(i)
+			fmt.Fprintf(&b, "    %q = %q\n", upn, pw)
+		}
+		b.WriteString(`  }
 }
 
 resource "o365_target_connection" "bench" {
@@ -103,7 +164,41 @@ resource "o365_target_connection" "bench" {
   password    = each.value
 }
 `)
-	return writeOut(*out, []byte(b.String()))
+		return b.String(), nil
+	case scenarioAppSecret, scenarioAppCert, scenarioAppEWS:
+	default:
+		return "", fmt.Errorf("config: unknown -scenario %q (one of %s)", scenario, strings.Join(scenarios, ", "))
+	}
+	clientID, credential, protocol := benchGraphAppID, fmt.Sprintf("client_secret    = %q", benchGraphSecret), "graph"
+	switch scenario {
+	case scenarioAppCert:
+		if cert == "" {
+			return "", fmt.Errorf("config: -scenario %s needs -cert (the file seed -cert-out wrote)", scenario)
+		}
+		credential = fmt.Sprintf("client_certificate = file(%q)", cert)
+	case scenarioAppEWS:
+		clientID, credential, protocol = benchEWSAppID, fmt.Sprintf("client_secret    = %q", benchEWSSecret), "ews"
+	}
+	header(fmt.Sprintf("application connections (protocol %s) sharing one application, one verified mailbox each", protocol))
+	b.WriteString("locals {\n  mailboxes = [\n")
+	for i := 1; i <= n; i++ {
+		upn, _ := benchUser(i)
+		fmt.Fprintf(&b, "    %q,\n", upn)
+	}
+	fmt.Fprintf(&b, `  ]
+}
+
+resource "o365_target_app_connection" "bench" {
+  for_each         = toset(local.mailboxes)
+  name             = "Bench ${each.key}"
+  tenant           = %q
+  client_id        = %q
+  %s
+  protocol         = %q
+  verify_mailboxes = [each.key]
+}
+`, benchDomain, clientID, credential, protocol)
+	return b.String(), nil
 }
 
 func writeOut(path string, b []byte) error {

@@ -26,7 +26,10 @@ import (
 
 // record is one line of the results file (JSON lines).
 type record struct {
-	Kind      string  `json:"kind"` // run | startup | binary | profile | meta
+	Kind string `json:"kind"` // run | startup | binary | profile | meta
+	// Scenario is what the configuration holds (gen.go's scenarios); "" in results written
+	// before there were several is "target".
+	Scenario  string  `json:"scenario,omitempty"`
 	CLI       string  `json:"cli,omitempty"`
 	N         int     `json:"n,omitempty"`
 	LatencyMS int     `json:"latency_ms"`
@@ -49,6 +52,11 @@ type record struct {
 	SizeBytes  int64   `json:"size_bytes,omitempty"`  // binary
 
 	Meta map[string]string `json:"meta,omitempty"`
+
+	// A no-change plan of application connections: issue 11's request budget, each term
+	// allowed and used (budget.go), and whether all were kept.
+	Budget     []budgetLine `json:"budget,omitempty"`
+	BudgetKept bool         `json:"budget_kept,omitempty"`
 
 	// kind "profile": the CPU profile of the provider over Runs profiled no-change plans.
 	Runs    int             `json:"runs,omitempty"`
@@ -150,9 +158,15 @@ func cmdMeasure(args []string) error {
 	logFile := fs.String("log", "", "file to append the command's output to")
 	rssFile := fs.String("rss", "", "file the rss wrapper appends to (truncated first)")
 	expect := fs.Int("expect-exit", 0, "expected exit status")
+	scenario := fs.String("scenario", scenarioTarget, "what the configuration holds (one of "+strings.Join(scenarios, ", ")+")")
+	checkBudget := fs.Bool("check-budget", false, "fail unless the command kept issue 11's request budget of a no-change plan (application scenarios)")
 	_ = fs.Parse(args)
 	if fs.NArg() < 1 || *infoFile == "" || *results == "" || *logFile == "" {
 		return errors.New("measure: -info-file -results -log ... -- PROGRAM ARGS")
+	}
+	if *checkBudget && *rssFile == "" {
+		// The budget's tokens are per provider process, which the rss wrapper counts.
+		return errors.New("measure: -check-budget needs -rss (the provider started through o365-bench rss)")
 	}
 	c, err := emuctl.Open(*infoFile)
 	if err != nil {
@@ -193,12 +207,20 @@ func cmdMeasure(args []string) error {
 	if err := json.Unmarshal(body, &ctr); err != nil {
 		return fmt.Errorf("counters: %w", err)
 	}
-	rec := record{Kind: "run", CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr, CLICPUS: round3((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds())}
+	rec := record{Kind: "run", Scenario: *scenario, CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr, CLICPUS: round3((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds())}
 	if *rssFile != "" {
 		rec.ProviderStarts, rec.PeakRSSKiB, rec.ProviderCPUS, err = readRSS(*rssFile)
 		if err != nil {
 			return err
 		}
+	}
+	var b budget
+	if *checkBudget {
+		var ok bool
+		if b, ok = budgetOf(*scenario); !ok {
+			return fmt.Errorf("measure: -check-budget: scenario %q has no request budget", *scenario)
+		}
+		rec.Budget, rec.BudgetKept = b.check(ctr, *n, rec.ProviderStarts)
 	}
 	if err := appendRecord(*results, rec); err != nil {
 		return err
@@ -207,11 +229,18 @@ func cmdMeasure(args []string) error {
 	if *n > 0 {
 		per = float64(ctr.Total) / float64(*n)
 	}
-	fmt.Fprintf(os.Stderr, "    %-9s %-5s n=%-4d latency=%2dms  wall %7.2fs  requests %5d (%.2f/connection)  provider peak RSS %.1f MiB (%d process(es))  exit %d\n",
-		*cli, *name, *n, *lat, wall, ctr.Total, per, float64(rec.PeakRSSKiB)/1024, rec.ProviderStarts, code)
+	fmt.Fprintf(os.Stderr, "    %-10s %-9s %-5s n=%-4d latency=%2dms  wall %7.2fs  requests %5d (%.2f/connection)  provider peak RSS %.1f MiB (%d process(es))  exit %d\n",
+		*scenario, *cli, *name, *n, *lat, wall, ctr.Total, per, float64(rec.PeakRSSKiB)/1024, rec.ProviderStarts, code)
 	if code != *expect {
 		fmt.Fprintf(os.Stderr, "o365-bench: %s exited %d, expected %d; the end of %s:\n", *name, code, *expect, *logFile)
 		tail(*logFile, 40)
+		return exitCode(1)
+	}
+	if *checkBudget && !rec.BudgetKept {
+		fmt.Fprintf(os.Stderr, "o365-bench: %s of %d %s connections exceeded issue 11's request budget:\n", *name, *n, *scenario)
+		for _, l := range rec.Budget {
+			fmt.Fprintf(os.Stderr, "    %-60s allowed %5d  used %5d\n", l.Term, l.Allowed, l.Used)
+		}
 		return exitCode(1)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -30,15 +31,27 @@ func TestGroupOf(t *testing.T) {
 	}
 }
 
+// spinForProfile burns d of this process's CPU time (not wall time: on a loaded machine a
+// wall-clock spin gets too few samples), giving up after 20 s of wall time.
+//
 //go:noinline
 func spinForProfile(d time.Duration) int {
 	n := 0
-	for start := time.Now(); time.Since(start) < d; {
-		for i := 0; i < 1000; i++ {
+	start, wall := cpuTime(), time.Now()
+	for cpuTime()-start < d && time.Since(wall) < 20*time.Second {
+		for i := 0; i < 100000; i++ {
 			n += i % 7
 		}
 	}
 	return n
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func TestSummarizeReadsARealProfile(t *testing.T) {

@@ -2,7 +2,7 @@
 // internal/emulator/README.md) until SIGINT or SIGTERM, and is the scripts' one tool to talk
 // to a running one (scripts/lib/emulator.sh):
 //
-//	o365-emulator [serve] -seed FILE [-addr A] [-ca-file F] [-info-file F] [-latency D] [-v] ...
+//	o365-emulator [serve] -seed FILE [-addr A] [-ca-file F] [-info-file F] [-latency D] [-rbac-delay D] [-v] ...
 //	o365-emulator wait -info-file F [-timeout 10s] [-pid PID]   until it answers; exit 1 if not
 //	o365-emulator info -info-file F [-format json|env] [-field NAME]
 //	o365-emulator ctl  -info-file F METHOD PATH [JSON]          the control API; body on stdout
@@ -63,7 +63,14 @@ type usageError string
 
 func (e usageError) Error() string { return string(e) }
 
-func serve(args []string) error {
+// serveConfig is what serve's command line asks for.
+type serveConfig struct {
+	seedFile, infoFile string
+	verbose            bool
+	opts               emulator.Options
+}
+
+func parseServe(args []string) (serveConfig, error) {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	seedFile := fs.String("seed", "", "tenant seed file (JSON), required")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
@@ -72,21 +79,43 @@ func serve(args []string) error {
 	controlToken := fs.String("control-token", "", "bearer token of the control API; default random")
 	latency := fs.Duration("latency", 0, "latency added to every request, e.g. 20ms")
 	propagation := fs.Duration("propagation-delay", 0, "override the seed's role propagation delay, e.g. 5s")
+	rbacDelay := fs.Duration("rbac-delay", 0, "override the seed's rbac_delay, how long an RBAC-for-Applications change takes to reach Graph and EWS, e.g. 30m (Microsoft documents 30 min to 2 h)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	_ = fs.Parse(args)
-	if *seedFile == "" {
+	switch {
+	case *seedFile == "":
 		fs.Usage()
-		return usageError("-seed is required")
+		return serveConfig{}, usageError("-seed is required")
+	case fs.NArg() > 0:
+		return serveConfig{}, usageError("serve takes no arguments besides flags: " + strings.Join(fs.Args(), " "))
 	}
-	seed, err := emulator.LoadSeed(*seedFile)
+	// A negative delay would silently mean "the seed's" (Options keeps the
+	// seed's value unless the override is > 0).
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{{"-latency", *latency}, {"-propagation-delay", *propagation}, {"-rbac-delay", *rbacDelay}} {
+		if d.value < 0 {
+			return serveConfig{}, usageError(d.name + " must not be negative")
+		}
+	}
+	return serveConfig{seedFile: *seedFile, infoFile: *infoFile, verbose: *verbose, opts: emulator.Options{
+		Addr: *addr, CAFile: *caFile, ControlToken: *controlToken,
+		Latency: *latency, PropagationDelay: *propagation, RBACDelay: *rbacDelay,
+	}}, nil
+}
+
+func serve(args []string) error {
+	cfg, err := parseServe(args)
 	if err != nil {
 		return err
 	}
-	opts := emulator.Options{
-		Addr: *addr, CAFile: *caFile, ControlToken: *controlToken,
-		Latency: *latency, PropagationDelay: *propagation,
+	seed, err := emulator.LoadSeed(cfg.seedFile)
+	if err != nil {
+		return err
 	}
-	if *verbose {
+	opts := cfg.opts
+	if cfg.verbose {
 		logger := log.New(os.Stderr, "o365-emulator ", log.LstdFlags|log.Lmicroseconds)
 		opts.Logf = logger.Printf
 	}
@@ -96,19 +125,19 @@ func serve(args []string) error {
 	}
 	defer srv.Close()
 
-	if *infoFile != "" {
+	if cfg.infoFile != "" {
 		// Written once the server listens: the file's presence is what `wait` polls for.
-		if err := emuctl.WriteInfo(*infoFile, emuctl.Info{
+		if err := emuctl.WriteInfo(cfg.infoFile, emuctl.Info{
 			URL: srv.URL(), CAFile: srv.CAFile(), ControlToken: srv.ControlToken(),
 			TenantID: srv.TenantID(), PID: os.Getpid(),
 		}); err != nil {
 			return err
 		}
-		defer os.Remove(*infoFile)
+		defer os.Remove(cfg.infoFile)
 	}
 	fmt.Println(srv.URL())
 	fmt.Fprintf(os.Stderr, "tenant %s, CA certificate %s, control token in %s\n",
-		srv.TenantID(), srv.CAFile(), describeToken(*infoFile, opts.ControlToken))
+		srv.TenantID(), srv.CAFile(), describeToken(cfg.infoFile, opts.ControlToken))
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)

@@ -29,3 +29,15 @@ provider "o365" {
   ca_certificate_file = ".bin/emulator-ca.pem"
   max_retries         = 3
 }
+
+# The management identity, for o365_migration_application: an Entra application of your
+# own with a certificate file (or client_secret, or federated_token_file). Each argument
+# also has its environment variable (O365_TENANT_ID, O365_MANAGEMENT_CLIENT_ID, …).
+provider "o365" {
+  alias = "registrations"
+  management = {
+    tenant_id               = "contoso.onmicrosoft.com"
+    client_id               = "0f5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
+    client_certificate_file = "management.pem"
+  }
+}

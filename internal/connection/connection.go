@@ -1,15 +1,16 @@
 // Package connection is the logic of a target connection (DESIGN.md §3), free of Terraform:
-// authenticate the admin account, verify EWS access and impersonation, read the management
-// roles it holds, assign the missing ones, and wait until they take effect. The provider's
-// resource translates its results into state and diagnostics.
+// sign the principal in, verify its mailbox access, read the roles it holds, assign the
+// missing ones, and wait until they take effect. The provider's resource translates its
+// results into state and its errors into diagnostics.
 package connection
 
 import (
 	"context"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
@@ -22,7 +23,7 @@ import (
 
 // Env is what every connection in one provider process shares: the HTTP client (one pool of
 // keep-alive connections), the public client id, retry policy, and one token cache per
-// credential (identity.Provider keeps one azidentity credential per account).
+// credential (identity.Provider keeps one azidentity credential per credential).
 type Env struct {
 	HTTP       *http.Client
 	ClientID   string
@@ -35,23 +36,9 @@ type Env struct {
 
 	mu         sync.Mutex
 	identities map[string]*identity.Provider // by authority host
-}
-
-// Credential is an account and its secret (password or app password).
-type Credential struct {
-	Username string
-	Secret   string
-	// AppPassword says the secret is an app password (for messages that say what to change).
-	AppPassword bool
-}
-
-// Domain is the UPN's domain, used as the tenant of the authority (the password grant is
-// not allowed on /common, WIRE.md §A2).
-func (c Credential) Domain() string {
-	if i := strings.LastIndexByte(c.Username, '@'); i >= 0 {
-		return strings.ToLower(c.Username[i+1:])
-	}
-	return ""
+	// appRoles caches, per application, the Exchange application roles one check read
+	// (app.go), so the connections of one application in one process read them once.
+	appRoles appRolesCache
 }
 
 // Managed is a role assignment this connection created, recorded so it can be revoked.
@@ -64,9 +51,12 @@ type Managed struct {
 
 // Spec is what the configuration asks for.
 type Spec struct {
-	Cloud         cloud.Cloud
-	Admin         Credential
-	GlobalAdmin   *Credential
+	Cloud cloud.Cloud
+	// Principal is who the connection signs in as.
+	Principal Principal
+	// Assigner, when set, assigns (and revokes) the roles the principal cannot assign
+	// itself; it is never used for mailbox access.
+	Assigner      *Principal
 	Toggles       roles.Toggles
 	AssignMissing bool
 	RevokeManaged bool
@@ -77,13 +67,14 @@ type Spec struct {
 // Status is what a check found.
 type Status struct {
 	TenantID string
-	EWSURL   string
 	Required []string
 	Assigned []string
 	Missing  []string
 	// Impersonation reports whether EWS impersonation worked at the last check.
 	Impersonation bool
-	// EWSProblem describes an EWS check that failed for a reason other than missing roles.
+	// EWSProblem says why EWS access cannot work, for a reason other than a role that can be
+	// assigned: EWS refused or closed (ProblemEWSClosed names the switch), or impersonation
+	// denied because the tenant retired ApplicationImpersonation (ProblemImpersonationRetired).
 	EWSProblem error
 }
 
@@ -91,14 +82,7 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	if e.Sleep != nil {
 		return e.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return transport.Sleep(ctx, d)
 }
 
 func (e *Env) retry() transport.Policy {
@@ -119,31 +103,66 @@ func (e *Env) identity(authorityHost string) *identity.Provider {
 	return p
 }
 
-// session talks to one tenant as one account.
+// source is the token source of a principal: the password grant for a user, client
+// credentials for an application (identity checks its credential locally first).
+func (e *Env) source(c cloud.Cloud, p Principal) (identity.Source, error) {
+	if p.Kind == identity.Application {
+		src, err := e.identity(c.AuthorityHost()).Application(p.tenant(), p.Name, appCredential(p.Credential))
+		if err != nil {
+			return nil, localCredentialError(p, err)
+		}
+		return src, nil
+	}
+	return e.identity(c.AuthorityHost()).User(p.tenant(), p.Name, p.Credential.Secret), nil
+}
+
+// session talks to one tenant as one principal: it holds the principal's token source (not
+// its secret) and one admin API session.
 type session struct {
-	env   *Env
-	cloud cloud.Cloud
-	cred  Credential
-	idp   *identity.Provider
+	env     *Env
+	cloud   cloud.Cloud
+	who     Principal // without its secret
+	account Account
+	src     identity.Source
+	kind    kind
+	connID  string // the admin API's connection-id, constant for the session (§E1)
 
 	mu       sync.Mutex
 	exoToken *identity.Token
+	exo      *exchange.Client
+	exoFor   string // the tenant exo was made for
 }
 
-func (e *Env) session(c cloud.Cloud, cred Credential) *session {
-	return &session{env: e, cloud: c, cred: cred, idp: e.identity(c.AuthorityHost())}
-}
-
-func (s *session) token(ctx context.Context, scope string) (identity.Token, error) {
-	return s.idp.Token(ctx, s.cred.Domain(), s.cred.Username, s.cred.Secret, scope)
-}
-
-// exchangeLogin gets the Exchange token (EWS and the admin API share one resource), which
-// also tells the tenant id and the account's object id.
-func (s *session) exchangeLogin(ctx context.Context) (identity.Token, error) {
-	t, err := s.token(ctx, s.cloud.ExchangeScope())
+func (e *Env) session(c cloud.Cloud, p Principal, a Account) (*session, error) {
+	k, err := kindOf(p.Kind)
 	if err != nil {
-		return t, err
+		return nil, err
+	}
+	src, err := e.source(c, p)
+	if err != nil {
+		return nil, err
+	}
+	p.Credential = Credential{Kind: p.Credential.Kind}
+	return &session{env: e, cloud: c, who: p, account: a, src: src, kind: k, connID: uuid.NewString()}, nil
+}
+
+// sessions opens the connection's session and the one that assigns roles (the assigner's,
+// or the same).
+func (e *Env) sessions(spec Spec) (conn, assigner *session, err error) {
+	conn, err = e.session(spec.Cloud, spec.Principal, ConnectionAccount)
+	if err != nil || spec.Assigner == nil {
+		return conn, conn, err
+	}
+	assigner, err = e.session(spec.Cloud, *spec.Assigner, AssignerAccount)
+	return conn, assigner, err
+}
+
+// signIn gets the Exchange token (EWS and the admin API share one resource), which also
+// tells the tenant id and the principal's object id.
+func (s *session) signIn(ctx context.Context) (identity.Token, error) {
+	t, err := s.src.Token(ctx, s.cloud.ExchangeScope())
+	if err != nil {
+		return t, signInError(s, err)
 	}
 	s.mu.Lock()
 	s.exoToken = &t
@@ -151,38 +170,47 @@ func (s *session) exchangeLogin(ctx context.Context) (identity.Token, error) {
 	return t, nil
 }
 
-func (s *session) exchangeTokenSource(ctx context.Context) (string, error) {
-	t, err := s.token(ctx, s.cloud.ExchangeScope())
+func (s *session) exchangeToken(ctx context.Context) (string, error) {
+	t, err := s.src.Token(ctx, s.cloud.ExchangeScope())
 	return t.Value, err
 }
 
-func (s *session) graphTokenSource(ctx context.Context) (string, error) {
-	t, err := s.token(ctx, s.cloud.GraphScope())
+func (s *session) graphToken(ctx context.Context) (string, error) {
+	t, err := s.src.Token(ctx, s.cloud.GraphScope())
 	return t.Value, err
 }
 
+// tenant is the tenant id once signed in, the principal's tenant before.
 func (s *session) tenant() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.exoToken != nil && s.exoToken.TenantID != "" {
 		return s.exoToken.TenantID
 	}
-	return s.cred.Domain()
+	return s.who.tenant()
 }
 
+// exchange is the session's admin API client: one per session, so one connection-id.
 func (s *session) exchange() *exchange.Client {
-	return exchange.New(s.cloud.Endpoints.Exchange, s.tenant(), s.cred.Username, s.env.HTTP, s.exchangeTokenSource, s.env.retry())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tenant(); s.exo == nil || s.exoFor != t {
+		s.exo = exchange.New(s.cloud.Endpoints.Exchange, t, s.kind.anchor(s), s.connID, s.env.HTTP, s.exchangeToken, s.env.retry())
+		s.exoFor = t
+	}
+	return s.exo
 }
 
 func (s *session) graph() *graph.Client {
-	return graph.New(s.cloud.Endpoints.Graph, s.env.HTTP, s.graphTokenSource, s.env.retry())
+	return graph.New(s.cloud.Endpoints.Graph, s.env.HTTP, s.graphToken, s.env.retry())
 }
 
 func (s *session) ews() *ews.Client {
-	return ews.New(s.cloud.EWSURL(), s.env.HTTP, ews.BearerAuth(s.exchangeTokenSource), s.env.retry())
+	if s.who.Kind == identity.Application {
+		return ews.NewAppOnly(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry())
+	}
+	return ews.New(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry())
 }
 
-// TenantID resolves the tenant's GUID from the account's domain without signing in (used
+// TenantID resolves the tenant's GUID from a verified domain without signing in (used
 // when no secret is at hand, e.g. right after import).
 func (e *Env) TenantID(ctx context.Context, c cloud.Cloud, domain string) (string, error) {
 	return e.identity(c.AuthorityHost()).TenantID(ctx, domain)

@@ -80,18 +80,18 @@ var defaultRequired = roles.Names(roles.Required(roles.Toggles{}))
 
 func TestEnsureAssignsMissingRolesThenCheckIsClean(t *testing.T) {
 	s, env, cl, _ := setup(t, 0)
-	spec := Spec{Cloud: cl, Admin: Credential{Username: "exadmin@fabrikam.onmicrosoft.com", Secret: "pw-ex"}, AssignMissing: true}
+	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ex"}), AssignMissing: true}
 	res, err := env.Ensure(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Managed) != 5 || len(res.Assigned) != 5 || res.AssignedBy != "admin" || len(res.Status.Missing) != 0 || !res.Status.Impersonation {
+	if len(res.Managed) != 5 || len(res.Assigned) != 5 || res.AssignedBy != ConnectionAccount || len(res.Status.Missing) != 0 || !res.Status.Impersonation {
 		t.Fatalf("result %+v status %+v", res, res.Status)
 	}
 	if res.Status.TenantID != s.TenantID() {
 		t.Fatalf("tenant %q, want %q", res.Status.TenantID, s.TenantID())
 	}
-	if got := roles.Names(rolesFromNames(directRoles(s, spec.Admin.Username))); strings.Join(got, ",") != strings.Join(defaultRequired, ",") {
+	if got := roles.Names(rolesFromNames(directRoles(s, spec.Principal.Name))); strings.Join(got, ",") != strings.Join(defaultRequired, ",") {
 		t.Fatalf("tenant holds %v", got)
 	}
 	// A second Ensure assigns nothing and keeps the record.
@@ -122,12 +122,12 @@ func rolesFromNames(names []string) []roles.Role {
 
 func TestCheckReportsRoleRemovedOutOfBand(t *testing.T) {
 	s, env, cl, _ := setup(t, 0)
-	spec := Spec{Cloud: cl, Admin: Credential{Username: "exadmin@fabrikam.onmicrosoft.com", Secret: "pw-ex"}, AssignMissing: true}
+	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ex"}), AssignMissing: true}
 	res, err := env.Ensure(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RemoveExchangeRoleAssignment(spec.Admin.Username, "ApplicationImpersonation"); err != nil {
+	if _, err := s.RemoveExchangeRoleAssignment(spec.Principal.Name, "ApplicationImpersonation"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := env.Check(context.Background(), spec)
@@ -147,42 +147,56 @@ func TestCheckReportsRoleRemovedOutOfBand(t *testing.T) {
 
 func TestEnsureErrors(t *testing.T) {
 	_, env, cl, _ := setup(t, 0)
+	user := func(upn, pw string) Principal { return User(upn, Credential{Kind: Password, Secret: pw}) }
+	// The facts an error carries for the provider to word: the problem, its precise reason,
+	// which principal and credential, the roles concerned. The texts are Microsoft-side
+	// only; the provider adds the attribute to change (internal/provider's error table).
 	tests := []struct {
 		name    string
 		spec    Spec
 		problem Problem
+		reason  Reason
+		roles   int
 		detail  []string
 	}{
-		{"may not assign", Spec{Admin: Credential{Username: "helpdesk@fabrikam.onmicrosoft.com", Secret: "pw-hd"}, AssignMissing: true},
-			ProblemCannotAssign, []string{"ApplicationImpersonation", "global_admin"}},
-		{"assignment off", Spec{Admin: Credential{Username: "exadmin@fabrikam.onmicrosoft.com", Secret: "pw-ex"}},
-			ProblemMissingRoles, []string{"New-ManagementRoleAssignment -Role 'Mail Recipients' -User 'exadmin@fabrikam.onmicrosoft.com'", "assign_missing_roles"}},
-		{"mfa with password", Spec{Admin: Credential{Username: "mfa@fabrikam.onmicrosoft.com", Secret: "pw-mfa"}, AssignMissing: true},
-			ProblemCredentials, []string{"AADSTS50076", "`app_password` instead of `password`"}},
-		{"wrong password", Spec{Admin: Credential{Username: "exadmin@fabrikam.onmicrosoft.com", Secret: "nope"}, AssignMissing: true},
-			ProblemCredentials, []string{"AADSTS50126"}},
-		{"unknown user", Spec{Admin: Credential{Username: "ghost@fabrikam.onmicrosoft.com", Secret: "ghost-secret-1"}, AssignMissing: true},
-			ProblemAccountGone, []string{"AADSTS50034"}},
-		{"unknown tenant", Spec{Admin: Credential{Username: "a@contoso.onmicrosoft.com", Secret: "tenant-secret-2"}, AssignMissing: true},
-			ProblemTenant, []string{"AADSTS90002"}},
-		{"no mailbox", Spec{Admin: Credential{Username: "nomailbox@fabrikam.onmicrosoft.com", Secret: "pw-nm"}, AssignMissing: true},
-			ProblemEWS, []string{"no Exchange Online mailbox"}},
+		{"may not assign", Spec{Principal: user("helpdesk@fabrikam.onmicrosoft.com", "pw-hd"), AssignMissing: true},
+			ProblemCannotAssign, ReasonNone, 5, []string{"ApplicationImpersonation"}},
+		{"assignment off", Spec{Principal: user("exadmin@fabrikam.onmicrosoft.com", "pw-ex")},
+			ProblemMissingRoles, ReasonNone, 5, []string{"New-ManagementRoleAssignment -Role 'Mail Recipients' -User 'exadmin@fabrikam.onmicrosoft.com'"}},
+		{"mfa with password", Spec{Principal: user("mfa@fabrikam.onmicrosoft.com", "pw-mfa"), AssignMissing: true},
+			ProblemCredentials, ReasonMFARequired, 0, []string{"AADSTS50076", "app password"}},
+		{"wrong password", Spec{Principal: user("exadmin@fabrikam.onmicrosoft.com", "nope"), AssignMissing: true},
+			ProblemCredentials, ReasonWrongSecret, 0, []string{"AADSTS50126"}},
+		{"unknown user", Spec{Principal: user("ghost@fabrikam.onmicrosoft.com", "ghost-secret-1"), AssignMissing: true},
+			ProblemAccountGone, ReasonNone, 0, []string{"AADSTS50034"}},
+		{"unknown tenant", Spec{Principal: user("a@contoso.onmicrosoft.com", "tenant-secret-2"), AssignMissing: true},
+			ProblemTenant, ReasonNone, 0, []string{"AADSTS90002"}},
+		{"no mailbox", Spec{Principal: user("nomailbox@fabrikam.onmicrosoft.com", "pw-nm"), AssignMissing: true},
+			ProblemEWS, ReasonNone, 0, []string{"no Exchange Online mailbox"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.spec.Cloud = cl
 			res, err := env.Ensure(context.Background(), tt.spec)
 			ce, ok := AsError(err)
-			if !ok || ce.Problem != tt.problem {
-				t.Fatalf("got %v (%T), want problem %d", err, err, tt.problem)
+			if !ok || ce.Problem != tt.problem || ce.Reason != tt.reason || len(ce.Roles) != tt.roles {
+				t.Fatalf("got %v (%T), want problem %d reason %d", err, err, tt.problem, tt.reason)
+			}
+			if ce.Account != ConnectionAccount || ce.Who != tt.spec.Principal.Name || ce.Credential != Password {
+				t.Errorf("error is about %d %q %d", ce.Account, ce.Who, ce.Credential)
 			}
 			for _, d := range tt.detail {
 				if !strings.Contains(ce.Detail, d) {
 					t.Errorf("detail %q lacks %q", ce.Detail, d)
 				}
 			}
-			if strings.Contains(ce.Error(), tt.spec.Admin.Secret) {
+			if strings.Contains(ce.Error(), tt.spec.Principal.Credential.Secret) {
 				t.Errorf("error shows the secret: %v", ce)
+			}
+			for _, word := range terraformWords {
+				if strings.Contains(ce.Error(), word) {
+					t.Errorf("error speaks Terraform (%q): %v", word, ce)
+				}
 			}
 			if res != nil && len(res.Managed) != 0 {
 				t.Errorf("half-done: %+v", res.Managed)
@@ -191,20 +205,24 @@ func TestEnsureErrors(t *testing.T) {
 	}
 }
 
+// terraformWords must never appear in the connection's messages: attribute names, blocks
+// and commands belong to the provider.
+var terraformWords = []string{"`", "admin_email", "app_password", "global_admin", "assign_missing_roles", "revoke_managed_roles", "timeouts", "apply", "Terraform"}
+
 func TestGlobalAdminAssignsAndRevokeRemovesOnlyManaged(t *testing.T) {
 	s, env, cl, _ := setup(t, 0)
 	if _, err := s.AddExchangeRoleAssignment("helpdesk@fabrikam.onmicrosoft.com", "View-Only Recipients"); err != nil {
 		t.Fatal(err)
 	}
-	ga := Credential{Username: "ga@fabrikam.onmicrosoft.com", Secret: "pw-ga"}
-	spec := Spec{Cloud: cl, Admin: Credential{Username: "helpdesk@fabrikam.onmicrosoft.com", Secret: "pw-hd"}, GlobalAdmin: &ga,
+	ga := User("ga@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ga"})
+	spec := Spec{Cloud: cl, Principal: User("helpdesk@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-hd"}), Assigner: &ga,
 		AssignMissing: true, RevokeManaged: true, Toggles: roles.Toggles{UserManagement: true}}
 	s.ResetCounters()
 	res, err := env.Ensure(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.AssignedBy != "global_admin" || len(res.Managed) != 5 { // 4 Exchange + User Administrator
+	if res.AssignedBy != AssignerAccount || len(res.Managed) != 5 { // 4 Exchange + User Administrator
 		t.Fatalf("%+v", res)
 	}
 	if n := s.Counters().ByRouteUser["ews.GetFolder"]["ga@fabrikam.onmicrosoft.com"]; n != 0 {
@@ -228,7 +246,7 @@ func TestGlobalAdminAssignsAndRevokeRemovesOnlyManaged(t *testing.T) {
 
 func TestEnsureWaitsForPropagationWithinDeadline(t *testing.T) {
 	s, env, cl, clk := setup(t, 90*time.Second)
-	spec := Spec{Cloud: cl, Admin: Credential{Username: "exadmin@fabrikam.onmicrosoft.com", Secret: "pw-ex"}, AssignMissing: true}
+	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ex"}), AssignMissing: true}
 	start := clk.Now()
 	res, err := env.Ensure(context.Background(), spec)
 	if err != nil {
@@ -247,7 +265,7 @@ func TestEnsureWaitsForPropagationWithinDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	env2.Sleep = func(ctx context.Context, d time.Duration) error { <-ctx.Done(); return ctx.Err() }
-	res, err = env2.Ensure(ctx, Spec{Cloud: cl2, Admin: spec.Admin, AssignMissing: true})
+	res, err = env2.Ensure(ctx, Spec{Cloud: cl2, Principal: spec.Principal, AssignMissing: true})
 	ce, ok := AsError(err)
 	if !ok || ce.Problem != ProblemNotYetEffective || len(res.Managed) != 5 {
 		t.Fatalf("got %v, managed %d", err, len(res.Managed))

@@ -10,115 +10,179 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
-// Problem classifies a failure so the provider can point at the attribute to fix.
+// Problem classifies a failure, so the provider can point at what to fix.
 type Problem int
 
 const (
 	// ProblemOther is anything not classified below (network, Microsoft outage, …).
 	ProblemOther Problem = iota
-	// ProblemCredentials: the secret was refused (wrong password, MFA needs an app password,
-	// disabled, locked, blocked by Conditional Access).
+	// ProblemCredentials: the secret was refused (Reason says why: wrong, multi-factor
+	// authentication required, expired password, account disabled or locked, Conditional
+	// Access).
 	ProblemCredentials
 	// ProblemAccountGone: the account does not exist (any more).
 	ProblemAccountGone
 	// ProblemTenant: the tenant (the address's domain) is unknown in this cloud.
 	ProblemTenant
-	// ProblemEWS: EWS refused the account or it has no mailbox.
+	// ProblemClient: the client application signing in is refused (Reason: public-client
+	// flows disabled, consent missing).
+	ProblemClient
+	// ProblemEWS: EWS refused the principal or it has no mailbox.
 	ProblemEWS
-	// ProblemMissingRoles: roles are missing and assign_missing_roles is false.
+	// ProblemMissingRoles: roles are missing and the spec does not allow assigning them.
 	ProblemMissingRoles
-	// ProblemCannotAssign: the account that should assign roles may not.
+	// ProblemCannotAssign: the principal that should assign roles may not.
 	ProblemCannotAssign
-	// ProblemNotYetEffective: roles were assigned but did not take effect within the timeout.
+	// ProblemCannotRevoke: the principal that should remove an assignment may not.
+	ProblemCannotRevoke
+	// ProblemNotYetEffective: roles were assigned but did not take effect in time.
 	ProblemNotYetEffective
 )
 
-// Error is a failure of a connection step, with a summary and a detail a user can act on.
+// Reason is the precise cause of a sign-in failure (Microsoft's AADSTS code, WIRE.md §A8).
+type Reason int
+
+const (
+	ReasonNone Reason = iota
+	// ReasonWrongSecret: AADSTS50126, the password or app password is wrong.
+	ReasonWrongSecret
+	// ReasonMFARequired: AADSTS50076/50079, the account has multi-factor authentication.
+	ReasonMFARequired
+	// ReasonPasswordExpired: AADSTS50055, the password must be changed.
+	ReasonPasswordExpired
+	// ReasonDisabled: AADSTS50057, the account is blocked from signing in.
+	ReasonDisabled
+	// ReasonLocked: AADSTS50053, too many failed sign-ins.
+	ReasonLocked
+	// ReasonConditionalAccess: AADSTS53003, a policy blocks the sign-in.
+	ReasonConditionalAccess
+	// ReasonPublicClientDisabled: AADSTS7000218, the client application does not allow
+	// public-client flows, so it asks for a client secret.
+	ReasonPublicClientDisabled
+	// ReasonConsentRequired: AADSTS65001, the tenant has not consented to the client
+	// application.
+	ReasonConsentRequired
+)
+
+// Error is a failure of a connection step: who it concerns, which credential, what the
+// problem is and what fixes it on Microsoft's side. It holds no words of Terraform's: the
+// provider adds the attribute to change from Problem, Reason, Account and Credential.
 type Error struct {
 	Problem Problem
-	// Account is the account the step ran as ("admin" or "global_admin").
-	Account string
-	// AppPassword says the refused secret was an app password.
-	AppPassword bool
-	Summary     string
-	Detail      string
-	Err         error
+	Reason  Reason
+	// Account is the principal of the Spec the step ran as; Who is its name (a UPN or a
+	// client id) and Credential the kind of secret it signed in with.
+	Account    Account
+	Who        string
+	Credential CredentialKind
+	// Code is Microsoft's AADSTS code when the identity platform refused the sign-in.
+	Code int
+	// Roles are the roles concerned: missing, or not assignable by the assigner.
+	Roles []roles.Role
+	// Assignment is the assignment a failed removal concerns.
+	Assignment *Managed
+	Summary    string
+	Detail     string
+	Err        error
+
+	// Switch is what closed EWS, for ProblemEWSClosed.
+	Switch EWSSwitch
 }
 
 func (e *Error) Error() string { return e.Summary + ": " + e.Detail }
 func (e *Error) Unwrap() error { return e.Err }
 
 // AsError finds the connection Error in err's chain.
-func AsError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
+func AsError(err error) (*Error, bool) { return errors.AsType[*Error](err) }
+
+// fail is an Error about the principal of s.
+func (s *session) fail(p Problem, summary, detail string, err error) *Error {
+	return &Error{Problem: p, Account: s.account, Who: s.who.Name, Credential: s.who.Credential.Kind, Summary: summary, Detail: detail, Err: err}
 }
 
-// authError turns a sign-in failure into an Error that says what to change.
-func authError(account string, cred Credential, err error) error {
-	username, usedAppPassword := cred.Username, cred.AppPassword
+// failed is an unclassified failure of the principal of s.
+func (s *session) failed(summary, detail string, err error) *Error {
+	return s.fail(ProblemOther, summary, detail, err)
+}
+
+// signInFailure is how one AADSTS code of the identity platform (WIRE.md §A8) reads: the
+// problem and reason it is, and the summary and detail that say what changes it on
+// Microsoft's side. %[1]s in the texts is the principal, %[2]s the code (AADSTSnnn), %[3]s
+// the client application, %[4]s the tenant.
+type signInFailure struct {
+	is      func(error) bool
+	problem Problem
+	reason  Reason
+	summary string
+	detail  string
+}
+
+var signInFailures = []signInFailure{
+	{identity.IsInvalidCredentials, ProblemCredentials, ReasonWrongSecret, "Wrong password for %[1]s",
+		"Microsoft refused the credentials (%[2]s)."},
+	{identity.IsPasswordExpired, ProblemCredentials, ReasonPasswordExpired, "Password expired for %[1]s",
+		"The account's password has expired (%[2]s). Sign in once interactively (https://portal.office.com) to choose a new one."},
+	{identity.IsDisabled, ProblemCredentials, ReasonDisabled, "Account %[1]s is disabled",
+		"The account is blocked from signing in (%[2]s). Enable it in the Microsoft 365 admin center, or use another admin account."},
+	{identity.IsLocked, ProblemCredentials, ReasonLocked, "Account %[1]s is locked",
+		"Too many failed sign-ins locked the account (%[2]s). Wait for the lockout to end or unlock it, then run again."},
+	{identity.IsConditionalAccess, ProblemCredentials, ReasonConditionalAccess, "Conditional Access blocked %[1]s",
+		"A Conditional Access policy does not allow this sign-in (%[2]s). Ask the tenant's administrator to exclude the account or the application."},
+	{identity.IsUserNotFound, ProblemAccountGone, ReasonNone, "Account %[1]s does not exist",
+		"The tenant has no such user (%[2]s). Check the address; use the account's *.onmicrosoft.com address if its domain was changed."},
+	{identity.IsTenantNotFound, ProblemTenant, ReasonNone, "Unknown tenant for %[1]s",
+		"No tenant in this cloud has the domain of this address (%[2]s). Office 365 worldwide and Germany credentials never cross."},
+	{identity.IsPublicClientDisabled, ProblemClient, ReasonPublicClientDisabled, "The client application does not allow signing in with a password",
+		"Microsoft asks the client application %[3]s for a client secret (%[2]s): it is not registered as a public client. " +
+			"Use an application whose registration allows public client flows (Authentication → Allow public client flows = Yes)."},
+	{identity.IsConsentRequired, ProblemClient, ReasonConsentRequired, "The tenant has not consented to the client application",
+		"The client application %[3]s needs an administrator's consent in this tenant before %[1]s can sign in with it (%[2]s). " +
+			"A Global Administrator can grant it once at https://login.microsoftonline.com/%[4]s/adminconsent?client_id=%[3]s."},
+}
+
+// signInError turns a sign-in failure into an Error that says what went wrong and what
+// changes it on Microsoft's side.
+func signInError(s *session, err error) error {
+	who := s.who.Name
 	ae, ok := identity.AsAuthError(err)
 	if !ok {
-		return &Error{Problem: ProblemOther, Account: account, Summary: "Cannot sign in " + username,
-			Detail: "Signing in failed before Microsoft answered: " + err.Error(), Err: err}
+		return s.failed("Cannot sign in "+who, "Signing in failed before Microsoft answered: "+err.Error(), err)
 	}
-	secretAttr := "password"
-	if usedAppPassword {
-		secretAttr = "app_password"
-	}
-	if account == "global_admin" {
-		secretAttr = "global_admin." + secretAttr
-	}
-	e := &Error{Problem: ProblemCredentials, Account: account, AppPassword: usedAppPassword, Err: err}
-	switch {
-	case identity.IsMFARequired(ae):
-		e.Summary = "Multi-factor authentication is required for " + username
-		if usedAppPassword {
-			e.Detail = fmt.Sprintf("Microsoft asks for multi-factor authentication even with the app password (AADSTS%d). Check that the app password is current, or create a new one at https://mysignins.microsoft.com/security-info.", ae.Code)
-		} else {
-			hint := "app_password"
-			if account == "global_admin" {
-				hint = "global_admin.app_password"
-			}
-			e.Detail = fmt.Sprintf("The account has multi-factor authentication, so its normal password cannot be used here (AADSTS%d). Create an app password for it and set `%s` instead of `%s`.", ae.Code, hint, secretAttr)
+	e := s.fail(ProblemOther, "Cannot sign in "+who, ae.Error(), err)
+	e.Code = ae.Code
+	code := fmt.Sprintf("AADSTS%d", ae.Code)
+	if identity.IsMFARequired(ae) {
+		e.Problem, e.Reason = ProblemCredentials, ReasonMFARequired
+		e.Summary = "Multi-factor authentication is required for " + who
+		e.Detail = "The account has multi-factor authentication, so its normal password cannot be used here (" + code + "); an app password can."
+		if s.who.Credential.Kind == AppPassword {
+			e.Detail = "Microsoft asks for multi-factor authentication even with the app password (" + code + "). Check that the app password is current, or create a new one at https://mysignins.microsoft.com/security-info."
 		}
-	case identity.IsInvalidCredentials(ae):
-		e.Summary = "Wrong password for " + username
-		e.Detail = fmt.Sprintf("Microsoft refused the credentials (AADSTS%d). Check `%s`; if the password was changed outside Terraform, put the new one into the configuration.", ae.Code, secretAttr)
-	case identity.IsDisabled(ae):
-		e.Summary = "Account " + username + " is disabled"
-		e.Detail = fmt.Sprintf("The account is blocked from signing in (AADSTS%d). Enable it in the Microsoft 365 admin center, or use another admin account.", ae.Code)
-	case identity.IsLocked(ae):
-		e.Summary = "Account " + username + " is locked"
-		e.Detail = fmt.Sprintf("Too many failed sign-ins locked the account (AADSTS%d). Wait for the lockout to end or unlock it, then run again.", ae.Code)
-	case identity.IsUserNotFound(ae):
-		e.Problem = ProblemAccountGone
-		e.Summary = "Account " + username + " does not exist"
-		e.Detail = fmt.Sprintf("The tenant has no such user (AADSTS%d). Check the address; use the account's *.onmicrosoft.com address if its domain was changed.", ae.Code)
-	case identity.IsTenantNotFound(ae):
-		e.Problem = ProblemTenant
-		e.Summary = "Unknown tenant for " + username
-		e.Detail = fmt.Sprintf("No tenant in this cloud has the domain of this address (AADSTS%d). Check the address and the `cloud` (Office 365 worldwide and Germany credentials never cross).", ae.Code)
-	case identity.IsConditionalAccess(ae):
-		e.Summary = "Conditional Access blocked " + username
-		e.Detail = fmt.Sprintf("A Conditional Access policy does not allow this sign-in (AADSTS%d). Ask the tenant's administrator to exclude the account or the application.", ae.Code)
-	default:
-		e.Problem = ProblemOther
-		e.Summary = "Cannot sign in " + username
-		e.Detail = ae.Error()
+		return e
+	}
+	table := signInFailures
+	if s.who.Kind == identity.Application {
+		table = appSignInFailures
+	}
+	for _, f := range table {
+		if f.is(ae) {
+			args := []any{who, code, s.src.Subject().ClientID, s.who.tenant()}
+			e.Problem, e.Reason = f.problem, f.reason
+			e.Summary, e.Detail = fmt.Sprintf(f.summary, args...), fmt.Sprintf(f.detail, args...)
+			break
+		}
 	}
 	return e
 }
 
 // ewsError explains a failed EWS check.
-func ewsError(username string, err error) error {
-	e := &Error{Problem: ProblemEWS, Account: "admin", Err: err, Summary: "Exchange Web Services refused " + username}
+func ewsError(s *session, err error) error {
+	e := s.fail(ProblemEWS, "Exchange Web Services refused "+s.who.Name, "", err)
 	switch {
 	case errors.Is(err, ews.ErrUnauthorized):
 		e.Detail = "EWS answered 401 Unauthorized: the token or credentials were rejected. Microsoft turned off Basic authentication for EWS in Exchange Online in 2022."
 	case errors.Is(err, ews.ErrForbidden):
-		e.Detail = "EWS answered 403 Forbidden: EWS is disabled for this organization or account (EWSEnabled=false, allow/block lists, or EWS retirement). Enable EWS for the account with Set-CASMailbox -EwsEnabled $true."
+		e.Detail = "EWS answered 403 Forbidden: a policy closed EWS for this organization or account (its EwsEnabled switches, the EwsAllowedAppIDs allow list, or the end of EWS in Exchange Online)."
 	case ews.IsNoMailbox(err):
 		e.Detail = "The account has no Exchange Online mailbox. Assign it an Exchange Online licence, or use an admin account that has a mailbox."
 	default:
@@ -128,23 +192,37 @@ func ewsError(username string, err error) error {
 	return e
 }
 
-func missingRolesError(upn string, missing []roles.Role) error {
+func missingRolesError(s *session, missing []roles.Role) error {
+	upn := s.who.Name
 	var b strings.Builder
-	b.WriteString("The admin account lacks these roles and `assign_missing_roles` is false. An administrator can assign them with:\n")
+	b.WriteString("The account lacks these roles. An administrator can assign them with:\n")
 	for _, r := range missing {
 		fmt.Fprintf(&b, "\n  %s (%s):\n    %s\n", r.Name, r.Purpose, r.GrantCommand(upn))
 	}
-	b.WriteString("\nOr set `assign_missing_roles = true` to let this resource assign them.")
-	return &Error{Problem: ProblemMissingRoles, Account: "admin", Summary: fmt.Sprintf("%d required role(s) missing for %s", len(missing), upn), Detail: b.String()}
+	e := s.fail(ProblemMissingRoles, fmt.Sprintf("%d required role(s) missing for %s", len(missing), upn), b.String(), nil)
+	e.Roles = missing
+	return e
 }
 
-func cannotAssignError(account, assigner string, missing []roles.Role, err error) error {
-	names := roles.Names(missing)
-	detail := fmt.Sprintf("%s may not assign the roles %s (%v). ", assigner, strings.Join(names, ", "), err)
-	if account == "admin" {
-		detail += "Set `global_admin` to the credentials of a Global Administrator (used only to assign roles), or have an administrator assign them."
-	} else {
-		detail += "Check that `global_admin` is a Global Administrator (or Privileged Role Administrator for directory roles, Exchange Administrator for Exchange roles)."
+func cannotAssignError(assigner *session, missing []roles.Role, err error) error {
+	e := assigner.fail(ProblemCannotAssign, "Cannot assign missing roles",
+		fmt.Sprintf("%s may not assign the roles %s (%v).", assigner.who.Name, strings.Join(roles.Names(missing), ", "), err), err)
+	e.Roles = missing
+	return e
+}
+
+func cannotRevokeError(assigner *session, m Managed, err error) error {
+	e := assigner.fail(ProblemCannotRevoke, "Cannot remove role "+m.Role,
+		fmt.Sprintf("%s may not remove the assignment %q (%v).", assigner.who.Name, m.ID, err), err)
+	e.Assignment = &m
+	return e
+}
+
+func notYetEffective(s *session, res *Result, cause error) error {
+	what := "The account holds ApplicationImpersonation"
+	if len(res.Assigned) > 0 {
+		what = "Assigned " + strings.Join(res.Assigned, ", ") + "; these assignments are recorded"
 	}
-	return &Error{Problem: ProblemCannotAssign, Account: account, Summary: "Cannot assign missing roles", Detail: detail, Err: err}
+	return s.fail(ProblemNotYetEffective, "Roles not effective yet for "+s.who.Name,
+		what+", but EWS impersonation still fails: Exchange Online can take a while (up to an hour) before a new role assignment takes effect.", cause)
 }

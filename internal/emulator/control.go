@@ -30,6 +30,7 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	mux.HandleFunc("GET /_emulator/counters", s.getControlCounters)
 	mux.HandleFunc("DELETE /_emulator/counters", s.deleteControlCounters)
 	mux.HandleFunc("POST /_emulator/reset", s.postControlReset)
+	s.controlAppRoutes(mux)
 	return mux
 }
 
@@ -125,13 +126,17 @@ func (s *Server) deleteControlDirectoryRole(w http.ResponseWriter, r *http.Reque
 	s.writeControlUser(w, r.PathValue("upn"), http.StatusOK)
 }
 
-// patchControlUser changes any of password, mfa, disabled, locked.
+// patchControlUser changes any of password, mfa, disabled, locked,
+// ews_enabled (null = not configured), department, custom_attributes.
 func (s *Server) patchControlUser(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Password *string `json:"password"`
-		MFA      *bool   `json:"mfa"`
-		Disabled *bool   `json:"disabled"`
-		Locked   *bool   `json:"locked"`
+		Password         *string           `json:"password"`
+		MFA              *bool             `json:"mfa"`
+		Disabled         *bool             `json:"disabled"`
+		Locked           *bool             `json:"locked"`
+		EWSEnabled       json.RawMessage   `json:"ews_enabled"`
+		Department       *string           `json:"department"`
+		CustomAttributes map[string]string `json:"custom_attributes"`
 	}
 	if !decodeControl(w, r, &body) {
 		return
@@ -149,6 +154,17 @@ func (s *Server) patchControlUser(w http.ResponseWriter, r *http.Request) {
 	}
 	if body.Locked != nil {
 		err = errors.Join(err, s.SetLocked(upn, *body.Locked))
+	}
+	if body.EWSEnabled != nil {
+		var v *bool
+		if e := json.Unmarshal(body.EWSEnabled, &v); e != nil {
+			err = errors.Join(err, fmt.Errorf("ews_enabled: %w", e))
+		} else {
+			err = errors.Join(err, s.SetMailboxEWSEnabled(upn, v))
+		}
+	}
+	if body.Department != nil || body.CustomAttributes != nil {
+		err = errors.Join(err, s.SetUserRecipientProperties(upn, body.Department, body.CustomAttributes))
 	}
 	if err != nil {
 		writeControlError(w, err)
@@ -296,8 +312,7 @@ func (s *Server) AddDirectoryRole(upn, roleDisplayName string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.tenant.addDirectoryAssignment(u, role, "")
-	return err
+	return s.tenant.addDirectoryAssignment(u, role)
 }
 
 // userAndDirectoryRole finds a user and a directory role (by display name or template id).

@@ -173,7 +173,7 @@ func TestFaultEveryNthAndProbability(t *testing.T) {
 	e.srv.ClearFaults()
 	e.srv.InjectFault(Fault{Route: "*", Status: 429, Count: 1})
 	res := e.invoke(tok, "Get-ManagementRoleAssignment", map[string]any{"RoleAssignee": "admin"})
-	if res.status != http.StatusTooManyRequests || !strings.Contains(jsonPath(t, res.json(t), "error", "details", 0, "message").(string), "maximum number of concurrent requests") {
+	if res.status != http.StatusTooManyRequests || !strings.Contains(as[string](t, jsonPath(t, res.json(t), "error", "details", 0, "message")), "maximum number of concurrent requests") {
 		t.Errorf("EXO 429 body: %s", res.body)
 	}
 	e.srv.ClearFaults()
@@ -271,7 +271,7 @@ func TestIDsAreDeterministic(t *testing.T) {
 		e := startTest(t, Options{})
 		tok := e.token("ga@contoso.onmicrosoft.com", "ga-app-pw", exchangeScope)
 		res := e.invoke(tok, "New-ManagementRoleAssignment", map[string]any{"Role": "Mail Recipients", "User": "alice"})
-		guid := values(t, res)[0]["Guid"].(string)
+		guid := as[string](t, values(t, res)[0]["Guid"])
 		_, _ = e.srv.AddExchangeRoleAssignment("alice@contoso.com", "Public Folders")
 		_ = e.srv.AddDirectoryRole("alice@contoso.com", "User Administrator")
 		return e.srv.Snapshot(), guid

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -127,7 +128,13 @@ func (s *Server) postEWS(w http.ResponseWriter, r *http.Request) {
 		writeSOAPFault(w, schemaViolation(line, err.Error()))
 		return
 	}
-	response, fault := s.getFolder(caller, &env)
+	response, fault, refused := s.getFolder(caller, &env, r.Header.Get("X-AnchorMailbox"))
+	if refused {
+		// WIRE §K4: a policy block is a bare 403 (its body is ⚠; clients must not parse it).
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
 	if fault != nil {
 		writeSOAPFault(w, fault)
 		return
@@ -141,9 +148,9 @@ func (s *Server) postEWS(w http.ResponseWriter, r *http.Request) {
 // ewsAuth accepts a Bearer token for the Exchange resource, or, when the
 // tenant has legacy_basic_auth, Basic with a user's app password (WIRE §A11).
 // Needs s.mu.
-func (s *Server) ewsAuth(r *http.Request) (u *user, basic bool, reason string) {
+func (s *Server) ewsAuth(r *http.Request) (c *caller, basic bool, reason string) {
 	if name, password, ok := r.BasicAuth(); ok {
-		u = s.tenant.userByUPN(name)
+		u := s.tenant.userByUPN(name)
 		switch {
 		case !s.seed.LegacyBasicAuth:
 			return nil, true, "Basic authentication is disabled for this organization"
@@ -152,10 +159,10 @@ func (s *Server) ewsAuth(r *http.Request) (u *user, basic bool, reason string) {
 		case s.tenant.passwords[u.oid].appPassword == "" || !secretEqual(password, s.tenant.passwords[u.oid].appPassword):
 			return nil, true, "The user name or app password is incorrect"
 		}
-		return u, true, ""
+		return &caller{user: u}, true, ""
 	}
-	u, reason = s.authenticateBearer(r, apiExchange)
-	return u, false, reason
+	c, reason = s.authenticate(r, apiExchange)
+	return c, false, reason
 }
 
 // writeEWSUnauthorized is the empty 401 of WIRE §A11 / §D6 (⚠ header set).
@@ -174,30 +181,39 @@ func (s *Server) writeEWSUnauthorized(w http.ResponseWriter, basic bool, reason 
 	w.WriteHeader(http.StatusUnauthorized)
 }
 
-// getFolder resolves the mailbox (the caller's, or the impersonated user's
-// when the caller holds an effective ApplicationImpersonation assignment) and
-// answers one GetFolderResponseMessage per requested folder. Needs s.mu.
-func (s *Server) getFolder(caller *user, env *ewsEnvelope) (string, *soapFault) {
+// getFolder resolves the mailbox and answers one GetFolderResponseMessage per
+// requested folder. The mailbox is the caller's own, or the impersonated one:
+// a user needs an effective ApplicationImpersonation assignment (WIRE §D2);
+// an application must impersonate (with X-AnchorMailbox) and needs
+// full_access_as_app in its token or an in-scope Application EWS.AccessAsApp
+// assignment (WIRE §I13, §J7). The organization and mailbox EWS switches
+// come first (§K3); refused reports their 403. Needs s.mu.
+func (s *Server) getFolder(caller *caller, env *ewsEnvelope, anchor string) (response string, fault *soapFault, refused bool) {
 	if v := env.Header.RequestServerVersion; v != nil && !slices.Contains(ewsVersions, v.Version) {
-		return "", &soapFault{"ErrorInvalidServerVersion", "The specified server version is invalid.", ""}
+		return "", &soapFault{"ErrorInvalidServerVersion", "The specified server version is invalid.", ""}, false
 	}
 	if len(env.Body.Operations) != 1 {
-		return "", schemaViolation(1, "soap:Body must contain exactly one operation.")
+		return "", schemaViolation(1, "soap:Body must contain exactly one operation."), false
 	}
 	op := env.Body.Operations[0]
 	if op.XMLName.Space != nsMessages || op.XMLName.Local != "GetFolder" {
-		return "", &soapFault{"ErrorInvalidRequest", "The request is invalid. The emulated tenant implements only GetFolder.", ""}
+		return "", &soapFault{"ErrorInvalidRequest", "The request is invalid. The emulated tenant implements only GetFolder.", ""}, false
 	}
 	shape := op.FolderShape.BaseShape
 	if shape != "IdOnly" && shape != "Default" && shape != "AllProperties" {
-		return "", schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DefaultShapeNamesType'.", shape))
+		return "", schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DefaultShapeNamesType'.", shape)), false
 	}
 	if len(op.FolderIDs.Items) == 0 {
-		return "", schemaViolation(1, "The element 'FolderIds' has incomplete content.")
+		return "", schemaViolation(1, "The element 'FolderIds' has incomplete content."), false
 	}
 
-	mailbox := caller
-	if imp := env.Header.ExchangeImpersonation; imp != nil {
+	t, now := s.tenant, s.clock()
+	imp := env.Header.ExchangeImpersonation
+	if caller.appOnly() && imp == nil {
+		return "", &soapFault{"ErrorInvalidExchangeImpersonationHeaderData", "ExchangeImpersonation SOAP header must be present for this type of OAuth token.", ""}, false
+	}
+	mailbox := caller.user
+	if imp != nil {
 		sid := imp.ConnectingSID
 		given := 0
 		for _, v := range []string{sid.PrincipalName, sid.SID, sid.PrimarySmtpAddress, sid.SmtpAddress} {
@@ -206,21 +222,45 @@ func (s *Server) getFolder(caller *user, env *ewsEnvelope) (string, *soapFault) 
 			}
 		}
 		if given != 1 {
-			return "", schemaViolation(1, "ConnectingSID must contain exactly one of PrincipalName, SID, PrimarySmtpAddress, SmtpAddress.")
+			return "", schemaViolation(1, "ConnectingSID must contain exactly one of PrincipalName, SID, PrimarySmtpAddress, SmtpAddress."), false
 		}
-		if !s.tenant.holdsExchangeRole(caller, "ApplicationImpersonation", s.clock(), s.propagationDelay) {
-			return "", &soapFault{"ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", ""}
-		}
+		address := sid.PrincipalName + sid.PrimarySmtpAddress + sid.SmtpAddress
 		switch {
 		case sid.PrincipalName != "":
-			mailbox = s.tenant.userByUPN(sid.PrincipalName)
+			mailbox = t.userByUPN(sid.PrincipalName)
 		case sid.SID != "":
 			mailbox = nil // the emulated directory has no SIDs
 		default:
-			mailbox = s.tenant.userBySMTP(sid.PrimarySmtpAddress + sid.SmtpAddress)
+			mailbox = t.userBySMTP(address)
 		}
-		if mailbox == nil || !mailbox.mailbox {
-			return "", &soapFault{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", ""}
+		// An app-only request is routed by X-AnchorMailbox; without it (or
+		// with another mailbox's) Exchange rejects the header (WIRE §I13).
+		if caller.appOnly() && !t.anchorMatches(anchor, address, mailbox) {
+			return "", &soapFault{"ErrorInvalidExchangeImpersonationHeaderData", "ExchangeImpersonation SOAP header must not exist for this type of OAuth token.", ""}, false
+		}
+	}
+	appID := ""
+	if caller.token != nil {
+		appID = caller.token.appID
+	}
+	if reason := t.ewsRefusal(mailbox, appID, now); reason != "" {
+		return "", nil, true
+	}
+	if imp != nil {
+		if caller.appOnly() {
+			if mailbox == nil || !mailbox.mailbox {
+				return "", &soapFault{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", ""}, false
+			}
+			if f := s.appEWSRight(caller, mailbox, now); f != nil {
+				return "", f, false
+			}
+		} else {
+			if t.org.impersonationRetired || !t.holdsExchangeRole(caller.user, "ApplicationImpersonation", now, s.propagationDelay) {
+				return "", &soapFault{"ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", ""}, false
+			}
+			if mailbox == nil || !mailbox.mailbox {
+				return "", &soapFault{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", ""}, false
+			}
 		}
 	}
 
@@ -228,7 +268,7 @@ func (s *Server) getFolder(caller *user, env *ewsEnvelope) (string, *soapFault) 
 	for _, item := range op.FolderIDs.Items {
 		msg, fault := s.folderMessage(mailbox, item, shape)
 		if fault != nil {
-			return "", fault
+			return "", fault, false
 		}
 		messages.WriteString(msg)
 	}
@@ -238,7 +278,7 @@ func (s *Server) getFolder(caller *user, env *ewsEnvelope) (string, *soapFault) 
 		` xmlns:h="` + nsTypes + `" xmlns="` + nsTypes + `" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/></s:Header>` +
 		`<s:Body><m:GetFolderResponse xmlns:m="` + nsMessages + `" xmlns:t="` + nsTypes + `"><m:ResponseMessages>` +
 		messages.String() +
-		`</m:ResponseMessages></m:GetFolderResponse></s:Body></s:Envelope>`, nil
+		`</m:ResponseMessages></m:GetFolderResponse></s:Body></s:Envelope>`, nil, false
 }
 
 // folderMessage answers one requested folder of mailbox. Needs s.mu.
@@ -368,4 +408,37 @@ func xmlText(s string) string {
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
+}
+
+// anchorMatches: X-AnchorMailbox names the impersonated mailbox, as an
+// address, optionally prefixed SMTP: or UPN:.
+func (t *tenant) anchorMatches(anchor, address string, mailbox *user) bool {
+	anchor = strings.TrimSpace(anchor)
+	for _, prefix := range []string{"SMTP:", "UPN:", "smtp:", "upn:"} {
+		anchor = strings.TrimPrefix(anchor, prefix)
+	}
+	if anchor == "" {
+		return false
+	}
+	if strings.EqualFold(anchor, address) {
+		return true
+	}
+	return mailbox != nil && t.userBySMTP(anchor) == mailbox
+}
+
+// appEWSRight: full_access_as_app in the token reaches every mailbox; an
+// Application EWS.AccessAsApp assignment only its scope, once the RBAC delay
+// has passed (WIRE §I13, §J7). The fault codes are ⚠: no right at all is
+// ErrorImpersonateUserDenied, a mailbox outside the scope ErrorAccessDenied.
+func (s *Server) appEWSRight(c *caller, mailbox *user, now time.Time) *soapFault {
+	t := s.tenant
+	if c.hasRole("full_access_as_app") || t.rbacGrants(c.sp.id, "EWS.AccessAsApp", mailbox, now, s.rbacDelay) {
+		return nil
+	}
+	for _, a := range t.appAssignmentsOf(c.sp.id) {
+		if r := findApplicationRole(a.role); r != nil && slices.Contains(r.permissions, "EWS.AccessAsApp") {
+			return &soapFault{"ErrorAccessDenied", "Access is denied. Check credentials and try again.", ""}
+		}
+	}
+	return &soapFault{"ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", ""}
 }

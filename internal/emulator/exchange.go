@@ -30,6 +30,7 @@ const (
 	exParameter      = "System.Management.Automation.ParameterBindingException"
 	exCommandMissing = "System.Management.Automation.CommandNotFoundException"
 	exValidation     = "Microsoft.Exchange.Data.DataValidationException"
+	exTask           = "Microsoft.Exchange.Configuration.Tasks.TaskException" // ⚠ emulator choice where Exchange's type is unknown
 )
 
 // cmdletInput is the InvokeCommand body (WIRE §E1).
@@ -127,7 +128,7 @@ func (p cmdletParameters) required(name string) (string, *cmdletError) {
 func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	caller, reason := s.authenticateBearer(r, apiExchange)
+	caller, reason := s.authenticate(r, apiExchange)
 	if caller == nil {
 		// WIRE §E5: bodies of the admin API's 401 are ⚠; like EWS, headers only.
 		w.Header().Set("WWW-Authenticate", exchangeAuthHint)
@@ -136,35 +137,65 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.tenant.isKnownTenant(r.PathValue("tenant")) {
-		s.writeExchangeError(w, r, &cmdletError{http.StatusNotFound, "NotFound", exNotFound,
+		s.writeExchangeError(w, &cmdletError{http.StatusNotFound, "NotFound", exNotFound,
 			fmt.Sprintf("The tenant '%s' couldn't be found.", r.PathValue("tenant"))})
 		return
 	}
 	data, _ := readBody(r)
 	var in cmdletInput
 	if err := json.Unmarshal(data, &in); err != nil || in.CmdletInput.CmdletName == "" {
-		s.writeExchangeError(w, r, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+		s.writeExchangeError(w, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
 			"The request body must be {\"CmdletInput\":{\"CmdletName\":…,\"Parameters\":{…}}}."})
 		return
 	}
 	params := cmdletParameters(in.CmdletInput.Parameters)
+	name := in.CmdletInput.CmdletName
+	if caller.appOnly() && !s.appSessionAllowed(w, r, caller, name) {
+		return
+	}
+	if cerr := s.retiredRoleNamed(params); cerr != nil {
+		s.writeExchangeError(w, cerr)
+		return
+	}
 	var (
 		objects []jsonObject
 		cerr    *cmdletError
 	)
-	switch name := in.CmdletInput.CmdletName; {
+	switch {
 	case strings.EqualFold(name, "Get-ManagementRoleAssignment"):
 		objects, cerr = s.getManagementRoleAssignment(caller, params)
 	case strings.EqualFold(name, "New-ManagementRoleAssignment"):
 		objects, cerr = s.newManagementRoleAssignment(caller, params)
 	case strings.EqualFold(name, "Remove-ManagementRoleAssignment"):
 		objects, cerr = s.removeManagementRoleAssignment(caller, params)
+	case strings.EqualFold(name, "Get-ManagementRole"):
+		objects, cerr = s.getManagementRole(caller, params)
+	case strings.EqualFold(name, "Get-OrganizationConfig"):
+		objects, cerr = s.getOrganizationConfig(caller, params)
+	case strings.EqualFold(name, "Get-CASMailbox"):
+		objects, cerr = s.getCASMailbox(caller, params)
+	case strings.EqualFold(name, "Test-ServicePrincipalAuthorization"):
+		objects, cerr = s.testServicePrincipalAuthorization(caller, params)
+	case strings.EqualFold(name, "New-ServicePrincipal"):
+		objects, cerr = s.newServicePrincipal(caller, params)
+	case strings.EqualFold(name, "Get-ServicePrincipal"):
+		objects, cerr = s.getServicePrincipal(caller, params)
+	case strings.EqualFold(name, "Remove-ServicePrincipal"):
+		objects, cerr = s.removeServicePrincipal(caller, params)
+	case strings.EqualFold(name, "New-ManagementScope"):
+		objects, cerr = s.newManagementScope(caller, params)
+	case strings.EqualFold(name, "Get-ManagementScope"):
+		objects, cerr = s.getManagementScope(caller, params)
+	case strings.EqualFold(name, "Set-ManagementScope"):
+		objects, cerr = s.setManagementScope(caller, params)
+	case strings.EqualFold(name, "Remove-ManagementScope"):
+		objects, cerr = s.removeManagementScope(caller, params)
 	default:
 		cerr = &cmdletError{http.StatusBadRequest, "BadRequest", exCommandMissing,
 			fmt.Sprintf("The term '%s' is not recognized as a name of a cmdlet, function, script file, or executable program.", name)}
 	}
 	if cerr != nil {
-		s.writeExchangeError(w, r, cerr)
+		s.writeExchangeError(w, cerr)
 		return
 	}
 	s.writeCmdletResult(w, r, caller, objects)
@@ -172,7 +203,7 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 
 // writeCmdletResult pages the objects (Prefer: odata.maxpagesize, nextLink to
 // re-POST the same body) and applies $select (WIRE §E2).
-func (s *Server) writeCmdletResult(w http.ResponseWriter, r *http.Request, caller *user, objects []jsonObject) {
+func (s *Server) writeCmdletResult(w http.ResponseWriter, r *http.Request, caller *caller, objects []jsonObject) {
 	pageSize := s.exchangePageSize
 	for _, pref := range strings.Split(r.Header.Get("Prefer"), ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(pref), "odata.maxpagesize="); ok {
@@ -214,12 +245,12 @@ func (s *Server) writeCmdletResult(w http.ResponseWriter, r *http.Request, calle
 
 // exchangeHeaders sets request-id and the Rate-Limit-* headers (WIRE §E2).
 // Remaining counts this caller's admin API requests since the last counter reset.
-func (s *Server) exchangeHeaders(w http.ResponseWriter, caller *user) {
+func (s *Server) exchangeHeaders(w http.ResponseWriter, caller *caller) {
 	used := 0
 	if caller != nil {
 		for route, users := range s.counters.ByRouteUser {
 			if strings.HasPrefix(route, exchangeRoutePrefix+".") {
-				used += users[strings.ToLower(caller.upn)]
+				used += users[caller.key()]
 			}
 		}
 	}
@@ -251,27 +282,35 @@ func selectProperties(objects []jsonObject, names []string) []jsonObject {
 // mayManageRoleAssignments: New-/Remove-ManagementRoleAssignment need the
 // "Role Management" role (Organization Management holds it) or one of the
 // directory roles Exchange maps into Organization Management (WIRE §E1).
-func (t *tenant) mayManageRoleAssignments(u *user) bool {
+func (t *tenant) mayManageRoleAssignments(c *caller) bool {
+	if c.appOnly() {
+		return c.hasTokenDirectoryRole("Global Administrator", "Exchange Administrator")
+	}
+	u := c.user
 	return t.hasDirectoryRole(u, "Global Administrator", "Exchange Administrator") ||
 		t.holdsExchangeRole(u, "Role Management", time.Time{}, 0)
 }
 
 // mayReadRoleAssignments: reading other recipients' assignments needs an
 // Exchange admin right; anyone may read their own.
-func (t *tenant) mayReadRoleAssignments(u *user) bool {
-	return t.mayManageRoleAssignments(u) || t.hasDirectoryRole(u, "Global Reader") ||
+func (t *tenant) mayReadRoleAssignments(c *caller) bool {
+	if c.appOnly() {
+		return c.hasTokenDirectoryRole(exchangeAppSessionRoles...)
+	}
+	u := c.user
+	return t.mayManageRoleAssignments(c) || t.hasDirectoryRole(u, "Global Reader") ||
 		t.holdsExchangeRole(u, "View-Only Configuration", time.Time{}, 0)
 }
 
-func accessDenied(caller *user, cmdlet string) *cmdletError {
+func accessDenied(c *caller, cmdlet string) *cmdletError {
 	return &cmdletError{http.StatusForbidden, "Forbidden", exAccessDenied,
-		fmt.Sprintf("Access is denied. The user '%s' isn't assigned to any management roles that allow running '%s'.", caller.upn, cmdlet)}
+		fmt.Sprintf("Access is denied. The user '%s' isn't assigned to any management roles that allow running '%s'.", c.name(), cmdlet)}
 }
 
 // getManagementRoleAssignment returns direct assignments and, for
 // -RoleAssignee <user>, those the user gets through its role groups (WIRE §E3).
-func (s *Server) getManagementRoleAssignment(caller *user, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("RoleAssignee", "Role", "Delegating", "Identity", "GetEffectiveUsers", "Enabled", "ResultSize"); err != nil {
+func (s *Server) getManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	if err := p.check("RoleAssignee", "Role", "Delegating", "Identity", "GetEffectiveUsers", "Enabled", "ResultSize", "RoleAssigneeType"); err != nil {
 		return nil, err
 	}
 	assignee, err := p.text("RoleAssignee")
@@ -298,21 +337,32 @@ func (s *Server) getManagementRoleAssignment(caller *user, p cmdletParameters) (
 	if err != nil {
 		return nil, err
 	}
+	assigneeType, err := p.text("RoleAssigneeType")
+	if err != nil {
+		return nil, err
+	}
+	// WIRE §J5: the parameter's values do not include ServicePrincipal.
+	if assigneeType != "" && !slices.ContainsFunc(roleAssigneeTypes, func(v string) bool { return strings.EqualFold(v, assigneeType) }) {
+		return nil, parameterError(fmt.Sprintf("Cannot bind parameter 'RoleAssigneeType'. Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.Directory.SystemConfiguration.RoleAssigneeType\".", assigneeType))
+	}
 	t := s.tenant
 
 	var target *user
 	var group *roleGroup
+	var app *exchangeServicePrincipal
 	if assignee != "" {
 		if target = t.recipient(assignee); target == nil {
 			if group = findRoleGroup(assignee); group == nil {
-				return nil, notFound(assignee)
+				if app = t.exchangeSP(assignee); app == nil {
+					return nil, notFound(assignee)
+				}
 			}
 		}
 	}
-	if target != caller && !t.mayReadRoleAssignments(caller) {
+	if (caller.appOnly() || target != caller.user) && !t.mayReadRoleAssignments(caller) {
 		return nil, accessDenied(caller, "Get-ManagementRoleAssignment")
 	}
-	if role != "" && !isExchangeRole(role) {
+	if role != "" && canonicalAppAssignableRole(role) == "" {
 		return nil, notFound(role)
 	}
 
@@ -338,6 +388,10 @@ func (s *Server) getManagementRoleAssignment(caller *user, p cmdletParameters) (
 				entries = append(entries, entry{a, nil})
 			}
 		}
+	case app != nil:
+		for _, a := range t.appAssignmentsOf(app.objectID) {
+			entries = append(entries, entry{a, nil})
+		}
 	default:
 		for _, a := range t.exchange {
 			if a.group != "" && effectiveUsers != nil && *effectiveUsers {
@@ -361,7 +415,8 @@ func (s *Server) getManagementRoleAssignment(caller *user, p cmdletParameters) (
 		case identity != "" && !strings.EqualFold(a.name, identity) && !strings.EqualFold(a.guid, identity),
 			role != "" && !strings.EqualFold(a.role, role),
 			delegating != nil && *delegating != (a.delegation != "Regular"),
-			enabled != nil && *enabled != a.enabled:
+			enabled != nil && *enabled != a.enabled,
+			assigneeType != "" && !strings.EqualFold(t.exchangeView(a).RoleAssigneeType, assigneeType):
 			continue
 		}
 		objects = append(objects, t.assignmentObject(a, e.via, effectiveUsers != nil && *effectiveUsers))
@@ -369,9 +424,11 @@ func (s *Server) getManagementRoleAssignment(caller *user, p cmdletParameters) (
 	return objects, nil
 }
 
-// newManagementRoleAssignment is New-ManagementRoleAssignment -Role -User [-Name] [-Delegating].
-func (s *Server) newManagementRoleAssignment(caller *user, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Role", "User", "Name", "Delegating", "Confirm"); err != nil {
+// newManagementRoleAssignment is New-ManagementRoleAssignment -Role -User
+// [-Name] [-Delegating], or the App parameter set (WIRE §J5, newAppRoleAssignment).
+func (s *Server) newManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	if err := p.check("Role", "User", "App", "CustomResourceScope", "RecipientAdministrativeUnitScope", "RecipientGroupScope",
+		"Name", "Delegating", "Confirm", "Force"); err != nil {
 		return nil, err
 	}
 	t := s.tenant
@@ -381,6 +438,14 @@ func (s *Server) newManagementRoleAssignment(caller *user, p cmdletParameters) (
 	role, err := p.required("Role")
 	if err != nil {
 		return nil, err
+	}
+	if p.raw("App") != nil {
+		return s.newAppRoleAssignment(caller, p, role)
+	}
+	for _, appOnly := range []string{"CustomResourceScope", "RecipientAdministrativeUnitScope", "RecipientGroupScope"} {
+		if p.raw(appOnly) != nil {
+			return nil, parameterError("Parameter set cannot be resolved using the specified named parameters: -" + appOnly + " belongs to the App parameter set.")
+		}
 	}
 	userName, err := p.required("User")
 	if err != nil {
@@ -399,13 +464,17 @@ func (s *Server) newManagementRoleAssignment(caller *user, p cmdletParameters) (
 			fmt.Sprintf("The length of the property is too long. The maximum length is 64 and the length of the value provided is %d.", len([]rune(name)))}
 	}
 	if !isExchangeRole(role) {
+		if findApplicationRole(role) != nil {
+			return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exTask,
+				fmt.Sprintf("The role '%s' is an application role; it can only be assigned to a service principal (-App).", findApplicationRole(role).name)}
+		}
 		return nil, notFound(role)
 	}
 	target := t.recipient(userName)
 	if target == nil {
 		return nil, notFound(userName)
 	}
-	a, addErr := t.addExchangeAssignment(target, role, name, caller.upn, s.clock())
+	a, addErr := t.addExchangeAssignment(target, role, name, caller.name(), s.clock())
 	if addErr != nil {
 		existing := name
 		if existing == "" {
@@ -422,7 +491,7 @@ func (s *Server) newManagementRoleAssignment(caller *user, p cmdletParameters) (
 
 // removeManagementRoleAssignment is Remove-ManagementRoleAssignment -Identity
 // -Confirm:$false; success is 200 with an empty value (WIRE §E4 ⚠).
-func (s *Server) removeManagementRoleAssignment(caller *user, p cmdletParameters) ([]jsonObject, *cmdletError) {
+func (s *Server) removeManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
 	if err := p.check("Identity", "Confirm"); err != nil {
 		return nil, err
 	}
@@ -441,7 +510,11 @@ func (s *Server) removeManagementRoleAssignment(caller *user, p cmdletParameters
 	if a == nil {
 		return nil, notFound(identity)
 	}
-	t.removeExchangeAssignment(a)
+	if a.spID != "" {
+		t.removeAppExchangeAssignment(a, s.clock())
+	} else {
+		t.removeExchangeAssignment(a)
+	}
 	return []jsonObject{}, nil
 }
 
@@ -456,14 +529,23 @@ func (t *tenant) assignmentObject(a *exoAssignment, via *user, effectiveUsers bo
 			method = "RoleGroup"
 		}
 	}
+	// A service principal's assignment (WIRE §J5): no User; the scope's
+	// name and kind (the organization-wide value is ⚠).
+	writeScope, resourceScope := "Organization", any(nil)
+	if a.spID != "" {
+		userName = nil
+		if a.scope != "" {
+			writeScope, resourceScope = "CustomRecipientScope", a.scope
+		}
+	}
 	obj := jsonObject{
 		{"Name", v.Name}, {"Identity", v.Identity}, {"Role", v.Role},
 		{"RoleAssignee", assignee}, {"RoleAssigneeName", assignee}, {"RoleAssigneeType", v.RoleAssigneeType},
 		{"AssignmentMethod", method}, {"User", userName},
 		{"RoleAssignmentDelegationType", v.DelegationType}, {"Enabled", v.Enabled},
 		{"RecipientReadScope", "Organization"}, {"ConfigReadScope", "OrganizationConfig"},
-		{"RecipientWriteScope", "Organization"}, {"ConfigWriteScope", "OrganizationConfig"},
-		{"CustomRecipientWriteScope", nil}, {"CustomConfigWriteScope", nil}, {"CustomResourceScope", nil},
+		{"RecipientWriteScope", writeScope}, {"ConfigWriteScope", "OrganizationConfig"},
+		{"CustomRecipientWriteScope", nil}, {"CustomConfigWriteScope", nil}, {"CustomResourceScope", resourceScope},
 		{"IsValid", true},
 	}
 	if effectiveUsers {
@@ -482,7 +564,7 @@ func (t *tenant) assignmentObject(a *exoAssignment, via *user, effectiveUsers bo
 
 // writeExchangeError writes the §E5 envelope: details[].message is
 // "<ErrorId>|<ExceptionType>|<text>", repeated in innererror.internalexception.
-func (s *Server) writeExchangeError(w http.ResponseWriter, r *http.Request, e *cmdletError) {
+func (s *Server) writeExchangeError(w http.ResponseWriter, e *cmdletError) {
 	s.exchangeHeaders(w, nil)
 	errorID := fmt.Sprintf("Ex%06X", crc32.ChecksumIEEE([]byte(e.exception))&0xFFFFFF)
 	writeJSONType(w, e.status, "application/json;odata.metadata=minimal;charset=utf-8", jsonObject{{"error", jsonObject{
@@ -501,7 +583,7 @@ func (s *Server) writeExchangeError(w http.ResponseWriter, r *http.Request, e *c
 // writeExchangeStatusError is an injected fault's admin API body: the §E5
 // envelope; 429 carries the "maximum number of concurrent requests" text
 // ExoHelper looks for (⚠ real throttling bodies may be plain text).
-func (s *Server) writeExchangeStatusError(w http.ResponseWriter, r *http.Request, status int) {
+func (s *Server) writeExchangeStatusError(w http.ResponseWriter, status int) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", exchangeAuthHint)
 		w.WriteHeader(status)
@@ -514,5 +596,5 @@ func (s *Server) writeExchangeStatusError(w http.ResponseWriter, r *http.Request
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.writeExchangeError(w, r, e)
+	s.writeExchangeError(w, e)
 }

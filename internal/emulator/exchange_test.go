@@ -18,8 +18,8 @@ func values(t *testing.T, res response) []map[string]any {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
 	var out []map[string]any
-	for _, v := range res.json(t)["value"].([]any) {
-		out = append(out, v.(map[string]any))
+	for _, v := range as[[]any](t, res.json(t)["value"]) {
+		out = append(out, as[map[string]any](t, v))
 	}
 	return out
 }
@@ -102,7 +102,7 @@ func assertCmdletError(t *testing.T, res response, exception string) {
 	if res.status < 400 || jsonPath(t, body, "error", "message") != "Error executing cmdlet" {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
-	parts := strings.SplitN(jsonPath(t, body, "error", "details", 0, "message").(string), "|", 3)
+	parts := strings.SplitN(as[string](t, jsonPath(t, body, "error", "details", 0, "message")), "|", 3)
 	if len(parts) != 3 || !strings.HasPrefix(parts[0], "Ex") || !strings.HasSuffix(parts[1], "."+exception) || parts[2] == "" {
 		t.Errorf("details message %q, want Ex…|…%s|text", parts, exception)
 	}
@@ -123,7 +123,7 @@ func TestGetManagementRoleAssignmentIncludesRoleGroups(t *testing.T) {
 		if a["RoleAssigneeType"] != "RoleGroup" || a["AssignmentMethod"] != "RoleGroup" || a["RoleAssigneeName"] != "Organization Management" {
 			t.Errorf("role group assignment %v", a)
 		}
-		roles[a["Role"].(string)] = a
+		roles[as[string](t, a["Role"])] = a
 	}
 	for _, r := range []string{"View-Only Configuration", "View-Only Recipients", "Mail Recipients", "Mail Recipient Creation", "Public Folders", "Role Management"} {
 		if roles[r]["RoleAssignmentDelegationType"] != "Regular" {

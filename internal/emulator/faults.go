@@ -22,10 +22,14 @@ type Fault struct {
 	EveryNth    int     `json:"every_nth,omitempty"` // apply to every Nth matching request
 	Probability float64 `json:"probability,omitempty"`
 	// EWSBusy answers with the ErrorServerBusy SOAP fault (WIRE §D5).
-	EWSBusy             bool          `json:"ews_busy,omitempty"`
-	BackOffMilliseconds int           `json:"back_off_milliseconds,omitempty"`
-	Reset               bool          `json:"reset,omitempty"` // close the connection without a response
-	Delay               time.Duration `json:"-"`
+	EWSBusy             bool `json:"ews_busy,omitempty"`
+	BackOffMilliseconds int  `json:"back_off_milliseconds,omitempty"`
+	Reset               bool `json:"reset,omitempty"` // close the connection without a response
+	// DropResponse lets the handler do its work, then closes the connection
+	// without the answer: a lost response, which a retrying client must not
+	// turn into a second object.
+	DropResponse bool          `json:"drop_response,omitempty"`
+	Delay        time.Duration `json:"-"`
 }
 
 type faultJSON Fault
@@ -69,8 +73,16 @@ func durationText(d time.Duration) string {
 var routeNames = []string{
 	"instance-discovery", "openid-configuration", "userrealm", "token",
 	"graph.user", "graph.memberOf", "graph.organization", "graph.roleDefinitions",
-	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete", "graph.batch",
+	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete",
+	"graph.mailFolders", "graph.messages",
+	"graph.applications.create", "graph.applications.list", "graph.applications.get", "graph.applications.update",
+	"graph.applications.delete", "graph.applications.addPassword", "graph.applications.removePassword",
+	"graph.servicePrincipals.create", "graph.servicePrincipals.list", "graph.servicePrincipals.get", "graph.servicePrincipals.delete",
+	"graph.appRoleAssignedTo.create", "graph.appRoleAssignedTo.list", "graph.appRoleAssignedTo.delete", "graph.appRoleAssignments.list",
 	"exo.Get-ManagementRoleAssignment", "exo.New-ManagementRoleAssignment", "exo.Remove-ManagementRoleAssignment",
+	"exo.Get-ManagementRole", "exo.Get-OrganizationConfig", "exo.Get-CASMailbox", "exo.Test-ServicePrincipalAuthorization",
+	"exo.New-ServicePrincipal", "exo.Get-ServicePrincipal", "exo.Remove-ServicePrincipal",
+	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Set-ManagementScope", "exo.Remove-ManagementScope",
 	"ews.GetFolder", "control",
 }
 
@@ -82,8 +94,10 @@ func (f Fault) validate() error {
 	switch {
 	case !known:
 		return fmt.Errorf("unknown route %q (one of %s, or *)", f.Route, strings.Join(routeNames, ", "))
-	case f.Status == 0 && !f.EWSBusy && !f.Reset && f.Delay <= 0:
-		return errors.New("a fault needs status, ews_busy, reset or delay")
+	case f.Status == 0 && !f.EWSBusy && !f.Reset && !f.DropResponse && f.Delay <= 0:
+		return errors.New("a fault needs status, ews_busy, reset, drop_response or delay")
+	case f.DropResponse && (f.Status != 0 || f.EWSBusy || f.Reset):
+		return errors.New("drop_response runs the handler: it excludes status, ews_busy and reset")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("status %d is not an error status", f.Status)
 	case f.Count < 0 || f.EveryNth < 0 || f.Probability < 0 || f.Probability > 1 || f.Delay < 0:
@@ -138,14 +152,13 @@ func (s *Server) nextFault(route, upn string) *Fault {
 }
 
 // applyFault carries out f. It reports whether the response has been written
-// (false for a pure delay). Inside a $batch (inner) a connection reset cannot
-// apply to one request, so Reset is ignored there.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route string, f *Fault, inner bool) bool {
+// (false for a pure delay).
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route string, f *Fault) bool {
 	if f.Delay > 0 && !sleepContext(r, f.Delay) {
 		return true
 	}
 	switch {
-	case f.Reset && !inner:
+	case f.Reset:
 		resetConnection(w)
 		return true
 	case f.EWSBusy:
@@ -168,7 +181,7 @@ func (s *Server) writeRouteError(w http.ResponseWriter, r *http.Request, route s
 	case "graph":
 		s.writeGraphStatusError(w, r, status)
 	case "exo":
-		s.writeExchangeStatusError(w, r, status)
+		s.writeExchangeStatusError(w, status)
 	case "ews":
 		writeEWSStatusError(w, status)
 	case "control":
@@ -203,3 +216,20 @@ func sleepContext(r *http.Request, d time.Duration) bool {
 		return false
 	}
 }
+
+// dropResponse runs the handler with its answer discarded, then resets the
+// connection: the work is done, the client never hears of it.
+func dropResponse(w http.ResponseWriter, r *http.Request, handler http.Handler, f *Fault) {
+	if f.Delay > 0 && !sleepContext(r, f.Delay) {
+		return
+	}
+	handler.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+	resetConnection(w)
+}
+
+// discardWriter is a ResponseWriter that forgets everything.
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}

@@ -44,11 +44,13 @@ func fuzzServer(f *testing.F) *fuzzTenant {
 				"username": {user}, "password": {pw}, "scope": {scope + " openid offline_access profile"}}
 			rec := serve(srv, http.MethodPost, "/contoso.onmicrosoft.com/oauth2/v2.0/token",
 				map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, []byte(form.Encode()))
-			var m map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["access_token"] == nil {
+			var m struct {
+				AccessToken string `json:"access_token"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m.AccessToken == "" {
 				panic("fuzz setup: no token for " + user + ": " + rec.Body.String())
 			}
-			return m["access_token"].(string)
+			return m.AccessToken
 		}
 		fuzzEnv = &fuzzTenant{srv: srv,
 			exoToken:      tok("ga@contoso.onmicrosoft.com", "ga-app-pw", exchangeScope),
@@ -92,6 +94,8 @@ func FuzzTokenEndpoint(f *testing.F) {
 	f.Add("organizations", "application/x-www-form-urlencoded", "grant_type=password&username=mfa%40contoso.onmicrosoft.com&password=mfa-pw&scope=a+b+c")
 	f.Add("72f988bf-86f1-41af-91ab-2d7cd011db47", "application/json", `{"grant_type":"password"}`)
 	f.Add("", "", "%%%&&&==")
+	f.Add("contoso.onmicrosoft.com", "application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=5951643e-5013-442f-963c-1ee875bbe74a&client_secret=x&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
+	f.Add("contoso.onmicrosoft.com", "application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=x&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJhbGciOiJQUzI1NiJ9.e30.AA&scope=https%3A%2F%2Foutlook.office365.com%2F.default")
 	f.Fuzz(func(t *testing.T, tenant, contentType, body string) {
 		rec := serve(env.srv, http.MethodPost, "/"+url.PathEscape(tenant)+"/oauth2/v2.0/token",
 			map[string]string{"Content-Type": contentType}, []byte(body))
@@ -122,6 +126,10 @@ func FuzzInvokeCommand(f *testing.F) {
 	f.Add(false, `{"CmdletInput":{"CmdletName":"Remove-ManagementRoleAssignment","Parameters":{"Identity":"x","Confirm":false}}}`)
 	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-ManagementRoleAssignment","Parameters":{"Identity":null,"GetEffectiveUsers":"yes","Role":7}}}`)
 	f.Add(false, `{"CmdletInput":{"CmdletName":"Get-Mailbox"}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"New-ManagementScope","Parameters":{"Name":"s","RecipientRestrictionFilter":"(Department -eq 'a' -or CustomAttribute1 -like 'b*') -and -not RecipientType -eq 'User'"}}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"Set-ManagementScope","Parameters":{"Identity":"s","Name":"t","RecipientRestrictionFilter":"-not (PrimarySmtpAddress -like '*@contoso.com')"}}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"Get-OrganizationConfig","Parameters":{"RetrieveEwsOperationAccessPolicy":true}}}`)
+	f.Add(true, `{"CmdletInput":{"CmdletName":"Test-ServicePrincipalAuthorization","Parameters":{"Identity":"x","Resource":"alice.com"}}}`)
 	f.Add(true, `[]`)
 	f.Fuzz(func(t *testing.T, asGlobalAdmin bool, body string) {
 		tok := env.adminExoToken
@@ -177,8 +185,12 @@ func FuzzGraph(f *testing.F) {
 	f.Add("GET", "/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq 'x'&$expand=roleDefinition&$skiptoken=abc", "")
 	f.Add("POST", "/v1.0/roleManagement/directory/roleAssignments", `{"roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1","principalId":"x","directoryScopeId":"/"}`)
 	f.Add("DELETE", "/v1.0/roleManagement/directory/roleAssignments/abc", "")
-	f.Add("POST", "/v1.0/$batch", `{"requests":[{"id":"1","method":"GET","url":"/users/exadmin@contoso.onmicrosoft.com"},{"id":"2","method":"GET","url":"/organization","dependsOn":["1"]}]}`)
-	f.Add("POST", "/v1.0/$batch", `{"requests":[{"id":"1","method":"POST","url":"/roleManagement/directory/roleAssignments","body":{"a":1},"headers":{"Content-Type":"application/json"}}]}`)
+	f.Add("GET", "/v1.0/users/alice@contoso.com/mailFolders/inbox?$select=id,displayName", "")
+	f.Add("GET", "/v1.0/me/messages?$top=1&$select=id", "")
+	f.Add("POST", "/v1.0/applications", `{"displayName":"x","tags":["a"],"keyCredentials":[{"type":"AsymmetricX509Cert","usage":"Verify","key":"AAAA"}]}`)
+	f.Add("GET", "/v1.0/applications?$filter=tags/any(t:t eq 'a') and startswith(displayName,'x')&$select=id,appId", "")
+	f.Add("PATCH", "/v1.0/applications(appId='x')", `{"identifierUris":["api://x"]}`)
+	f.Add("POST", "/v1.0/servicePrincipals/x/appRoleAssignedTo", `{"principalId":"x","resourceId":"x","appRoleId":"x"}`)
 	f.Fuzz(func(t *testing.T, method, target, body string) {
 		if !strings.HasPrefix(target, "/v1.0/") {
 			return
@@ -199,6 +211,7 @@ func FuzzControlFault(f *testing.F) {
 	f.Add(`{"route":"ews.GetFolder","ews_busy":true,"back_off_milliseconds":500,"every_nth":2}`)
 	f.Add(`{"route":"*","delay":"250ms","probability":0.5}`)
 	f.Add(`{"route":"*","delay":"-1h"}`)
+	f.Add(`{"route":"graph.applications.create","drop_response":true,"count":1}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		rec := serve(env.srv, http.MethodPost, "/_emulator/faults",
 			map[string]string{"Authorization": "Bearer " + env.srv.ControlToken(), "Content-Type": "application/json"}, []byte(body))

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -24,8 +23,8 @@ var (
 
 // graphAuth authenticates a Graph request (token with a Graph audience) and
 // writes the 401 when it fails. Needs s.mu.
-func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *user {
-	u, reason := s.authenticateBearer(r, apiGraph)
+func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *caller {
+	u, reason := s.authenticate(r, apiGraph)
 	if u == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://`+clouds[s.seed.Cloud].loginHost+`/common/oauth2/authorize", client_id="`+graphAppID+`"`)
 		s.writeGraphError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", reason)
@@ -33,11 +32,36 @@ func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *user {
 	return u
 }
 
-// mayManageDirectoryRoles: assigning directory roles needs Global
-// Administrator or Privileged Role Administrator (WIRE §C5).
-func (t *tenant) mayManageDirectoryRoles(u *user) bool {
-	return t.hasDirectoryRole(u, "Global Administrator", "Privileged Role Administrator")
+// graphAppAllowed lets delegated callers through and app-only callers that
+// hold one of the application permissions; others get 403 (WIRE §C0, §I5:
+// missing consent is not a token error, the resource refuses).
+func (s *Server) graphAppAllowed(w http.ResponseWriter, r *http.Request, c *caller, roles ...string) bool {
+	if !c.appOnly() || c.hasRole(roles...) {
+		return true
+	}
+	s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	return false
 }
+
+// Application permissions that let an app-only caller read the directory.
+var (
+	appReadUsers        = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All"}
+	appReadOrganization = []string{"Organization.Read.All", "Directory.Read.All"}
+	appReadRoles        = []string{"RoleManagement.ReadWrite.Directory", "Directory.Read.All"}
+)
+
+// mayManageDirectoryRoles: assigning directory roles needs Global
+// Administrator or Privileged Role Administrator (WIRE §C5); an app-only
+// caller needs the RoleManagement.ReadWrite.Directory application permission.
+func (t *tenant) mayManageDirectoryRoles(c *caller) bool {
+	if c.appOnly() {
+		return c.hasRole("RoleManagement.ReadWrite.Directory")
+	}
+	return t.hasDirectoryRole(c.user, "Global Administrator", "Privileged Role Administrator")
+}
+
+// meAppOnly is Graph's answer to /me with an app-only token (WIRE §I12).
+const meAppOnly = "/me request is only valid with delegated authentication flow."
 
 // getUser is GET /users/{id | userPrincipalName} and GET /me (WIRE §C1).
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
@@ -47,8 +71,14 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	if caller == nil {
 		return
 	}
-	target, id := caller, r.PathValue("id")
-	if id != "" {
+	target, id := caller.user, r.PathValue("id")
+	switch {
+	case id == "" && caller.appOnly():
+		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", meAppOnly)
+		return
+	case !s.graphAppAllowed(w, r, caller, appReadUsers...):
+		return
+	case id != "":
 		if target = s.tenant.resolveUser(id); target == nil {
 			s.writeGraphNotFound(w, r, id)
 			return
@@ -107,7 +137,7 @@ func (s *Server) graphSelect(w http.ResponseWriter, r *http.Request, allowed []s
 func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadUsers...) {
 		return
 	}
 	target := s.tenant.resolveUser(r.PathValue("id"))
@@ -134,7 +164,7 @@ func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadOrganization...) {
 		return
 	}
 	selected, ok := s.graphSelect(w, r, []string{"id", "displayName", "verifiedDomains", "tenantType", "countryLetterCode"}, "organization")
@@ -179,7 +209,7 @@ func roleDefinitionObject(role *directoryRole) jsonObject {
 func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
 		return
 	}
 	filter, ok := s.graphFilter(w, r, "displayName", "id", "templateId")
@@ -199,7 +229,7 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
 		return
 	}
 	role := findDirectoryRole(r.PathValue("id"))
@@ -216,7 +246,7 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graphAuth(w, r) == nil {
+	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
 		return
 	}
 	filter, ok := s.graphFilter(w, r, "principalId", "roleDefinitionId", "directoryScopeId")
@@ -254,8 +284,13 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 		case "roleDefinition":
 			obj = append(obj, jsonField{"roleDefinition", roleDefinitionObject(findDirectoryRole(d.roleID))})
 		case "principal":
-			obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
-				s.tenant.graphUser(s.tenant.byID[d.principalID], userDefaultProperties)...)})
+			if u := s.tenant.byID[d.principalID]; u != nil {
+				obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
+					s.tenant.graphUser(u, userDefaultProperties)...)})
+			} else if sp := s.tenant.spByID(d.principalID); sp != nil {
+				obj = append(obj, jsonField{"principal", jsonObject{{"@odata.type", "#microsoft.graph.servicePrincipal"},
+					{"id", sp.id}, {"appId", sp.appID}, {"displayName", sp.displayName}}})
+			}
 		}
 		matched = append(matched, obj)
 	}
@@ -313,7 +348,8 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	role := findDirectoryRole(body.RoleDefinitionID)
-	principal := s.tenant.byID[strings.ToLower(body.PrincipalID)]
+	principalID := strings.ToLower(body.PrincipalID)
+	principal := s.tenant.byID[principalID] != nil || s.tenant.spByID(principalID) != nil
 	switch {
 	case body.RoleDefinitionID == "" || body.PrincipalID == "" || body.DirectoryScopeID == "":
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "roleDefinitionId, principalId and directoryScopeId are required.")
@@ -321,14 +357,14 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 	case role == nil || !strings.EqualFold(role.templateID, body.RoleDefinitionID):
 		s.writeGraphNotFound(w, r, body.RoleDefinitionID)
 		return
-	case principal == nil:
+	case !principal:
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
 		return
 	case body.DirectoryScopeID != "/":
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The emulated tenant supports only the directory scope '/'.")
 		return
 	}
-	d, err := s.tenant.addDirectoryAssignment(principal, role, caller.upn)
+	d, err := s.tenant.addDirectoryAssignmentTo(principalID, role, caller.name())
 	if err != nil {
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.")
 		return
@@ -467,163 +503,4 @@ func (s *Server) writeGraphStatusError(w http.ResponseWriter, r *http.Request, s
 		code, message = "gatewayTimeout", "The gateway did not receive a timely response."
 	}
 	s.writeGraphError(w, r, status, code, message)
-}
-
-// batchRequest is one step of a JSON batch (WIRE §C7).
-type batchRequest struct {
-	ID        string            `json:"id"`
-	Method    string            `json:"method"`
-	URL       string            `json:"url"`
-	DependsOn []string          `json:"dependsOn"`
-	Headers   map[string]string `json:"headers"`
-	Body      json.RawMessage   `json:"body"`
-}
-
-// postBatch runs up to 20 requests in order. A request whose dependency failed
-// gets 424; a throttled one its own 429 with Retry-After in its headers; the
-// outer status is 200 regardless. Responses come back in reverse order, since
-// Microsoft promises no order and clients must match them by id.
-func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	caller := s.graphAuth(w, r)
-	s.mu.Unlock()
-	if caller == nil {
-		return
-	}
-	var batch struct {
-		Requests []batchRequest `json:"requests"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&batch); err != nil {
-		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", "Invalid batch payload format.")
-		return
-	}
-	if msg := validateBatch(batch.Requests); msg != "" {
-		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", msg)
-		return
-	}
-	status := map[string]int{}
-	var responses []jsonObject
-	for _, req := range batch.Requests {
-		resp := s.runBatchStep(r, req, caller, status)
-		status[strings.ToLower(req.ID)] = resp.status
-		responses = append(responses, resp.object(req.ID))
-	}
-	slices.Reverse(responses)
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"responses", responses}})
-}
-
-func validateBatch(requests []batchRequest) string {
-	if len(requests) == 0 || len(requests) > 20 {
-		return fmt.Sprintf("A batch must contain between 1 and 20 requests; it contains %d.", len(requests))
-	}
-	seen := map[string]bool{}
-	for _, req := range requests {
-		id := strings.ToLower(req.ID)
-		switch {
-		case req.ID == "" || req.Method == "" || req.URL == "":
-			return "Every batch request needs id, method and url."
-		case seen[id]:
-			return fmt.Sprintf("Batch request id '%s' is not unique.", req.ID)
-		case len(req.Body) > 0 && headerValue(req.Headers, "Content-Type") == "":
-			return fmt.Sprintf("Batch request '%s' has a body but no Content-Type header.", req.ID)
-		}
-		for _, dep := range req.DependsOn {
-			if !seen[strings.ToLower(dep)] {
-				return fmt.Sprintf("Batch request '%s' depends on '%s', which is not an earlier request of the batch.", req.ID, dep)
-			}
-		}
-		seen[id] = true
-	}
-	return ""
-}
-
-func headerValue(headers map[string]string, name string) string {
-	for k, v := range headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-
-// runBatchStep dispatches one inner request through the Graph routes, with the
-// outer request's credentials; it is counted and fault-checked like any other.
-func (s *Server) runBatchStep(outer *http.Request, req batchRequest, caller *user, status map[string]int) *recorder {
-	rec := &recorder{header: http.Header{}}
-	for _, dep := range req.DependsOn {
-		if status[strings.ToLower(dep)] >= 400 {
-			writeJSON(rec, http.StatusFailedDependency, jsonObject{{"error", jsonObject{
-				{"code", "FailedDependency"}, {"message", "Request failed because the request it depends on (" + dep + ") failed."}}}})
-			return rec
-		}
-	}
-	path := req.URL
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	inner, err := http.NewRequestWithContext(outer.Context(), strings.ToUpper(req.Method), s.url+"/v1.0"+path, bytes.NewReader(req.Body))
-	if err != nil || strings.HasPrefix(strings.ToLower(path), "/$batch") {
-		s.writeGraphError(rec, outer, http.StatusBadRequest, "BadRequest", "Invalid request URL in batch: "+req.URL)
-		return rec
-	}
-	for k, v := range req.Headers {
-		inner.Header.Set(k, v)
-	}
-	inner.Header.Set("Authorization", outer.Header.Get("Authorization"))
-	inner.Header.Set("client-request-id", outer.Header.Get("client-request-id"))
-	_, pattern := s.mux.Handler(inner)
-	route := s.routeOf[pattern]
-	if !strings.HasPrefix(route, "graph.") {
-		s.writeGraphError(rec, inner, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource not found for the segment '%s'.", strings.TrimPrefix(path, "/")))
-		return rec
-	}
-	upn := strings.ToLower(caller.upn)
-	s.count(route, upn)
-	if f := s.nextFault(route, upn); f == nil || !s.applyFault(rec, inner, route, f, true) {
-		s.mux.ServeHTTP(rec, inner)
-	}
-	return rec
-}
-
-// recorder captures an inner batch response.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (rec *recorder) Header() http.Header { return rec.header }
-
-func (rec *recorder) WriteHeader(code int) {
-	if rec.status == 0 {
-		rec.status = code
-	}
-}
-
-func (rec *recorder) Write(b []byte) (int, error) {
-	rec.WriteHeader(http.StatusOK)
-	return rec.body.Write(b)
-}
-
-// object renders the recorded response as a batch response entry.
-func (rec *recorder) object(id string) jsonObject {
-	headers := jsonObject{}
-	for _, name := range []string{"Location", "Retry-After", "Content-Type"} {
-		if v := rec.header.Get(name); v != "" {
-			headers = append(headers, jsonField{name, v})
-		}
-	}
-	status := rec.status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	obj := jsonObject{{"id", id}, {"status", status}, {"headers", headers}}
-	if rec.body.Len() > 0 {
-		if json.Valid(rec.body.Bytes()) {
-			obj = append(obj, jsonField{"body", json.RawMessage(rec.body.Bytes())})
-		} else {
-			obj = append(obj, jsonField{"body", base64.StdEncoding.EncodeToString(rec.body.Bytes())})
-		}
-	}
-	return obj
 }

@@ -146,7 +146,7 @@ func (e *testEnv) token(user, password, scope string) string {
 	if res.status != http.StatusOK {
 		e.t.Fatalf("token for %s: %d %s", user, res.status, res.body)
 	}
-	return res.json(e.t)["access_token"].(string)
+	return as[string](e.t, res.json(e.t)["access_token"])
 }
 
 func bearer(token string) map[string]string {
@@ -251,6 +251,16 @@ func findValidateSOAP() string {
 }
 
 // jsonPath walks a decoded JSON value: keys for objects, ints for arrays.
+// as is v as a T (a decoded JSON value), failing the test when it is not one.
+func as[T any](t testing.TB, v any) T {
+	t.Helper()
+	x, ok := v.(T)
+	if !ok {
+		t.Fatalf("%v (%T) is not a %T", v, v, x)
+	}
+	return x
+}
+
 func jsonPath(t *testing.T, v any, path ...any) any {
 	t.Helper()
 	for _, p := range path {

@@ -23,6 +23,12 @@ type accessToken struct {
 	oid, upn string
 	api      string // apiGraph or apiExchange
 	expires  time.Time
+
+	// App-only tokens (WIRE §I4): oid is the service principal's id; roles
+	// and wids are as of token time, as in the real claims.
+	appOnly     bool
+	appID       string
+	roles, wids []string
 }
 
 // refreshToken is audience-independent, like Entra's (WIRE §A9).
@@ -118,8 +124,8 @@ func (s *Server) getUserRealm(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-// postToken is the token endpoint: the resource owner password grant and the
-// refresh token grant (WIRE §A6–§A8).
+// postToken is the token endpoint: the resource owner password grant, the
+// refresh token grant (WIRE §A6–§A8) and the client credentials grant (§I1–§I5).
 func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.", "")
@@ -128,21 +134,29 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 	form := r.PostForm
 	tenantName := r.PathValue("tenant")
 	grant := form.Get("grant_type")
+	clientID := form.Get("client_id")
+	if basicID, _, ok := clientBasicAuth(r); ok && clientID == "" {
+		clientID = basicID // RFC 6749 §2.3.1, which Entra accepts (WIRE §I1)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case grant == "password" && (strings.EqualFold(tenantName, "common") || strings.EqualFold(tenantName, "consumers")):
+	case (grant == "password" || grant == "client_credentials") && (strings.EqualFold(tenantName, "common") || strings.EqualFold(tenantName, "consumers")):
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 9001023, "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.", "")
 		return
 	case !s.tenant.isKnownTenant(tenantName) && !slices.Contains([]string{"organizations", "common"}, strings.ToLower(tenantName)):
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_tenant", 90002, tenantNotFound(tenantName), "")
 		return
-	case form.Get("client_id") == "":
+	case clientID == "":
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.", "")
 		return
-	case grant != "password" && grant != "refresh_token":
+	case grant != "password" && grant != "refresh_token" && grant != "client_credentials":
 		s.writeAADError(w, r, http.StatusBadRequest, "unsupported_grant_type", 70003, fmt.Sprintf("The app requested an unsupported grant type '%s'.", grant), "")
+		return
+	}
+	if grant == "client_credentials" {
+		s.clientCredentials(w, r, tenantName, clientID)
 		return
 	}
 	res, ok := s.resourceOf(w, r, strings.Fields(form.Get("scope")))
@@ -155,7 +169,7 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		if u = s.authenticatePassword(w, r, form.Get("username"), form.Get("password"), res); u == nil {
 			return
 		}
-	} else if u = s.authenticateRefreshToken(w, r, form.Get("refresh_token"), res); u == nil {
+	} else if u = s.authenticateRefreshToken(w, r, form.Get("refresh_token")); u == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.issueTokens(u, res, form.Get("scope"), form.Get("client_id")))
@@ -203,9 +217,10 @@ func (s *Server) authenticatePassword(w http.ResponseWriter, r *http.Request, us
 	return u
 }
 
-// authenticateRefreshToken redeems a refresh token. A password change revokes
-// the user's refresh tokens (AADSTS50173), as in Entra. Needs s.mu.
-func (s *Server) authenticateRefreshToken(w http.ResponseWriter, r *http.Request, token string, res resource) *user {
+// authenticateRefreshToken redeems a refresh token for any resource of the
+// tenant (Entra's refresh tokens are multi-resource). A password change
+// revokes the user's refresh tokens (AADSTS50173), as in Entra. Needs s.mu.
+func (s *Server) authenticateRefreshToken(w http.ResponseWriter, r *http.Request, token string) *user {
 	rt := s.refreshTokens[token]
 	if rt == nil {
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.", "")
@@ -242,24 +257,7 @@ func (s *Server) resourceOf(w http.ResponseWriter, r *http.Request, scopes []str
 		case "openid", "profile", "offline_access", "email":
 			continue
 		}
-		res, ok := resource{}, false
-		var host string
-		if i := strings.LastIndex(scope, "/"); i >= 0 {
-			host = strings.TrimPrefix(strings.TrimPrefix(scope[:i], "https://"), "http://")
-		} else {
-			host = cloud.graphHosts[0] // a bare permission such as User.Read
-		}
-		host = strings.ToLower(host)
-		switch {
-		case slices.Contains(cloud.graphHosts, host):
-			res, ok = resource{apiGraph, "https://" + host, graphAppID}, true
-		case host == graphAppID:
-			res, ok = resource{apiGraph, graphAppID, graphAppID}, true
-		case slices.Contains(cloud.exchangeHosts, host):
-			res, ok = resource{apiExchange, "https://" + host, exchangeAppID}, true
-		case host == exchangeAppID:
-			res, ok = resource{apiExchange, exchangeAppID, exchangeAppID}, true
-		}
+		res, ok := s.lookupResource(scope)
 		if !ok {
 			s.writeAADError(w, r, http.StatusBadRequest, "invalid_resource", 500011,
 				fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", scope, s.seed.DisplayName), "")
@@ -290,7 +288,7 @@ func (s *Server) issueTokens(u *user, res resource, scope, clientID string) json
 		{"preferred_username", u.upn}, {"uti", randomToken(16)}, {"ver", "1.0"}, {"wids", s.tenant.roleTemplateIDs(u)},
 	})
 	s.pruneTokens(now)
-	s.accessTokens[access] = &accessToken{oid: u.oid, upn: strings.ToLower(u.upn), api: res.api, expires: expires}
+	s.accessTokens[access] = &accessToken{oid: u.oid, upn: strings.ToLower(u.upn), api: res.api, expires: expires, appID: strings.ToLower(clientID)}
 	refresh := "1.AEMU" + randomToken(48)
 	s.refreshTokens[refresh] = &refreshToken{oid: u.oid, upn: strings.ToLower(u.upn), generation: s.tenant.passwords[u.oid].generation}
 
@@ -344,10 +342,57 @@ func unsignedJWT(claims jsonObject) string {
 	return header + "." + base64.RawURLEncoding.EncodeToString(payload) + "."
 }
 
-// authenticateBearer checks an API request's token against what was issued
-// and against the tenant as it is now: the user must still exist and be
-// enabled. It returns the user, or the reason for a 401. Needs s.mu.
-func (s *Server) authenticateBearer(r *http.Request, api string) (*user, string) {
+// caller is who an API request acts as: a user (delegated token, or Basic
+// for EWS) or an application's service principal (app-only token, WIRE §I4).
+type caller struct {
+	user  *user
+	sp    *servicePrincipal
+	token *accessToken // nil for Basic
+}
+
+func (c *caller) appOnly() bool { return c.sp != nil }
+
+// key names the caller in counters and fault matching: the lower-case UPN,
+// or the client id of an application.
+func (c *caller) key() string {
+	if c.sp != nil {
+		return strings.ToLower(c.sp.appID)
+	}
+	return strings.ToLower(c.user.upn)
+}
+
+// name is how state records the caller (CreatedBy): the UPN as seeded, or
+// the application's client id.
+func (c *caller) name() string {
+	if c.sp != nil {
+		return c.sp.appID
+	}
+	return c.user.upn
+}
+
+// hasRole reports whether an app-only token carries any of the role values.
+func (c *caller) hasRole(values ...string) bool {
+	return c.token != nil && slices.ContainsFunc(c.token.roles, func(r string) bool {
+		return slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, r) })
+	})
+}
+
+// hasTokenDirectoryRole reports whether an app-only token's wids hold any of
+// the named directory roles (as of token time, WIRE §I4, §J1).
+func (c *caller) hasTokenDirectoryRole(names ...string) bool {
+	for _, n := range names {
+		if r := findDirectoryRole(n); r != nil && c.token != nil && slices.Contains(c.token.wids, r.templateID) {
+			return true
+		}
+	}
+	return false
+}
+
+// authenticate checks an API request's token against what was issued and
+// against the tenant as it is now: the user (or the application's service
+// principal) must still exist and be enabled. It returns the caller, or the
+// reason for a 401. Needs s.mu.
+func (s *Server) authenticate(r *http.Request, api string) (*caller, string) {
 	scheme, value, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(value) == "" {
 		return nil, "Access token is empty."
@@ -361,11 +406,18 @@ func (s *Server) authenticateBearer(r *http.Request, api string) (*user, string)
 	case t.api != api:
 		return nil, "Access token validation failure. Invalid audience."
 	}
+	if t.appOnly {
+		sp := s.tenant.spByID(t.oid)
+		if sp == nil || !sp.enabled {
+			return nil, "Access token validation failure. The service principal is disabled or was deleted."
+		}
+		return &caller{sp: sp, token: t}, ""
+	}
 	u := s.tenant.byID[t.oid]
 	if u == nil || u.disabled {
 		return nil, "Access token validation failure. The user account is disabled or was deleted."
 	}
-	return u, ""
+	return &caller{user: u, token: t}, ""
 }
 
 func tenantNotFound(name string) string {
@@ -411,4 +463,29 @@ func (s *Server) writeIdentityStatusError(w http.ResponseWriter, r *http.Request
 		return
 	}
 	s.writeAADError(w, r, status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again.", "")
+}
+
+// lookupResource maps one scope to its resource: the host (or the resource's
+// app id) before the last "/"; a bare permission such as User.Read means
+// Graph. Only the seed's cloud is known (WIRE §A9, §B).
+func (s *Server) lookupResource(scope string) (resource, bool) {
+	cloud := clouds[s.seed.Cloud]
+	var host string
+	if i := strings.LastIndex(scope, "/"); i >= 0 {
+		host = strings.TrimPrefix(strings.TrimPrefix(scope[:i], "https://"), "http://")
+	} else {
+		host = cloud.graphHosts[0]
+	}
+	host = strings.ToLower(host)
+	switch {
+	case slices.Contains(cloud.graphHosts, host):
+		return resource{apiGraph, "https://" + host, graphAppID}, true
+	case host == graphAppID:
+		return resource{apiGraph, graphAppID, graphAppID}, true
+	case slices.Contains(cloud.exchangeHosts, host):
+		return resource{apiExchange, "https://" + host, exchangeAppID}, true
+	case host == exchangeAppID:
+		return resource{apiExchange, exchangeAppID, exchangeAppID}, true
+	}
+	return resource{}, false
 }

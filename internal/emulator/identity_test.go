@@ -125,7 +125,7 @@ func TestTokenErrorBodyShape(t *testing.T) {
 		t.Fatalf("status %d", res.status)
 	}
 	body := res.json(t)
-	desc := body["error_description"].(string)
+	desc := as[string](t, body["error_description"])
 	if !strings.HasPrefix(desc, "AADSTS50076: ") || !strings.Contains(desc, "\r\nTrace ID: ") ||
 		!strings.Contains(desc, "\r\nCorrelation ID: ") || !strings.Contains(desc, "\r\nTimestamp: ") {
 		t.Errorf("error_description = %q", desc)
@@ -153,7 +153,7 @@ func TestTokenResponseShape(t *testing.T) {
 	if body["scope"] != graphScope+" openid offline_access profile" {
 		t.Errorf("scope = %v", body["scope"])
 	}
-	access := claims(t, body["access_token"].(string))
+	access := claims(t, as[string](t, body["access_token"]))
 	wids, _ := access["wids"].([]any)
 	if len(wids) != 1 || wids[0] != "62e90394-69f5-4237-9190-012177145e10" {
 		t.Errorf("wids = %v", access["wids"])
@@ -163,11 +163,11 @@ func TestTokenResponseShape(t *testing.T) {
 			t.Errorf("access token lacks %s", k)
 		}
 	}
-	id := claims(t, body["id_token"].(string))
+	id := claims(t, as[string](t, body["id_token"]))
 	if id["iss"] != e.srv.URL()+"/"+e.srv.TenantID()+"/v2.0" || id["preferred_username"] != "ga@contoso.onmicrosoft.com" {
 		t.Errorf("id_token claims %v", id)
 	}
-	info, err := base64.RawURLEncoding.DecodeString(body["client_info"].(string))
+	info, err := base64.RawURLEncoding.DecodeString(as[string](t, body["client_info"]))
 	if err != nil || !strings.Contains(string(info), `"utid":"72f988bf-86f1-41af-91ab-2d7cd011db47"`) {
 		t.Errorf("client_info %s (%v)", info, err)
 	}
@@ -183,12 +183,12 @@ func TestTokenScopeRules(t *testing.T) {
 		{"https://graph.microsoft.us/.default", 500011}, // another cloud's resource
 	} {
 		res := e.passwordGrant("contoso.onmicrosoft.com", "admin@contoso.onmicrosoft.com", "admin-pw", tc.scope)
-		if codes := res.json(t)["error_codes"].([]any); codes[0] != tc.code {
+		if codes := as[[]any](t, res.json(t)["error_codes"]); codes[0] != tc.code {
 			t.Errorf("%s: error_codes %v, want %v", tc.scope, codes, tc.code)
 		}
 	}
 	res := e.passwordGrant("organizations", "admin@contoso.onmicrosoft.com", "admin-pw", "https://outlook.office365.com/EWS.AccessAsUser.All")
-	if res.status != http.StatusOK || claims(t, res.json(t)["access_token"].(string))["aud"] != "https://outlook.office365.com" {
+	if res.status != http.StatusOK || claims(t, as[string](t, res.json(t)["access_token"]))["aud"] != "https://outlook.office365.com" {
 		t.Errorf("EWS scope via /organizations: %d %s", res.status, res.body)
 	}
 }
@@ -199,7 +199,7 @@ func TestRefreshTokenRevokedByPasswordChange(t *testing.T) {
 	refresh := func() response {
 		return e.do("POST", "/contoso.onmicrosoft.com/oauth2/v2.0/token",
 			map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
-			[]byte("grant_type=refresh_token&client_id=x&scope="+exchangeScope+"&refresh_token="+body["refresh_token"].(string)))
+			[]byte("grant_type=refresh_token&client_id=x&scope="+exchangeScope+"&refresh_token="+as[string](t, body["refresh_token"])))
 	}
 	if res := refresh(); res.status != http.StatusOK {
 		t.Fatalf("refresh: %d %s", res.status, res.body)
@@ -207,7 +207,7 @@ func TestRefreshTokenRevokedByPasswordChange(t *testing.T) {
 	if err := e.srv.SetPassword("admin@contoso.onmicrosoft.com", "new-pw"); err != nil {
 		t.Fatal(err)
 	}
-	if codes := refresh().json(t)["error_codes"].([]any); codes[0] != float64(50173) {
+	if codes := as[[]any](t, refresh().json(t)["error_codes"]); codes[0] != float64(50173) {
 		t.Errorf("after password change: %v", codes)
 	}
 }

@@ -30,6 +30,7 @@ type Options struct {
 	ControlToken     string        // "" = random
 	Latency          time.Duration // added to every Microsoft request
 	PropagationDelay time.Duration // overrides the seed's propagation_delay when > 0
+	RBACDelay        time.Duration // overrides the seed's rbac_delay when > 0 (WIRE §J7.2)
 	Clock            func() time.Time
 	Logf             func(format string, args ...any) // request log; never given secrets
 }
@@ -75,6 +76,7 @@ type Server struct {
 	faultSequence    int
 	latency          time.Duration
 	propagationDelay time.Duration
+	rbacDelay        time.Duration // RBAC for Applications cache (WIRE §J7.2)
 	counters         Counters
 }
 
@@ -121,8 +123,14 @@ func Start(seed *Seed, opts Options) (*Server, error) {
 		s.removeCA()
 		return nil, fmt.Errorf("emulator: listen: %w", err)
 	}
+	tcpAddr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok { // a "tcp" listener has a TCP address; anything else is a bug
+		_ = ln.Close()
+		s.removeCA()
+		return nil, fmt.Errorf("emulator: listen: %v is not a TCP address", ln.Addr())
+	}
 	s.listener = ln
-	s.url = "https://" + urlHost(ln.Addr().(*net.TCPAddr))
+	s.url = "https://" + urlHost(tcpAddr)
 	s.routes()
 	s.httpServer = &http.Server{
 		Handler:           s,
@@ -205,6 +213,10 @@ func (s *Server) resetLocked() {
 	if s.opts.PropagationDelay > 0 {
 		s.propagationDelay = s.opts.PropagationDelay
 	}
+	s.rbacDelay = s.seed.RBACDelay
+	if s.opts.RBACDelay > 0 {
+		s.rbacDelay = s.opts.RBACDelay
+	}
 	s.faults = nil
 	s.counters = newCounters()
 }
@@ -233,7 +245,29 @@ func (s *Server) routes() {
 	handle("GET /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.list", s.listRoleAssignments)
 	handle("POST /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.create", s.createRoleAssignment)
 	handle("DELETE /v1.0/roleManagement/directory/roleAssignments/{id}", "graph.roleAssignments.delete", s.deleteRoleAssignment)
-	handle("POST /v1.0/$batch", "graph.batch", s.postBatch)
+	// Mailbox access through Graph, WIRE §I12.
+	handle("GET /v1.0/users/{id}/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
+	handle("GET /v1.0/me/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
+	handle("GET /v1.0/users/{id}/messages", "graph.messages", s.listMessages)
+	handle("GET /v1.0/me/messages", "graph.messages", s.listMessages)
+	handle("GET /v1.0/users/{id}/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
+	handle("GET /v1.0/me/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
+	// App registrations, WIRE §I7–§I11.
+	handle("POST /v1.0/applications", "graph.applications.create", s.createApplication)
+	handle("GET /v1.0/applications", "graph.applications.list", s.listApplications)
+	handle("GET /v1.0/applications/{id}", "graph.applications.get", s.getApplication)
+	handle("PATCH /v1.0/applications/{id}", "graph.applications.update", s.updateApplication)
+	handle("DELETE /v1.0/applications/{id}", "graph.applications.delete", s.deleteApplication)
+	handle("POST /v1.0/applications/{id}/addPassword", "graph.applications.addPassword", s.addPassword)
+	handle("POST /v1.0/applications/{id}/removePassword", "graph.applications.removePassword", s.removePassword)
+	handle("POST /v1.0/servicePrincipals", "graph.servicePrincipals.create", s.graphCreateServicePrincipal)
+	handle("GET /v1.0/servicePrincipals", "graph.servicePrincipals.list", s.graphListServicePrincipals)
+	handle("GET /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.get", s.graphGetServicePrincipal)
+	handle("DELETE /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.delete", s.graphDeleteServicePrincipal)
+	handle("POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.create", s.createAppRoleAssignment)
+	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.list", s.listAppRoleAssignedTo)
+	handle("DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", "graph.appRoleAssignedTo.delete", s.deleteAppRoleAssignment)
+	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignments", "graph.appRoleAssignments.list", s.listAppRoleAssignmentsOf)
 	// Exchange Online admin API, WIRE §E; the route name follows the cmdlet.
 	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.invokeCommand)
 	// EWS, WIRE §D.
@@ -252,6 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_emulator/") {
 		handler = http.HandlerFunc(s.serveControl)
 	} else {
+		s.rewriteAlternateKey(r)
 		_, pattern := s.mux.Handler(r)
 		route = s.routeOf[pattern]
 		if route == exchangeRoutePrefix {
@@ -268,7 +303,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.count(route, caller)
-	if f := s.nextFault(route, caller); f == nil || !s.applyFault(sw, r, route, f, false) {
+	switch f := s.nextFault(route, caller); {
+	case f != nil && f.DropResponse:
+		dropResponse(sw, r, handler, f)
+	case f == nil || !s.applyFault(sw, r, route, f):
 		handler.ServeHTTP(sw, r)
 	}
 	if s.opts.Logf != nil {
@@ -311,6 +349,13 @@ func (s *Server) callerOf(r *http.Request, route string) string {
 			}
 			return ""
 		}
+		if r.PostForm.Get("grant_type") == "client_credentials" {
+			id := r.PostForm.Get("client_id")
+			if basicID, _, ok := clientBasicAuth(r); ok && id == "" {
+				id = basicID
+			}
+			return strings.ToLower(id)
+		}
 		return strings.ToLower(r.PostForm.Get("username"))
 	}
 	if route == "control" {
@@ -322,6 +367,9 @@ func (s *Server) callerOf(r *http.Request, route string) string {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if t := s.accessTokens[strings.TrimSpace(value)]; t != nil {
+			if t.appOnly {
+				return t.appID
+			}
 			return t.upn
 		}
 	case "basic":
@@ -401,6 +449,7 @@ func (s *Server) Snapshot() State {
 	st := s.tenant.snapshot()
 	st.Tenant.PropagationDelay = s.propagationDelay
 	st.Tenant.Latency = s.latency
+	st.Tenant.RBACDelay = s.rbacDelay
 	return st
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,14 @@ type State struct {
 	Tenant     Tenant      `json:"tenant"`
 	Users      []User      `json:"users"`
 	RoleGroups []RoleGroup `json:"role_groups"`
+
+	// The app-only world (state_apps.go). Secrets never appear.
+	Organization              Organization               `json:"organization"`
+	Applications              []Application              `json:"applications"`
+	ServicePrincipals         []ServicePrincipal         `json:"service_principals"`
+	ResourceServicePrincipals []ResourceServicePrincipal `json:"resource_service_principals"`
+	ExchangeServicePrincipals []ExchangeServicePrincipal `json:"exchange_service_principals"`
+	ManagementScopes          []ManagementScope          `json:"management_scopes"`
 }
 
 // Tenant describes the emulated organization.
@@ -36,6 +45,7 @@ type Tenant struct {
 	LegacyBasicAuth  bool          `json:"legacy_basic_auth"`
 	PropagationDelay time.Duration `json:"propagation_delay"`
 	Latency          time.Duration `json:"latency"`
+	RBACDelay        time.Duration `json:"rbac_delay"`
 }
 
 // User is one account with everything the provider can observe about it.
@@ -52,7 +62,11 @@ type User struct {
 	Mailbox           bool   `json:"mailbox"`
 	HasAppPassword    bool   `json:"has_app_password"`
 	// ExchangeRoleGroups are the role groups the user is a member of.
-	ExchangeRoleGroups []string `json:"exchange_role_groups"`
+	// EWSEnabled is CASMailbox EwsEnabled (nil = not configured, WIRE §K3).
+	EWSEnabled         *bool             `json:"ews_enabled"`
+	Department         string            `json:"department,omitempty"`
+	CustomAttributes   map[string]string `json:"custom_attributes,omitempty"`
+	ExchangeRoleGroups []string          `json:"exchange_role_groups"`
 	// ExchangeAssignments are the user's direct assignments followed by those
 	// it gets through its role groups (AssignmentMethod "RoleGroup").
 	ExchangeAssignments      []ExchangeAssignment      `json:"exchange_assignments"`
@@ -66,12 +80,15 @@ type ExchangeAssignment struct {
 	Role             string    `json:"role"`
 	Guid             string    `json:"guid"`
 	AssignmentMethod string    `json:"assignment_method"`  // Direct, RoleGroup
-	RoleAssigneeType string    `json:"role_assignee_type"` // User, RoleGroup
-	RoleAssigneeName string    `json:"role_assignee_name"` // alias or role group name
+	RoleAssigneeType string    `json:"role_assignee_type"` // User, RoleGroup, ServicePrincipal
+	RoleAssigneeName string    `json:"role_assignee_name"` // alias, role group name or service principal object id
 	DelegationType   string    `json:"delegation_type"`    // Regular, Delegating
 	Enabled          bool      `json:"enabled"`
 	CreatedAt        time.Time `json:"created_at"`
 	CreatedBy        string    `json:"created_by"` // caller UPN; "" for seeded and control-API assignments
+	// CustomResourceScope is the management scope of a service principal's
+	// assignment (WIRE §J5); "" = organization-wide.
+	CustomResourceScope string `json:"custom_resource_scope,omitempty"`
 }
 
 // DirectoryRoleAssignment is an Entra role assignment (WIRE §C4).
@@ -104,6 +121,16 @@ type tenant struct {
 	directory    []*dirAssignment   // all directory role assignments, in creation order
 	sequence     int                // counter mixed into derived ids
 	passwords    map[string]secrets // by object id
+
+	// The app-only world (state_apps.go).
+	apps               []*application
+	sps                []*servicePrincipal
+	appRoleAssignments []*appRoleAssignment
+	exchangeSPs        []*exchangeServicePrincipal
+	scopes             []*managementScope
+	revokedRBAC        []*exoAssignment // removed SP assignments, still cached by Graph and EWS
+	org                orgSettings
+	noMailboxAnswers   int // alternates Graph's two answers for a user without mailbox
 }
 
 type secrets struct {
@@ -115,6 +142,9 @@ type user struct {
 	upn, oid, displayName, alias                    string
 	mfa, mfaRegistered, disabled, locked, caBlocked bool
 	mailbox                                         bool
+	ewsEnabled                                      *bool // CASMailbox EwsEnabled; nil = not configured
+	department                                      string
+	customAttributes                                [15]string
 }
 
 type exoAssignment struct {
@@ -125,6 +155,9 @@ type exoAssignment struct {
 	seeded                       bool   // seeded assignments are effective at once
 	userID                       string // set for a direct assignment
 	group                        string // set for a role group's own assignment
+	spID                         string // set for a service principal's assignment (RBAC for Applications)
+	scope                        string // its CustomResourceScope; "" = organization-wide
+	removedAt                    time.Time
 }
 
 type dirAssignment struct {
@@ -141,8 +174,12 @@ func newTenant(seed *Seed, now time.Time) *tenant {
 		groupMembers: map[string][]string{},
 		passwords:    map[string]secrets{},
 	}
+	t.org = seedOrgSettings(seed)
 	for _, g := range roleGroups {
 		for _, r := range g.roles {
+			if t.org.impersonationRetired && r.role == "ApplicationImpersonation" {
+				continue // the role no longer exists (WIRE §K1)
+			}
 			name := assignmentName(r.role, g.name)
 			if r.delegation != "Regular" {
 				name = assignmentName(r.role, g.name+"-"+r.delegation)
@@ -158,6 +195,12 @@ func newTenant(seed *Seed, now time.Time) *tenant {
 			oid: uuid.NewSHA1(t.namespace, []byte("user:"+strings.ToLower(su.UserPrincipalName))).String(),
 			mfa: su.MFA, mfaRegistered: su.MFARegistered == nil || *su.MFARegistered,
 			disabled: su.Disabled, locked: su.Locked, caBlocked: su.CABlocked, mailbox: su.Mailbox,
+			ewsEnabled: cloneBool(su.EWSEnabled), department: su.Department,
+		}
+		for k, v := range su.CustomAttributes {
+			if i := customAttributeIndex(k); i >= 0 {
+				u.customAttributes[i] = v
+			}
 		}
 		t.users = append(t.users, u)
 		t.byUPN[strings.ToLower(u.upn)] = u
@@ -172,8 +215,15 @@ func newTenant(seed *Seed, now time.Time) *tenant {
 			a.seeded = true
 		}
 		for _, r := range su.DirectoryRoles {
-			_, _ = t.addDirectoryAssignment(u, findDirectoryRole(r), "")
+			_ = t.addDirectoryAssignment(u, findDirectoryRole(r))
 		}
+	}
+	t.addResourceServicePrincipals()
+	for _, sc := range seed.ManagementScopes {
+		_, _ = t.addScope(sc.Name, sc.RecipientFilter, t.seededAt)
+	}
+	for _, sa := range seed.Applications {
+		_, _ = t.seedApplication(sa, t.seededAt) // Validate checked it
 	}
 	return t
 }
@@ -355,16 +405,17 @@ func guidBytesLE(s string) []byte {
 		b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]}
 }
 
-func (t *tenant) addDirectoryAssignment(u *user, role *directoryRole, createdBy string) (*dirAssignment, error) {
+// addDirectoryAssignment gives u role out of band (seed, control API):
+// no creator is recorded, as for assignments made outside Graph.
+func (t *tenant) addDirectoryAssignment(u *user, role *directoryRole) error {
 	for _, d := range t.directory {
 		if d.principalID == u.oid && d.roleID == role.templateID && d.scope == "/" {
-			return nil, fmt.Errorf("%s already holds %s: %w", u.upn, role.displayName, errConflict)
+			return fmt.Errorf("%s already holds %s: %w", u.upn, role.displayName, errConflict)
 		}
 	}
-	d := &dirAssignment{id: directoryAssignmentID(role.templateID, u.oid), roleID: role.templateID,
-		principalID: u.oid, scope: "/", createdBy: createdBy}
-	t.directory = append(t.directory, d)
-	return d, nil
+	t.directory = append(t.directory, &dirAssignment{id: directoryAssignmentID(role.templateID, u.oid), roleID: role.templateID,
+		principalID: u.oid, scope: "/"})
+	return nil
 }
 
 func (t *tenant) directoryAssignmentsOf(u *user) []*dirAssignment {
@@ -416,6 +467,8 @@ func (t *tenant) exchangeView(a *exoAssignment) ExchangeAssignment {
 		Enabled: a.enabled, CreatedAt: a.createdAt, CreatedBy: a.createdBy}
 	if a.group != "" {
 		v.AssignmentMethod, v.RoleAssigneeType, v.RoleAssigneeName = "RoleGroup", "RoleGroup", a.group
+	} else if a.spID != "" {
+		v.RoleAssigneeType, v.RoleAssigneeName, v.CustomResourceScope = "ServicePrincipal", a.spID, a.scope
 	} else if u := t.byID[a.userID]; u != nil {
 		v.RoleAssigneeName = u.alias
 	}
@@ -438,10 +491,19 @@ func (t *tenant) snapshot() State {
 		v := User{UserPrincipalName: u.upn, ObjectID: u.oid, DisplayName: u.displayName, Alias: u.alias,
 			MFA: u.mfa, MFARegistered: u.mfaRegistered, Disabled: u.disabled, Locked: u.locked,
 			CABlocked: u.caBlocked, Mailbox: u.mailbox, HasAppPassword: t.passwords[u.oid].appPassword != "",
+			EWSEnabled: cloneBool(u.ewsEnabled), Department: u.department,
 			ExchangeRoleGroups: t.groupsOf(u), ExchangeAssignments: []ExchangeAssignment{},
 			DirectoryRoleAssignments: []DirectoryRoleAssignment{}}
 		if v.ExchangeRoleGroups == nil {
 			v.ExchangeRoleGroups = []string{}
+		}
+		for i, a := range u.customAttributes {
+			if a != "" {
+				if v.CustomAttributes == nil {
+					v.CustomAttributes = map[string]string{}
+				}
+				v.CustomAttributes[strconv.Itoa(i+1)] = a
+			}
 		}
 		for _, a := range t.assignmentsOf(u) {
 			v.ExchangeAssignments = append(v.ExchangeAssignments, t.exchangeView(a))
@@ -463,6 +525,7 @@ func (t *tenant) snapshot() State {
 		}
 		st.RoleGroups = append(st.RoleGroups, rg)
 	}
+	t.snapshotApps(&st)
 	return st
 }
 
@@ -474,7 +537,8 @@ func (t Tenant) MarshalJSON() ([]byte, error) {
 		tenantJSON
 		PropagationDelay string `json:"propagation_delay"`
 		Latency          string `json:"latency"`
-	}{tenantJSON(t), t.PropagationDelay.String(), t.Latency.String()})
+		RBACDelay        string `json:"rbac_delay"`
+	}{tenantJSON(t), t.PropagationDelay.String(), t.Latency.String(), t.RBACDelay.String()})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -483,6 +547,7 @@ func (t *Tenant) UnmarshalJSON(data []byte) error {
 		*tenantJSON
 		PropagationDelay string `json:"propagation_delay"`
 		Latency          string `json:"latency"`
+		RBACDelay        string `json:"rbac_delay"`
 	}
 	aux.tenantJSON = (*tenantJSON)(t)
 	if err := json.Unmarshal(data, &aux); err != nil {
@@ -492,6 +557,11 @@ func (t *Tenant) UnmarshalJSON(data []byte) error {
 	if t.PropagationDelay, err = time.ParseDuration(aux.PropagationDelay); err != nil {
 		return err
 	}
-	t.Latency, err = time.ParseDuration(aux.Latency)
+	if t.Latency, err = time.ParseDuration(aux.Latency); err != nil {
+		return err
+	}
+	if aux.RBACDelay != "" {
+		t.RBACDelay, err = time.ParseDuration(aux.RBACDelay)
+	}
 	return err
 }

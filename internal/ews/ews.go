@@ -4,79 +4,58 @@
 package ews
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
-
-// TokenSource returns a bearer token for Exchange Online (aud https://outlook.office365.com).
-type TokenSource func(ctx context.Context) (string, error)
 
 // RequestServerVersion sent with every request (WIRE.md §D2).
 const RequestServerVersion = "Exchange2013_SP1"
 
 const maxBody = 8 << 20
 
-// Auth puts credentials on a request. See BearerAuth and BasicAuth.
-type Auth interface {
-	apply(ctx context.Context, req *http.Request) error
-}
-
-type bearerAuth struct{ token TokenSource }
-
-func (a bearerAuth) apply(ctx context.Context, req *http.Request) error {
-	t, err := a.token(ctx)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+t)
-	return nil
-}
-
-// BearerAuth authenticates with an OAuth token (the only way Exchange Online accepts today).
-func BearerAuth(token TokenSource) Auth { return bearerAuth{token} }
-
-type basicAuth struct{ header string }
-
-func (a basicAuth) apply(_ context.Context, req *http.Request) error {
-	req.Header.Set("Authorization", a.header)
-	return nil
-}
-
-// String keeps the credentials out of any %v of the value.
-func (a basicAuth) String() string { return "BasicAuth(redacted)" }
-
-// BasicAuth is HTTP Basic with a username and (app) password: legacy, for on-premises or
-// hosted Exchange. Exchange Online answers 401 to it since Oct 2022 (WIRE.md §A11).
-func BasicAuth(username, password string) Auth {
-	return basicAuth{"Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))}
-}
-
 // Client calls one EWS endpoint. It is safe for concurrent use.
 type Client struct {
-	url   string
-	hc    *http.Client
-	auth  Auth
-	retry transport.Policy
+	url  string
+	pipe transport.Pipeline
+	// appOnly: the token is an application's, so every request must impersonate a mailbox.
+	appOnly bool
+}
+
+// ErrImpersonationRequired is the refusal, before any request, of a GetFolder without a
+// mailbox to impersonate on an app-only client: EWS requires ExchangeImpersonation with an
+// app-only token (WIRE.md §I13) and would answer ErrorInvalidExchangeImpersonationHeaderData.
+var ErrImpersonationRequired = errors.New("ews: an application's token must impersonate a mailbox (ExchangeImpersonation is mandatory, WIRE.md §I13)")
+
+// NewAppOnly returns a client for an application's app-only token (client credentials for
+// https://outlook.office365.com/.default, §I13): every GetFolder impersonates the mailbox
+// it names, with the X-AnchorMailbox EWS requires alongside.
+func NewAppOnly(url string, hc *http.Client, token transport.TokenSource, retry transport.Policy) *Client {
+	c := New(url, hc, token, retry)
+	c.appOnly = true
+	return c
 }
 
 // New returns a client for the EWS URL, e.g. https://outlook.office365.com/EWS/Exchange.asmx.
-func New(url string, hc *http.Client, auth Auth, retry transport.Policy) *Client {
+// token returns an OAuth token for Exchange Online (aud https://outlook.office365.com), the
+// only credential Exchange Online accepts for EWS (WIRE.md §A11).
+func New(url string, hc *http.Client, token transport.TokenSource, retry transport.Policy) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Client{url: url, hc: hc, auth: auth, retry: retry}
+	return &Client{url: url, pipe: transport.Pipeline{
+		Service: "ews", HTTP: hc, Token: token, Policy: retry, MaxBody: maxBody,
+		Header: http.Header{
+			"Content-Type":             {"text/xml; charset=utf-8"},
+			"Accept":                   {"text/xml"},
+			"return-client-request-id": {"true"},
+		},
+	}}
 }
 
 // Folder is one folder GetFolder returned. DistinguishedID is the id that was asked for
@@ -94,20 +73,28 @@ func (c *Client) GetFolder(ctx context.Context, impersonate string, folders ...s
 	if len(folders) == 0 {
 		folders = []string{"msgfolderroot"}
 	}
-	body := BuildGetFolder(impersonate, folders...)
+	if c.appOnly && impersonate == "" {
+		return nil, ErrImpersonationRequired
+	}
+	req := transport.Request{Method: http.MethodPost, URL: c.url, Op: "GetFolder", Body: BuildGetFolder(impersonate, folders...), Idempotent: true}
+	if impersonate != "" {
+		// Routes the request to the impersonated mailbox's server (§D1).
+		req.Header = http.Header{"X-AnchorMailbox": {impersonate}}
+	}
 	var out []Folder
-	err := c.retry.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
-		fs, wait, retry, err := c.once(ctx, impersonate, body)
-		if err == nil {
-			if len(fs) != len(folders) {
-				return 0, false, fmt.Errorf("ews: asked for %d folders, got %d", len(folders), len(fs))
-			}
-			for i := range fs {
-				fs[i].DistinguishedID = folders[i]
-			}
-			out = fs
+	err := c.pipe.Do(ctx, req, func(r *transport.Response) transport.Outcome {
+		fs, err := ParseResponse(r.Status, r.Body)
+		if err == nil && len(fs) != len(folders) {
+			err = fmt.Errorf("ews: asked for %d folders, got %d", len(folders), len(fs))
 		}
-		return wait, retry, err
+		if err != nil {
+			return classify(r, err)
+		}
+		for i := range fs {
+			fs[i].DistinguishedID = folders[i]
+		}
+		out = fs
+		return transport.Outcome{}
 	})
 	if err != nil {
 		return nil, err
@@ -115,80 +102,23 @@ func (c *Client) GetFolder(ctx context.Context, impersonate string, folders ...s
 	return out, nil
 }
 
-func (c *Client) once(ctx context.Context, impersonate string, body []byte) ([]Folder, time.Duration, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("ews: %w", err)
-	}
-	if err := c.auth.apply(ctx, req); err != nil {
-		return nil, 0, false, err
-	}
-	h := req.Header
-	h.Set("Content-Type", "text/xml; charset=utf-8")
-	h.Set("Accept", "text/xml")
-	h.Set("client-request-id", uuid.NewString())
-	h.Set("return-client-request-id", "true")
-	if impersonate != "" {
-		// Routes the request to the impersonated mailbox's server (§D1).
-		h.Set("X-AnchorMailbox", impersonate)
-	}
-	start := time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		transport.LogCall(ctx, c.retry.Log, "ews", "GetFolder", req.URL.Path, 0, start, "", err)
-		if ctx.Err() != nil {
-			return nil, 0, false, ctx.Err()
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		err = fmt.Errorf("ews GetFolder: %w", err)
-		return nil, 0, transport.IsTransientNetError(err), err
-	}
-	data, rerr := transport.ReadBody(resp.Body, maxBody)
-	reqID := resp.Header.Get("request-id")
-	if rerr != nil {
-		transport.LogCall(ctx, c.retry.Log, "ews", "GetFolder", req.URL.Path, resp.StatusCode, start, reqID, rerr)
-		if ctx.Err() != nil {
-			return nil, 0, false, ctx.Err()
-		}
-		return nil, 0, true, fmt.Errorf("ews GetFolder: reading response: %w", rerr)
-	}
-	fs, err := ParseResponse(resp.StatusCode, data)
-	transport.LogCall(ctx, c.retry.Log, "ews", "GetFolder", req.URL.Path, resp.StatusCode, start, reqID, logErr(err))
+// classify is EWS's rule for retrying: throttling arrives as ErrorServerBusy with the wait
+// in BackOffMilliseconds (§D5), HTTP failures other than 401/403 as plain statuses.
+func classify(r *transport.Response, err error) transport.Outcome {
 	switch {
-	case err == nil:
-		return fs, 0, false, nil
 	case IsServerBusy(err):
-		return nil, backOff(err), true, err
+		return transport.Outcome{Err: err, Retry: true, Wait: backOff(err)}
 	case errors.Is(err, ErrUnauthorized):
 		// x-ms-diagnostics carries Exchange's reason code (§A11); it holds no secret.
-		if d := resp.Header.Get("x-ms-diagnostics"); d != "" {
-			err = fmt.Errorf("%w; x-ms-diagnostics: %s", err, clip(d, 300))
+		if d := r.Header.Get("x-ms-diagnostics"); d != "" {
+			err = fmt.Errorf("%w; x-ms-diagnostics: %s", err, transport.Clip(d, 300))
 		}
-		return nil, 0, false, err
+		return transport.Outcome{Err: err}
 	}
-	var se *StatusError
-	if errors.As(err, &se) {
-		d, _ := transport.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		return nil, d, transport.RetryableStatus(se.StatusCode), err
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		return transport.Failed(err, se.StatusCode, transport.RetryAfter(r.Header))
 	}
-	return nil, 0, false, err
-}
-
-func logErr(err error) error {
-	if code(err) != "" {
-		return errors.New(code(err))
-	}
-	return err
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return transport.Outcome{Err: err}
 }
 
 // BuildGetFolder returns the SOAP envelope of a GetFolder request with BaseShape IdOnly

@@ -2,7 +2,6 @@ package ews
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -163,7 +162,7 @@ type seen struct {
 	auth, anchor, contentType, body string
 }
 
-func setup(t *testing.T, auth Auth, h func(w http.ResponseWriter, r *http.Request, s seen)) (*Client, *rec) {
+func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, s seen)) (*Client, *rec) {
 	t.Helper()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -175,14 +174,12 @@ func setup(t *testing.T, auth Auth, h func(w http.ResponseWriter, r *http.Reques
 	}))
 	t.Cleanup(srv.Close)
 	rc := &rec{}
-	if auth == nil {
-		auth = BearerAuth(func(context.Context) (string, error) { return secretToken, nil })
-	}
-	return New(srv.URL+"/EWS/Exchange.asmx", srv.Client(), auth, transport.Policy{MaxRetries: 3, Sleep: rc.sleep}), rc
+	token := func(context.Context) (string, error) { return secretToken, nil }
+	return New(srv.URL+"/EWS/Exchange.asmx", srv.Client(), token, transport.Policy{MaxRetries: 3, Sleep: rc.sleep}), rc
 }
 
 func TestGetFolderOwnMailbox(t *testing.T) {
-	c, _ := setup(t, nil, func(w http.ResponseWriter, r *http.Request, s seen) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.auth != "Bearer "+secretToken || s.anchor != "" || s.contentType != "text/xml; charset=utf-8" || strings.Contains(s.body, "ExchangeImpersonation") {
 			t.Errorf("request = %+v", s)
 		}
@@ -199,7 +196,7 @@ func TestGetFolderOwnMailbox(t *testing.T) {
 
 func TestGetFolderImpersonation(t *testing.T) {
 	const user = "user1@contoso.onmicrosoft.com"
-	c, _ := setup(t, nil, func(w http.ResponseWriter, r *http.Request, s seen) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.anchor != user || !strings.Contains(s.body, "<t:PrimarySmtpAddress>"+user+"</t:PrimarySmtpAddress>") {
 			t.Errorf("request = %+v", s)
 		}
@@ -212,29 +209,27 @@ func TestGetFolderImpersonation(t *testing.T) {
 	}
 }
 
-func TestGetFolderBasicAuth(t *testing.T) {
-	const pw = "app-password-1234"
-	c, _ := setup(t, BasicAuth("admin@contoso.onmicrosoft.com", pw), func(w http.ResponseWriter, r *http.Request, s seen) {
-		if s.auth != "Basic "+base64.StdEncoding.EncodeToString([]byte("admin@contoso.onmicrosoft.com:"+pw)) {
+// A 401 is never parsed (§A11, §D6), but Exchange's reason code in x-ms-diagnostics is
+// kept; the token never shows.
+func TestGetFolderUnauthorizedKeepsDiagnostics(t *testing.T) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, s seen) {
+		if s.auth != "Bearer "+secretToken {
 			t.Errorf("auth = %q", s.auth)
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", error="invalid_token"`)
-		w.Header().Set("x-ms-diagnostics", `2000008;reason="Basic auth disabled";error_category="invalid_grant"`)
+		w.Header().Set("x-ms-diagnostics", `2000008;reason="The token has expired";error_category="invalid_grant"`)
 		w.WriteHeader(401)
 	})
 	_, err := c.GetFolder(context.Background(), "")
-	if !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "2000008") {
+	if !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), secretToken) || !strings.Contains(err.Error(), "2000008") {
 		t.Fatalf("err = %v", err)
-	}
-	if s := fmt.Sprint(BasicAuth("u", pw)); strings.Contains(s, pw) {
-		t.Fatal("BasicAuth prints its secret")
 	}
 }
 
 func TestServerBusyHonoursBackOff(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
-	c, rc := setup(t, nil, func(w http.ResponseWriter, r *http.Request, s seen) {
+	c, rc := setup(t, func(w http.ResponseWriter, r *http.Request, s seen) {
 		mu.Lock()
 		n++
 		first := n == 1
@@ -255,7 +250,7 @@ func TestServerBusyHonoursBackOff(t *testing.T) {
 }
 
 func TestServerBusyBeyondDeadlineReturnsFault(t *testing.T) {
-	c, rc := setup(t, nil, func(w http.ResponseWriter, r *http.Request, s seen) {
+	c, rc := setup(t, func(w http.ResponseWriter, r *http.Request, s seen) {
 		w.WriteHeader(500)
 		w.Write(fixture(t, "fault_server_busy.xml"))
 	})
@@ -283,7 +278,7 @@ func TestHTTPFailures(t *testing.T) {
 		{404, func(err error) bool { var s *StatusError; return errors.As(err, &s) }, 1},
 	} {
 		n := 0
-		c, _ := setup(t, nil, func(w http.ResponseWriter, r *http.Request, s seen) {
+		c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, s seen) {
 			n++
 			w.WriteHeader(tc.status)
 		})
@@ -299,7 +294,7 @@ func TestHTTPFailures(t *testing.T) {
 
 func TestCancellation(t *testing.T) {
 	release := make(chan struct{})
-	c, _ := setup(t, nil, func(w http.ResponseWriter, r *http.Request, s seen) {
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, s seen) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -353,5 +348,68 @@ func BenchmarkParseResponseFault(b *testing.B) {
 		if _, err := ParseResponse(500, body); !IsServerBusy(err) {
 			b.Fatal(err)
 		}
+	}
+}
+
+// setupAppOnly is setup for an application's token.
+func setupAppOnly(t *testing.T, h func(w http.ResponseWriter, r *http.Request, s seen)) *Client {
+	t.Helper()
+	c, _ := setup(t, h)
+	ac := NewAppOnly(c.url, c.pipe.HTTP, c.pipe.Token, c.pipe.Policy)
+	return ac
+}
+
+// With an app-only token every request impersonates the mailbox it names, with
+// X-AnchorMailbox (§I13); a request without a mailbox is refused before it is sent.
+func TestAppOnlyGetFolder(t *testing.T) {
+	const user = "user1@contoso.onmicrosoft.com"
+	n := 0
+	c := setupAppOnly(t, func(w http.ResponseWriter, r *http.Request, s seen) {
+		n++
+		if s.anchor != user || !strings.Contains(s.body, "<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>"+user+"</t:PrimarySmtpAddress>") {
+			t.Errorf("request = %+v", s)
+		}
+		w.Write(fixture(t, "getfolder_success.xml"))
+	})
+	if fs, err := c.GetFolder(context.Background(), user, "msgfolderroot", "inbox"); err != nil || len(fs) != 2 {
+		t.Fatalf("folders = %+v, %v", fs, err)
+	}
+	if _, err := c.GetFolder(context.Background(), ""); !errors.Is(err, ErrImpersonationRequired) || n != 1 {
+		t.Fatalf("err = %v after %d requests", err, n)
+	}
+}
+
+// The app-only failures of §I13 and §K4: each classified, none retried, a 403 never parsed.
+func TestAppOnlyFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		file   string
+		body   string
+		is     func(error) bool
+	}{
+		{"no impersonation header", 500, "fault_impersonation_header_required.xml", "", IsImpersonationHeaderInvalid},
+		{"outside the RBAC scope", 500, "fault_access_denied.xml", "", IsAccessDenied},
+		{"impersonation denied", 500, "fault_impersonate_denied.xml", "", IsImpersonationDenied},
+		{"EWS closed", 403, "", `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>a:ErrorServerBusy</faultcode></s:Fault></s:Body></s:Envelope>`, IsClosed},
+		{"EWS closed, HTML", 403, "", "<html>Forbidden</html>", IsClosed},
+		{"no mailbox", 500, "fault_no_mailbox.xml", "", IsNoMailbox},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			c := setupAppOnly(t, func(w http.ResponseWriter, r *http.Request, s seen) {
+				n++
+				w.WriteHeader(tc.status)
+				if tc.file != "" {
+					w.Write(fixture(t, tc.file))
+				} else {
+					fmt.Fprint(w, tc.body)
+				}
+			})
+			_, err := c.GetFolder(context.Background(), "user1@contoso.onmicrosoft.com")
+			if !tc.is(err) || n != 1 || IsServerBusy(err) {
+				t.Fatalf("err = %v after %d requests", err, n)
+			}
+		})
 	}
 }

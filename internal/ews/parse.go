@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // Namespaces of EWS SOAP 1.1 (WIRE.md §D1).
@@ -70,14 +72,18 @@ func (e *StatusError) Error() string {
 	return s
 }
 
+// ErrorCode is the EWS response code, for log lines.
+func (f *Fault) ErrorCode() string { return f.Code }
+
+// ErrorCode is the EWS response code, for log lines.
+func (e *ResponseError) ErrorCode() string { return e.Code }
+
 // code returns the EWS code carried by err, if any.
 func code(err error) string {
-	var f *Fault
-	if errors.As(err, &f) {
+	if f, ok := errors.AsType[*Fault](err); ok {
 		return f.Code
 	}
-	var r *ResponseError
-	if errors.As(err, &r) {
+	if r, ok := errors.AsType[*ResponseError](err); ok {
 		return r.Code
 	}
 	return ""
@@ -90,6 +96,23 @@ func IsImpersonationDenied(err error) bool {
 	return c == "ErrorImpersonateUserDenied" || c == "ErrorImpersonationDenied"
 }
 
+// IsImpersonationHeaderInvalid: ErrorInvalidExchangeImpersonationHeaderData, the
+// ExchangeImpersonation header is missing for an app-only token, or present for a delegated
+// one (a missing X-AnchorMailbox can cause it too, §I13).
+func IsImpersonationHeaderInvalid(err error) bool {
+	return code(err) == "ErrorInvalidExchangeImpersonationHeaderData"
+}
+
+// IsAccessDenied: ErrorAccessDenied, for an application a mailbox outside its RBAC scope or
+// no EWS right at all (§I13 ⚠: ErrorImpersonateUserDenied is seen too).
+func IsAccessDenied(err error) bool { return code(err) == "ErrorAccessDenied" }
+
+// IsClosed: EWS refused the request by policy, HTTP 403 (§K4): EWS switched off for the
+// organisation or the mailbox, the application not on the allowed list, or a user-agent
+// rule. The body is not parsed (its form is unconfirmed); Get-OrganizationConfig and
+// Get-CASMailbox say which switch closed it (§K2–K3).
+func IsClosed(err error) bool { return errors.Is(err, ErrForbidden) }
+
 // IsNoMailbox: the address has no mailbox (fault or response message, ⚠ §D5).
 func IsNoMailbox(err error) bool { return code(err) == "ErrorNonExistentMailbox" }
 
@@ -98,12 +121,10 @@ func IsServerBusy(err error) bool { return code(err) == "ErrorServerBusy" }
 
 // backOff returns the server's requested wait carried by err.
 func backOff(err error) time.Duration {
-	var f *Fault
-	if errors.As(err, &f) {
+	if f, ok := errors.AsType[*Fault](err); ok {
 		return f.BackOff
 	}
-	var r *ResponseError
-	if errors.As(err, &r) {
+	if r, ok := errors.AsType[*ResponseError](err); ok {
 		return r.BackOff
 	}
 	return 0
@@ -231,9 +252,5 @@ func faultFrom(sf *soapFault, status int) *Fault {
 }
 
 func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
+	return strings.ToValidUTF8(transport.Clip(strings.TrimSpace(string(b)), 200), "?")
 }

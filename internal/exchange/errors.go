@@ -86,13 +86,11 @@ func parseError(status int, header http.Header, body []byte) *Error {
 	e := &Error{StatusCode: status}
 	if header != nil {
 		e.RequestID = header.Get("request-id")
-		if d, ok := transport.ParseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
-			e.RetryAfter = d
-		}
+		e.RetryAfter = transport.RetryAfter(header)
 	}
 	var env errorEnvelope
 	if json.Unmarshal(body, &env) != nil || env.Error == nil {
-		e.Text = clip(strings.TrimSpace(string(body)), 500)
+		e.Text = transport.Clip(strings.TrimSpace(string(body)), 500)
 		if e.Text == "" {
 			e.Text = http.StatusText(status)
 		}
@@ -124,21 +122,16 @@ func parseError(status int, header http.Header, body []byte) *Error {
 	return e
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 func (e *Error) throttled() bool {
 	return e.StatusCode == http.StatusTooManyRequests || strings.HasPrefix(e.Text, throttleText)
 }
 
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
+// ErrorCode names the failure in log lines: the exception's class, else error.code.
+func (e *Error) ErrorCode() string {
+	if t := e.shortType(); t != "" {
+		return t
+	}
+	return e.Code
 }
 
 func hasType(e *Error, names ...string) bool {
@@ -155,19 +148,19 @@ func hasType(e *Error, names ...string) bool {
 // exception type is not "not found": it may be a wrong tenant or URL, which must not read as
 // "already removed".
 func IsNotFound(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	return ok && hasType(e, "ManagementObjectNotFoundException")
 }
 
 // IsAlreadyExists: ManagementObjectAlreadyExistsException (WIRE.md §E5 ⚠ name).
 func IsAlreadyExists(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	return ok && hasType(e, "ManagementObjectAlreadyExistsException", "ADObjectAlreadyExistsException")
 }
 
 // IsAccessDenied: 403, or an exception saying the caller lacks the RBAC right.
 func IsAccessDenied(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	if !ok {
 		return false
 	}
@@ -177,10 +170,4 @@ func IsAccessDenied(err error) bool {
 	t := strings.ToLower(e.shortType())
 	return strings.Contains(t, "accessdenied") || strings.Contains(t, "permissiondenied") ||
 		t == "operationrequiresgroupmanagerexception" || t == "unauthorizedaccessexception"
-}
-
-// IsUnauthorized: 401, the token is missing, expired or for the wrong audience.
-func IsUnauthorized(err error) bool {
-	e, ok := asError(err)
-	return ok && e.StatusCode == http.StatusUnauthorized
 }

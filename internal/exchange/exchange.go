@@ -1,72 +1,99 @@
 // Package exchange calls the Exchange Online admin API (the REST endpoint behind the
 // ExchangeOnlineManagement v3 module): InvokeCommand runs one cmdlet with JSON parameters
-// (WIRE.md §E).
+// (WIRE.md §E). Every call goes through the one request pipeline of internal/transport; this
+// package keeps the admin API's envelope, its error parser and its cmdlet semantics (a
+// cmdlet exception means the cmdlet ran; Get-* cmdlets may be repeated, others not).
 package exchange
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
-// TokenSource returns a bearer token for Exchange Online (scope
-// https://outlook.office365.com/.default, WIRE.md §A9).
-type TokenSource func(ctx context.Context) (string, error)
-
 const (
 	maxBody  = 32 << 20
 	maxPages = 1000
 	// clientApplication identifies this client in X-ClientApplication; any string works (§E1).
 	clientApplication = "terraform-provider-o365"
+	// systemMailbox is the mailbox an app-only session is anchored to (§E1, §J1).
+	systemMailbox = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 )
 
-// Client runs cmdlets for one tenant as one account. It is safe for concurrent use.
+// UserAnchor is the X-AnchorMailbox of a delegated session: the signed-in account (§E1).
+func UserAnchor(upn string) string { return "UPN:" + upn }
+
+// AppAnchor is the X-AnchorMailbox of an app-only session: the organisation's system
+// mailbox at its initial domain (§J1).
+func AppAnchor(initialDomain string) string { return "APP:" + systemMailbox + "@" + initialDomain }
+
+// Client runs cmdlets for one tenant as one principal: one session, so one connection-id
+// for all its cmdlets (§E1). It is safe for concurrent use.
 type Client struct {
-	endpoint     string
-	anchor       string
-	hc           *http.Client
-	token        TokenSource
-	retry        transport.Policy
-	connectionID string
+	endpoint string
+	pipe     transport.Pipeline
 }
 
 // New returns a client for https://{baseURL}/adminapi/beta/{tenant}/InvokeCommand. tenant is
-// the tenant GUID or its initial domain; anchorUPN is the signed-in account, sent as
-// X-AnchorMailbox UPN:{anchorUPN} so the request is routed to the right forest (§E1).
-func New(baseURL, tenant, anchorUPN string, hc *http.Client, token TokenSource, retry transport.Policy) *Client {
+// the tenant GUID or its initial domain; anchor is sent as X-AnchorMailbox so the request is
+// routed to the right forest (UserAnchor or AppAnchor); connectionID names the session (a
+// new one when empty). token returns a token for Exchange Online (scope
+// https://outlook.office365.com/.default, WIRE.md §A9).
+func New(baseURL, tenant, anchor, connectionID string, hc *http.Client, token transport.TokenSource, retry transport.Policy) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	if connectionID == "" {
+		connectionID = uuid.NewString()
+	}
 	return &Client{
-		endpoint:     strings.TrimRight(baseURL, "/") + "/adminapi/beta/" + url.PathEscape(tenant) + "/InvokeCommand",
-		anchor:       anchorUPN,
-		hc:           hc,
-		token:        token,
-		retry:        retry,
-		connectionID: uuid.NewString(),
+		endpoint: strings.TrimRight(baseURL, "/") + "/adminapi/beta/" + url.PathEscape(tenant) + "/InvokeCommand",
+		pipe: transport.Pipeline{
+			Service: "exchange", HTTP: hc, Token: token, Policy: retry, MaxBody: maxBody,
+			Header: http.Header{
+				"Content-Type":         {"application/json; charset=utf-8"},
+				"Accept":               {"application/json"},
+				"X-AnchorMailbox":      {anchor},
+				"X-ClientApplication":  {clientApplication},
+				"X-ResponseFormat":     {"json"},
+				"X-SerializationLevel": {"Partial"},
+				"Prefer":               {"odata.maxpagesize=1000"},
+				"connection-id":        {connectionID},
+			},
+		},
 	}
 }
-
-// Endpoint is the InvokeCommand URL the client posts to.
-func (c *Client) Endpoint() string { return c.endpoint }
 
 // InvokeCommand runs cmdlet with params (PowerShell parameter names; bools for switches; nil
 // values are dropped) and returns the objects of every page and the cmdlet's warnings.
 // Get-* cmdlets are repeated after a lost connection; other cmdlets only when the request
 // provably never reached the server.
 func (c *Client) InvokeCommand(ctx context.Context, cmdlet string, params map[string]any) ([]json.RawMessage, []string, error) {
-	return c.invoke(ctx, cmdlet, params, strings.HasPrefix(strings.ToLower(cmdlet), "get-"))
+	return c.invoke(ctx, command{name: cmdlet, params: params, idempotent: isRead(cmdlet)})
 }
+
+// command is one cmdlet run.
+type command struct {
+	name   string
+	params map[string]any
+	// selected properties ($select, §K2): the only ones the answer carries.
+	selected []string
+	// idempotent: a read, which may be repeated after an ambiguous failure.
+	idempotent bool
+	// recoverLost, for a write, tells after an ambiguous failure whether the lost attempt
+	// did run (transport.Request.Recover).
+	recoverLost func(context.Context) (bool, error)
+}
+
+func isRead(cmdlet string) bool { return strings.HasPrefix(strings.ToLower(cmdlet), "get-") }
 
 type envelope struct {
 	Value     []json.RawMessage `json:"value"`
@@ -92,126 +119,62 @@ func parseEnvelope(body []byte) (values []json.RawMessage, warnings []string, ne
 	return env.Value, env.Warnings, next, nil
 }
 
-func (c *Client) invoke(ctx context.Context, cmdlet string, params map[string]any, safe bool) ([]json.RawMessage, []string, error) {
+// invoke runs a command, following nextLinks: while one is present, POST the same body to
+// it (§E2). A non-idempotent cmdlet without recoverLost whose outcome is unknown fails with
+// a *transport.AmbiguousError: repeating it blindly could, for New-*, create a second object.
+func (c *Client) invoke(ctx context.Context, cmd command) ([]json.RawMessage, []string, error) {
 	p := map[string]any{}
-	for k, v := range params {
+	for k, v := range cmd.params {
 		if v != nil { // §E1: omit $null values
 			p[k] = v
 		}
 	}
-	body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": p}})
+	body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmd.name, "Parameters": p}})
 	if err != nil {
-		return nil, nil, fmt.Errorf("exchange %s: encoding parameters: %w", cmdlet, err)
+		return nil, nil, fmt.Errorf("exchange %s: encoding parameters: %w", cmd.name, err)
+	}
+	first := c.endpoint
+	if len(cmd.selected) > 0 {
+		first += "?$select=" + strings.Join(cmd.selected, ",")
 	}
 	var (
 		values   []json.RawMessage
 		warnings []string
 	)
-	// Paging: while a nextLink is present, POST the same body to it (§E2).
-	for u, pages := c.endpoint, 0; u != ""; pages++ {
-		if pages >= maxPages {
-			return nil, nil, fmt.Errorf("exchange %s: more than %d pages; giving up", cmdlet, maxPages)
-		}
+	err = c.pipe.Pages(cmd.name, first, maxPages, func(u string) (string, error) {
 		var next string
-		err := c.retry.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
-			data, r := c.once(ctx, u, cmdlet, body)
-			if r.err != nil {
-				if r.ambiguous && !safe {
-					// Unknown whether the cmdlet ran: repeating it blindly could, for
-					// New-*, create a second object. The caller decides (see
-					// NewManagementRoleAssignment).
-					return 0, false, &ambiguousError{r.err}
-				}
-				return r.wait, r.retry, r.err
+		req := transport.Request{
+			Method: http.MethodPost, URL: u, Op: cmd.name, Body: body,
+			Header:     http.Header{"X-CmdletName": {cmd.name}},
+			Idempotent: cmd.idempotent, Recover: cmd.recoverLost,
+		}
+		err := c.pipe.Do(ctx, req, func(r *transport.Response) transport.Outcome {
+			if r.Status >= 300 {
+				return failure(cmd.name, r)
 			}
-			v, w, n, err := parseEnvelope(data)
+			v, w, n, err := parseEnvelope(r.Body)
 			if err != nil {
-				return 0, false, fmt.Errorf("exchange %s: %w", cmdlet, err)
+				return transport.Outcome{Err: fmt.Errorf("exchange %s: %w", cmd.name, err)}
 			}
 			values, warnings, next = append(values, v...), append(warnings, w...), n
-			return 0, false, nil
+			return transport.Outcome{}
 		})
-		if err != nil {
-			return nil, nil, err
-		}
-		if next != "" && !sameOrigin(next, c.endpoint) {
-			// The token must not be sent elsewhere than where the first page came from.
-			return nil, nil, fmt.Errorf("exchange %s: nextLink points to another host", cmdlet)
-		}
-		u = next
+		return next, err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return values, warnings, nil
 }
 
-func sameOrigin(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
-}
-
-type outcome struct {
-	wait      time.Duration
-	retry     bool
-	ambiguous bool
-	err       error
-}
-
-func (c *Client) once(ctx context.Context, u, cmdlet string, body []byte) ([]byte, outcome) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, outcome{err: fmt.Errorf("exchange: %w", err)}
-	}
-	tok, err := c.token(ctx)
-	if err != nil {
-		return nil, outcome{err: err}
-	}
-	h := req.Header
-	h.Set("Authorization", "Bearer "+tok)
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Accept", "application/json")
-	h.Set("X-AnchorMailbox", "UPN:"+c.anchor)
-	h.Set("X-CmdletName", cmdlet)
-	h.Set("X-ClientApplication", clientApplication)
-	h.Set("X-ResponseFormat", "json")
-	h.Set("X-SerializationLevel", "Partial")
-	h.Set("Prefer", "odata.maxpagesize=1000")
-	h.Set("connection-id", c.connectionID)
-	h.Set("client-request-id", uuid.NewString())
-
-	start := time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		transport.LogCall(ctx, c.retry.Log, "exchange", cmdlet, req.URL.Path, 0, start, "", err)
-		if ctx.Err() != nil {
-			return nil, outcome{err: ctx.Err()}
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		err = fmt.Errorf("exchange %s: %w", cmdlet, err)
-		if transport.NotSent(err) {
-			return nil, outcome{retry: true, err: err}
-		}
-		return nil, outcome{retry: transport.IsTransientNetError(err), ambiguous: true, err: err}
-	}
-	data, rerr := transport.ReadBody(resp.Body, maxBody)
-	reqID := resp.Header.Get("request-id")
-	transport.LogCall(ctx, c.retry.Log, "exchange", cmdlet, req.URL.Path, resp.StatusCode, start, reqID, rerr)
-	if rerr != nil {
-		if ctx.Err() != nil {
-			return nil, outcome{err: ctx.Err()}
-		}
-		return nil, outcome{retry: true, ambiguous: true, err: fmt.Errorf("exchange %s: reading response: %w", cmdlet, rerr)}
-	}
-	if resp.StatusCode >= 300 {
-		e := parseError(resp.StatusCode, resp.Header, data)
-		e.Cmdlet = cmdlet
-		retry := transport.RetryableStatus(resp.StatusCode) || e.throttled()
-		// A cmdlet exception means the cmdlet ran and failed: not ambiguous. A gateway's 5xx
-		// without one may hide a cmdlet that did run.
-		ambiguous := transport.AmbiguousStatus(resp.StatusCode) && e.ExceptionType == "" && !e.throttled()
-		return nil, outcome{wait: e.RetryAfter, retry: retry, ambiguous: ambiguous, err: e}
-	}
-	return data, outcome{}
+// failure classifies a failed InvokeCommand: 429 and the plain-text concurrency limit are
+// throttling (retried, §E5); a cmdlet exception means the cmdlet ran and failed, so it is
+// not ambiguous, while a gateway's 5xx without one may hide a cmdlet that did run.
+func failure(cmdlet string, r *transport.Response) transport.Outcome {
+	e := parseError(r.Status, r.Header, r.Body)
+	e.Cmdlet = cmdlet
+	o := transport.Failed(e, r.Status, e.RetryAfter)
+	o.Retry = o.Retry || e.throttled()
+	o.Ambiguous = o.Ambiguous && e.ExceptionType == "" && !e.throttled()
+	return o
 }

@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -75,6 +76,12 @@ type call struct {
 
 func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, c call)) (*Client, *rec) {
 	t.Helper()
+	return setupAs(t, UserAnchor(admin), h)
+}
+
+// setupAs serves h to a client anchored at anchor, checking the headers of §E1.
+func setupAs(t *testing.T, anchor string, h func(w http.ResponseWriter, r *http.Request, c call)) (*Client, *rec) {
+	t.Helper()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/adminapi/beta/"+tenant+"/InvokeCommand" {
 			t.Errorf("%s %s", r.Method, r.URL.Path)
@@ -85,7 +92,7 @@ func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, c call))
 			fmt.Fprint(w, errPlain)
 			return
 		}
-		if hd.Get("X-AnchorMailbox") != "UPN:"+admin || hd.Get("X-ResponseFormat") != "json" || hd.Get("Prefer") != "odata.maxpagesize=1000" ||
+		if hd.Get("X-AnchorMailbox") != anchor || hd.Get("X-ResponseFormat") != "json" || hd.Get("Prefer") != "odata.maxpagesize=1000" ||
 			!strings.HasPrefix(hd.Get("Content-Type"), "application/json") || hd.Get("X-ClientApplication") == "" {
 			t.Errorf("headers = %v", hd)
 		}
@@ -108,9 +115,15 @@ func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request, c call))
 	}))
 	t.Cleanup(srv.Close)
 	rc := &rec{}
-	c := New(srv.URL, tenant, admin, srv.Client(), func(context.Context) (string, error) { return secretToken, nil },
+	c := New(srv.URL, tenant, anchor, "", srv.Client(), func(context.Context) (string, error) { return secretToken, nil },
 		transport.Policy{MaxRetries: 3, Sleep: rc.sleep, Rand: func() float64 { return 0 }})
 	return c, rc
+}
+
+// isUnauthorized: 401, the token is missing, expired or for the wrong audience.
+func isUnauthorized(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusUnauthorized
 }
 
 func TestInvokeCommandPagesWithSameBody(t *testing.T) {
@@ -124,7 +137,7 @@ func TestInvokeCommandPagesWithSameBody(t *testing.T) {
 		}
 		fmt.Fprint(w, wireEnvelope("", objRoleGroup))
 	})
-	base = c.Endpoint()
+	base = c.endpoint
 	vs, warnings, err := c.InvokeCommand(context.Background(), "Get-ManagementRoleAssignment", map[string]any{"RoleAssignee": admin, "Role": nil})
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +353,7 @@ func TestErrorParsing(t *testing.T) {
 			if e.ErrorID != tc.errID || e.ExceptionType != tc.typ || e.Text != tc.text {
 				t.Fatalf("got %+v", e)
 			}
-			if IsNotFound(e) != tc.notFound || IsAlreadyExists(e) != tc.exists || IsAccessDenied(e) != tc.denied || IsUnauthorized(e) != tc.unauthorize {
+			if IsNotFound(e) != tc.notFound || IsAlreadyExists(e) != tc.exists || IsAccessDenied(e) != tc.denied || isUnauthorized(e) != tc.unauthorize {
 				t.Fatalf("predicates wrong for %v", e)
 			}
 			if tc.typ != "" && !strings.Contains(e.Error(), tc.typ[strings.LastIndex(tc.typ, ".")+1:]) {
@@ -384,7 +397,7 @@ func FuzzParseError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		e := parseError(status, nil, body)
 		_ = e.Error()
-		_ = IsNotFound(e) || IsAlreadyExists(e) || IsAccessDenied(e) || IsUnauthorized(e) || e.throttled()
+		_ = IsNotFound(e) || IsAlreadyExists(e) || IsAccessDenied(e) || isUnauthorized(e) || e.throttled()
 	})
 }
 
@@ -427,6 +440,33 @@ func BenchmarkParseEnvelope(b *testing.B) {
 		}
 		if _, err := decodeAssignments(vs); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// One client is one session: every cmdlet carries the same connection-id (WIRE.md §E1),
+// and each request its own client-request-id.
+func TestConnectionIDConstantPerSession(t *testing.T) {
+	var mu sync.Mutex
+	conn, reqs := map[string]bool{}, map[string]bool{}
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, cl call) {
+		mu.Lock()
+		conn[r.Header.Get("connection-id")] = true
+		reqs[r.Header.Get("client-request-id")] = true
+		mu.Unlock()
+		fmt.Fprint(w, wireEnvelope("", objAssignment))
+	})
+	for i := 0; i < 3; i++ {
+		if _, err := c.GetManagementRoleAssignments(context.Background(), admin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(conn) != 1 || len(reqs) != 3 {
+		t.Fatalf("connection-ids %v, client-request-ids %d", conn, len(reqs))
+	}
+	for id := range conn {
+		if _, err := uuid.Parse(id); err != nil {
+			t.Fatalf("connection-id %q", id)
 		}
 	}
 }

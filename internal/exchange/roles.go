@@ -3,9 +3,7 @@ package exchange
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -55,29 +53,11 @@ func oneOf(s string, set ...string) bool {
 // UnmarshalJSON is lenient about value types: the admin API serialises enums as strings and
 // booleans as JSON booleans, but "True"/"False" strings and null are accepted too.
 func (r *RoleAssignment) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	m, err := decodeBag(b)
+	if err != nil {
 		return err
 	}
-	str := func(k string) string {
-		v, ok := m[k]
-		if !ok {
-			return ""
-		}
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			return s
-		}
-		var o map[string]json.RawMessage // some serialisers nest {"Name": …}
-		if json.Unmarshal(v, &o) == nil {
-			for _, key := range []string{"Name", "name", "DisplayName"} {
-				if json.Unmarshal(o[key], &s) == nil && s != "" {
-					return s
-				}
-			}
-		}
-		return ""
-	}
+	str := m.str
 	*r = RoleAssignment{
 		Name: str("Name"), Identity: str("Identity"), Role: str("Role"),
 		RoleAssignee: str("RoleAssignee"), RoleAssigneeName: str("RoleAssigneeName"),
@@ -87,13 +67,8 @@ func (r *RoleAssignment) UnmarshalJSON(b []byte) error {
 		CustomRecipientWriteScope: str("CustomRecipientWriteScope"), CustomConfigWriteScope: str("CustomConfigWriteScope"),
 		Guid: str("Guid"),
 	}
-	if v, ok := m["Enabled"]; ok {
-		var bv bool
-		if json.Unmarshal(v, &bv) == nil {
-			r.Enabled = bv
-		} else if s := str("Enabled"); s != "" {
-			r.Enabled, _ = strconv.ParseBool(s)
-		}
+	if e := m.boolean("Enabled"); e != nil {
+		r.Enabled = *e
 	}
 	for _, k := range []string{"WhenCreatedUTC", "WhenCreated"} {
 		if t, ok := parseTime(str(k)); ok {
@@ -137,7 +112,7 @@ func decodeAssignments(values []json.RawMessage) ([]RoleAssignment, error) {
 // through role groups or assignment policies (§E3, §E4). The server filters: RoleAssignee
 // values are Exchange names, not UPNs, so they must not be compared client-side.
 func (c *Client) GetManagementRoleAssignments(ctx context.Context, roleAssignee string) ([]RoleAssignment, error) {
-	vs, _, err := c.invoke(ctx, "Get-ManagementRoleAssignment", map[string]any{"RoleAssignee": roleAssignee}, true)
+	vs, _, err := c.invoke(ctx, command{name: "Get-ManagementRoleAssignment", params: map[string]any{"RoleAssignee": roleAssignee}, idempotent: true})
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +122,7 @@ func (c *Client) GetManagementRoleAssignments(ctx context.Context, roleAssignee 
 // GetManagementRoleAssignment reads one assignment by identity (its name); nil when there is
 // none (ManagementObjectNotFoundException).
 func (c *Client) GetManagementRoleAssignment(ctx context.Context, identity string) (*RoleAssignment, error) {
-	vs, _, err := c.invoke(ctx, "Get-ManagementRoleAssignment", map[string]any{"Identity": identity}, true)
+	vs, _, err := c.invoke(ctx, command{name: "Get-ManagementRoleAssignment", params: map[string]any{"Identity": identity}, idempotent: true})
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -166,35 +141,16 @@ func (c *Client) GetManagementRoleAssignment(ctx context.Context, identity strin
 // lost) it looks the name up before trying again, and returns the assignment if the first
 // call did create it. An existing assignment of that name gives IsAlreadyExists.
 func (c *Client) NewManagementRoleAssignment(ctx context.Context, role, user, name string) (*RoleAssignment, error) {
-	const cmdlet = "New-ManagementRoleAssignment"
-	params := map[string]any{"Role": role, "User": user, "Name": name}
-	var (
-		created []json.RawMessage
-		found   *RoleAssignment
-		lost    bool
-	)
-	err := c.retry.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
-		if lost && name != "" {
+	var found *RoleAssignment
+	cmd := command{name: "New-ManagementRoleAssignment", params: map[string]any{"Role": role, "User": user, "Name": name}}
+	if name != "" {
+		cmd.recoverLost = func(ctx context.Context) (bool, error) {
 			a, err := c.GetManagementRoleAssignment(ctx, name)
-			if err != nil {
-				return 0, false, err
-			}
-			if a != nil {
-				found = a
-				return 0, false, nil
-			}
+			found = a
+			return a != nil, err
 		}
-		vs, _, err := c.invoke(ctx, cmdlet, params, false)
-		if err != nil {
-			if isAmbiguous(err) && name != "" {
-				lost = true
-				return 0, true, err
-			}
-			return 0, false, err
-		}
-		created = vs
-		return 0, false, nil
-	})
+	}
+	created, _, err := c.invoke(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -219,22 +175,11 @@ func (c *Client) NewManagementRoleAssignment(ctx context.Context, role, user, na
 	return &as[0], nil
 }
 
-// ambiguousError marks a write whose outcome is unknown (set by invoke for non-safe calls).
-type ambiguousError struct{ err error }
-
-func (e *ambiguousError) Error() string { return e.err.Error() }
-func (e *ambiguousError) Unwrap() error { return e.err }
-
-func isAmbiguous(err error) bool {
-	var a *ambiguousError
-	return errors.As(err, &a)
-}
-
 // RemoveManagementRoleAssignment removes an assignment by identity. One that does not exist
 // (any more) is what the caller wants: nil. A retried removal whose first attempt did
 // succeed ends the same way.
 func (c *Client) RemoveManagementRoleAssignment(ctx context.Context, identity string) error {
-	_, _, err := c.invoke(ctx, "Remove-ManagementRoleAssignment", map[string]any{"Identity": identity, "Confirm": false}, true)
+	_, _, err := c.invoke(ctx, command{name: "Remove-ManagementRoleAssignment", params: map[string]any{"Identity": identity, "Confirm": false}, idempotent: true})
 	if IsNotFound(err) {
 		return nil
 	}

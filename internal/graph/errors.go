@@ -67,9 +67,7 @@ func parseError(status int, header http.Header, body []byte) *Error {
 		if e.RequestID == "" {
 			e.RequestID = header.Get("request-id")
 		}
-		if d, ok := transport.ParseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
-			e.RetryAfter = d
-		}
+		e.RetryAfter = transport.RetryAfter(header)
 	}
 	if e.Message == "" && e.Code == "" {
 		e.Message = http.StatusText(status)
@@ -77,15 +75,12 @@ func parseError(status int, header http.Header, body []byte) *Error {
 	return e
 }
 
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+// ErrorCode is Graph's error.code, for log lines.
+func (e *Error) ErrorCode() string { return e.Code }
 
 // IsNotFound: 404 (Request_ResourceNotFound).
 func IsNotFound(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	return ok && (e.StatusCode == http.StatusNotFound || e.Code == "Request_ResourceNotFound")
 }
 
@@ -93,7 +88,7 @@ func IsNotFound(err error) bool {
 // "A conflicting object with one or more of the specified property values is present in the
 // directory." (WIRE.md §C0, §C5), or a plain 409.
 func IsConflict(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	if !ok {
 		return false
 	}
@@ -103,12 +98,29 @@ func IsConflict(err error) bool {
 
 // IsForbidden: 403 Authorization_RequestDenied, the token lacks the scope or the user the role.
 func IsForbidden(err error) bool {
-	e, ok := asError(err)
+	e, ok := errors.AsType[*Error](err)
 	return ok && (e.StatusCode == http.StatusForbidden || e.Code == "Authorization_RequestDenied")
 }
 
-// IsUnauthorized: 401 InvalidAuthenticationToken.
-func IsUnauthorized(err error) bool {
-	e, ok := asError(err)
-	return ok && e.StatusCode == http.StatusUnauthorized
+// IsMailAccessDenied: 403 ErrorAccessDenied from a mailbox call (§I12): no mail permission
+// in the token and no RBAC assignment whose scope holds the mailbox (or a new grant not in
+// effect yet), or an application access policy that excludes it.
+func IsMailAccessDenied(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusForbidden && strings.EqualFold(e.Code, "ErrorAccessDenied")
+}
+
+// IsInvalidUser: 404 ErrorInvalidUser, an unknown user or one Exchange does not resolve
+// (§I12).
+func IsInvalidUser(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusNotFound && strings.EqualFold(e.Code, "ErrorInvalidUser")
+}
+
+// IsNoMailbox: 404 ResourceNotFound or MailboxNotEnabledForRESTAPI, a user without an
+// Exchange Online mailbox (no licence, or still being provisioned); both codes are seen for
+// the same user (§I12).
+func IsNoMailbox(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusNotFound && (strings.EqualFold(e.Code, "ResourceNotFound") || strings.EqualFold(e.Code, "MailboxNotEnabledForRESTAPI"))
 }

@@ -1,46 +1,41 @@
 // Package graph is a small Microsoft Graph v1.0 client: the calls the provider makes to read
-// users, the organization and directory role assignments, and to assign or revoke directory
-// roles (WIRE.md §C).
+// users and directory role assignments, and to assign or revoke directory roles (WIRE.md
+// §C). Every call goes through the one request pipeline of internal/transport; this package
+// keeps Graph's error envelope and its rules for throttling and lost answers.
 package graph
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
-
-// TokenSource returns a bearer token for Graph (scope https://graph.microsoft.com/.default).
-type TokenSource func(ctx context.Context) (string, error)
 
 // maxBody bounds what is read of any response.
 const maxBody = 16 << 20
 
 // Client calls Graph. It is safe for concurrent use.
 type Client struct {
-	base  string // e.g. https://graph.microsoft.com/v1.0
-	hc    *http.Client
-	token TokenSource
-	retry transport.Policy
+	base string // e.g. https://graph.microsoft.com/v1.0
+	pipe transport.Pipeline
 }
 
 // New returns a client for the Graph host baseURL ("https://graph.microsoft.com", or the
-// national cloud's or emulator's host); the v1.0 segment is added here.
-func New(baseURL string, hc *http.Client, token TokenSource, retry transport.Policy) *Client {
+// national cloud's or emulator's host); the v1.0 segment is added here. token returns a
+// token for Graph (scope https://graph.microsoft.com/.default).
+func New(baseURL string, hc *http.Client, token transport.TokenSource, retry transport.Policy) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/") + "/v1.0", hc: hc, token: token, retry: retry}
+	return &Client{base: strings.TrimRight(baseURL, "/") + "/v1.0", pipe: transport.Pipeline{
+		Service: "graph", HTTP: hc, Token: token, Policy: retry, MaxBody: maxBody,
+		Header: http.Header{"Accept": {"application/json"}},
+	}}
 }
 
 type User struct {
@@ -49,30 +44,6 @@ type User struct {
 	DisplayName       string `json:"displayName"`
 	Mail              string `json:"mail"`
 	AccountEnabled    *bool  `json:"accountEnabled"`
-}
-
-type Domain struct {
-	Name         string `json:"name"`
-	IsInitial    bool   `json:"isInitial"`
-	IsDefault    bool   `json:"isDefault"`
-	Type         string `json:"type"`
-	Capabilities string `json:"capabilities"`
-}
-
-type Organization struct {
-	ID              string   `json:"id"`
-	DisplayName     string   `json:"displayName"`
-	VerifiedDomains []Domain `json:"verifiedDomains"`
-}
-
-// InitialDomain returns the *.onmicrosoft.com domain (isInitial, WIRE.md §C2), or "".
-func (o *Organization) InitialDomain() string {
-	for _, d := range o.VerifiedDomains {
-		if d.IsInitial {
-			return d.Name
-		}
-	}
-	return ""
 }
 
 type RoleDefinition struct {
@@ -115,26 +86,32 @@ type DirectoryRole struct {
 // GetUser reads a user by object id or UPN (WIRE.md §C1). accountEnabled only comes back
 // when $select-ed.
 func (c *Client) GetUser(ctx context.Context, idOrUPN string) (*User, error) {
-	var u User
-	p := "/users/" + escapeSegment(idOrUPN) + "?$select=id,userPrincipalName,displayName,mail,accountEnabled"
-	if err := c.call(ctx, http.MethodGet, p, nil, true, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return get[User](ctx, c, "/users/"+escapeSegment(idOrUPN)+"?$select=id,userPrincipalName,displayName,mail,accountEnabled")
 }
 
-// GetOrganization reads the tenant's id and verified domains (WIRE.md §C2).
-func (c *Client) GetOrganization(ctx context.Context) (*Organization, error) {
-	var page struct {
-		Value []Organization `json:"value"`
-	}
-	if err := c.call(ctx, http.MethodGet, "/organization?$select=id,displayName,verifiedDomains", nil, true, &page); err != nil {
+// MailFolder is a mail folder as GET …/mailFolders/{id} returns it with the $select of
+// GetInbox (WIRE.md §I12).
+type MailFolder struct {
+	ID             string `json:"id"`
+	DisplayName    string `json:"displayName"`
+	TotalItemCount int    `json:"totalItemCount"`
+}
+
+// GetInbox reads the inbox of the mailbox idOrUPN: the probe that proves an application may
+// open that mailbox through Graph (§I12). It needs Mail.Read or Mail.ReadWrite as an
+// application permission, or an RBAC-for-Applications role whose scope holds the mailbox.
+// Failures: IsMailAccessDenied, IsInvalidUser, IsNoMailbox.
+func (c *Client) GetInbox(ctx context.Context, idOrUPN string) (*MailFolder, error) {
+	return get[MailFolder](ctx, c, "/users/"+escapeSegment(idOrUPN)+"/mailFolders/inbox?$select=id,displayName,totalItemCount")
+}
+
+// get reads one object.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	if err := c.call(ctx, http.MethodGet, path, &v); err != nil {
 		return nil, err
 	}
-	if len(page.Value) == 0 {
-		return nil, errors.New("graph: /organization returned no organization")
-	}
-	return &page.Value[0], nil
+	return &v, nil
 }
 
 // ListMemberOfDirectoryRoles lists the activated directory roles a user is a direct member
@@ -189,42 +166,47 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 		"principalId":      principalID,
 		"directoryScopeId": "/",
 	}
-	const path = "/roleManagement/directory/roleAssignments"
+	find := func(ctx context.Context) (*RoleAssignment, error) {
+		as, err := c.ListRoleAssignments(ctx, principalID)
+		if err != nil {
+			return nil, err
+		}
+		for i := range as {
+			if as[i].Grants(roleDefinitionID) {
+				return &as[i], nil
+			}
+		}
+		return nil, nil
+	}
+	// After a lost answer, a conflict is the earlier POST that did land but that the re-read
+	// ran too early to see (the directory had not replicated it): createFound reads once more
+	// and returns it, so the caller records the assignment as its own instead of losing
+	// track of it (it would never be revoked).
+	return createFound(ctx, c, "/roleManagement/directory/roleAssignments", body, find,
+		func(err error, lost bool) bool { return lost && IsConflict(err) })
+}
+
+// createFound POSTs body to path to create one object that find reads back. After an
+// ambiguous failure find tells whether the first POST landed, so a retry never makes a
+// second object; an error that existing reports (given whether an answer was lost) means
+// the object exists, and find's object is returned in its place.
+func createFound[T any](ctx context.Context, c *Client, path string, body any, find func(context.Context) (*T, error),
+	existing func(err error, lost bool) bool) (*T, error) {
 	var (
-		created   RoleAssignment
-		found     *RoleAssignment
-		ambiguous bool
+		created T
+		found   *T
+		lost    bool
 	)
-	err := c.retry.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
-		if ambiguous {
-			as, err := c.ListRoleAssignments(ctx, principalID)
-			if err != nil {
-				return 0, false, err
-			}
-			for i := range as {
-				if as[i].Grants(roleDefinitionID) {
-					found = &as[i]
-					return 0, false, nil
-				}
-			}
-		}
-		r := c.once(ctx, http.MethodPost, path, body, &created)
-		if r.err != nil && r.ambiguous {
-			ambiguous = true
-		}
-		return r.wait, r.retry, r.err
-	})
-	if err != nil && ambiguous && IsConflict(err) {
-		// The earlier POST whose answer was lost did land, but the re-read ran before the
-		// directory replicated it, so the retried POST met it as a conflict. Read once more
-		// and return it, so the caller records the assignment as its own instead of losing
-		// track of it (it would never be revoked).
-		if as, lerr := c.ListRoleAssignments(ctx, principalID); lerr == nil {
-			for i := range as {
-				if as[i].Grants(roleDefinitionID) {
-					return &as[i], nil
-				}
-			}
+	wasLost := func(ctx context.Context) (bool, error) {
+		lost = true
+		a, err := find(ctx)
+		found = a
+		return a != nil, err
+	}
+	err := c.send(ctx, http.MethodPost, path, body, &created, wasLost)
+	if err != nil && existing(err, lost) {
+		if a, ferr := find(ctx); ferr == nil && a != nil {
+			return a, nil
 		}
 	}
 	if err != nil {
@@ -239,138 +221,94 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, principalID, roleDefi
 // DeleteRoleAssignment revokes an assignment (204). An unknown id (404) means it is already
 // gone, which is what the caller wants (WIRE.md §C6).
 func (c *Client) DeleteRoleAssignment(ctx context.Context, id string) error {
-	err := c.call(ctx, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+escapeSegment(id), nil, true, nil)
+	return c.remove(ctx, "/roleManagement/directory/roleAssignments/"+escapeSegment(id))
+}
+
+// list follows @odata.nextLink verbatim until it is absent (WIRE.md §C0), handing each
+// element of value to each.
+func (c *Client) list(ctx context.Context, path string, each func(json.RawMessage) error) error {
+	return c.pipe.Pages("GET "+strings.SplitN(path, "?", 2)[0], c.url(path), 1000, func(u string) (string, error) {
+		var page struct {
+			Value    []json.RawMessage `json:"value"`
+			NextLink string            `json:"@odata.nextLink"`
+		}
+		if err := c.call(ctx, http.MethodGet, u, &page); err != nil {
+			return "", err
+		}
+		for _, v := range page.Value {
+			if err := each(v); err != nil {
+				return "", fmt.Errorf("graph: decoding %s: %w", strings.SplitN(path, "?", 2)[0], err)
+			}
+		}
+		return page.NextLink, nil
+	})
+}
+
+// url resolves a path relative to /v1.0; an absolute URL (a nextLink) is kept verbatim.
+func (c *Client) url(path string) string {
+	if strings.HasPrefix(path, "https://") || strings.HasPrefix(path, "http://") {
+		return path
+	}
+	return c.base + path
+}
+
+// call runs an idempotent request (GET, DELETE), decoding a JSON answer into out.
+func (c *Client) call(ctx context.Context, method, path string, out any) error {
+	return c.send(ctx, method, path, nil, out, nil)
+}
+
+// remove runs a DELETE whose 404 means the object is already gone, which is what the
+// caller wants.
+func (c *Client) remove(ctx context.Context, path string) error {
+	err := c.call(ctx, http.MethodDelete, path, nil)
 	if IsNotFound(err) {
 		return nil
 	}
 	return err
 }
 
-// list follows @odata.nextLink verbatim until it is absent (WIRE.md §C0), handing each
-// element of value to each.
-func (c *Client) list(ctx context.Context, path string, each func(json.RawMessage) error) error {
-	for pages := 0; path != ""; pages++ {
-		if pages > 1000 {
-			return errors.New("graph: more than 1000 pages; giving up")
-		}
-		var page struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
-		}
-		if err := c.call(ctx, http.MethodGet, path, nil, true, &page); err != nil {
-			return err
-		}
-		for _, v := range page.Value {
-			if err := each(v); err != nil {
-				return fmt.Errorf("graph: decoding %s: %w", strings.SplitN(path, "?", 2)[0], err)
-			}
-		}
-		if page.NextLink != "" && !sameOrigin(page.NextLink, c.base) {
-			// The bearer token goes wherever the link points: only follow Graph's own host.
-			return fmt.Errorf("graph: nextLink points to another host")
-		}
-		path = page.NextLink
+// getOptional runs a GET of one object; (nil, nil) when there is none (404).
+func getOptional[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	err := c.call(ctx, http.MethodGet, path, &v)
+	if IsNotFound(err) {
+		return nil, nil
 	}
-	return nil
-}
-
-func sameOrigin(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
-}
-
-// call runs one request under the retry policy. safe says whether the request may be
-// repeated after an ambiguous failure (GET, DELETE and other idempotent requests).
-func (c *Client) call(ctx context.Context, method, path string, body any, safe bool, out any) error {
-	return c.retry.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
-		r := c.once(ctx, method, path, body, out)
-		if r.ambiguous && !safe {
-			return 0, false, r.err
-		}
-		return r.wait, r.retry, r.err
-	})
-}
-
-type outcome struct {
-	wait      time.Duration
-	retry     bool // transient: worth another attempt
-	ambiguous bool // a write may have been applied although it failed
-	err       error
-}
-
-// once sends a single request. path is relative to /v1.0, or an absolute nextLink.
-func (c *Client) once(ctx context.Context, method, path string, body any, out any) outcome {
-	u := path
-	if !strings.HasPrefix(path, "https://") && !strings.HasPrefix(path, "http://") {
-		u = c.base + path
+	if err != nil {
+		return nil, err
 	}
-	var rd io.Reader
+	return &v, nil
+}
+
+// send runs one request through the pipeline. A POST is not idempotent: it is repeated
+// after an ambiguous failure only when recover can tell what the first attempt did.
+func (c *Client) send(ctx context.Context, method, path string, body, out any, recoverLost func(context.Context) (bool, error)) error {
+	req := transport.Request{Method: method, URL: c.url(path), Idempotent: method != http.MethodPost, Recover: recoverLost}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return outcome{err: err}
+			return err
 		}
-		rd = bytes.NewReader(b)
+		req.Body, req.Header = b, http.Header{"Content-Type": {"application/json"}}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return outcome{err: fmt.Errorf("graph: %w", err)}
+	p := req.URL
+	if u, err := url.Parse(req.URL); err == nil {
+		p = u.Path
 	}
-	tok, err := c.token(ctx)
-	if err != nil {
-		return outcome{err: err}
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("client-request-id", uuid.NewString())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	start := time.Now()
-	logPath := req.URL.Path
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		transport.LogCall(ctx, c.retry.Log, "graph", method, logPath, 0, start, "", err)
-		if ctx.Err() != nil {
-			return outcome{err: ctx.Err()}
+	req.Op = method + " " + p
+	return c.pipe.Do(ctx, req, func(r *transport.Response) transport.Outcome {
+		if r.Status >= 300 {
+			e := parseError(r.Status, r.Header, r.Body)
+			e.Method, e.Path = method, p
+			return transport.Failed(e, r.Status, e.RetryAfter)
 		}
-		err = fmt.Errorf("graph %s %s: %w", method, logPath, stripURL(err))
-		if transport.NotSent(err) {
-			return outcome{retry: true, err: err}
+		if out != nil && len(bytes.TrimSpace(r.Body)) > 0 {
+			if err := json.Unmarshal(r.Body, out); err != nil {
+				return transport.Outcome{Err: fmt.Errorf("graph %s: decoding response: %w", req.Op, err)}
+			}
 		}
-		return outcome{retry: transport.IsTransientNetError(err), ambiguous: true, err: err}
-	}
-	data, rerr := transport.ReadBody(resp.Body, maxBody)
-	reqID := resp.Header.Get("request-id")
-	transport.LogCall(ctx, c.retry.Log, "graph", method, logPath, resp.StatusCode, start, reqID, rerr)
-	if rerr != nil {
-		if ctx.Err() != nil {
-			return outcome{err: ctx.Err()}
-		}
-		return outcome{retry: true, ambiguous: true, err: fmt.Errorf("graph %s %s: reading response: %w", method, logPath, rerr)}
-	}
-	if resp.StatusCode >= 300 {
-		e := parseError(resp.StatusCode, resp.Header, data)
-		e.Method, e.Path = method, logPath
-		return outcome{wait: e.RetryAfter, retry: transport.RetryableStatus(resp.StatusCode), ambiguous: transport.AmbiguousStatus(resp.StatusCode), err: e}
-	}
-	if out != nil && len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return outcome{err: fmt.Errorf("graph %s %s: decoding response: %w", method, logPath, err)}
-		}
-	}
-	return outcome{}
-}
-
-// stripURL drops the URL from a *url.Error: it can be long (nextLink skip tokens) and says
-// nothing the method and path don't.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+		return transport.Outcome{}
+	})
 }
 
 // escapeSegment escapes one path segment: UPNs may contain '#' (#EXT# guests) or start with

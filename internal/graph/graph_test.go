@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,11 +24,6 @@ const (
 	bodyUser = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName,displayName,mail,accountEnabled)/$entity",
  "id":"6b0fc15b-7c4e-4d0f-9a8e-5a1b2c3d4e5f","userPrincipalName":"admin@contoso.onmicrosoft.com",
  "displayName":"Contoso Admin","mail":"admin@contoso.com","accountEnabled":true}`
-	bodyOrg = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#organization(id,displayName,verifiedDomains)",
- "value":[{"id":"72f988bf-86f1-41af-91ab-2d7cd011db47","displayName":"Contoso",
-  "verifiedDomains":[
-   {"capabilities":"Email, OfficeCommunicationsOnline","isDefault":false,"isInitial":true,"name":"contoso.onmicrosoft.com","type":"Managed"},
-   {"capabilities":"Email, OfficeCommunicationsOnline","isDefault":true,"isInitial":false,"name":"contoso.com","type":"Managed"}]}]}`
 	bodyAssignment = `{"id":"lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-1","principalId":"6b0fc15b-7c4e-4d0f-9a8e-5a1b2c3d4e5f",
    "resourceScope":"/","directoryScopeId":"/","roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1",
    "roleDefinition":{"id":"fe930be7-5e62-47db-91af-98c3a49a38b1","displayName":"User Administrator",
@@ -76,6 +72,12 @@ func setup(t *testing.T, h http.HandlerFunc) (*Client, *rec) {
 	return c, rc
 }
 
+// isUnauthorized: 401 InvalidAuthenticationToken (the token is rejected).
+func isUnauthorized(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.StatusCode == http.StatusUnauthorized
+}
+
 func TestGetUserEscapesUPNAndSelects(t *testing.T) {
 	var got string
 	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
@@ -92,23 +94,6 @@ func TestGetUserEscapesUPNAndSelects(t *testing.T) {
 	want := "/v1.0/users/ext_user%23EXT%23@contoso.onmicrosoft.com?$select=id,userPrincipalName,displayName,mail,accountEnabled"
 	if got != want {
 		t.Fatalf("request = %s\nwant      %s", got, want)
-	}
-}
-
-func TestGetOrganization(t *testing.T) {
-	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1.0/organization" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprint(w, bodyOrg)
-	})
-	o, err := c.GetOrganization(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.ID != "72f988bf-86f1-41af-91ab-2d7cd011db47" || o.InitialDomain() != "contoso.onmicrosoft.com" || len(o.VerifiedDomains) != 2 || !o.VerifiedDomains[1].IsDefault {
-		t.Fatalf("org = %+v", o)
 	}
 }
 
@@ -275,7 +260,7 @@ func TestDeleteRoleAssignment(t *testing.T) {
 		{204, "", nil},
 		{404, bodyNotFound, nil},
 		{403, bodyForbidden, IsForbidden},
-		{401, bodyUnauth, IsUnauthorized},
+		{401, bodyUnauth, isUnauthorized},
 	} {
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
 			c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
@@ -322,7 +307,7 @@ func TestErrorsCarryCodesAndNoToken(t *testing.T) {
 	}{
 		{403, bodyForbidden, "Authorization_RequestDenied", IsForbidden},
 		{404, bodyNotFound, "Request_ResourceNotFound", IsNotFound},
-		{401, bodyUnauth, "InvalidAuthenticationToken", IsUnauthorized},
+		{401, bodyUnauth, "InvalidAuthenticationToken", isUnauthorized},
 		{400, bodyConflict, "Request_BadRequest", IsConflict},
 		{429, bodyThrottled, "TooManyRequests", nil},
 		{502, "<html>Bad gateway</html>", "", nil},
@@ -333,7 +318,7 @@ func TestErrorsCarryCodesAndNoToken(t *testing.T) {
 			fmt.Fprint(w, tc.body)
 		})
 		_, err := c.GetUser(context.Background(), "x")
-		e, ok := asError(err)
+		e, ok := errors.AsType[*Error](err)
 		if !ok || e.StatusCode != tc.status || e.Code != tc.code || e.RequestID == "" {
 			t.Fatalf("%d: err = %#v", tc.status, err)
 		}
@@ -352,7 +337,7 @@ func TestLogLinesHaveNoToken(t *testing.T) {
 		w.Header().Set("request-id", "rid-1")
 		fmt.Fprint(w, bodyUser)
 	})
-	c.retry.Log = func(_ context.Context, msg string, f map[string]any) { lines = append(lines, fmt.Sprint(msg, f)) }
+	c.pipe.Policy.Log = func(_ context.Context, msg string, f map[string]any) { lines = append(lines, fmt.Sprint(msg, f)) }
 	if _, err := c.GetUser(context.Background(), "x"); err != nil {
 		t.Fatal(err)
 	}
@@ -379,78 +364,6 @@ func TestCancellationStopsOutstandingCall(t *testing.T) {
 	_, err := c.GetUser(ctx, "x")
 	if err == nil || time.Since(start) > 2*time.Second {
 		t.Fatalf("err=%v after %s", err, time.Since(start))
-	}
-}
-
-func TestBatchRetriesInnerThrottling(t *testing.T) {
-	var rounds [][]string
-	c, rc := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1.0/$batch" {
-			http.NotFound(w, r)
-			return
-		}
-		var in struct {
-			Requests []struct {
-				ID        string            `json:"id"`
-				URL       string            `json:"url"`
-				DependsOn []string          `json:"dependsOn"`
-				Headers   map[string]string `json:"headers"`
-				Body      json.RawMessage   `json:"body"`
-			} `json:"requests"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&in)
-		var ids []string
-		for _, q := range in.Requests {
-			ids = append(ids, q.ID+fmt.Sprint(q.DependsOn))
-			if len(q.Body) > 0 && q.Headers["Content-Type"] != "application/json" {
-				t.Errorf("request %s has a body without Content-Type", q.ID)
-			}
-		}
-		rounds = append(rounds, ids)
-		if len(rounds) == 1 {
-			fmt.Fprint(w, `{"responses":[
-  {"id":"2","status":200,"headers":{"Content-Type":"application/json"},"body":{"value":[{"id":"72f988bf"}]}},
-  {"id":"3","status":429,"headers":{"Retry-After":"3"},"body":{"error":{"code":"TooManyRequests","message":"Please retry again later."}}},
-  {"id":"4","status":424,"headers":{},"body":{"error":{"code":"FailedDependency","message":"dependency failed"}}},
-  {"id":"1","status":429,"headers":{"retry-after":"7"},"body":{"error":{"code":"TooManyRequests","message":"Please retry again later."}}}]}`)
-			return
-		}
-		fmt.Fprint(w, `{"responses":[
-  {"id":"1","status":200,"headers":{},"body":{"id":"6b0fc15b"}},
-  {"id":"3","status":201,"headers":{},"body":{"id":"new"}},
-  {"id":"4","status":403,"headers":{},"body":`+bodyForbidden+`}]}`)
-	})
-	res, err := c.Batch(context.Background(), []BatchRequest{
-		{ID: "1", Method: "GET", URL: "/users/admin@contoso.onmicrosoft.com?$select=id,userPrincipalName"},
-		{ID: "2", Method: "GET", URL: "/organization?$select=id,verifiedDomains"},
-		{ID: "3", Method: "POST", URL: "/roleManagement/directory/roleAssignments", Body: map[string]string{"principalId": pid}},
-		{ID: "4", Method: "GET", URL: "/roleManagement/directory/roleAssignments", DependsOn: []string{"3", "2"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(rounds) != "[[1[] 2[] 3[] 4[3 2]] [1[] 3[] 4[3]]]" {
-		t.Fatalf("rounds = %v", rounds)
-	}
-	if fmt.Sprint(rc.waits) != "[7s]" {
-		t.Fatalf("waits = %v", rc.waits)
-	}
-	if res["1"].Status != 200 || res["2"].Status != 200 || res["3"].Status != 201 || !IsForbidden(res["4"].Err()) || res["2"].Err() != nil {
-		t.Fatalf("results = %+v", res)
-	}
-}
-
-func TestBatchLimits(t *testing.T) {
-	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {})
-	reqs := make([]BatchRequest, 21)
-	for i := range reqs {
-		reqs[i] = BatchRequest{ID: fmt.Sprint(i), Method: "GET", URL: "/me"}
-	}
-	if _, err := c.Batch(context.Background(), reqs); err == nil {
-		t.Fatal("21 requests accepted")
-	}
-	if _, err := c.Batch(context.Background(), []BatchRequest{{ID: "a", Method: "GET"}, {ID: "A", Method: "GET"}}); err == nil {
-		t.Fatal("case-insensitive duplicate ids accepted")
 	}
 }
 
@@ -487,5 +400,63 @@ func TestListRefusesForeignNextLink(t *testing.T) {
 	})
 	if _, err := c.ListRoleAssignments(context.Background(), pid); err == nil {
 		t.Fatal("followed a nextLink to another host")
+	}
+}
+
+// Bodies of WIRE.md §I12.
+const (
+	bodyInbox = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users('user1%40contoso.com')/mailFolders(id,displayName,totalItemCount)/$entity",
+ "id":"AAMkAGVmMDEzMTM4LTZmYWUtNDdkNC1hMDZiLTU1OGY5OTZhYmY4OAAuAAAAAAAiQ8W967B7TKBjgx9rVEURAQAiIsqMbYjsT5e-T7KzowPTAAAAAAEMAAA=",
+ "displayName":"Inbox","totalItemCount":71}`
+	bodyMailDenied    = `{"error":{"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again.","innerError":{"date":"2026-12-01T10:00:00","request-id":"r4","client-request-id":"c4"}}}`
+	bodyODataDisabled = `{"error":{"code":"ErrorAccessDenied","message":"Access to OData is disabled.","innerError":{"request-id":"r5"}}}`
+	bodyInvalidUser   = `{"error":{"code":"ErrorInvalidUser","message":"The requested user 'nobody@contoso.com' is invalid.","innerError":{"request-id":"r6"}}}`
+	bodyNoREST        = `{"error":{"code":"MailboxNotEnabledForRESTAPI","message":"REST API is not yet supported for this mailbox.","innerError":{"request-id":"r7"}}}`
+	bodyNoResource    = `{"error":{"code":"ResourceNotFound","message":"Resource could not be discovered.","innerError":{"request-id":"r8"}}}`
+)
+
+func TestGetInbox(t *testing.T) {
+	var got string
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		fmt.Fprint(w, bodyInbox)
+	})
+	f, err := c.GetInbox(context.Background(), "user1@contoso.onmicrosoft.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.DisplayName != "Inbox" || f.TotalItemCount != 71 || !strings.HasPrefix(f.ID, "AAMkAG") {
+		t.Fatalf("inbox = %+v", f)
+	}
+	if want := "/v1.0/users/user1@contoso.onmicrosoft.com/mailFolders/inbox?$select=id,displayName,totalItemCount"; got != want {
+		t.Fatalf("request = %s\nwant      %s", got, want)
+	}
+}
+
+// Each failure of the probe is told apart by status and code, never by text (§I12), and
+// none is retried.
+func TestGetInboxFailures(t *testing.T) {
+	for _, tc := range []struct {
+		status           int
+		body             string
+		denied, inv, nmb bool
+	}{
+		{403, bodyMailDenied, true, false, false},
+		{403, bodyODataDisabled, true, false, false},
+		{404, bodyInvalidUser, false, true, false},
+		{404, bodyNoREST, false, false, true},
+		{404, bodyNoResource, false, false, true},
+		{403, bodyForbidden, false, false, false},
+	} {
+		n := 0
+		c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+			n++
+			w.WriteHeader(tc.status)
+			fmt.Fprint(w, tc.body)
+		})
+		_, err := c.GetInbox(context.Background(), "user1@contoso.onmicrosoft.com")
+		if err == nil || IsMailAccessDenied(err) != tc.denied || IsInvalidUser(err) != tc.inv || IsNoMailbox(err) != tc.nmb || n != 1 {
+			t.Errorf("%d %s: err = %v after %d calls", tc.status, tc.body[:40], err, n)
+		}
 	}
 }

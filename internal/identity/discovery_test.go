@@ -21,7 +21,7 @@ func TestDiscoverySharedAcrossAccounts(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			user := fmt.Sprintf("admin%02d@contoso.onmicrosoft.com", i)
-			if _, err := p.Token(context.Background(), "contoso.onmicrosoft.com", user, password, exchangeScope); err != nil {
+			if _, err := p.User("contoso.onmicrosoft.com", user, password).Token(context.Background(), exchangeScope); err != nil {
 				errs <- err
 			}
 		}()
@@ -42,7 +42,7 @@ func TestDiscoveryErrorsNotCached(t *testing.T) {
 	p := newProvider(f)
 	for i := 0; i < 2; i++ {
 		user := fmt.Sprintf("u%d@nowhere.example", i)
-		if _, err := p.Token(context.Background(), "nowhere.example", user, password, graphScope); !IsTenantNotFound(err) {
+		if _, err := p.User("nowhere.example", user, password).Token(context.Background(), graphScope); !IsTenantNotFound(err) {
 			t.Fatalf("attempt %d: err = %v, want tenant not found", i, err)
 		}
 	}

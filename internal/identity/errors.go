@@ -95,6 +95,39 @@ func IsPublicClientDisabled(err error) bool { return has(err, 7000218) }
 // IsConsentRequired: AADSTS65001.
 func IsConsentRequired(err error) bool { return has(err, 65001) }
 
+// Predicates on the AADSTS codes of an application's sign-in (client credentials, WIRE.md
+// §I5). Missing consent is not among them: the token comes without roles and the resource
+// refuses the call.
+
+// IsInvalidClientSecret: AADSTS7000215, the secret is unknown, deleted, or its ID was sent
+// instead of its value.
+func IsInvalidClientSecret(err error) bool { return has(err, 7000215) }
+
+// IsClientSecretExpired: AADSTS7000222, the secret is past its end date.
+func IsClientSecretExpired(err error) bool { return has(err, 7000222) }
+
+// IsApplicationNotFound: AADSTS700016, no application with this client id in the tenant
+// (wrong tenant, deleted, or just created and not replicated yet).
+func IsApplicationNotFound(err error) bool { return has(err, 700016) }
+
+// IsInvalidClientAssertion: AADSTS700027, the assertion is signed with a key the
+// application does not have, or its signature fails.
+func IsInvalidClientAssertion(err error) bool { return has(err, 700027) }
+
+// IsAssertionOutsideValidity: AADSTS700024, the assertion is outside its nbf..exp window
+// (clock skew, a stale federated token).
+func IsAssertionOutsideValidity(err error) bool { return has(err, 700024) }
+
+// IsApplicationDisabled: AADSTS7000112, the application's service principal is disabled.
+func IsApplicationDisabled(err error) bool { return has(err, 7000112) }
+
+// IsInvalidScope: AADSTS1002012, a named scope instead of `<resource>/.default`.
+func IsInvalidScope(err error) bool { return has(err, 1002012) }
+
+// IsResourceNotInTenant: AADSTS500011, the resource's service principal is missing in the
+// tenant (e.g. Exchange Online in a tenant without Exchange).
+func IsResourceNotInTenant(err error) bool { return has(err, 500011) }
+
 func has(err error, codes ...int) bool {
 	ae, ok := AsAuthError(err)
 	if !ok {
@@ -131,10 +164,7 @@ func AsAuthError(err error) (*AuthError, bool) {
 		return nil, false
 	}
 	// runtime.Payload reads the body once and keeps it readable for azidentity's own Error().
-	body, rerr := runtime.Payload(resp)
-	if rerr != nil {
-		return nil, false
-	}
+	body, _ := runtime.Payload(resp) // an unreadable body parses as no error body
 	ae, ok := parseAuthError(resp.StatusCode, body)
 	if !ok {
 		return nil, false
@@ -147,10 +177,9 @@ func AsAuthError(err error) (*AuthError, bool) {
 type flexInts []int
 
 func (f *flexInts) UnmarshalJSON(b []byte) error {
+	// A malformed field is tolerated (no codes) rather than lose the rest of the error.
 	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil // tolerate a malformed field rather than lose the rest of the error
-	}
+	_ = json.Unmarshal(b, &raw)
 	for _, r := range raw {
 		var n int
 		if json.Unmarshal(r, &n) == nil {
@@ -180,10 +209,7 @@ type errorBody struct {
 // code is taken from a leading "AADSTS<n>:" of the description.
 func parseAuthError(status int, body []byte) (*AuthError, bool) {
 	var b errorBody
-	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, false
-	}
-	if b.Error == "" && len(b.Codes) == 0 && b.Description == "" {
+	if !isErrorBody(body, &b) {
 		return nil, false
 	}
 	e := &AuthError{
@@ -196,6 +222,11 @@ func parseAuthError(status int, body []byte) (*AuthError, bool) {
 		e.Code, e.Codes = n, []int{n}
 	}
 	return e, true
+}
+
+// isErrorBody decodes body into b and reports whether it is an OAuth error body at all.
+func isErrorBody(body []byte, b *errorBody) bool {
+	return json.Unmarshal(body, b) == nil && (b.Error != "" || len(b.Codes) > 0 || b.Description != "")
 }
 
 // cleanDescription drops the Trace ID / Correlation ID / Timestamp tail (separated by

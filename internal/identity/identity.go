@@ -1,6 +1,7 @@
-// Package identity gets delegated access tokens for an admin account with the resource owner
-// password grant, through Microsoft's azidentity/MSAL (WIRE.md §A). Tokens are cached per
-// account and scope for the life of the process.
+// Package identity gets access tokens through Microsoft's azidentity/MSAL (WIRE.md §A, §I):
+// one Source per identity that signs in (a user with the resource owner password grant, or an
+// application with client credentials), one token per audience. Tokens are cached per
+// credential for the life of the process.
 package identity
 
 import (
@@ -25,30 +26,31 @@ import (
 // Options configure a Provider.
 type Options struct {
 	AuthorityHost string // e.g. "https://login.microsoftonline.com/" (or the emulator's URL); https only
-	ClientID      string // a public client application (WIRE.md §A10)
+	ClientID      string // the public client application of the password grant (WIRE.md §A10)
 	HTTPClient    *http.Client
 	MaxRetries    int // retries of throttled or failed token calls (azcore's retry policy)
 	Log           transport.Logger
 }
 
-// Provider hands out tokens. It is safe for concurrent use. It keeps ONE azidentity
-// credential per (tenant, username, secret) for the life of the process, so every resource
-// of a provider process shares one MSAL token cache per account: a second token for the same
-// scope costs no HTTP request, and a token for another resource is a silent refresh_token
-// grant (WIRE.md §A1, §A9).
+// Provider hands out Sources for one authority host. It is safe for concurrent use. It
+// keeps ONE azidentity credential per (tenant, client id, identity, credential digest) for
+// the life of the process, so every resource of a provider process shares one MSAL token
+// cache per credential: a second token for the same scope costs no HTTP request, and a
+// user's token for another resource is a silent refresh_token grant (WIRE.md §A1, §A9, §I3).
 type Provider struct {
 	opts Options
 	// discovery shares the OpenID configuration and home realm answers among all the
-	// credentials (discovery.go), so an account's first token costs one request, not three.
+	// credentials (discovery.go), so an identity's first token costs one request, not three.
 	discovery *discoveryCache
 	mu        sync.Mutex
-	creds     map[credKey]*azidentity.UsernamePasswordCredential //nolint:staticcheck // ROPC is the product's documented path (WIRE §0)
+	creds     map[credKey]azcore.TokenCredential
 }
 
-// credKey identifies a credential without keeping the secret as a map key.
+// credKey identifies a credential without keeping its secret as a map key.
 type credKey struct {
-	tenant, username string
-	secret           [sha256.Size]byte
+	kind                   Kind
+	tenant, clientID, name string
+	digest                 [sha256.Size]byte
 }
 
 // New returns a Provider.
@@ -59,17 +61,62 @@ func New(opts Options) *Provider {
 	if opts.AuthorityHost != "" && !strings.HasSuffix(opts.AuthorityHost, "/") {
 		opts.AuthorityHost += "/"
 	}
-	return &Provider{opts: opts, discovery: newDiscoveryCache(opts.HTTPClient), creds: map[credKey]*azidentity.UsernamePasswordCredential{}} //nolint:staticcheck
+	return &Provider{opts: opts, discovery: newDiscoveryCache(opts.HTTPClient), creds: map[credKey]azcore.TokenCredential{}}
 }
 
-// Token is an access token and what its payload says about the account.
+// Kind says what signs in.
+type Kind int
+
+const (
+	// User is an account signing in with its password (the password grant, WIRE.md §A6).
+	User Kind = iota + 1
+	// Application is an Entra application signing in with client credentials (§I1).
+	Application
+)
+
+func (k Kind) String() string {
+	switch k {
+	case User:
+		return "user"
+	case Application:
+		return "application"
+	}
+	return "unknown"
+}
+
+// Subject says who a Source signs in as, for messages and logs. It holds no secret.
+type Subject struct {
+	Kind Kind
+	// Name is the user principal name, or the application's client id.
+	Name string
+	// Tenant is the tenant tokens are asked of: a verified domain or the tenant id.
+	Tenant string
+	// ClientID is the client application: the public client of the password grant, or the
+	// application itself.
+	ClientID string
+}
+
+// Source gets access tokens for one identity in one tenant, one per audience (scope
+// `<resource>/.default`). Failures from the token endpoint are *AuthError. Implementations
+// are safe for concurrent use and never put a secret into an error or a log line.
+type Source interface {
+	Token(ctx context.Context, scope string) (Token, error)
+	Subject() Subject
+}
+
+// Token is an access token and what its payload says about the identity.
 type Token struct {
 	Value     string
 	ExpiresOn time.Time
-	// From the access token's JWT payload (tid, oid, upn), decoded without verification when
-	// the token is JWT-shaped; empty otherwise. Access tokens are opaque to clients (§A7), so
-	// callers treat these as hints with a fallback.
+	// From the access token's JWT payload, decoded without verification when the token is
+	// JWT-shaped; empty otherwise. Access tokens are opaque to clients (§A7), so callers
+	// treat these as hints with a fallback.
 	TenantID, ObjectID, UPN string
+	// AppID is the client the token was issued to (appid, or azp in v2 tokens, §I4); Roles
+	// are an app-only token's application permissions on its resource (absent when nothing
+	// is consented, §I4).
+	AppID string
+	Roles []string
 }
 
 // String never prints the token.
@@ -77,48 +124,75 @@ func (t Token) String() string {
 	return fmt.Sprintf("Token(tenant=%s oid=%s upn=%s expires=%s)", t.TenantID, t.ObjectID, t.UPN, t.ExpiresOn.Format(time.RFC3339))
 }
 
-// Token returns an access token for scope (one resource per token, e.g.
-// "https://graph.microsoft.com/.default") for username in tenant. tenant is the UPN's domain
-// or the tenant id: the password grant is not allowed on /common or /consumers (§A2).
-// Failures from the token endpoint are returned as *AuthError.
-func (p *Provider) Token(ctx context.Context, tenant, username, secret, scope string) (Token, error) {
+// User returns the Source of username signing in with its password in tenant (the UPN's
+// domain or the tenant id: the password grant is not allowed on /common or /consumers, §A2).
+func (p *Provider) User(tenant, username, password string) Source {
+	s := &source{p: p, secrets: []string{password},
+		subject: Subject{Kind: User, Name: username, Tenant: tenant, ClientID: p.opts.ClientID},
+		key:     credKey{kind: User, tenant: strings.ToLower(tenant), clientID: strings.ToLower(p.opts.ClientID), name: strings.ToLower(username), digest: sha256.Sum256([]byte(password))},
+		build: func(o azcore.ClientOptions) (azcore.TokenCredential, error) {
+			return azidentity.NewUsernamePasswordCredential(tenant, p.opts.ClientID, username, password, //nolint:staticcheck // ROPC is the product's documented path (WIRE §0)
+				&azidentity.UsernamePasswordCredentialOptions{ClientOptions: o, DisableInstanceDiscovery: true}) //nolint:staticcheck
+		},
+	}
 	switch strings.ToLower(tenant) {
 	case "", "common", "consumers":
-		return Token{}, fmt.Errorf("sign-in as %s: the password grant needs a tenant (the account's domain or tenant id), not %q", username, tenant)
+		s.refused = fmt.Errorf("sign-in as %s: the password grant needs a tenant (the account's domain or tenant id), not %q", username, tenant)
 	}
-	cred, err := p.credential(tenant, username, secret)
+	return s
+}
+
+// source is a Source backed by one azidentity credential, built on first use and shared by
+// every Source of the same credential key.
+type source struct {
+	p       *Provider
+	subject Subject
+	key     credKey
+	// secrets are removed from any message that could conceivably echo them.
+	secrets []string
+	build   func(azcore.ClientOptions) (azcore.TokenCredential, error)
+	// refused is a local refusal, reported by every Token call.
+	refused error
+}
+
+func (s *source) Subject() Subject { return s.subject }
+
+func (s *source) Token(ctx context.Context, scope string) (Token, error) {
+	if s.refused != nil {
+		return Token{}, s.refused
+	}
+	who := s.subject.Name
+	cred, err := s.p.credential(s.key, s.build)
 	if err != nil {
-		return Token{}, err
+		return Token{}, fmt.Errorf("sign-in as %s: %s", who, s.redact(err.Error()))
 	}
 	start := time.Now()
 	at, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
-	if p.opts.Log != nil {
-		f := map[string]any{"tenant": tenant, "username": username, "scope": scope, "duration_ms": time.Since(start).Milliseconds()}
-		if err != nil {
-			if ae, ok := AsAuthError(err); ok {
-				f["aadsts"] = ae.Code
-				f["correlation_id"] = ae.CorrelationID
-			}
+	if s.p.opts.Log != nil {
+		f := map[string]any{"kind": s.subject.Kind.String(), "who": who, "tenant": s.subject.Tenant, "client_id": s.subject.ClientID,
+			"scope": scope, "duration_ms": time.Since(start).Milliseconds()}
+		if ae, ok := AsAuthError(err); ok {
+			f["aadsts"] = ae.Code
+			f["correlation_id"] = ae.CorrelationID
 		}
-		p.opts.Log(ctx, "identity token", f)
+		s.p.opts.Log(ctx, "identity token", f)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return Token{}, fmt.Errorf("sign-in as %s: %w", username, ctx.Err())
+			return Token{}, fmt.Errorf("sign-in as %s: %w", who, ctx.Err())
 		}
 		if ae, ok := AsAuthError(err); ok {
-			ae.Description = redact(ae.Description, secret)
+			ae.Description = s.redact(ae.Description)
 			return Token{}, ae
 		}
-		return Token{}, fmt.Errorf("sign-in as %s: %s", username, redact(err.Error(), secret))
+		return Token{}, fmt.Errorf("sign-in as %s: %s", who, s.redact(err.Error()))
 	}
-	t := Token{Value: at.Token, ExpiresOn: at.ExpiresOn}
-	t.TenantID, t.ObjectID, t.UPN = claims(at.Token)
-	return t, nil
+	c := parseClaims(at.Token)
+	return Token{Value: at.Token, ExpiresOn: at.ExpiresOn, TenantID: c.TenantID, ObjectID: c.ObjectID, UPN: c.upn(), AppID: c.appID(), Roles: c.Roles}, nil
 }
 
-func (p *Provider) credential(tenant, username, secret string) (*azidentity.UsernamePasswordCredential, error) { //nolint:staticcheck
-	k := credKey{strings.ToLower(tenant), strings.ToLower(username), sha256.Sum256([]byte(secret))}
+// credential returns the one azidentity credential of k, building it on first use.
+func (p *Provider) credential(k credKey, build func(azcore.ClientOptions) (azcore.TokenCredential, error)) (azcore.TokenCredential, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.creds[k]; ok {
@@ -128,57 +202,78 @@ func (p *Provider) credential(tenant, username, secret string) (*azidentity.User
 	if retries <= 0 {
 		retries = -1 // azcore: 0 means "default (3)", -1 means none
 	}
-	o := &azidentity.UsernamePasswordCredentialOptions{ //nolint:staticcheck
-		ClientOptions: azcore.ClientOptions{
-			Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: p.opts.AuthorityHost},
-			Transport: p.discovery,
-			Retry: policy.RetryOptions{
-				MaxRetries:    int32(min(retries, 20)),
-				RetryDelay:    transport.DefaultBaseDelay,
-				MaxRetryDelay: transport.DefaultMaxDelay,
-			},
-			Telemetry: policy.TelemetryOptions{ApplicationID: "terraform-provider-o365"},
+	c, err := build(azcore.ClientOptions{
+		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: p.opts.AuthorityHost},
+		Transport: p.discovery,
+		Retry: policy.RetryOptions{
+			MaxRetries:    int32(min(retries, 20)),
+			RetryDelay:    transport.DefaultBaseDelay,
+			MaxRetryDelay: transport.DefaultMaxDelay,
 		},
-		// Mandatory for a non-Microsoft host (the emulator); for Microsoft's hosts MSAL
-		// trusts them anyway, so nothing is lost (§A2).
-		DisableInstanceDiscovery: true,
-	}
-	c, err := azidentity.NewUsernamePasswordCredential(tenant, p.opts.ClientID, username, secret, o) //nolint:staticcheck
+		Telemetry: policy.TelemetryOptions{ApplicationID: "terraform-provider-o365"},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("sign-in as %s: %s", username, redact(err.Error(), secret))
+		return nil, err
 	}
 	p.creds[k] = c
 	return c, nil
 }
 
-// redact removes the secret from text that could conceivably echo it (defence in depth:
-// Microsoft's messages never contain it).
-func redact(s, secret string) string {
-	if len(secret) < 4 {
-		return s
+func (s *source) redact(text string) string { return redact(text, s.secrets...) }
+
+// redact removes the secrets from text that could conceivably echo them (defence in depth:
+// Microsoft's messages never contain them).
+func redact(text string, secrets ...string) string {
+	for _, secret := range secrets {
+		if len(secret) >= 4 {
+			text = strings.ReplaceAll(text, secret, "[REDACTED]")
+		}
 	}
-	return strings.ReplaceAll(s, secret, "[REDACTED]")
+	return text
 }
 
-// claims decodes tid, oid and upn from a JWT-shaped token's payload, without verifying it.
-func claims(tok string) (tid, oid, upn string) {
+// claims is what the provider reads of an access token's JWT payload (§A7, §I4).
+type claims struct {
+	TenantID          string   `json:"tid"`
+	ObjectID          string   `json:"oid"`
+	UPN               string   `json:"upn"`
+	UniqueName        string   `json:"unique_name"`
+	PreferredUsername string   `json:"preferred_username"`
+	AppID             string   `json:"appid"`
+	AuthorizedParty   string   `json:"azp"`
+	Roles             []string `json:"roles"`
+}
+
+func (c claims) upn() string {
+	for _, s := range []string{c.UPN, c.UniqueName, c.PreferredUsername} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (c claims) appID() string {
+	if c.AppID != "" {
+		return c.AppID
+	}
+	return c.AuthorizedParty
+}
+
+// parseClaims decodes a JWT-shaped token's payload, without verifying it; an opaque token
+// gives empty claims.
+func parseClaims(tok string) claims {
 	parts := strings.Split(tok, ".")
 	if len(parts) < 2 {
-		return "", "", ""
+		return claims{}
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return "", "", ""
+		return claims{}
 	}
-	var m map[string]any
-	if json.Unmarshal(payload, &m) != nil {
-		return "", "", ""
-	}
-	str := func(k string) string { s, _ := m[k].(string); return s }
-	for _, k := range []string{"upn", "unique_name", "preferred_username"} {
-		if upn = str(k); upn != "" {
-			break
-		}
-	}
-	return str("tid"), str("oid"), upn
+	// A claim of an unexpected type is skipped; the others are kept (json.Unmarshal fills
+	// what it can, and a syntax error leaves everything empty).
+	var c claims
+	_ = json.Unmarshal(payload, &c)
+	return c
 }

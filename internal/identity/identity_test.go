@@ -145,7 +145,7 @@ func TestTokenCachesPerCredentialAndScope(t *testing.T) {
 	p := newProvider(f)
 	ctx := context.Background()
 
-	tok, err := p.Token(ctx, "contoso.onmicrosoft.com", upn, password, graphScope)
+	tok, err := p.User("contoso.onmicrosoft.com", upn, password).Token(ctx, graphScope)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestTokenCachesPerCredentialAndScope(t *testing.T) {
 	}
 
 	before := f.total()
-	tok2, err := p.Token(ctx, "contoso.onmicrosoft.com", upn, password, graphScope)
+	tok2, err := p.User("contoso.onmicrosoft.com", upn, password).Token(ctx, graphScope)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestTokenCachesPerCredentialAndScope(t *testing.T) {
 
 	// Another resource: served silently (refresh_token grant) or, at worst, one password grant.
 	before = f.total()
-	tok3, err := p.Token(ctx, "contoso.onmicrosoft.com", upn, password, exchangeScope)
+	tok3, err := p.User("contoso.onmicrosoft.com", upn, password).Token(ctx, exchangeScope)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestTokenConcurrentCallersShareOneCredential(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := p.Token(context.Background(), "contoso.onmicrosoft.com", upn, password, graphScope); err != nil {
+			if _, err := p.User("contoso.onmicrosoft.com", upn, password).Token(context.Background(), graphScope); err != nil {
 				failures.Add(1)
 			}
 		}()
@@ -239,7 +239,7 @@ func TestTokenErrorsAreAuthErrorsWithoutSecret(t *testing.T) {
 			if tc.pw != "" {
 				pw = tc.pw
 			}
-			_, err := p.Token(context.Background(), tenant, upn, pw, graphScope)
+			_, err := p.User(tenant, upn, pw).Token(context.Background(), graphScope)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -263,7 +263,7 @@ func TestTokenErrorsAreAuthErrorsWithoutSecret(t *testing.T) {
 
 func TestTokenRejectsCommonTenant(t *testing.T) {
 	p := New(Options{AuthorityHost: "https://login.microsoftonline.com/", ClientID: clientID})
-	if _, err := p.Token(context.Background(), "common", upn, password, graphScope); err == nil {
+	if _, err := p.User("common", upn, password).Token(context.Background(), graphScope); err == nil {
 		t.Fatal("password grant on /common must be refused locally")
 	}
 }
@@ -282,7 +282,7 @@ func TestTokenHonoursCancellation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := p.Token(ctx, "contoso.onmicrosoft.com", upn, password, graphScope)
+	_, err := p.User("contoso.onmicrosoft.com", upn, password).Token(ctx, graphScope)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -293,12 +293,12 @@ func TestTokenHonoursCancellation(t *testing.T) {
 
 func TestClaims(t *testing.T) {
 	at := b64(map[string]string{"alg": "none"}) + "." + b64(map[string]string{"tid": tid, "oid": oid, "upn": upn}) + ".x"
-	if a, b, c := claims(at); a != tid || b != oid || c != upn {
-		t.Fatalf("claims = %q %q %q", a, b, c)
+	if c := parseClaims(at); c.TenantID != tid || c.ObjectID != oid || c.upn() != upn {
+		t.Fatalf("claims = %+v", c)
 	}
 	for _, opaque := range []string{"", "opaque", "a.!!!.c", "a." + base64.RawURLEncoding.EncodeToString([]byte("[1]"))} {
-		if a, b, c := claims(opaque); a+b+c != "" {
-			t.Errorf("claims(%q) = %q %q %q", opaque, a, b, c)
+		if c := parseClaims(opaque); c.TenantID+c.ObjectID+c.upn() != "" {
+			t.Errorf("claims(%q) = %+v", opaque, c)
 		}
 	}
 }

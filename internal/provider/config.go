@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -21,6 +22,8 @@ type resolvedConfig struct {
 	CAPEM        []byte
 	ClientID     string
 	MaxRetries   int
+	// Management is the management identity (DESIGN.md §7.1), nil when none is configured.
+	Management *managementConfig
 }
 
 // Cloud returns the named cloud with the endpoint overrides applied.
@@ -125,7 +128,7 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 	case !m.MaxRetries.IsNull() && !m.MaxRetries.IsUnknown():
 		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
 	case getenv(EnvMaxRetries) != "":
-		n, err := envInt(EnvMaxRetries, getenv(EnvMaxRetries))
+		n, err := strconv.ParseInt(getenv(EnvMaxRetries), 10, 64)
 		if err != nil || n < 0 || n > 20 {
 			diags.AddAttributeError(path.Root("max_retries"), "Invalid max_retries",
 				fmt.Sprintf("max_retries%s must be a whole number between 0 and 20; got %q.", from(EnvMaxRetries), getenv(EnvMaxRetries)))
@@ -133,6 +136,9 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 			cfg.MaxRetries = int(n)
 		}
 	}
+	mgmt, mdiags := resolveManagement(m.Management, getenv)
+	diags.Append(mdiags...)
+	cfg.Management = mgmt
 	return cfg, diags
 }
 

@@ -6,7 +6,6 @@ package provider
 import (
 	"context"
 	"os"
-	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -56,11 +55,12 @@ type o365Provider struct {
 }
 
 type providerModel struct {
-	Cloud             types.String    `tfsdk:"cloud"`
-	Endpoints         *endpointsModel `tfsdk:"endpoints"`
-	CACertificateFile types.String    `tfsdk:"ca_certificate_file"`
-	ClientID          types.String    `tfsdk:"client_id"`
-	MaxRetries        types.Int64     `tfsdk:"max_retries"`
+	Cloud             types.String     `tfsdk:"cloud"`
+	Endpoints         *endpointsModel  `tfsdk:"endpoints"`
+	CACertificateFile types.String     `tfsdk:"ca_certificate_file"`
+	ClientID          types.String     `tfsdk:"client_id"`
+	MaxRetries        types.Int64      `tfsdk:"max_retries"`
+	Management        *managementModel `tfsdk:"management"`
 }
 
 type endpointsModel struct {
@@ -115,6 +115,7 @@ func (p *o365Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 					"` (Microsoft's Exchange Online PowerShell client); register your own public client if your tenant requires it. Environment variable: `" + EnvClientID + "`.",
 				Validators: []validator.String{guid()},
 			},
+			"management": managementSchema(),
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "How many times a throttled or transient call (HTTP 429, 503, 504, EWS `ErrorServerBusy`) is retried, honouring " +
@@ -131,6 +132,7 @@ func (p *o365Provider) ValidateConfig(ctx context.Context, req provider.Validate
 	if !c.IsNull() && !c.IsUnknown() {
 		warnRetiredCloud(c.ValueString(), path.Root("cloud"), &resp.Diagnostics)
 	}
+	validateManagementConfig(ctx, req, resp)
 }
 
 func warnRetiredCloud(name string, at path.Path, diags *diag.Diagnostics) {
@@ -160,14 +162,9 @@ func (p *o365Provider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *o365Provider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newTargetConnectionResource}
+	return []func() resource.Resource{newTargetConnectionResource, newTargetAppConnectionResource, newMigrationApplicationResource}
 }
 
 func (p *o365Provider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{newRolesDataSource}
-}
-
-// envInt parses an integer environment variable, reporting which variable was wrong.
-func envInt(name, v string) (int64, error) {
-	return strconv.ParseInt(v, 10, 64)
 }

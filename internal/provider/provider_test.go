@@ -15,10 +15,9 @@ import (
 
 func TestAccProvider_configuresAgainstLocalEndpoint(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
-			Config: connectionConfig(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnFull, pwFull)),
+			Config: connectionConfig(s, adminLogin(upnFull, pwFull)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(res, tfjsonpath.New("cloud"), knownvalue.StringExact("worldwide")),
 				statecheck.ExpectKnownValue(res, tfjsonpath.New("ews_url"), knownvalue.StringExact(s.URL()+"/EWS/Exchange.asmx")),
@@ -38,8 +37,7 @@ resource "o365_target_connection" "test" {
 	step := func(provider, want string) resource.TestStep {
 		return resource.TestStep{Config: provider + body, PlanOnly: true, ExpectError: regexp.MustCompile(want)}
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			step(fmt.Sprintf(`provider "o365" {
   endpoints = { login = "http://127.0.0.1:1" }

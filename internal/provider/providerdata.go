@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -26,6 +24,10 @@ type providerData struct {
 	// Exchange one, has no name by which the new instance could recognise it as its own.
 	mu       sync.Mutex
 	handover map[string][]connection.Managed
+
+	// findings carries a connection's diagnosis from its Read to the ModifyPlan of the same
+	// plan (target_connection_diagnosis.go).
+	findings findings
 }
 
 // handOver keeps what a forgotten connection created for a Create of the same id.
@@ -74,10 +76,3 @@ func tflogBridge(ctx context.Context, msg string, fields map[string]any) {
 }
 
 var objectAsOptions = basetypes.ObjectAsOptions{}
-
-var timeoutsAttrTypes = map[string]attr.Type{
-	"create": types.StringType,
-	"read":   types.StringType,
-	"update": types.StringType,
-	"delete": types.StringType,
-}

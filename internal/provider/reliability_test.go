@@ -11,7 +11,6 @@ package provider
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -28,40 +27,6 @@ import (
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
-
-const (
-	relAdmins      = 10
-	relUserMgmtMin = 9 // admins relNN with NN >= this also get user_management_role (directory role via Graph)
-	pwRelPrefix    = "Rel-Pa55-"
-)
-
-func relUPN(i int) string      { return fmt.Sprintf("rel%02d@contoso.onmicrosoft.com", i) }
-func relPassword(i int) string { return fmt.Sprintf("%s%02d!", pwRelPrefix, i) }
-func relUserMgmt(i int) bool   { return i >= relUserMgmtMin }
-
-// reliabilitySeed is a tenant of ten admin accounts that may assign Exchange roles
-// (Exchange Administrator) and hold none of the management roles; the last two may also
-// assign directory roles (Privileged Role Administrator), so their connections exercise
-// the Graph write path.
-func reliabilitySeed() *emulator.Seed {
-	var users []string
-	for i := 1; i <= relAdmins; i++ {
-		dirRoles := `["Exchange Administrator"]`
-		if relUserMgmt(i) {
-			dirRoles = `["Exchange Administrator","Privileged Role Administrator"]`
-		}
-		users = append(users, fmt.Sprintf(`{"user_principal_name":%q,"display_name":"Reliability %02d","alias":"rel%02d","password":%q,"mailbox":true,"directory_roles":%s}`,
-			relUPN(i), i, i, relPassword(i), dirRoles))
-	}
-	s, err := emulator.ParseSeed([]byte(`{
- "tenant_id":"5c4b3a29-2222-4333-8444-a55556666777","display_name":"Contoso reliability","cloud":"worldwide",
- "domains":["contoso.onmicrosoft.com","contoso.com"],"legacy_basic_auth":true,"propagation_delay":"0s",
- "users":[` + strings.Join(users, ",\n") + `]}`))
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
 
 // faultLog counts the emulator's answers by status through its request log: 0 is a
 // connection reset, 500 on EWS is ErrorServerBusy here.
@@ -112,33 +77,12 @@ func (l *faultLog) total() int {
 	return n
 }
 
+// startReliabilityTenant starts the tenant with a log of its failed answers.
 func startReliabilityTenant(t *testing.T, opts emulator.Options) (*emulator.Server, *faultLog) {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (make testacc)")
-	}
 	fl := &faultLog{byStatus: map[int]int{}, byRoute: map[string]int{}}
 	opts.Logf = fl.logf
-	s, err := emulator.Start(reliabilitySeed(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s, fl
-}
-
-func relProviderBlock(s *emulator.Server, maxRetries int) string {
-	return fmt.Sprintf(`
-provider "o365" {
-  endpoints = {
-    login    = %[1]q
-    graph    = %[1]q
-    exchange = %[1]q
-  }
-  ca_certificate_file = %[2]q
-  max_retries         = %[3]d
-}
-`, s.URL(), s.CAFile(), maxRetries)
+	return startTenant(t, opts), fl
 }
 
 func relResource(i int, extra string) string {
@@ -175,11 +119,6 @@ func injectChaos(s *emulator.Server) {
 // direct assignment per required role (no duplicate, none lost).
 func stateMatchesTenant(s *emulator.Server, conns ...int) resource.TestCheckFunc {
 	return func(st *terraform.State) error {
-		snap := s.Snapshot()
-		users := map[string]emulator.User{}
-		for _, u := range snap.Users {
-			users[strings.ToLower(u.UserPrincipalName)] = u
-		}
 		var problems []string
 		for _, i := range conns {
 			name := fmt.Sprintf("o365_target_connection.c%02d", i)
@@ -197,22 +136,12 @@ func stateMatchesTenant(s *emulator.Server, conns ...int) resource.TestCheckFunc
 			for k := 0; k < count; k++ {
 				inState = append(inState, a[fmt.Sprintf("managed_role_assignments.%d.role", k)]+"="+a[fmt.Sprintf("managed_role_assignments.%d.id", k)])
 			}
-			u := users[relUPN(i)]
 			var inTenant []string
 			perRole := map[string]int{}
-			for _, x := range u.ExchangeAssignments {
-				if x.AssignmentMethod != "" && x.AssignmentMethod != "Direct" {
-					continue
-				}
-				perRole[x.Role]++
-				if x.CreatedBy != "" {
-					inTenant = append(inTenant, x.Role+"="+x.Name)
-				}
-			}
-			for _, x := range u.DirectoryRoleAssignments {
-				perRole[x.RoleDisplayName]++
-				if x.CreatedBy != "" {
-					inTenant = append(inTenant, x.RoleDisplayName+"="+x.ID)
+			for _, x := range assignmentsOf(s, relUPN(i)) {
+				perRole[x.role]++
+				if x.createdBy != "" {
+					inTenant = append(inTenant, x.role+"="+x.id)
 				}
 			}
 			sort.Strings(inState)
@@ -264,7 +193,7 @@ func TestAccReliability_tenConnectionsUnderFaultsWithPartialFailures(t *testing.
 
 func runTenUnderFaults(t *testing.T, label string, before func(*emulator.Server), wantFirstFailure bool) {
 	s, fl := startReliabilityTenant(t, emulator.Options{})
-	cfg := relProviderBlock(s, 6)
+	cfg := providerBlock(s, 6)
 	var all []int
 	for i := 1; i <= relAdmins; i++ {
 		cfg += relResource(i, "")
@@ -331,7 +260,7 @@ func TestAccReliability_failureAfterTwoOfFiveAssignments(t *testing.T) {
 	s, _ := startReliabilityTenant(t, emulator.Options{})
 	const upn = "rel01@contoso.onmicrosoft.com"
 	name := "o365_target_connection.c01"
-	cfg := relProviderBlock(s, 2) + relResource(1, "")
+	cfg := providerBlock(s, 2) + relResource(1, "")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Factories,
 		Steps: []resource.TestStep{
@@ -394,7 +323,7 @@ func TestAccReliability_timeoutStopsPromptly(t *testing.T) {
 	const upn = "rel02@contoso.onmicrosoft.com"
 	name := "o365_target_connection.c02"
 	cfg := func(timeout string) string {
-		return relProviderBlock(s, 3) + relResource(2, fmt.Sprintf("  timeouts {\n    create = %q\n  }\n", timeout))
+		return providerBlock(s, 3) + relResource(2, fmt.Sprintf("  timeouts {\n    create = %q\n  }\n", timeout))
 	}
 	var began time.Time
 	resource.ParallelTest(t, resource.TestCase{

@@ -25,9 +25,8 @@ func TestAccTargetConnection_writeOnlyCredentials(t *testing.T) {
   app_password_wo     = %q
   password_wo_version = %d`, upnMFA, appPwMFA, v))
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(version.Must(version.NewVersion("1.11.0")))},
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(version.Must(version.NewVersion("1.11.0")))},
 		Steps: []resource.TestStep{
 			{
 				Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q

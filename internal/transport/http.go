@@ -57,30 +57,6 @@ func AmbiguousStatus(code int) bool {
 	return code >= 500
 }
 
-// LogCall writes the one line every client logs per HTTP attempt. It carries only what helps
-// support (method, path, status, attempt, duration, Microsoft's request id), never headers,
-// tokens or bodies.
-func LogCall(ctx context.Context, log Logger, service, method, path string, status int, start time.Time, requestID string, err error) {
-	if log == nil {
-		return
-	}
-	f := map[string]any{
-		"service":     service,
-		"method":      method,
-		"path":        path,
-		"status":      status,
-		"attempt":     Attempt(ctx),
-		"duration_ms": time.Since(start).Milliseconds(),
-	}
-	if requestID != "" {
-		f["request_id"] = requestID
-	}
-	if err != nil {
-		f["error"] = err.Error()
-	}
-	log(ctx, service+" call", f)
-}
-
 // IsTransientNetError reports whether err is a connection failure worth another attempt:
 // a reset or closed connection, an unexpected EOF, a refused connection, a network timeout.
 // The caller decides whether the request was safe to repeat. Context cancellation is never
@@ -112,8 +88,8 @@ func NotSent(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
-// ReadBody reads at most limit bytes of a response body and closes it.
-func ReadBody(r io.ReadCloser, limit int64) ([]byte, error) {
+// readBody reads at most limit bytes of a response body and closes it.
+func readBody(r io.ReadCloser, limit int64) ([]byte, error) {
 	defer r.Close()
 	return io.ReadAll(io.LimitReader(r, limit))
 }

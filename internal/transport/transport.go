@@ -1,6 +1,6 @@
-// Package transport holds what every Microsoft API client of the provider shares: the retry
-// policy for throttled and transient calls, Retry-After parsing, and the HTTP client that
-// trusts the configured CA.
+// Package transport holds what every Microsoft API client of the provider shares: the one
+// request pipeline (pipeline.go), the retry policy for throttled and transient calls,
+// Retry-After parsing, and the HTTP client that trusts the configured CA.
 //
 // Microsoft's services tell clients how long to back off in different ways: Graph and the
 // Exchange admin API send 429 with a Retry-After header (seconds, possibly fractional like
@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ func (p Policy) Do(ctx context.Context, attempt func(ctx context.Context) (retry
 		}
 		sleep := p.Sleep
 		if sleep == nil {
-			sleep = sleepCtx
+			sleep = Sleep
 		}
 		if serr := sleep(ctx, wait); serr != nil {
 			return fmt.Errorf("gave up waiting to retry (%w): %w", serr, err)
@@ -122,7 +123,9 @@ func (p Policy) backoff(n int) time.Duration {
 	return time.Duration(r() * ceil)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx is done, whichever comes first: the one timer-based wait of
+// the provider (retries here; the wait for new roles to take effect in internal/connection).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -131,6 +134,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// RetryAfter is the wait a response's Retry-After header asks for; 0 when it asks for none
+// or the value is unusable.
+func RetryAfter(h http.Header) time.Duration {
+	d, _ := ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	return d
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds, possibly fractional as Graph

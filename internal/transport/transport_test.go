@@ -192,7 +192,10 @@ func TestNewHTTPClientTrustsOnlyGivenCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	tr := c.Transport.(*http.Transport)
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport is %T", c.Transport)
+	}
 	if tr.TLSClientConfig.InsecureSkipVerify || tr.TLSClientConfig.MinVersion < tls.VersionTLS12 || tr.MaxIdleConnsPerHost < 8 {
 		t.Fatalf("transport settings: %+v", tr.TLSClientConfig)
 	}

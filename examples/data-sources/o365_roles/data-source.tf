@@ -12,3 +12,16 @@ output "required_roles" {
 output "grant_commands" {
   value = { for r in data.o365_roles.catalogue.roles : r.name => r.grant_command if r.required }
 }
+
+# What an Entra application registered by o365_migration_application is given: Graph
+# application permissions, and with mailbox_scope Exchange application roles.
+data "o365_roles" "application" {
+  connection_type = "application"
+  protocol        = "graph"
+  mailbox_scope   = true
+  client_id       = "5951643e-5013-442f-963c-1ee875bbe74a"
+}
+
+output "application_grants" {
+  value = { for r in data.o365_roles.application.roles : r.name => { kind = r.kind, resource = r.resource, permission = r.permission, command = r.grant_command } if r.required }
+}

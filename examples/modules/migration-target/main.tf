@@ -1,4 +1,9 @@
-# A reusable module: the target connections of one migration, one per admin account.
+# A reusable module: the target side of one migration. Two paths, side by side:
+#  - admin accounts (`admins`): an o365_target_connection per account (EWS impersonation, management roles);
+#  - an Entra application (`application`): o365_migration_application registers it, with Graph permissions
+#    or, with a recipient filter, Exchange RBAC for Applications limited to those mailboxes. It needs the
+#    provider's `management` identity.
+#    With `verify_mailboxes`, an o365_target_app_connection fed from it verifies those mailboxes on every plan.
 
 terraform {
   required_version = ">= 1.5.0" # Terraform 1.5+ or OpenTofu (README: supported CLI versions)
@@ -17,6 +22,7 @@ variable "admins" {
     app_password = optional(string)
   }))
   sensitive = true
+  default   = {}
 }
 
 variable "name_prefix" {
@@ -96,4 +102,77 @@ output "connections" {
       assigned_by_terraform = [for a in c.managed_role_assignments : a.role]
     }
   }
+}
+
+variable "application" {
+  description = "The Entra application path: register an application for the migration engine. null: none."
+  type = object({
+    display_name     = string
+    protocol         = optional(string, "graph")
+    certificate      = optional(string) # PEM public certificate (recommended)
+    client_secret    = optional(bool, false)
+    recipient_filter = optional(string)          # OPATH filter: only these mailboxes (RBAC for Applications)
+    verify_mailboxes = optional(set(string), []) # verified on every plan by an o365_target_app_connection
+  })
+  default = null
+}
+
+data "o365_roles" "application" {
+  count = var.application == null ? 0 : 1
+
+  connection_type      = "application"
+  protocol             = var.application.protocol
+  mailbox_scope        = var.application.recipient_filter != null
+  user_management_role = var.create_mailboxes
+}
+
+resource "o365_migration_application" "this" {
+  count = var.application == null ? 0 : 1
+
+  display_name         = var.application.display_name
+  protocol             = var.application.protocol
+  public_folders       = var.public_folders
+  user_management      = var.create_mailboxes
+  certificate          = var.application.certificate
+  create_client_secret = var.application.client_secret
+  mailbox_scope        = var.application.recipient_filter == null ? null : { recipient_filter = var.application.recipient_filter }
+}
+
+variable "application_certificate_key" {
+  description = "The migration engine's certificate with its private key (PEM), for the connection that verifies the application's mailboxes when `application.certificate` is set."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+resource "o365_target_app_connection" "this" {
+  count = var.application == null ? 0 : (length(var.application.verify_mailboxes) > 0 ? 1 : 0)
+
+  name               = "${var.name_prefix} (application)"
+  tenant             = o365_migration_application.this[0].tenant_id
+  client_id          = o365_migration_application.this[0].client_id
+  protocol           = var.application.protocol
+  client_certificate = var.application.certificate == null ? null : var.application_certificate_key
+  client_secret      = var.application.certificate == null ? o365_migration_application.this[0].client_secret : null
+  verify_mailboxes   = var.application.verify_mailboxes
+}
+
+output "application" {
+  description = "The registered application: what the migration engine signs in with, and what it was granted. null without `application`."
+  value = var.application == null ? null : {
+    tenant_id             = o365_migration_application.this[0].tenant_id
+    client_id             = o365_migration_application.this[0].client_id
+    required_permissions  = data.o365_roles.application[0].required_role_names
+    granted_permissions   = o365_migration_application.this[0].granted_permissions
+    missing_permissions   = o365_migration_application.this[0].missing_permissions
+    credential_expires_at = o365_migration_application.this[0].credential_expires_at
+    unreachable_mailboxes = one(o365_target_app_connection.this[*].unreachable_mailboxes)
+    verified_at           = one(o365_target_app_connection.this[*].verified_at)
+  }
+}
+
+output "application_client_secret" {
+  description = "The application's client secret (stored in state), with `application.client_secret = true`."
+  value       = var.application == null ? null : o365_migration_application.this[0].client_secret
+  sensitive   = true
 }

@@ -66,3 +66,15 @@ output "required_roles" {
 output "connections" {
   value = module.target.connections
 }
+
+# The application path (needs the provider's `management` identity; the emulated demo tenant
+# has none, so it is off here):
+#
+# module "target_app" {
+#   source = "../"
+#   application = {
+#     display_name     = "Mailbox migration (target)"
+#     certificate      = file("migration-engine.crt")
+#     recipient_filter = "CustomAttribute15 -eq 'migrate'"
+#   }
+# }

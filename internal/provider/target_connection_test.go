@@ -18,35 +18,11 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
-const res = "o365_target_connection.test"
-
-var defaultRequired = []string{"ApplicationImpersonation", "Mail Recipient Creation", "Mail Recipients", "View-Only Configuration", "View-Only Recipients"}
-
-// connectionConfig renders one o365_target_connection "test" with the given body lines.
-func connectionConfig(s *emulator.Server, body string) string {
-	return providerBlock(s) + fmt.Sprintf(`
-resource "o365_target_connection" "test" {
-  name = "Target"
-%s
-}
-`, body)
-}
-
-func setOf(ss ...string) knownvalue.Check {
-	checks := make([]knownvalue.Check, 0, len(ss))
-	for _, s := range ss {
-		checks = append(checks, knownvalue.StringExact(s))
-	}
-	return knownvalue.SetExact(checks)
-}
-
 func TestAccTargetConnection_assignsAllMissingRoles(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
-			Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q
-  password    = %q`, upnExchangeAdmin, pwExchangeAdmin)),
+			Config: connectionConfig(s, adminLogin(upnExchangeAdmin, pwExchangeAdmin)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(res, tfjsonpath.New("id"), knownvalue.StringExact("worldwide/"+upnExchangeAdmin)),
 				statecheck.ExpectKnownValue(res, tfjsonpath.New("tenant_id"), knownvalue.StringExact(s.TenantID())),
@@ -64,8 +40,7 @@ func TestAccTargetConnection_assignsAllMissingRoles(t *testing.T) {
 
 func TestAccTargetConnection_hasEveryRoleAssignsNothing(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			PreConfig: s.ResetCounters,
 			Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q
@@ -94,7 +69,7 @@ func TestAccTargetConnection_hasEveryRoleAssignsNothing(t *testing.T) {
 func TestAccTargetConnection_togglesAssignAndRevokeOnlyManaged(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
 	cfg := func(on bool) string {
-		return providerBlock(s) + fmt.Sprintf(`
+		return providerBlock(s, defaultMaxRetries) + fmt.Sprintf(`
 resource "o365_target_connection" "test" {
   name                 = "Target"
   admin_email          = %q
@@ -111,8 +86,7 @@ resource "o365_target_connection" "full" {
 }
 `, upnExchangeAdmin, pwExchangeAdmin, on, upnFull, pwFull, on)
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: cfg(false)},
 			{
@@ -148,11 +122,9 @@ resource "o365_target_connection" "full" {
 
 func TestAccTargetConnection_cannotAssignWithoutGlobalAdmin(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
-			Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q
-  password    = %q`, upnHelpdesk, pwHelpdesk)),
+			Config:      connectionConfig(s, adminLogin(upnHelpdesk, pwHelpdesk)),
 			ExpectError: regexp.MustCompile(`(?s)Cannot assign missing roles.*ApplicationImpersonation.*global_admin`),
 		}},
 		CheckDestroy: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnHelpdesk), nil) }),
@@ -161,8 +133,7 @@ func TestAccTargetConnection_cannotAssignWithoutGlobalAdmin(t *testing.T) {
 
 func TestAccTargetConnection_globalAdminAssignsOnly(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q
   password    = %q
@@ -193,8 +164,7 @@ func TestAccTargetConnection_globalAdminAssignsOnly(t *testing.T) {
 
 func TestAccTargetConnection_missingRolesWithoutAssignment(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q
   password    = %q
@@ -207,12 +177,10 @@ func TestAccTargetConnection_missingRolesWithoutAssignment(t *testing.T) {
 
 func TestAccTargetConnection_mfaNeedsAppPassword(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
-				Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q
-  password    = %q`, upnMFA, pwMFA)),
+				Config:      connectionConfig(s, adminLogin(upnMFA, pwMFA)),
 				ExpectError: regexp.MustCompile(`(?s)Multi-factor authentication is required.*AADSTS50076.*app_password`),
 			},
 			{
@@ -231,12 +199,11 @@ func TestAccTargetConnection_signInFailures(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
 	step := func(email, pw, want string) resource.TestStep {
 		return resource.TestStep{
-			Config:      connectionConfig(s, fmt.Sprintf("  admin_email = %q\n  password = %q", email, pw)),
+			Config:      connectionConfig(s, adminLogin(email, pw)),
 			ExpectError: regexp.MustCompile(want),
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			step(upnExchangeAdmin, "wrong", `(?s)Wrong password for.*AADSTS50126`),
 			step(upnDisabled, pwDisabled, `(?s)is disabled.*AADSTS50057`),
@@ -249,10 +216,8 @@ func TestAccTargetConnection_signInFailures(t *testing.T) {
 
 func TestAccTargetConnection_driftRemovedRole(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	cfg := connectionConfig(s, fmt.Sprintf(`  admin_email = %q
-  password    = %q`, upnExchangeAdmin, pwExchangeAdmin))
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	cfg := connectionConfig(s, adminLogin(upnExchangeAdmin, pwExchangeAdmin))
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
@@ -291,10 +256,9 @@ func TestAccTargetConnection_passwordChangedOutOfBand(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
 	const newPassword = "Changed-Pa55!"
 	cfg := func(pw string) string {
-		return connectionConfig(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnFull, pw))
+		return connectionConfig(s, adminLogin(upnFull, pw))
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: cfg(pwFull)},
 			{
@@ -319,9 +283,8 @@ func TestAccTargetConnection_passwordChangedOutOfBand(t *testing.T) {
 
 func TestAccTargetConnection_adminDeleted(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	cfg := connectionConfig(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnFull, pwFull))
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	cfg := connectionConfig(s, adminLogin(upnFull, pwFull))
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
@@ -342,10 +305,9 @@ func TestAccTargetConnection_adminDeleted(t *testing.T) {
 
 func TestAccTargetConnection_import(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
-			{Config: connectionConfig(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnFull, pwFull))},
+			{Config: connectionConfig(s, adminLogin(upnFull, pwFull))},
 			{
 				ResourceName:      res,
 				ImportState:       true,
@@ -375,8 +337,7 @@ func TestAccTargetConnection_propagationDelay(t *testing.T) {
     create = %q
   }`, upnExchangeAdmin, pwExchangeAdmin, timeout))
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg("2s"),
@@ -406,8 +367,7 @@ func TestAccTargetConnection_planTimeValidation(t *testing.T) {
 	step := func(body, want string) resource.TestStep {
 		return resource.TestStep{Config: connectionConfig(s, body), PlanOnly: true, ExpectError: regexp.MustCompile(want)}
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			step(`  admin_email = "not-an-address"
   password = "x"`, `(?s)Invalid address.*admin_email.*user\s+principal\s+name`),
@@ -428,7 +388,7 @@ func TestAccTargetConnection_planTimeValidation(t *testing.T) {
   password = "x"`, `(?s)Invalid Attribute Value Match.*cloud`),
 			{
 				// A non-initial domain is only a warning: the connection works.
-				Config: connectionConfig(s, fmt.Sprintf("  admin_email = %q\n  password = %q", upnVanity, pwVanity)),
+				Config: connectionConfig(s, adminLogin(upnVanity, pwVanity)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
 				},
@@ -448,12 +408,11 @@ resource "o365_target_connection" "c%d" {
 }
 `, n, n, upnExchangeAdmin, pwExchangeAdmin)
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			// Three connections of one admin applied in parallel: each finds roles appearing
 			// between its read and its write. None fails, none doubles an assignment.
-			Config: providerBlock(s) + conn(1) + conn(2) + conn(3),
+			Config: providerBlock(s, defaultMaxRetries) + conn(1) + conn(2) + conn(3),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("o365_target_connection.c1", tfjsonpath.New("missing_roles"), setOf()),
 				statecheck.ExpectKnownValue("o365_target_connection.c2", tfjsonpath.New("missing_roles"), setOf()),
@@ -466,8 +425,7 @@ resource "o365_target_connection" "c%d" {
 
 func TestAccTargetConnection_destroyRevokesOnlyManaged(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
 				if _, err := s.AddExchangeRoleAssignment(upnExchangeAdmin, "View-Only Recipients"); err != nil {
@@ -496,8 +454,7 @@ func TestAccTargetConnection_traceLogHasNoSecrets(t *testing.T) {
 	// configuration text itself at TRACE.
 	t.Setenv("TF_VAR_admin_password", pwHelpdesk)
 	t.Setenv("TF_VAR_ga_app_password", appPwGlobal)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: `
 variable "admin_password" {
@@ -549,8 +506,7 @@ func TestAccTargetConnection_replacementKeepsManagedDirectoryRole(t *testing.T) 
     create = %q
   }`, upnHelpdesk, pwHelpdesk, upnGlobal, appPwGlobal, timeout))
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Factories,
+	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
 				// Every role is assigned (five Exchange roles and the directory role User

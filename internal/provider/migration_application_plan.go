@@ -1,0 +1,136 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
+)
+
+// Plan-time validation and planning of o365_migration_application (DESIGN.md §7.2).
+
+// ValidateConfig checks what the configuration alone tells: the protocol's consequences and
+// the certificate.
+func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m migrationApplicationModel
+	if !decode(ctx, req.Config, &m, &resp.Diagnostics) {
+		return
+	}
+	protocol := m.Protocol.ValueString()
+	if m.Protocol.IsNull() {
+		protocol = string(roles.ProtocolGraph)
+	}
+	if !m.Protocol.IsUnknown() && protocol == string(roles.ProtocolEWS) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,
+			"Exchange Online switches Exchange Web Services off tenant by tenant from 1 October 2026 and for good on "+roles.EWSEnd+
+				". An application registered for EWS stops working then; prefer protocol = \"graph\".")
+	}
+	if !m.Protocol.IsUnknown() && !m.PublicFolders.IsUnknown() && m.PublicFolders.ValueBool() && protocol == string(roles.ProtocolGraph) {
+		resp.Diagnostics.AddAttributeError(path.Root("public_folders"), "Public folders need EWS",
+			"Microsoft Graph has no API for public folders, so a public-folder migration uses Exchange Web Services. "+
+				"Set protocol = \"ews\" (until "+roles.EWSEnd+"), or remove public_folders.")
+	}
+	if !m.Certificate.IsNull() && !m.Certificate.IsUnknown() {
+		checkPublicCertificate(m.Certificate.ValueString(), time.Now(), &resp.Diagnostics)
+	}
+}
+
+// checkPublicCertificate: the certificate must parse (a public PEM certificate) and not have
+// expired; one expiring within 30 days warns.
+func checkPublicCertificate(text string, now time.Time, diags *diag.Diagnostics) {
+	at := path.Root("certificate")
+	c, err := connection.ParsePublicCertificate(text)
+	if err != nil {
+		diags.AddAttributeError(at, "Unusable certificate", "certificate: "+err.Error()+". Give the public certificate in PEM (-----BEGIN CERTIFICATE-----).")
+		return
+	}
+	switch {
+	case !c.NotAfter.After(now):
+		diags.AddAttributeError(at, "Certificate expired",
+			fmt.Sprintf("The certificate %s (thumbprint %s) expired on %s. Microsoft refuses sign-ins with it; give a current certificate.",
+				c.Subject, connection.Thumbprint(c), c.NotAfter.UTC().Format(time.RFC3339)))
+	case c.NotAfter.Sub(now) < credentialWarning:
+		diags.AddAttributeWarning(at, "Certificate expires soon",
+			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s; give a new one before then.", c.Subject, connection.Thumbprint(c), c.NotAfter.UTC().Format(time.RFC3339)))
+	}
+}
+
+// ModifyPlan plans the computed sets (the permissions follow from the settings, and after an
+// apply nothing is missing, so drift shows as a change), keeps the secret while it is kept,
+// and checks the credentials' expiry.
+func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	if r.data != nil && r.data.cfg.Management == nil {
+		resp.Diagnostics.AddError("No management identity", noManagementDetail)
+		return
+	}
+	var plan migrationApplicationModel
+	if !decode(ctx, req.Plan, &plan, &resp.Diagnostics) {
+		return
+	}
+	var state *migrationApplicationModel
+	if !req.State.Raw.IsNull() {
+		var s migrationApplicationModel
+		if !decode(ctx, req.State, &s, &resp.Diagnostics) {
+			return
+		}
+		state = &s
+	}
+	if plan.Protocol.IsUnknown() || plan.UserManagement.IsUnknown() || plan.PublicFolders.IsUnknown() || plan.MailboxScope.IsUnknown() {
+		return
+	}
+	required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
+	plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)
+
+	keepSecret := false
+	switch {
+	case plan.CreateClientSecret.IsUnknown():
+		plan.ClientSecret = types.StringUnknown()
+	case !plan.CreateClientSecret.ValueBool():
+		plan.ClientSecret = types.StringNull()
+	case state != nil && !state.ClientSecret.IsNull() && state.ClientSecretLifetimeDays.Equal(plan.ClientSecretLifetimeDays):
+		plan.ClientSecret, keepSecret = state.ClientSecret, true
+	default:
+		plan.ClientSecret = types.StringUnknown()
+	}
+	certKept := state != nil && state.Certificate.Equal(plan.Certificate)
+	secretKept := keepSecret || (state != nil && state.ClientSecret.IsNull() && plan.ClientSecret.IsNull())
+	if state != nil && certKept && secretKept {
+		plan.CredentialExpiresAt = state.CredentialExpiresAt
+		checkExpiry(state.CredentialExpiresAt, &resp.Diagnostics)
+	} else {
+		plan.CredentialExpiresAt = types.StringUnknown()
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkExpiry warns 30 days before the recorded expiry and fails once it has passed.
+func checkExpiry(v types.String, diags *diag.Diagnostics) {
+	if v.IsNull() || v.IsUnknown() {
+		return
+	}
+	t, err := time.Parse(time.RFC3339, v.ValueString())
+	if err != nil {
+		return
+	}
+	at := path.Root("credential_expires_at")
+	switch left := time.Until(t); {
+	case left <= 0:
+		diags.AddAttributeError(at, "Migration application credential expired",
+			"A credential of the application expired on "+v.ValueString()+", so the migration engine can no longer sign in. "+
+				"Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.")
+	case left < credentialWarning:
+		diags.AddAttributeWarning(at, "Migration application credential expires soon",
+			fmt.Sprintf("A credential of the application expires on %s (in %d days). Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.",
+				v.ValueString(), int(left.Hours()/24)+1))
+	}
+}

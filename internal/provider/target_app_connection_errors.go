@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+)
+
+// appConnectionErrors is o365_target_app_connection's table of connection problems: the
+// attribute to point at and what to change in the configuration. The credential attribute
+// is the one the configuration uses (a write-only one included).
+func appConnectionErrors(m targetAppConnectionModel) map[connection.Problem]errorFix {
+	cred := credentialAttribute(m)
+	return map[connection.Problem]errorFix{
+		connection.ProblemCredentials: func(ce *connection.Error) (path.Path, string) {
+			switch ce.Reason {
+			case connection.ReasonWrongSecret:
+				return path.Root(cred), fmt.Sprintf("Put the secret's current value into `%s`.", cred)
+			case connection.ReasonSecretExpired:
+				return path.Root(cred), fmt.Sprintf("Then put the new secret's value into `%s`.", cred)
+			case connection.ReasonKeyNotRegistered, connection.ReasonBadCredential:
+				return path.Root(cred), fmt.Sprintf("Or configure in `%s` the certificate that is registered.", cred)
+			case connection.ReasonDisabled:
+				return path.Root("client_id"), ""
+			}
+			return path.Root(cred), ""
+		},
+		connection.ProblemAccountGone: func(*connection.Error) (path.Path, string) {
+			return path.Root("client_id"), "Check `client_id` and `tenant`."
+		},
+		connection.ProblemTenant: func(*connection.Error) (path.Path, string) {
+			return path.Root("tenant"), "Check `tenant` and `cloud`."
+		},
+		connection.ProblemMissingPermissions: func(*connection.Error) (path.Path, string) {
+			return path.Root("client_id"), "Then run apply again; a new consent reaches only new tokens, so it shows at the next run of the provider."
+		},
+		connection.ProblemUnreachable: func(*connection.Error) (path.Path, string) {
+			return path.Root("verify_mailboxes"), "Or remove from `verify_mailboxes` the mailboxes the migration does not write to."
+		},
+		connection.ProblemEWS: func(*connection.Error) (path.Path, string) {
+			return path.Root("protocol"), "Or use `protocol = \"graph\"`, which EWS switches do not affect."
+		},
+	}
+}
+
+// credentialAttribute names the configured credential attribute.
+func credentialAttribute(m targetAppConnectionModel) string {
+	switch {
+	case !m.ClientSecretWO.IsNull():
+		return "client_secret_wo"
+	case !m.ClientCertificateWO.IsNull():
+		return "client_certificate_wo"
+	case !m.ClientCertificate.IsNull():
+		return "client_certificate"
+	}
+	return "client_secret"
+}
+
+// addDrift reports, as plan warnings on the attribute each concerns, what a check found not
+// working, each with its fix: the plan then proposes the healthy values and apply refuses
+// with the same fixes until the tenant is fixed.
+func addDrift(diags *diag.Diagnostics, st *connection.AppStatus) {
+	if len(st.Missing) > 0 {
+		diags.AddAttributeWarning(path.Root("missing_permissions"),
+			fmt.Sprintf("Application lacks %d permission(s): %s", len(st.Missing), strings.Join(st.Missing, ", ")),
+			connection.MissingPermissionsText(st))
+	}
+	if len(st.Unreachable) > 0 {
+		diags.AddAttributeWarning(path.Root("unreachable_mailboxes"),
+			fmt.Sprintf("%d mailbox(es) unreachable: %s", len(st.Unreachable), strings.Join(st.UnreachableMailboxes(), ", ")),
+			connection.UnreachableText(st))
+	}
+	if st.EWSStatus != "" && st.EWSStatus != connection.EWSEnabled {
+		diags.AddAttributeWarning(path.Root("ews_status"), "EWS closed: ews_status = "+st.EWSStatus, st.EWSDetail)
+	}
+}

@@ -1,0 +1,187 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
+)
+
+// Plan-time validation and planning of o365_target_app_connection: everything that can be
+// told from the configuration alone is an error or warning on its attribute before any call.
+
+func (r *targetAppConnectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("client_secret"), path.MatchRoot("client_certificate"),
+			path.MatchRoot("client_secret_wo"), path.MatchRoot("client_certificate_wo")),
+	}
+}
+
+// ValidateConfig checks the certificate (parses, RSA key, not expired; a warning within 30
+// days of its end), the password's pairing with a certificate, the EWS end date and a
+// retired cloud.
+func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m targetAppConnectionModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
+		warnRetiredCloud(m.Cloud.ValueString(), path.Root("cloud"), &resp.Diagnostics)
+	}
+	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,
+			"Microsoft switches Exchange Web Services off in Exchange Online tenant by tenant from 1 October 2026 and for everyone on "+roles.EWSEnd+
+				" (MC1227454). A migration over EWS must finish before then; `protocol = \"graph\"` (Microsoft Graph) is the lasting path.")
+	}
+	havePassword := !m.ClientCertificatePassword.IsNull()
+	for _, a := range []struct {
+		name string
+		v    types.String
+	}{{"client_certificate", m.ClientCertificate}, {"client_certificate_wo", m.ClientCertificateWO}} {
+		if a.v.IsNull() || a.v.IsUnknown() || m.ClientCertificatePassword.IsUnknown() {
+			continue
+		}
+		checkClientCertificate(a.v.ValueString(), m.ClientCertificatePassword.ValueString(), path.Root(a.name), time.Now(), &resp.Diagnostics)
+	}
+	if havePassword && m.ClientCertificate.IsNull() && m.ClientCertificateWO.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("client_certificate_password"), "Password without a certificate",
+			"`client_certificate_password` protects a PKCS#12 `client_certificate` (or `client_certificate_wo`); remove it, or set the certificate.")
+	}
+}
+
+// checkClientCertificate reports a certificate that cannot sign in: one that does not parse, has
+// no RSA key or no certificate matching it, or has expired; and warns within 30 days of
+// its end (WIRE.md §I2, §I6).
+func checkClientCertificate(value, password string, at path.Path, now time.Time, diags *diag.Diagnostics) {
+	info, err := connection.ParseCertificate(value, password)
+	if err != nil {
+		diags.AddAttributeError(at, "Unusable client certificate",
+			at.String()+": "+err.Error()+". Give the certificate and its unencrypted RSA private key as PEM text (file(\"app.pem\")), "+
+				"or a PKCS#12 file as base64 (filebase64(\"app.pfx\")) with client_certificate_password.")
+		return
+	}
+	switch left := info.NotAfter.Sub(now); {
+	case left <= 0:
+		diags.AddAttributeError(at, "Client certificate has expired",
+			fmt.Sprintf("The certificate %s (thumbprint %s) expired on %s. Create a new certificate, upload its public part to the app registration "+
+				"(Certificates & secrets), and configure it here.", info.Subject, info.Thumbprint, info.NotAfter.UTC().Format(time.RFC3339)))
+	case left <= credentialWarning:
+		diags.AddAttributeWarning(at, "Client certificate expires soon",
+			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s, in %d day(s). Add a new certificate to the app registration and configure it "+
+				"here before then, or the migration stops signing in.", info.Subject, info.Thumbprint, info.NotAfter.UTC().Format(time.RFC3339), daysLeft(left)))
+	}
+}
+
+func daysLeft(d time.Duration) int { return int((d + 24*time.Hour - 1) / (24 * time.Hour)) }
+
+// ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and turns
+// drift into a plan: when the last read found something not working, it plans the healthy
+// values, so that apply verifies again (and fails with the fix while it is not fixed).
+func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan, config targetAppConnectionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *targetAppConnectionModel
+	if !req.State.Raw.IsNull() {
+		state = &targetAppConnectionModel{}
+		if resp.Diagnostics.Append(req.State.Get(ctx, state)...); resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if config.Cloud.IsNull() {
+		if state != nil && !state.Cloud.IsNull() && state.Cloud.ValueString() != r.data.cfg.DefaultCloud {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("cloud"))
+		}
+		plan.Cloud = types.StringValue(r.data.cfg.DefaultCloud)
+	}
+	if !plan.Tenant.IsUnknown() && !plan.ClientID.IsUnknown() {
+		plan.ID = types.StringValue(appConnectionID(plan.Tenant.ValueString(), plan.ClientID.ValueString()))
+	}
+	plan.CredentialExpiresAt = credentialExpiry(config)
+	if !plan.Protocol.IsUnknown() && plan.Protocol.ValueString() != string(roles.ProtocolEWS) {
+		plan.EWSStatus = types.StringNull()
+	}
+
+	healthy := func() {
+		plan.MissingPermissions = stringSet(nil)
+		plan.UnreachableMailboxes = stringSet(nil)
+		plan.GrantedPermissions = types.SetUnknown(types.StringType)
+		plan.VerifiedAt = types.StringUnknown()
+		if plan.Protocol.ValueString() == string(roles.ProtocolEWS) {
+			plan.EWSStatus = types.StringValue(connection.EWSEnabled)
+		}
+	}
+	if state == nil {
+		healthy() // a successful create leaves nothing missing
+	} else {
+		drifted := len(state.MissingPermissions.Elements()) > 0 || len(state.UnreachableMailboxes.Elements()) > 0 ||
+			(!state.EWSStatus.IsNull() && state.EWSStatus.ValueString() != connection.EWSEnabled)
+		changed := !equalAttributes(plan, *state, configurable(req.Plan.Schema.GetAttributes())) ||
+			!state.CredentialExpiresAt.Equal(plan.CredentialExpiresAt)
+		if drifted || changed {
+			healthy()
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// credentialExpiry is the configured certificate's end of validity, null for a secret (and
+// unknown while the certificate is).
+func credentialExpiry(m targetAppConnectionModel) types.String {
+	cert := m.ClientCertificate
+	if cert.IsNull() {
+		cert = m.ClientCertificateWO
+	}
+	switch {
+	case cert.IsUnknown() || m.ClientCertificatePassword.IsUnknown():
+		return types.StringUnknown()
+	case cert.IsNull():
+		return types.StringNull()
+	}
+	info, err := connection.ParseCertificate(cert.ValueString(), m.ClientCertificatePassword.ValueString())
+	if err != nil {
+		return types.StringNull()
+	}
+	return types.StringValue(info.NotAfter.UTC().Format(time.RFC3339))
+}
+
+func appConnectionID(tenant, clientID string) string {
+	return strings.ToLower(tenant + "/" + clientID)
+}
+
+// tenantName checks a tenant: a GUID or a verified domain, never one of the multi-tenant
+// aliases, which client credentials cannot use (WIRE.md §I1).
+func tenantName() validator.String {
+	return stringCheck{desc: "must be a tenant ID (GUID) or a verified domain", summary: "Invalid tenant", check: checkTenantName}
+}
+
+func checkTenantName(s string) error {
+	switch strings.ToLower(s) {
+	case "common", "organizations", "consumers":
+		return fmt.Errorf("%q names no tenant; client credentials need the tenant's ID or one of its verified domains, like contoso.onmicrosoft.com", s)
+	}
+	if guidPattern.MatchString(s) {
+		return nil
+	}
+	if strings.ContainsAny(s, " /@\\") || !strings.Contains(s, ".") || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") {
+		return fmt.Errorf("%q is neither a tenant ID (GUID) nor a domain; write e.g. contoso.onmicrosoft.com", s)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
+)
+
+func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	keepSet := []planmodifier.Set{setplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A target connection of an Office 365 mailbox migration made of an Entra **application** (app-only authentication with a " +
+			"certificate or a client secret), the connection that works against Exchange Online today. Every plan verifies that the application " +
+			"can open each mailbox in `verify_mailboxes` (Microsoft Graph, or EWS with impersonation) and shows what has drifted, with the fix. " +
+			"It assigns nothing itself: register and consent the application with `o365_migration_application`, the azuread provider, or by hand.",
+		Attributes: map[string]schema.Attribute{
+			"id":    connectionIDAttribute("`<tenant>/<client_id>` in lower case; also the import ID."),
+			"name":  connectionNameAttribute(),
+			"cloud": connectionCloudAttribute(),
+			"tenant": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The target tenant: its ID (a GUID) or a verified domain such as `contoso.onmicrosoft.com`. " +
+					"Changing it replaces the connection.",
+				Validators:    []validator.String{tenantName()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"client_id": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Application (client) ID of the app registration. Changing it replaces the connection.",
+				Validators:          []validator.String{guid()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"client_secret": schema.StringAttribute{
+				Optional: true, Sensitive: true,
+				MarkdownDescription: "A client secret's **value** (not its ID). Set exactly one of `client_secret`, `client_certificate`, " +
+					"`client_secret_wo` and `client_certificate_wo`; a certificate is the recommended credential.",
+				Validators: []validator.String{nonBlank()},
+			},
+			"client_certificate": schema.StringAttribute{
+				Optional: true, Sensitive: true,
+				MarkdownDescription: "The application's certificate with its private key: PEM text (certificate and unencrypted RSA key, " +
+					"e.g. `file(\"app.pem\")`), or a PKCS#12 file in base64 (`filebase64(\"app.pfx\")`) with `client_certificate_password`. " +
+					"Checked at plan time: it must parse, hold an RSA key and not be expired; a plan warns 30 days before it expires.",
+				Validators: []validator.String{nonBlank()},
+			},
+			"client_certificate_password": schema.StringAttribute{
+				Optional: true, Sensitive: true,
+				MarkdownDescription: "Password of a PKCS#12 `client_certificate` (or `client_certificate_wo`).",
+			},
+			"client_secret_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true,
+				MarkdownDescription: "Write-only alternative to `client_secret`: used during apply, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
+					"Plans cannot re-verify the connection without a stored credential and say so. Change `credential_wo_version` to apply a new value.",
+				Validators: []validator.String{nonBlank()},
+			},
+			"client_certificate_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true,
+				MarkdownDescription: "Write-only alternative to `client_certificate`, never stored in state. Change `credential_wo_version` to apply a new value.",
+				Validators:          []validator.String{nonBlank()},
+			},
+			"credential_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number; change it to make apply use a new `client_secret_wo` / `client_certificate_wo` (write-only values never show as a change).",
+			},
+			"protocol": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
+				MarkdownDescription: "How the migration reaches the mailboxes: `graph` (Microsoft Graph, the default) or `ews` (Exchange Web Services with " +
+					"impersonation; a plan warns that EWS ends in Exchange Online on " + roles.EWSEnd + ").",
+				Validators: []validator.String{stringvalidator.OneOf(roles.Protocols()...)},
+			},
+			"verify_mailboxes": schema.SetAttribute{
+				Required: true, ElementType: types.StringType,
+				MarkdownDescription: "Addresses of mailboxes the migration will write to (at least one). Each is opened on every plan; one the " +
+					"application cannot reach shows in `unreachable_mailboxes`.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(emailAddress())},
+			},
+			"tenant_id": schema.StringAttribute{
+				Computed: true, PlanModifiers: keep,
+				MarkdownDescription: "The tenant's GUID.",
+			},
+			"granted_permissions": schema.SetAttribute{
+				Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+				MarkdownDescription: "The permissions the migration needs that the application holds: application permissions from its token " +
+					"(`Microsoft Graph/Mail.ReadWrite`) and Exchange application roles (`Exchange/Application Mail.ReadWrite`). The roles are read " +
+					"only when the application holds `Exchange.ManageAsApp`; without it, an application scoped by RBAC for Applications shows its " +
+					"mailbox access only through the mailbox probes (its roles are then in neither set).",
+			},
+			"missing_permissions": schema.SetAttribute{
+				Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+				MarkdownDescription: "The permissions the migration needs that the application lacks. Empty after a successful apply; a consent " +
+					"revoked outside Terraform shows here on the next plan, with the command that grants it again.",
+			},
+			"unreachable_mailboxes": schema.SetAttribute{
+				Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+				MarkdownDescription: "Mailboxes of `verify_mailboxes` the application could not open at the last check: outside its RBAC scope, " +
+					"without a mailbox, refused, or closed to EWS.",
+			},
+			"ews_status": schema.StringAttribute{
+				Computed: true, PlanModifiers: keep,
+				MarkdownDescription: "For `protocol = \"ews\"`: `enabled`, `disabled_for_organization`, `disabled_for_mailbox`, `app_not_allowed`, or " +
+					"`disabled` when EWS refuses and the application may not read which switch closed it. Null for `graph`.",
+			},
+			"credential_expires_at": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "When the certificate expires (RFC 3339), read from the certificate itself. Null for a client secret, whose " +
+					"end date is not readable with the migration's own permissions.",
+			},
+			"verified_at": schema.StringAttribute{
+				Computed: true, PlanModifiers: keep,
+				MarkdownDescription: "When the last full verification succeeded (RFC 3339). Set by create and update only, so plans stay quiet.",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}

@@ -1,0 +1,131 @@
+package provider
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+)
+
+// The plan-time diagnosis of o365_target_connection (DESIGN.md §7.4): where the tenant
+// answers, say when the seed's model cannot work, as an error when apply cannot succeed and
+// a warning otherwise. The rule, documented in the resource's page:
+//
+//   - A new connection whose admin_email, cloud and secret are known at plan time is tried
+//     once (sign-in and one EWS call, Env.Diagnose): a retired ApplicationImpersonation, EWS
+//     closed, or multi-factor authentication on a password is an error at plan, since the
+//     apply could only fail. Anything else is left to apply, which reports it.
+//   - An existing connection's refresh (Read) only warns, so a refresh, a destroy or the
+//     removal of the resource from the configuration is never blocked, and state records
+//     what was found (missing_roles). The plan that follows in the same process errors when
+//     it would change the connection (configuration changed, or a role to repair), since
+//     that apply cannot succeed; when there is nothing to do, the plan stays empty (a
+//     retired role is not proposed for repair) and the refresh's warning stands.
+//   - Without a refresh (-refresh=false) the plan knows nothing new, and apply fails with
+//     the same words.
+
+// findings carries what a connection's Read diagnosed to the ModifyPlan of the same plan
+// (the same provider process), by the connection's id.
+type findings struct {
+	mu sync.Mutex
+	m  map[string]*connection.Error
+}
+
+func (f *findings) put(id string, ce *connection.Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]*connection.Error{}
+	}
+	f.m[id] = ce
+}
+
+func (f *findings) get(id string) *connection.Error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[id]
+}
+
+// blocking reports whether err is a diagnosis that no apply of this resource can overcome:
+// the role retired, EWS closed.
+func blocking(err error) (*connection.Error, bool) {
+	ce, ok := connection.AsError(err)
+	if !ok {
+		return nil, false
+	}
+	return ce, ce.Problem == connection.ProblemImpersonationRetired || ce.Problem == connection.ProblemEWSClosed
+}
+
+// remember keeps the blocking diagnosis of a refresh for the plan that follows (and
+// forgets an earlier one once the tenant is healthy again).
+func (r *targetConnectionResource) remember(id string, err error) {
+	if r.data == nil {
+		return
+	}
+	ce, _ := blocking(err)
+	if ce == nil && r.data.findings.get(id) == nil {
+		return
+	}
+	r.data.findings.put(id, ce)
+}
+
+// diagnoseExisting decides the plan of an existing connection after its refresh found a
+// blocking problem: it returns the drift that is still worth planning (a retired role is
+// not), and adds the error when the plan would change the connection.
+func (r *targetConnectionResource) diagnoseExisting(state targetConnectionModel, changed bool, diags *diag.Diagnostics) (drifted bool) {
+	missing := setStrings(state.MissingRoles)
+	var ce *connection.Error
+	if r.data != nil {
+		ce = r.data.findings.get(state.ID.ValueString())
+	}
+	if ce == nil {
+		return len(missing) > 0
+	}
+	if ce.Problem == connection.ProblemImpersonationRetired {
+		missing = slices.DeleteFunc(missing, func(s string) bool { return s == "ApplicationImpersonation" })
+	}
+	if changed || len(missing) > 0 {
+		addConnectionError(diags, targetConnectionErrors, ce, "")
+	}
+	return len(missing) > 0
+}
+
+// diagnoseNew tries a connection that does not exist yet, when everything it signs in with
+// is known at plan time.
+func (r *targetConnectionResource) diagnoseNew(ctx context.Context, req resource.ModifyPlanRequest, plan targetConnectionModel, diags *diag.Diagnostics) {
+	if r.data == nil || plan.AdminEmail.IsUnknown() || plan.Cloud.IsUnknown() {
+		return
+	}
+	m := plan
+	diags.Append(writeOnlyFromConfig(ctx, req.Config, &m)...)
+	for _, v := range []types.String{m.Password, m.AppPassword, m.PasswordWO, m.AppPasswordWO} {
+		if v.IsUnknown() {
+			return
+		}
+	}
+	callWith(ctx, diags, m.Timeouts.Read, defaultReadTimeout, r.specOf(ctx, m, nil), func(ctx context.Context, spec connection.Spec) {
+		err := r.data.env.Diagnose(ctx, spec)
+		ce, block := blocking(err)
+		if !block && ce != nil && ce.Problem == connection.ProblemCredentials && ce.Reason == connection.ReasonMFARequired {
+			block = true
+		}
+		if block {
+			addConnectionError(diags, targetConnectionErrors, err, "")
+		}
+	})
+}
+
+func setStrings(s types.Set) []string {
+	var out []string
+	for _, v := range s.Elements() {
+		if sv, ok := v.(types.String); ok {
+			out = append(out, sv.ValueString())
+		}
+	}
+	return out
+}

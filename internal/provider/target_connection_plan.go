@@ -1,0 +1,149 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
+)
+
+// Plan-time validation and planning of o365_target_connection: errors name the attribute and
+// the fix while the values are still only configuration.
+
+func (r *targetConnectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("app_password"), path.MatchRoot("password_wo"), path.MatchRoot("app_password_wo")),
+	}
+}
+
+// ValidateConfig checks what needs more than one attribute at plan time: the address's
+// domain against the cloud, and the global administrator's secret.
+func (r *targetConnectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m targetConnectionModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() && !m.AdminEmail.IsUnknown() && !m.AdminEmail.IsNull() {
+		checkAddressCloud(m.AdminEmail.ValueString(), m.Cloud.ValueString(), path.Root("admin_email"), &resp.Diagnostics)
+	}
+	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
+		warnRetiredCloud(m.Cloud.ValueString(), path.Root("cloud"), &resp.Diagnostics)
+	}
+	if !m.GlobalAdmin.IsNull() && !m.GlobalAdmin.IsUnknown() {
+		var ga globalAdminModel
+		resp.Diagnostics.Append(m.GlobalAdmin.As(ctx, &ga, objectAsOptions)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		known := func(v types.String) bool { return !v.IsNull() }
+		if !ga.Password.IsUnknown() && !ga.AppPassword.IsUnknown() && known(ga.Password) == known(ga.AppPassword) {
+			resp.Diagnostics.AddAttributeError(path.Root("global_admin"), "Global administrator needs exactly one secret",
+				"Set exactly one of `global_admin.password` and `global_admin.app_password` (the app password when that account has multi-factor authentication).")
+		}
+		if !ga.Email.IsNull() && !ga.Email.IsUnknown() && !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
+			checkAddressCloud(ga.Email.ValueString(), m.Cloud.ValueString(), path.Root("global_admin").AtName("email"), &resp.Diagnostics)
+		}
+	}
+}
+
+// checkAddressCloud enforces DESIGN.md §3: *.onmicrosoft.de ⇔ germany (the clouds'
+// credentials never cross), and warns when the address is not the tenant's initial domain.
+func checkAddressCloud(addr, cloudName string, at path.Path, diags *diag.Diagnostics) {
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	cl, ok := cloud.Lookup(cloudName)
+	if !ok {
+		return
+	}
+	if owner := cloud.CloudForInitialDomain(domain); owner != "" && owner != cloudName {
+		diags.AddAttributeError(at, "Address belongs to another cloud",
+			fmt.Sprintf("%q is an address of the %s cloud, but the connection uses cloud %q. Office 365 clouds are separate and their credentials never cross: set `cloud = %q`, or use the account's address in %s.",
+				addr, owner, cloudName, owner, cloudName))
+		return
+	}
+	if cloudName == cloud.Germany && !cl.IsInitialDomain(domain) && strings.HasSuffix(strings.ToLower(domain), ".onmicrosoft.com") {
+		diags.AddAttributeError(at, "Address belongs to another cloud",
+			fmt.Sprintf("%q is an Office 365 worldwide address, but the connection uses cloud \"germany\". Set `cloud = \"worldwide\"`, or use the account's *.onmicrosoft.de address.", addr))
+		return
+	}
+	if !cl.IsInitialDomain(domain) && at.Equal(path.Root("admin_email")) {
+		diags.AddAttributeWarning(at, "Prefer the account's initial domain",
+			fmt.Sprintf("%q is not a *%s address. The tenant's initial domain never changes, so a connection that uses it keeps working if the tenant's domains change during the migration; consider the account's %s address.",
+				addr, cl.InitialDomainSuffixes[0], cl.InitialDomainSuffixes[0]))
+	}
+}
+
+// ModifyPlan fills what is known at plan time (cloud, id, ews_url, required_roles) and turns
+// drift into a plan: when the last read found missing roles, it plans missing_roles = [] so
+// that apply assigns them again. It also says when apply cannot succeed
+// (target_connection_diagnosis.go).
+func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return // destroy, or provider not configured yet (validate)
+	}
+	var plan, config targetConnectionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if config.Cloud.IsNull() {
+		if !req.State.Raw.IsNull() {
+			var state targetConnectionModel
+			resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+			if state.Cloud.ValueString() != r.data.cfg.DefaultCloud && !state.Cloud.IsNull() {
+				resp.RequiresReplace = append(resp.RequiresReplace, path.Root("cloud"))
+			}
+		}
+		plan.Cloud = types.StringValue(r.data.cfg.DefaultCloud)
+		if !plan.AdminEmail.IsUnknown() {
+			checkAddressCloud(plan.AdminEmail.ValueString(), plan.Cloud.ValueString(), path.Root("admin_email"), &resp.Diagnostics)
+		}
+	}
+	if plan.Cloud.IsUnknown() || plan.AdminEmail.IsUnknown() {
+		return
+	}
+	cl, ok := r.data.cfg.Cloud(plan.Cloud.ValueString())
+	if !ok {
+		return
+	}
+	plan.ID = types.StringValue(connectionID(plan.Cloud.ValueString(), plan.AdminEmail.ValueString()))
+	plan.EWSURL = types.StringValue(cl.EWSURL())
+	if !plan.PublicFoldersRole.IsUnknown() && !plan.UserManagementRole.IsUnknown() {
+		plan.RequiredRoles = stringSet(roles.Names(roles.Required(toggles(plan))))
+	} else {
+		plan.RequiredRoles = types.SetUnknown(types.StringType)
+	}
+
+	if req.State.Raw.IsNull() {
+		plan.MissingRoles = stringSet(nil) // a successful create leaves nothing missing
+		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
+	} else {
+		var state targetConnectionModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
+		changed := !equalAttributes(plan, state, configurable(req.Plan.Schema.GetAttributes()))
+		// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
+		drifted := r.diagnoseExisting(state, changed, &resp.Diagnostics)
+		if drifted || changed {
+			plan.MissingRoles = stringSet(nil)
+			plan.AssignedRoles = types.SetUnknown(types.StringType)
+			plan.ManagedRoleAssignments = types.ListUnknown(managedAssignmentType)
+			plan.VerifiedAt = types.StringUnknown()
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// configEqual reports whether the configurable attributes of plan and state are equal.

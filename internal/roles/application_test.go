@@ -1,0 +1,160 @@
+package roles
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestGrants(t *testing.T) {
+	tests := []struct {
+		name string
+		o    AppOptions
+		want []string
+	}{
+		{"graph", AppOptions{Protocol: ProtocolGraph}, []string{
+			"Microsoft Graph/Calendars.ReadWrite", "Microsoft Graph/Contacts.ReadWrite", "Microsoft Graph/Mail.ReadWrite",
+			"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
+		{"default protocol is graph", AppOptions{}, []string{
+			"Microsoft Graph/Calendars.ReadWrite", "Microsoft Graph/Contacts.ReadWrite", "Microsoft Graph/Mail.ReadWrite",
+			"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
+		{"graph scoped: mailbox data only in Exchange", AppOptions{Protocol: ProtocolGraph, Scoped: true}, []string{
+			"Exchange/Application Calendars.ReadWrite", "Exchange/Application Contacts.ReadWrite", "Exchange/Application Mail.ReadWrite",
+			"Exchange/Application MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
+		{"graph with user management", AppOptions{Protocol: ProtocolGraph, UserManagement: true}, []string{
+			"Microsoft Graph/Calendars.ReadWrite", "Microsoft Graph/Contacts.ReadWrite", "Microsoft Graph/Mail.ReadWrite",
+			"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All", "Microsoft Graph/User.ReadWrite.All"}},
+		{"ews", AppOptions{Protocol: ProtocolEWS, PublicFolders: true}, []string{
+			"Microsoft Graph/User.Read.All", "Office 365 Exchange Online/full_access_as_app"}},
+		{"ews scoped", AppOptions{Protocol: ProtocolEWS, Scoped: true}, []string{
+			"Exchange/Application EWS.AccessAsApp", "Microsoft Graph/User.Read.All"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := GrantStrings(Grants(tt.o)); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("Grants(%+v) = %v, want %v", tt.o, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPermissionIDsMatchWire(t *testing.T) {
+	// WIRE.md §I8: the expected ids; a typo here would only show as a warning at run time,
+	// so pin them.
+	want := map[string]string{
+		"Microsoft Graph/Mail.ReadWrite":                "e2a3a72e-5f79-4c64-b1b1-878b674786c9",
+		"Microsoft Graph/Calendars.ReadWrite":           "ef54d2bf-783f-4e0f-bca1-3210c0444d99",
+		"Microsoft Graph/Contacts.ReadWrite":            "6918b873-d17a-4dc1-b314-35f528134491",
+		"Microsoft Graph/MailboxSettings.ReadWrite":     "6931bccd-447a-43d1-b442-00a195474933",
+		"Microsoft Graph/User.Read.All":                 "df021288-bdef-4463-88db-98f22de89214",
+		"Microsoft Graph/User.ReadWrite.All":            "741f803b-c850-494e-b5df-cde7c675a1ca",
+		"Office 365 Exchange Online/full_access_as_app": "dc890d15-9560-4a4c-9b7f-a736ec74ec40",
+	}
+	seen := map[string]bool{}
+	for _, o := range []AppOptions{{Protocol: ProtocolGraph, UserManagement: true}, {Protocol: ProtocolEWS}} {
+		for _, g := range Grants(o) {
+			id, ok := want[g.String()]
+			if !ok {
+				continue
+			}
+			seen[g.String()] = true
+			if g.Permission.ExpectedID != id {
+				t.Errorf("%s: id %s, WIRE §I8 says %s", g, g.Permission.ExpectedID, id)
+			}
+		}
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("checked %d of %d permissions", len(seen), len(want))
+	}
+}
+
+func TestMissing(t *testing.T) {
+	graph := MicrosoftGraph.AppID
+	exo := ExchangeOnline.AppID
+	tests := []struct {
+		name             string
+		o                AppOptions
+		h                Held
+		granted, missing []string
+	}{
+		{"nothing held", AppOptions{Protocol: ProtocolGraph}, Held{}, nil, []string{
+			"Microsoft Graph/Calendars.ReadWrite", "Microsoft Graph/Contacts.ReadWrite", "Microsoft Graph/Mail.ReadWrite",
+			"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
+		{"consent revoked for mail", AppOptions{Protocol: ProtocolGraph},
+			Held{AppRoles: map[string][]string{graph: {"Calendars.ReadWrite", "contacts.readwrite", "MailboxSettings.ReadWrite", "User.Read.All"}}},
+			[]string{"Microsoft Graph/Calendars.ReadWrite", "Microsoft Graph/Contacts.ReadWrite", "Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"},
+			[]string{"Microsoft Graph/Mail.ReadWrite"}},
+		{"a role of the wrong resource does not count", AppOptions{Protocol: ProtocolGraph},
+			Held{AppRoles: map[string][]string{exo: {"Mail.ReadWrite", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.ReadWrite"}, graph: {"User.Read.All"}}},
+			[]string{"Microsoft Graph/User.Read.All"},
+			[]string{"Microsoft Graph/Calendars.ReadWrite", "Microsoft Graph/Contacts.ReadWrite", "Microsoft Graph/Mail.ReadWrite", "Microsoft Graph/MailboxSettings.ReadWrite"}},
+		{"scoped: Exchange Full Access covers every mailbox need", AppOptions{Protocol: ProtocolGraph, Scoped: true},
+			Held{AppRoles: map[string][]string{graph: {"User.Read.All"}}, ExchangeRoles: []string{"Application Exchange Full Access"}},
+			[]string{"Exchange/Application Exchange Full Access", "Exchange/Application Exchange Full Access", "Exchange/Application Exchange Full Access", "Exchange/Application Exchange Full Access", "Microsoft Graph/User.Read.All"},
+			nil},
+		{"scoped role removed is named as the Exchange role", AppOptions{Protocol: ProtocolGraph, Scoped: true},
+			Held{AppRoles: map[string][]string{graph: {"User.Read.All"}}, ExchangeRoles: []string{"Application Calendars.ReadWrite", "Application Contacts.ReadWrite", "Application MailboxSettings.ReadWrite"}},
+			[]string{"Exchange/Application Calendars.ReadWrite", "Exchange/Application Contacts.ReadWrite", "Exchange/Application MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"},
+			[]string{"Exchange/Application Mail.ReadWrite"}},
+		{"ews by Exchange role", AppOptions{Protocol: ProtocolEWS},
+			Held{AppRoles: map[string][]string{graph: {"User.Read.All"}}, ExchangeRoles: []string{"Application EWS.AccessAsApp"}},
+			[]string{"Exchange/Application EWS.AccessAsApp", "Microsoft Graph/User.Read.All"}, nil},
+		{"read-only role does not cover write", AppOptions{Protocol: ProtocolGraph, Scoped: true},
+			Held{AppRoles: map[string][]string{graph: {"User.Read.All"}}, ExchangeRoles: []string{"Application Mail.Read", "Application Calendars.ReadWrite", "Application Contacts.ReadWrite", "Application MailboxSettings.ReadWrite"}},
+			[]string{"Exchange/Application Calendars.ReadWrite", "Exchange/Application Contacts.ReadWrite", "Exchange/Application MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"},
+			[]string{"Exchange/Application Mail.ReadWrite"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, m := Missing(tt.o, tt.h)
+			if !reflect.DeepEqual(g, tt.granted) || !reflect.DeepEqual(m, tt.missing) {
+				t.Fatalf("Missing = %v / %v, want %v / %v", g, m, tt.granted, tt.missing)
+			}
+		})
+	}
+}
+
+func TestLookupGrant(t *testing.T) {
+	n, ok := LookupGrant("exchange/application mail.readwrite")
+	if !ok || n.Entra.Value != "Mail.ReadWrite" {
+		t.Fatalf("LookupGrant = %+v, %v", n, ok)
+	}
+	if _, ok := LookupGrant("Microsoft Graph/Mail.Send"); ok {
+		t.Fatal("Mail.Send is not something a migration target needs")
+	}
+}
+
+func TestApplicationGrantCommand(t *testing.T) {
+	gs := Grants(AppOptions{Protocol: ProtocolGraph, Scoped: true})
+	var exo, entra string
+	for _, g := range gs {
+		switch g.Kind {
+		case ExchangeApplicationRole:
+			exo = g.GrantCommand("5951643e-5013-442f-963c-1ee875bbe74a", "tf-o365 target mailboxes")
+		case ApplicationPermission:
+			entra = g.GrantCommand("", "")
+		}
+	}
+	for _, want := range []string{"New-ManagementRoleAssignment", "-App (Get-ServicePrincipal -Identity '5951643e-5013-442f-963c-1ee875bbe74a').ObjectId", "-CustomResourceScope 'tf-o365 target mailboxes'"} {
+		if !strings.Contains(exo, want) {
+			t.Errorf("Exchange grant command %q lacks %q", exo, want)
+		}
+	}
+	for _, want := range []string{"appId eq '<client_id>'", "appId eq '00000003-0000-0000-c000-000000000000'", "New-MgServicePrincipalAppRoleAssignedTo", "Where-Object Value -eq 'User.Read.All'"} {
+		if !strings.Contains(entra, want) {
+			t.Errorf("Entra grant command %q lacks %q", entra, want)
+		}
+	}
+}
+
+func TestManagementFix(t *testing.T) {
+	got := ManageConsent.Fix()
+	for _, want := range []string{"Microsoft Graph/AppRoleAssignment.ReadWrite.All", "Microsoft Graph/Application.Read.All", "Privileged Role Administrator"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Fix() = %q lacks %q", got, want)
+		}
+	}
+	if got := ManageRegistrations.Fix(); strings.Contains(got, "directory role") || !strings.Contains(got, "Application.ReadWrite.All") {
+		t.Errorf("ManageRegistrations.Fix() = %q", got)
+	}
+}
