@@ -89,19 +89,23 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return // destroy, or provider not configured yet (validate)
 	}
-	var plan, config targetConnectionModel
+	// Every plan of every connection runs this: each model is decoded once (the framework's
+	// reflection is most of a no-change plan's CPU, BENCHMARKS.md), and of the configuration
+	// only `cloud` is read.
+	var plan, state targetConnectionModel
+	var configCloud types.String
+	hasState := !req.State.Raw.IsNull()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("cloud"), &configCloud)...)
+	if hasState {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if config.Cloud.IsNull() {
-		if !req.State.Raw.IsNull() {
-			var state targetConnectionModel
-			resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-			if state.Cloud.ValueString() != r.data.cfg.DefaultCloud && !state.Cloud.IsNull() {
-				resp.RequiresReplace = append(resp.RequiresReplace, path.Root("cloud"))
-			}
+	if configCloud.IsNull() {
+		if hasState && state.Cloud.ValueString() != r.data.cfg.DefaultCloud && !state.Cloud.IsNull() {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("cloud"))
 		}
 		plan.Cloud = types.StringValue(r.data.cfg.DefaultCloud)
 		if !plan.AdminEmail.IsUnknown() {
@@ -123,15 +127,10 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 		plan.RequiredRoles = types.SetUnknown(types.StringType)
 	}
 
-	if req.State.Raw.IsNull() {
+	if !hasState {
 		plan.MissingRoles = stringSet(nil) // a successful create leaves nothing missing
 		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
 	} else {
-		var state targetConnectionModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
 		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
 		changed := !equalAttributes(plan, state, configurable(req.Plan.Schema.GetAttributes()))
 		// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
