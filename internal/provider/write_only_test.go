@@ -17,7 +17,7 @@ import (
 )
 
 // Write-only attributes need a CLI that supports them (Terraform 1.11+, OpenTofu 1.11+):
-// the test runs on OpenTofu 1.12 and skips on Terraform 1.5.7 (by version, never by name).
+// the test runs on Terraform 1.13.3 and OpenTofu 1.12 and skips on Terraform 1.5.7 (by version, never by name).
 func TestAccTargetConnection_writeOnlyCredentials(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
 	cfg := func(v int) string {
