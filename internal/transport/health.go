@@ -1,0 +1,280 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultCooldown is how long a service that kept failing is not asked again: calls for it
+// fail at once with the failure that was seen, then one call tries again.
+const DefaultCooldown = 30 * time.Second
+
+// Health is what one provider process knows of each tenant's services, shared by every
+// call for that tenant. A managed-services state holds many connections of several
+// tenants; when one tenant's sign-in or service is down, each of its calls running its own
+// back-off would stall the whole run for (connections × retries), and the healthy tenants'
+// calls would wait behind them. Health keeps that to one call's retries per tenant and
+// service:
+//
+//   - a call whose attempt fails transiently (throttled, 5xx, a lost connection, a broken
+//     answer) becomes the service's prober and retries under its Policy; the calls of the
+//     same tenant and service that start or fail meanwhile wait for its outcome instead of
+//     running their own back-off;
+//   - when the prober gives up, the service is down: the waiting calls and every call for
+//     Cooldown after fail at once with the prober's diagnosis (*UnavailableError: the tenant,
+//     the endpoint and what it answered);
+//   - after Cooldown, one call tries again with a single attempt; its success ends the
+//     outage, its failure starts another Cooldown.
+//
+// Tenants and services are independent: no call ever waits for another tenant's. The zero
+// value is ready to use; a nil *Health keeps no state (every call runs on its own).
+type Health struct {
+	// Cooldown is how long a down service is not asked again (DefaultCooldown when 0).
+	Cooldown time.Duration
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	mu sync.Mutex
+	m  map[HealthKey]*serviceHealth
+}
+
+// HealthKey names one service of one tenant.
+type HealthKey struct {
+	// Tenant as the requests name it: a domain or the tenant id (compared case-insensitively).
+	Tenant string
+	// Service: "login", "graph", "exchange", "ews".
+	Service string
+}
+
+type serviceHealth struct {
+	// probing is closed when the prober's call ends; nil while no call is retrying.
+	probing chan struct{}
+	// down is the verdict of the last prober that gave up; nil while the service works.
+	down *UnavailableError
+}
+
+// UnavailableError is a tenant's service that kept failing after one call's retries. Every
+// call of that tenant and service during the cool-down gets the same diagnosis.
+type UnavailableError struct {
+	Tenant, Service string
+	// Endpoint is the URL that failed, without its query.
+	Endpoint string
+	// Err is what the last attempt got (Microsoft's answer or the network failure).
+	Err error
+	// Since is when the service was first found down; Until when a call tries it again.
+	Since, Until time.Time
+	// Shared: this call did not ask the service; it reports the prober's verdict.
+	Shared bool
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("%s of tenant %s is unavailable (%s kept failing since %s: %v); calls for this tenant's %s are not retried before %s",
+		serviceName(e.Service), e.Tenant, e.Endpoint, e.Since.UTC().Format(time.TimeOnly), e.Err, e.Service, e.Until.UTC().Format(time.TimeOnly))
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// IsUnavailable reports whether err is a tenant's service found down (by this call or
+// another one).
+func IsUnavailable(err error) bool {
+	_, ok := errors.AsType[*UnavailableError](err)
+	return ok
+}
+
+func serviceName(s string) string {
+	switch s {
+	case "login":
+		return "The sign-in service (token endpoint)"
+	case "graph":
+		return "Microsoft Graph"
+	case "exchange":
+		return "The Exchange Online admin API"
+	case "ews":
+		return "Exchange Web Services"
+	}
+	return s
+}
+
+// AttemptFunc is one try of an operation under Policy.Do.
+type AttemptFunc func(ctx context.Context) (retryAfter time.Duration, retry bool, err error)
+
+// Do runs attempt under p as Policy.Do does, sharing the outcome with the other calls for
+// key (see Health). endpoint names the URL in the diagnosis. A call made while the service
+// is down fails at once with the shared *UnavailableError.
+func (h *Health) Do(ctx context.Context, key HealthKey, endpoint string, p Policy, attempt AttemptFunc) error {
+	if h == nil || key.Tenant == "" {
+		return p.Do(ctx, attempt)
+	}
+	key.Tenant = strings.ToLower(key.Tenant)
+	probing, err := h.admit(ctx, key)
+	if err != nil {
+		return err
+	}
+	if probing {
+		p.MaxRetries = 0 // after the cool-down: one attempt says whether the service is back
+	}
+	var transient bool
+	err = p.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
+		wait, retry, err := attempt(ctx)
+		transient = err != nil && retry
+		if !transient || probing {
+			return wait, retry, err
+		}
+		became, verdict := h.join(ctx, key)
+		switch {
+		case became:
+			probing = true
+			return wait, retry, err
+		case verdict != nil:
+			transient = false
+			return 0, false, verdict
+		}
+		return 0, true, err // the prober got through: try again now
+	})
+	if !probing {
+		return err
+	}
+	return h.settle(ctx, key, endpoint, err, transient)
+}
+
+// admit lets a call start: at once while the service works, after the prober's outcome
+// while one is retrying, never while it is down (the verdict is returned). probing reports
+// that the cool-down has passed and this call is the one to try again.
+func (h *Health) admit(ctx context.Context, key HealthKey) (probing bool, err error) {
+	for {
+		h.mu.Lock()
+		st := h.state(key)
+		switch {
+		case st.probing != nil:
+			ch := st.probing
+			h.mu.Unlock()
+			if err := wait(ctx, ch); err != nil {
+				return false, err
+			}
+			continue
+		case st.down == nil:
+			h.mu.Unlock()
+			return false, nil
+		case h.now().Before(st.down.Until):
+			v := st.down.shared()
+			h.mu.Unlock()
+			return false, v
+		}
+		st.probing = make(chan struct{})
+		h.mu.Unlock()
+		return true, nil
+	}
+}
+
+// join is called by a call whose attempt failed transiently. It becomes the prober when
+// there is none (became); otherwise it waits for the prober: its verdict when the prober
+// gave up, neither when it got through (the call tries again).
+func (h *Health) join(ctx context.Context, key HealthKey) (became bool, verdict error) {
+	h.mu.Lock()
+	st := h.state(key)
+	if st.probing == nil {
+		if st.down != nil && h.now().Before(st.down.Until) {
+			v := st.down.shared()
+			h.mu.Unlock()
+			return false, v
+		}
+		st.probing = make(chan struct{})
+		h.mu.Unlock()
+		return true, nil
+	}
+	ch := st.probing
+	h.mu.Unlock()
+	if err := wait(ctx, ch); err != nil {
+		return false, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st.down != nil && h.now().Before(st.down.Until) {
+		return false, st.down.shared()
+	}
+	return false, nil
+}
+
+// settle records the prober's outcome and wakes the calls waiting for it. A transient
+// failure after the retries puts the service down for the cool-down; a success, or an
+// answer that is no outage (a refusal, a not-found), ends it. A call that ended with its
+// own context says nothing of the service.
+func (h *Health) settle(ctx context.Context, key HealthKey, endpoint string, err error, transient bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state(key)
+	defer func() {
+		if st.probing != nil {
+			close(st.probing)
+			st.probing = nil
+		}
+	}()
+	switch {
+	case ctx.Err() != nil && err != nil && !errors.Is(err, ErrWaitExceedsDeadline):
+		return err
+	case err == nil || !transient:
+		st.down = nil
+		return err
+	}
+	now := h.now()
+	since := now
+	if st.down != nil {
+		since = st.down.Since
+	}
+	cooldown := h.Cooldown
+	if cooldown <= 0 {
+		cooldown = DefaultCooldown
+	}
+	st.down = &UnavailableError{Tenant: key.Tenant, Service: key.Service, Endpoint: endpoint, Err: err, Since: since, Until: now.Add(cooldown)}
+	v := *st.down
+	return &v
+}
+
+func (h *Health) state(key HealthKey) *serviceHealth {
+	if h.m == nil {
+		h.m = map[HealthKey]*serviceHealth{}
+	}
+	st, ok := h.m[key]
+	if !ok {
+		st = &serviceHealth{}
+		h.m[key] = st
+	}
+	return st
+}
+
+func (h *Health) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (e *UnavailableError) shared() *UnavailableError {
+	v := *e
+	v.Shared = true
+	return &v
+}
+
+func wait(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Endpoint is what a diagnosis says of a request URL: scheme, host and path, no query
+// (skip tokens and filters say nothing useful and can be long).
+func Endpoint(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return Clip(rawURL, 200)
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}
