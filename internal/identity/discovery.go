@@ -2,12 +2,16 @@ package identity
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // discoveryCache is the transport under every azidentity credential of a Provider. MSAL keeps
@@ -69,6 +73,13 @@ func discoveryKey(req *http.Request) string {
 func (c *discoveryCache) Do(req *http.Request) (*http.Response, error) {
 	key := discoveryKey(req)
 	if key == "" {
+		if isTokenRequest(req) {
+			resp, err := checkedToken(c.next.Do(req))
+			if n, ok := req.Context().Value(tokenNoteKey{}).(*tokenNote); ok && err != nil {
+				n.set(err)
+			}
+			return resp, err
+		}
 		return c.next.Do(req)
 	}
 	for {
@@ -126,4 +137,86 @@ func (e *discoveryEntry) response(req *http.Request) *http.Response {
 		Header: e.header.Clone(), Body: io.NopCloser(bytes.NewReader(e.body)),
 		ContentLength: int64(len(e.body)), Request: req,
 	}
+}
+
+// isTokenRequest reports whether req asks the token endpoint (POST …/oauth2/v2.0/token).
+func isTokenRequest(req *http.Request) bool {
+	return req.Method == http.MethodPost && req.URL != nil && strings.HasSuffix(strings.ToLower(req.URL.Path), "/oauth2/v2.0/token")
+}
+
+// tokenNote carries a token request's transport failure past MSAL, which keeps only its
+// text: the caller puts one into the request's context (noteToken) to classify the failure.
+type tokenNote struct {
+	mu  sync.Mutex
+	err error
+}
+
+type tokenNoteKey struct{}
+
+func (n *tokenNote) set(err error) {
+	n.mu.Lock()
+	n.err = err
+	n.mu.Unlock()
+}
+
+func (n *tokenNote) get() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.err
+}
+
+// noteToken returns ctx carrying a new note of its token requests' transport failures.
+func noteToken(ctx context.Context) (context.Context, *tokenNote) {
+	n := &tokenNote{}
+	return context.WithValue(ctx, tokenNoteKey{}, n), n
+}
+
+// maxTokenBody bounds what is read of a token answer (a token is a few kilobytes).
+const maxTokenBody = 1 << 20
+
+// checkedToken passes a token answer on, unless it is a 200 without what the identity
+// platform always sends with one (WIRE.md §A6): a JSON object with access_token and
+// expires_in. An empty, cut or HTML answer (a proxy's page) is then a
+// *transport.MalformedAnswerError, which sign-in retries, instead of whatever MSAL would
+// make of it.
+func checkedToken(resp *http.Response, err error) (*http.Response, error) {
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
+	_ = resp.Body.Close()
+	if rerr != nil {
+		return nil, rerr
+	}
+	var tok struct {
+		AccessToken string          `json:"access_token"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
+	}
+	problem := transport.DecodeJSON(&transport.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, &tok)
+	switch {
+	case problem != "":
+	case tok.AccessToken == "":
+		problem = "no access_token"
+	case !validExpiresIn(tok.ExpiresIn):
+		problem = "no expires_in"
+	}
+	if problem != "" {
+		return nil, &transport.MalformedAnswerError{Service: "login", Op: "POST " + resp.Request.URL.Path, Status: resp.StatusCode, Problem: problem}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// validExpiresIn accepts expires_in as a positive number or a numeric string (both occur).
+func validExpiresIn(raw json.RawMessage) bool {
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return false
+		}
+		n = json.Number(strings.TrimSpace(s))
+	}
+	f, err := n.Float64()
+	return err == nil && f > 0
 }

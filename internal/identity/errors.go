@@ -152,15 +152,8 @@ func AsAuthError(err error) (*AuthError, bool) {
 	if errors.As(err, &ae) {
 		return ae, true
 	}
-	var resp *http.Response
-	var afe *azidentity.AuthenticationFailedError
-	var ce msalerrors.CallErr
-	switch {
-	case errors.As(err, &afe) && afe.RawResponse != nil:
-		resp = afe.RawResponse
-	case errors.As(err, &ce) && ce.Resp != nil:
-		resp = ce.Resp
-	default:
+	resp := rawResponse(err)
+	if resp == nil {
 		return nil, false
 	}
 	// runtime.Payload reads the body once and keeps it readable for azidentity's own Error().
@@ -171,6 +164,19 @@ func AsAuthError(err error) (*AuthError, bool) {
 	}
 	ae.err = err
 	return ae, true
+}
+
+// rawResponse is the token endpoint's answer kept in err by azidentity or MSAL, if any.
+func rawResponse(err error) *http.Response {
+	var afe *azidentity.AuthenticationFailedError
+	var ce msalerrors.CallErr
+	switch {
+	case errors.As(err, &afe) && afe.RawResponse != nil:
+		return afe.RawResponse
+	case errors.As(err, &ce) && ce.Resp != nil:
+		return ce.Resp
+	}
+	return nil
 }
 
 // flexInts accepts error_codes as numbers or numeric strings.

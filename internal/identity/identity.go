@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -28,8 +29,13 @@ type Options struct {
 	AuthorityHost string // e.g. "https://login.microsoftonline.com/" (or the emulator's URL); https only
 	ClientID      string // the public client application of the password grant (WIRE.md §A10)
 	HTTPClient    *http.Client
-	MaxRetries    int // retries of throttled or failed token calls (azcore's retry policy)
+	MaxRetries    int // retries of throttled or failed token calls
 	Log           transport.Logger
+	// Health shares a tenant's sign-in outage among the process's calls (transport.Health):
+	// one call retries, the others wait for it or fail at once with its diagnosis.
+	Health *transport.Health
+	// Sleep waits between retries; tests replace it (transport.Sleep when nil).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Provider hands out Sources for one authority host. It is safe for concurrent use. It
@@ -44,6 +50,23 @@ type Provider struct {
 	discovery *discoveryCache
 	mu        sync.Mutex
 	creds     map[credKey]azcore.TokenCredential
+	// tokens are the valid tokens per credential and scope, and flights the token requests
+	// under way: concurrent callers of one credential wait for the one request in flight
+	// and share its token or its failure.
+	tokens  map[tokenKey]Token
+	flights map[tokenKey]*flight
+}
+
+type tokenKey struct {
+	cred  credKey
+	scope string
+}
+
+// flight is one token request that concurrent callers share.
+type flight struct {
+	done chan struct{}
+	tok  Token
+	err  error
 }
 
 // credKey identifies a credential without keeping its secret as a map key.
@@ -61,7 +84,8 @@ func New(opts Options) *Provider {
 	if opts.AuthorityHost != "" && !strings.HasSuffix(opts.AuthorityHost, "/") {
 		opts.AuthorityHost += "/"
 	}
-	return &Provider{opts: opts, discovery: newDiscoveryCache(opts.HTTPClient), creds: map[credKey]azcore.TokenCredential{}}
+	return &Provider{opts: opts, discovery: newDiscoveryCache(opts.HTTPClient), creds: map[credKey]azcore.TokenCredential{},
+		tokens: map[tokenKey]Token{}, flights: map[tokenKey]*flight{}}
 }
 
 // Kind says what signs in.
@@ -157,38 +181,158 @@ type source struct {
 
 func (s *source) Subject() Subject { return s.subject }
 
+// renewBefore is how long before its expiry a token is renewed rather than handed out.
+const renewBefore = 5 * time.Minute
+
+// Token returns a valid token of the credential for scope: the one already held, the one
+// another caller is fetching, or a new one from the token endpoint.
 func (s *source) Token(ctx context.Context, scope string) (Token, error) {
 	if s.refused != nil {
 		return Token{}, s.refused
 	}
+	k := tokenKey{cred: s.key, scope: scope}
+	p := s.p
+	for {
+		p.mu.Lock()
+		if t, ok := p.tokens[k]; ok && time.Until(t.ExpiresOn) > renewBefore {
+			p.mu.Unlock()
+			return t, nil
+		}
+		f, inFlight := p.flights[k]
+		if !inFlight {
+			f = &flight{done: make(chan struct{})}
+			p.flights[k] = f
+		}
+		p.mu.Unlock()
+		if !inFlight {
+			f.tok, f.err = s.fetch(ctx, scope)
+			p.mu.Lock()
+			delete(p.flights, k)
+			if f.err == nil {
+				p.tokens[k] = f.tok
+			}
+			p.mu.Unlock()
+			close(f.done)
+			return f.tok, f.err
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return Token{}, fmt.Errorf("sign-in as %s: %w", s.subject.Name, ctx.Err())
+		}
+		// The request this call waited for ended with its own caller's context: ask again.
+		if f.err != nil && isContextError(f.err) && ctx.Err() == nil {
+			continue
+		}
+		return f.tok, f.err
+	}
+}
+
+// fetch asks the token endpoint, retrying transient failures under the tenant's shared
+// health: while the tenant's sign-in is down, it fails at once with the diagnosis.
+func (s *source) fetch(ctx context.Context, scope string) (Token, error) {
 	who := s.subject.Name
 	cred, err := s.p.credential(s.key, s.build)
 	if err != nil {
 		return Token{}, fmt.Errorf("sign-in as %s: %s", who, s.redact(err.Error()))
 	}
-	start := time.Now()
-	at, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
-	if s.p.opts.Log != nil {
-		f := map[string]any{"kind": s.subject.Kind.String(), "who": who, "tenant": s.subject.Tenant, "client_id": s.subject.ClientID,
-			"scope": scope, "duration_ms": time.Since(start).Milliseconds()}
-		if ae, ok := AsAuthError(err); ok {
-			f["aadsts"] = ae.Code
-			f["correlation_id"] = ae.CorrelationID
+	var at azcore.AccessToken
+	retry := transport.Policy{MaxRetries: s.p.opts.MaxRetries, Sleep: s.p.opts.Sleep, Log: s.p.opts.Log}
+	key := transport.HealthKey{Tenant: s.subject.Tenant, Service: "login"}
+	endpoint := s.p.opts.AuthorityHost + s.subject.Tenant + "/oauth2/v2.0/token"
+	err = s.p.opts.Health.Do(ctx, key, endpoint, retry, func(ctx context.Context) (time.Duration, bool, error) {
+		var err error
+		at, err = s.once(ctx, cred, scope)
+		if err == nil {
+			return 0, false, nil
 		}
-		s.p.opts.Log(ctx, "identity token", f)
-	}
+		transient, wait := transientSignIn(err)
+		return wait, transient && ctx.Err() == nil, err
+	})
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && isContextError(err) {
 			return Token{}, fmt.Errorf("sign-in as %s: %w", who, ctx.Err())
 		}
-		if ae, ok := AsAuthError(err); ok {
-			ae.Description = s.redact(ae.Description)
-			return Token{}, ae
-		}
-		return Token{}, fmt.Errorf("sign-in as %s: %s", who, s.redact(err.Error()))
+		return Token{}, err
 	}
 	c := parseClaims(at.Token)
 	return Token{Value: at.Token, ExpiresOn: at.ExpiresOn, TenantID: c.TenantID, ObjectID: c.ObjectID, UPN: c.upn(), AppID: c.appID(), Roles: c.Roles}, nil
+}
+
+// once is one token request (MSAL's, through the shared discovery transport), logged in one
+// line without the secret or the token.
+func (s *source) once(ctx context.Context, cred azcore.TokenCredential, scope string) (azcore.AccessToken, error) {
+	who := s.subject.Name
+	start := time.Now()
+	noted, note := noteToken(ctx)
+	at, err := cred.GetToken(noted, policy.TokenRequestOptions{Scopes: []string{scope}})
+	if terr := note.get(); err != nil && terr != nil && !errors.Is(err, terr) {
+		// MSAL keeps only the text of the transport's failure; the failure itself says
+		// whether it is worth another attempt.
+		err = terr
+	}
+	if s.p.opts.Log != nil {
+		f := map[string]any{"kind": s.subject.Kind.String(), "who": who, "tenant": s.subject.Tenant, "client_id": s.subject.ClientID,
+			"scope": scope, "duration_ms": time.Since(start).Milliseconds(), "attempt": transport.Attempt(ctx)}
+		if ae, ok := AsAuthError(err); ok {
+			f["aadsts"] = ae.Code
+			f["correlation_id"] = ae.CorrelationID
+		} else if err != nil {
+			f["error"] = transport.Clip(s.redact(err.Error()), 300)
+		}
+		s.p.opts.Log(ctx, "identity token", f)
+	}
+	if err == nil && at.Token == "" {
+		err = &transport.MalformedAnswerError{Service: "login", Op: "token", Status: http.StatusOK, Problem: "no access token"}
+	}
+	if err == nil {
+		return at, nil
+	}
+	if ctx.Err() != nil {
+		return at, fmt.Errorf("sign-in as %s: %w", who, ctx.Err())
+	}
+	if ae, ok := AsAuthError(err); ok {
+		ae.Description = s.redact(ae.Description)
+		return at, ae
+	}
+	if m, ok := errors.AsType[*transport.MalformedAnswerError](err); ok {
+		return at, fmt.Errorf("sign-in as %s: %w", who, m)
+	}
+	return at, &signInError{who: who, text: s.redact(err.Error()), err: err}
+}
+
+// signInError is a failed token request without an identity-platform error body (the
+// network, or an answer that is no OAuth error). Its text is redacted; the cause is kept
+// for classification only.
+type signInError struct {
+	who, text string
+	err       error
+}
+
+func (e *signInError) Error() string { return "sign-in as " + e.who + ": " + e.text }
+func (e *signInError) Unwrap() error { return e.err }
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// transientSignIn reports whether a failed token request is worth another attempt
+// (throttled, the service unavailable, a lost connection, a broken answer) and the wait the
+// answer asked for.
+func transientSignIn(err error) (bool, time.Duration) {
+	if isContextError(err) {
+		return false, 0
+	}
+	if _, ok := errors.AsType[*transport.MalformedAnswerError](err); ok {
+		return true, 0
+	}
+	if resp := rawResponse(err); resp != nil {
+		return transport.RetryableStatus(resp.StatusCode) || resp.StatusCode >= 500, transport.RetryAfter(resp.Header)
+	}
+	if ae, ok := AsAuthError(err); ok {
+		return transport.RetryableStatus(ae.StatusCode) || ae.StatusCode >= 500, 0
+	}
+	return transport.IsTransientNetError(err), 0
 }
 
 // credential returns the one azidentity credential of k, building it on first use.
@@ -198,18 +342,13 @@ func (p *Provider) credential(k credKey, build func(azcore.ClientOptions) (azcor
 	if c, ok := p.creds[k]; ok {
 		return c, nil
 	}
-	retries := p.opts.MaxRetries
-	if retries <= 0 {
-		retries = -1 // azcore: 0 means "default (3)", -1 means none
-	}
 	c, err := build(azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: p.opts.AuthorityHost},
 		Transport: p.discovery,
-		Retry: policy.RetryOptions{
-			MaxRetries:    int32(min(retries, 20)),
-			RetryDelay:    transport.DefaultBaseDelay,
-			MaxRetryDelay: transport.DefaultMaxDelay,
-		},
+		// One attempt per GetToken: retries are the provider's (fetch), so that one call per
+		// tenant retries and the tenant's other calls share its outcome (transport.Health).
+		// azcore: 0 means "default (3)", -1 means none.
+		Retry: policy.RetryOptions{MaxRetries: -1},
 		Telemetry: policy.TelemetryOptions{ApplicationID: "terraform-provider-o365"},
 	})
 	if err != nil {

@@ -38,6 +38,9 @@ type fakeLogin struct {
 	password string
 	failWith string // a §A8 body to return from the token endpoint with 400
 	scopes   []string
+	// answer, when set, answers token requests instead (it reports false to let the normal
+	// answer through); n counts the token requests so far, this one included.
+	answer func(w http.ResponseWriter, n int) bool
 }
 
 func newFakeLogin(t *testing.T) *fakeLogin {
@@ -85,9 +88,13 @@ func (f *fakeLogin) serve(w http.ResponseWriter, r *http.Request) {
 		gt := r.PostForm.Get("grant_type")
 		f.inc(gt)
 		f.mu.Lock()
-		fail, pw := f.failWith, f.password
+		fail, pw, answer := f.failWith, f.password, f.answer
 		f.scopes = append(f.scopes, r.PostForm.Get("scope"))
+		n := f.calls["password"] + f.calls["client_credentials"] + f.calls["refresh_token"]
 		f.mu.Unlock()
+		if answer != nil && answer(w, n) {
+			return
+		}
 		if fail != "" {
 			w.WriteHeader(400)
 			fmt.Fprint(w, fail)
