@@ -348,7 +348,7 @@ func (p *Provider) credential(k credKey, build func(azcore.ClientOptions) (azcor
 		// One attempt per GetToken: retries are the provider's (fetch), so that one call per
 		// tenant retries and the tenant's other calls share its outcome (transport.Health).
 		// azcore: 0 means "default (3)", -1 means none.
-		Retry: policy.RetryOptions{MaxRetries: -1},
+		Retry:     policy.RetryOptions{MaxRetries: -1},
 		Telemetry: policy.TelemetryOptions{ApplicationID: "terraform-provider-o365"},
 	})
 	if err != nil {
