@@ -399,5 +399,18 @@ func IsAlreadyAssigned(err error) bool {
 	return IsConflict(err) || (e.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "already exists"))
 }
 
+func (a *Application) malformed() string       { return need("id", a.ID) }
+func (sp *ServicePrincipal) malformed() string { return need("id", sp.ID) }
+func (a *AppRoleAssignment) malformed() string { return need("id", a.ID) }
+
+// malformed: addPassword's answer is the only copy of the secret, so one without it is no
+// answer at all.
+func (p *PasswordCredential) malformed() string {
+	if m := need("keyId", p.KeyID); m != "" {
+		return m
+	}
+	return need("secretText", p.SecretText)
+}
+
 // quote is an OData string literal.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
@@ -228,10 +229,7 @@ func (c *Client) DeleteRoleAssignment(ctx context.Context, id string) error {
 // element of value to each.
 func (c *Client) list(ctx context.Context, path string, each func(json.RawMessage) error) error {
 	return c.pipe.Pages("GET "+strings.SplitN(path, "?", 2)[0], c.url(path), 1000, func(u string) (string, error) {
-		var page struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
-		}
+		var page listPage
 		if err := c.call(ctx, http.MethodGet, u, &page); err != nil {
 			return "", err
 		}
@@ -242,6 +240,35 @@ func (c *Client) list(ctx context.Context, path string, each func(json.RawMessag
 		}
 		return page.NextLink, nil
 	})
+}
+
+// The malformed methods name what Graph always sends in an object's answer and the answer
+// lacks; checkAnswer calls them on the object a call decodes. An object without its id
+// cannot be what the call asked for or created.
+func (u *User) malformed() string           { return need("id", u.ID) }
+func (f *MailFolder) malformed() string     { return need("id", f.ID) }
+func (a *RoleAssignment) malformed() string { return need("id", a.ID) }
+
+// need says that member is missing when its value is empty.
+func need(member, value string) string {
+	if value == "" {
+		return "no `" + member + "`"
+	}
+	return ""
+}
+
+// listPage is one page of a collection. Graph always sends its value array, empty when there
+// is nothing: a page without one is a broken answer, not an empty collection.
+type listPage struct {
+	Value    []json.RawMessage `json:"value"`
+	NextLink string            `json:"@odata.nextLink"`
+}
+
+func (p *listPage) malformed() string {
+	if p.Value == nil {
+		return "no `value` array"
+	}
+	return ""
 }
 
 // url resolves a path relative to /v1.0; an absolute URL (a nextLink) is kept verbatim.
@@ -302,13 +329,37 @@ func (c *Client) send(ctx context.Context, method, path string, body, out any, r
 			e.Method, e.Path = method, p
 			return transport.Failed(e, r.Status, e.RetryAfter)
 		}
-		if out != nil && len(bytes.TrimSpace(r.Body)) > 0 {
-			if err := json.Unmarshal(r.Body, out); err != nil {
-				return transport.Outcome{Err: fmt.Errorf("graph %s: decoding response: %w", req.Op, err)}
-			}
+		if problem := checkAnswer(r, out); problem != "" {
+			return transport.Malformed(ctx, &transport.MalformedAnswerError{Service: "graph", Op: req.Op, Status: r.Status, Problem: problem})
 		}
 		return transport.Outcome{}
 	})
+}
+
+// checkAnswer decodes a success answer into out and says what is wrong with it, "" when
+// nothing. Where a body is expected (out set) it must be a JSON object of out's form, with
+// what out's malformed method requires; a 204 or an empty body is fine only where none is
+// (a DELETE, a PATCH), and a body sent anyway must still be JSON, not a proxy's page.
+func checkAnswer(r *transport.Response, out any) string {
+	if out == nil {
+		if r.Status == http.StatusNoContent || len(bytes.TrimSpace(r.Body)) == 0 {
+			return ""
+		}
+		return transport.CheckJSON(r)
+	}
+	if r.Status == http.StatusNoContent {
+		return "HTTP 204 without the expected body"
+	}
+	// Decoding starts from the zero value: an earlier attempt's broken answer must leave
+	// nothing behind (a nextLink, an id).
+	reflect.ValueOf(out).Elem().SetZero()
+	if problem := transport.DecodeJSON(r, out); problem != "" {
+		return problem
+	}
+	if m, ok := out.(interface{ malformed() string }); ok {
+		return m.malformed()
+	}
+	return ""
 }
 
 // escapeSegment escapes one path segment: UPNs may contain '#' (#EXT# guests) or start with
