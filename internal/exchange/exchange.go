@@ -6,7 +6,6 @@
 package exchange
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -102,21 +101,41 @@ type envelope struct {
 	NextLink2 string            `json:"odata.nextLink"`
 }
 
-// parseEnvelope reads a success body (WIRE.md §E2). An empty body (a 204 from Remove-…, ⚠)
-// is an empty result.
-func parseEnvelope(body []byte) (values []json.RawMessage, warnings []string, next string, err error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, nil, "", nil
+// parseEnvelope reads a success answer (WIRE.md §E2) and says what is wrong with it ("" when
+// nothing). A 200 is a JSON object with a value array of objects (empty when there are
+// none); the admin API always sends it. An empty body is a result only with status 204,
+// which Remove-… may answer (⚠); for a query (Get-…, Test-…) it is never one, since it would
+// read as "nothing there".
+func parseEnvelope(r *transport.Response, query bool) (values []json.RawMessage, warnings []string, next, problem string) {
+	if r.Status == http.StatusNoContent {
+		if query {
+			return nil, nil, "", "HTTP 204 without the expected result"
+		}
+		return nil, nil, "", ""
 	}
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, nil, "", fmt.Errorf("exchange: response is not an InvokeCommand result: %w", err)
+	if problem := transport.DecodeJSON(r, &env); problem != "" {
+		return nil, nil, "", problem
+	}
+	if env.Value == nil {
+		return nil, nil, "", "no `value` array"
+	}
+	for i, v := range env.Value {
+		if len(v) == 0 || v[0] != '{' {
+			return nil, nil, "", fmt.Sprintf("`value` element %d is no object", i)
+		}
 	}
 	next = env.NextLink
 	if next == "" {
 		next = env.NextLink2
 	}
-	return env.Value, env.Warnings, next, nil
+	return env.Value, env.Warnings, next, ""
+}
+
+// isQuery reports a cmdlet that reads: its empty answer would be taken for "none".
+func isQuery(cmdlet string) bool {
+	c := strings.ToLower(cmdlet)
+	return strings.HasPrefix(c, "get-") || strings.HasPrefix(c, "test-")
 }
 
 // invoke runs a command, following nextLinks: while one is present, POST the same body to
@@ -152,9 +171,9 @@ func (c *Client) invoke(ctx context.Context, cmd command) ([]json.RawMessage, []
 			if r.Status >= 300 {
 				return failure(cmd.name, r)
 			}
-			v, w, n, err := parseEnvelope(r.Body)
-			if err != nil {
-				return transport.Outcome{Err: fmt.Errorf("exchange %s: %w", cmd.name, err)}
+			v, w, n, problem := parseEnvelope(r, isQuery(cmd.name))
+			if problem != "" {
+				return transport.Malformed(ctx, &transport.MalformedAnswerError{Service: "exchange", Op: cmd.name, Status: r.Status, Problem: problem})
 			}
 			values, warnings, next = append(values, v...), append(warnings, w...), n
 			return transport.Outcome{}
