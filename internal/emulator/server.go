@@ -1,23 +1,20 @@
-// Package emulator is an emulated Microsoft 365 tenant: one HTTPS server on
-// loopback that speaks the identity platform, Microsoft Graph, the Exchange
-// Online admin API and EWS exactly as design/WIRE.md describes them, plus a
-// control API for tests (faults, latency, out-of-band changes, counters).
+// Package emulator is an emulated Microsoft 365 tenant (or several): one
+// HTTPS server on loopback that speaks the identity platform, Microsoft Graph,
+// the Exchange Online admin API and EWS exactly as design/WIRE.md describes
+// them, plus a control API for tests (faults, latency, out-of-band changes,
+// counters), each tenant with its own.
 package emulator
 
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	mathrand "math/rand/v2"
-	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -48,18 +45,17 @@ func newCounters() Counters {
 	return Counters{ByRoute: map[string]int{}, ByUser: map[string]int{}, ByRouteUser: map[string]map[string]int{}}
 }
 
-// Server is a running emulated tenant.
+// Server is one running emulated tenant: its state, tokens, counters, faults,
+// delays and control API. It sits behind a Cluster (one listener, one CA, one
+// URL), alone when started by Start or with others when started by StartTenants.
 type Server struct {
 	seed         *Seed
 	opts         Options
 	clock        func() time.Time
-	url          string
-	caPEM        []byte
-	caFile       string
-	removeCAFile bool
-	controlToken string
-	httpServer   *http.Server
-	listener     net.Listener
+	cluster      *Cluster
+	url          string // the cluster's
+	controlToken string // the cluster's
+	logName      string // " tenant=<initial domain>" in the request log of a cluster of several
 	mux          *http.ServeMux
 	routeOf      map[string]string // mux pattern → route name
 	control      *http.ServeMux
@@ -81,108 +77,40 @@ type Server struct {
 }
 
 // Start validates the seed, generates the TLS certificates, writes the CA PEM
-// and starts serving. The server is listening when Start returns.
+// and starts serving one tenant: a Cluster of one (see StartTenants). The
+// server is listening when Start returns.
 func Start(seed *Seed, opts Options) (*Server, error) {
 	if seed == nil {
 		return nil, errors.New("emulator: nil seed")
 	}
-	// Work on a private copy: Validate fills defaults, and callers may share seeds.
-	data, err := json.Marshal(seed)
+	c, err := StartTenants([]*Seed{seed}, opts)
 	if err != nil {
 		return nil, err
 	}
-	own, err := ParseSeed(data)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{seed: own, opts: opts, clock: opts.Clock, graphPageSize: 100, exchangePageSize: 1000,
+	return c.tenants[0], nil
+}
+
+// newServer makes the tenant of a validated private seed behind cluster c.
+func newServer(seed *Seed, opts Options, c *Cluster) *Server {
+	s := &Server{seed: seed, opts: opts, clock: opts.Clock, cluster: c, url: c.url, controlToken: c.controlToken,
+		graphPageSize: 100, exchangePageSize: 1000,
 		accessTokens: map[string]*accessToken{}, refreshTokens: map[string]*refreshToken{}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
-	s.controlToken = opts.ControlToken
-	if s.controlToken == "" {
-		s.controlToken = randomToken(24)
-	}
 	s.resetLocked()
-
-	leaf, caPEM, err := newCertificates(time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("emulator: certificates: %w", err)
-	}
-	s.caPEM = caPEM
-	if err := s.writeCAFile(); err != nil {
-		return nil, err
-	}
-	addr := opts.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		s.removeCA()
-		return nil, fmt.Errorf("emulator: listen: %w", err)
-	}
-	tcpAddr, ok := ln.Addr().(*net.TCPAddr)
-	if !ok { // a "tcp" listener has a TCP address; anything else is a bug
-		_ = ln.Close()
-		s.removeCA()
-		return nil, fmt.Errorf("emulator: listen: %v is not a TCP address", ln.Addr())
-	}
-	s.listener = ln
-	s.url = "https://" + urlHost(tcpAddr)
 	s.routes()
-	s.httpServer = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		// HTTP/1.1 only: a connection-reset fault needs http.Hijacker.
-		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
-		ErrorLog:     log.New(logWriter{opts.Logf}, "", 0),
-	}
-	tlsConfig := &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
-	go func() { _ = s.httpServer.Serve(tls.NewListener(ln, tlsConfig)) }()
-	return s, nil
-}
-
-// urlHost is host:port for the URL; an unspecified listen address is reached via 127.0.0.1.
-func urlHost(a *net.TCPAddr) string {
-	ip := a.IP
-	if ip == nil || ip.IsUnspecified() {
-		ip = net.IPv4(127, 0, 0, 1)
-	}
-	return net.JoinHostPort(ip.String(), fmt.Sprint(a.Port))
-}
-
-func (s *Server) writeCAFile() error {
-	s.caFile = s.opts.CAFile
-	if s.caFile == "" {
-		f, err := os.CreateTemp("", "o365-emulator-ca-*.pem")
-		if err != nil {
-			return fmt.Errorf("emulator: CA file: %w", err)
-		}
-		s.caFile, s.removeCAFile = f.Name(), true
-		_ = f.Close()
-	}
-	if err := os.WriteFile(s.caFile, s.caPEM, 0o644); err != nil {
-		return fmt.Errorf("emulator: CA file: %w", err)
-	}
-	return nil
-}
-
-func (s *Server) removeCA() {
-	if s.removeCAFile {
-		_ = os.Remove(s.caFile)
-	}
+	return s
 }
 
 // URL is the base URL of every surface, e.g. "https://127.0.0.1:PORT".
 func (s *Server) URL() string { return s.url }
 
 // CAFile is the path of the PEM file holding the emulator's CA certificate.
-func (s *Server) CAFile() string { return s.caFile }
+func (s *Server) CAFile() string { return s.cluster.CAFile() }
 
 // CAPEM is the emulator's CA certificate in PEM form.
-func (s *Server) CAPEM() []byte { return bytes.Clone(s.caPEM) }
+func (s *Server) CAPEM() []byte { return s.cluster.CAPEM() }
 
 // ControlToken is the bearer token of the control API.
 func (s *Server) ControlToken() string { return s.controlToken }
@@ -190,12 +118,12 @@ func (s *Server) ControlToken() string { return s.controlToken }
 // TenantID is the tenant GUID.
 func (s *Server) TenantID() string { return s.seed.TenantID }
 
-// Close stops the server and removes a temporary CA file.
-func (s *Server) Close() error {
-	err := s.httpServer.Close()
-	s.removeCA()
-	return err
-}
+// InitialDomain is the tenant's initial (*.onmicrosoft.*) domain, the seed's first.
+func (s *Server) InitialDomain() string { return s.seed.Domains[0] }
+
+// Close stops the server (with every tenant of its cluster) and removes a
+// temporary CA file.
+func (s *Server) Close() error { return s.cluster.Close() }
 
 // Reset returns to the seed: state, latency, propagation delay, counters and
 // faults. Issued tokens stay valid (they are checked against the state anyway).
@@ -310,7 +238,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		handler.ServeHTTP(sw, r)
 	}
 	if s.opts.Logf != nil {
-		s.opts.Logf("%s %s route=%s user=%s status=%d %s", r.Method, r.URL.Path, route, caller, sw.status, time.Since(started).Round(time.Millisecond))
+		s.opts.Logf("%s %s%s route=%s user=%s status=%d %s", r.Method, r.URL.Path, s.logName, route, caller, sw.status, time.Since(started).Round(time.Millisecond))
 	}
 }
 
