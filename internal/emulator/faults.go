@@ -1,12 +1,15 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,9 +31,26 @@ type Fault struct {
 	// DropResponse lets the handler do its work, then closes the connection
 	// without the answer: a lost response, which a retrying client must not
 	// turn into a second object.
-	DropResponse bool          `json:"drop_response,omitempty"`
-	Delay        time.Duration `json:"-"`
+	DropResponse bool `json:"drop_response,omitempty"`
+	// Answer is a broken success, which Microsoft never sends (its success
+	// answers always carry their body) but a client can still receive:
+	// "empty" and "truncated" run the handler (its effect happens: a write
+	// lands) and send its answer with no body, or with the first half of its
+	// body, Content-Length matching; the status is the handler's when it is
+	// a success, else 200. "html" is a proxy's page, 200 text/html, and the
+	// handler does not run.
+	Answer string        `json:"answer,omitempty"`
+	Delay  time.Duration `json:"-"`
 }
+
+// The values of Fault.Answer.
+const (
+	AnswerEmpty     = "empty"
+	AnswerTruncated = "truncated"
+	AnswerHTML      = "html"
+)
+
+var answers = []string{AnswerEmpty, AnswerTruncated, AnswerHTML}
 
 type faultJSON Fault
 
@@ -94,10 +114,14 @@ func (f Fault) validate() error {
 	switch {
 	case !known:
 		return fmt.Errorf("unknown route %q (one of %s, or *)", f.Route, strings.Join(routeNames, ", "))
-	case f.Status == 0 && !f.EWSBusy && !f.Reset && !f.DropResponse && f.Delay <= 0:
-		return errors.New("a fault needs status, ews_busy, reset, drop_response or delay")
+	case f.Status == 0 && !f.EWSBusy && !f.Reset && !f.DropResponse && f.Answer == "" && f.Delay <= 0:
+		return errors.New("a fault needs status, ews_busy, reset, drop_response, answer or delay")
 	case f.DropResponse && (f.Status != 0 || f.EWSBusy || f.Reset):
 		return errors.New("drop_response runs the handler: it excludes status, ews_busy and reset")
+	case f.Answer != "" && !slices.Contains(answers, f.Answer):
+		return fmt.Errorf("unknown answer %q (one of %s)", f.Answer, strings.Join(answers, ", "))
+	case f.Answer != "" && (f.Status != 0 || f.EWSBusy || f.Reset || f.DropResponse):
+		return errors.New("answer is a success: it excludes status, ews_busy, reset and drop_response")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("status %d is not an error status", f.Status)
 	case f.Count < 0 || f.EveryNth < 0 || f.Probability < 0 || f.Probability > 1 || f.Delay < 0:
@@ -223,13 +247,69 @@ func dropResponse(w http.ResponseWriter, r *http.Request, handler http.Handler, 
 	if f.Delay > 0 && !sleepContext(r, f.Delay) {
 		return
 	}
-	handler.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+	handler.ServeHTTP(newRecorder(), r)
 	resetConnection(w)
 }
 
-// discardWriter is a ResponseWriter that forgets everything.
-type discardWriter struct{ header http.Header }
+// proxyPage is what a web proxy in the way answers instead of the service.
+const proxyPage = `<!DOCTYPE html>
+<html><head><title>Network notice</title></head>
+<body><h1>Network notice</h1>
+<p>Your request was intercepted by the network's web proxy. Sign in to the proxy to continue.</p>
+</body></html>
+`
 
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(int)             {}
+// brokenAnswer carries out Fault.Answer: a success status whose body is
+// empty, cut in half or a proxy's HTML page. HTTP framing stays intact
+// (Content-Length is the length sent), so only the body is wrong.
+func brokenAnswer(w http.ResponseWriter, r *http.Request, handler http.Handler, f *Fault) {
+	if f.Delay > 0 && !sleepContext(r, f.Delay) {
+		return
+	}
+	status, body := http.StatusOK, []byte(proxyPage)
+	if f.Answer == AnswerHTML {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+	} else {
+		rec := newRecorder()
+		handler.ServeHTTP(rec, r)
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		if rec.status >= 200 && rec.status <= 299 {
+			status = rec.status
+		}
+		body = rec.body.Bytes()
+		body = body[:len(body)/2]
+		if f.Answer == AnswerEmpty {
+			body = nil
+		}
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// recorder is a ResponseWriter that keeps the answer instead of sending it.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{header: http.Header{}} }
+
+func (d *recorder) Header() http.Header { return d.header }
+
+func (d *recorder) Write(b []byte) (int, error) {
+	if d.status == 0 {
+		d.status = http.StatusOK
+	}
+	return d.body.Write(b)
+}
+
+func (d *recorder) WriteHeader(status int) {
+	if d.status == 0 {
+		d.status = status
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"io"
 	mathrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -234,6 +235,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f := s.nextFault(route, caller); {
 	case f != nil && f.DropResponse:
 		dropResponse(sw, r, handler, f)
+	case f != nil && slices.Contains(answers, f.Answer):
+		brokenAnswer(sw, r, handler, f)
 	case f == nil || !s.applyFault(sw, r, route, f):
 		handler.ServeHTTP(sw, r)
 	}
