@@ -2,11 +2,12 @@
 // internal/emulator/README.md) until SIGINT or SIGTERM, and is the scripts' one tool to talk
 // to a running one (scripts/lib/emulator.sh):
 //
-//	o365-emulator [serve] -seed FILE [-addr A] [-ca-file F] [-info-file F] [-latency D] [-rbac-delay D] [-v] ...
+//	o365-emulator [serve] -seed FILE [-seed FILE...] [-addr A] [-ca-file F] [-info-file F] [-latency D] [-rbac-delay D] [-v] ...
 //	o365-emulator wait -info-file F [-timeout 10s] [-pid PID]   until it answers; exit 1 if not
 //	o365-emulator info -info-file F [-format json|env] [-field NAME]
-//	o365-emulator ctl  -info-file F METHOD PATH [JSON]          the control API; body on stdout
+//	o365-emulator ctl  -info-file F [-tenant T] METHOD PATH [JSON]  the control API; body on stdout
 //
+// Each -seed is one tenant; all are served at one URL (the first answers /_emulator/…).
 // ctl exits 1 on an answer outside 2xx (the status and body go to stderr).
 package main
 
@@ -65,17 +66,29 @@ func (e usageError) Error() string { return string(e) }
 
 // serveConfig is what serve's command line asks for.
 type serveConfig struct {
-	seedFile, infoFile string
-	verbose            bool
-	opts               emulator.Options
+	seedFiles []string // one tenant each
+	infoFile  string
+	verbose   bool
+	opts      emulator.Options
+}
+
+// seedFlags collects repeated -seed flags.
+type seedFlags []string
+
+func (f *seedFlags) String() string { return strings.Join(*f, ",") }
+
+func (f *seedFlags) Set(v string) error {
+	*f = append(*f, v)
+	return nil
 }
 
 func parseServe(args []string) (serveConfig, error) {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	seedFile := fs.String("seed", "", "tenant seed file (JSON), required")
+	var seedFiles seedFlags
+	fs.Var(&seedFiles, "seed", "tenant seed file (JSON), required; repeat it to serve several tenants at one URL")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
 	caFile := fs.String("ca-file", "", "where to write the CA certificate (PEM); default a temporary file")
-	infoFile := fs.String("info-file", "", `write {"url","ca_file","control_token","tenant_id","pid"} here once listening`)
+	infoFile := fs.String("info-file", "", `write {"url","ca_file","control_token","tenant_id","tenants","pid"} here once listening`)
 	controlToken := fs.String("control-token", "", "bearer token of the control API; default random")
 	latency := fs.Duration("latency", 0, "latency added to every request, e.g. 20ms")
 	propagation := fs.Duration("propagation-delay", 0, "override the seed's role propagation delay, e.g. 5s")
@@ -83,7 +96,7 @@ func parseServe(args []string) (serveConfig, error) {
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	_ = fs.Parse(args)
 	switch {
-	case *seedFile == "":
+	case len(seedFiles) == 0:
 		fs.Usage()
 		return serveConfig{}, usageError("-seed is required")
 	case fs.NArg() > 0:
@@ -99,7 +112,7 @@ func parseServe(args []string) (serveConfig, error) {
 			return serveConfig{}, usageError(d.name + " must not be negative")
 		}
 	}
-	return serveConfig{seedFile: *seedFile, infoFile: *infoFile, verbose: *verbose, opts: emulator.Options{
+	return serveConfig{seedFiles: seedFiles, infoFile: *infoFile, verbose: *verbose, opts: emulator.Options{
 		Addr: *addr, CAFile: *caFile, ControlToken: *controlToken,
 		Latency: *latency, PropagationDelay: *propagation, RBACDelay: *rbacDelay,
 	}}, nil
@@ -110,39 +123,59 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	seed, err := emulator.LoadSeed(cfg.seedFile)
-	if err != nil {
-		return err
-	}
-	opts := cfg.opts
 	if cfg.verbose {
 		logger := log.New(os.Stderr, "o365-emulator ", log.LstdFlags|log.Lmicroseconds)
-		opts.Logf = logger.Printf
+		cfg.opts.Logf = logger.Printf
 	}
-	srv, err := emulator.Start(seed, opts)
+	c, err := start(cfg)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer c.Close()
 
+	in := infoOf(c)
 	if cfg.infoFile != "" {
 		// Written once the server listens: the file's presence is what `wait` polls for.
-		if err := emuctl.WriteInfo(cfg.infoFile, emuctl.Info{
-			URL: srv.URL(), CAFile: srv.CAFile(), ControlToken: srv.ControlToken(),
-			TenantID: srv.TenantID(), PID: os.Getpid(),
-		}); err != nil {
+		if err := emuctl.WriteInfo(cfg.infoFile, in); err != nil {
 			return err
 		}
 		defer os.Remove(cfg.infoFile)
 	}
-	fmt.Println(srv.URL())
+	fmt.Println(c.URL())
+	ids := make([]string, len(in.Tenants))
+	for i, t := range in.Tenants {
+		ids[i] = t.TenantID
+	}
 	fmt.Fprintf(os.Stderr, "tenant %s, CA certificate %s, control token in %s\n",
-		srv.TenantID(), srv.CAFile(), describeToken(cfg.infoFile, opts.ControlToken))
+		strings.Join(ids, ", tenant "), c.CAFile(), describeToken(cfg.infoFile, cfg.opts.ControlToken))
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	<-stop
 	return nil
+}
+
+// start loads every seed and serves their tenants.
+func start(cfg serveConfig) (*emulator.Cluster, error) {
+	seeds := make([]*emulator.Seed, 0, len(cfg.seedFiles))
+	for _, f := range cfg.seedFiles {
+		seed, err := emulator.LoadSeed(f)
+		if err != nil {
+			return nil, err
+		}
+		seeds = append(seeds, seed)
+	}
+	return emulator.StartTenants(seeds, cfg.opts)
+}
+
+// infoOf is what the info file says of a running emulator.
+func infoOf(c *emulator.Cluster) emuctl.Info {
+	in := emuctl.Info{URL: c.URL(), CAFile: c.CAFile(), ControlToken: c.ControlToken(), PID: os.Getpid()}
+	for _, t := range c.Tenants() {
+		in.Tenants = append(in.Tenants, emuctl.Tenant{TenantID: t.TenantID(), InitialDomain: t.InitialDomain()})
+	}
+	in.TenantID = in.Tenants[0].TenantID
+	return in
 }
 
 // describeToken says where to find the control token without printing a
@@ -178,14 +211,27 @@ var infoFields = map[string]func(emuctl.Info) string{
 	"ca_file":       func(i emuctl.Info) string { return i.CAFile },
 	"control_token": func(i emuctl.Info) string { return i.ControlToken },
 	"tenant_id":     func(i emuctl.Info) string { return i.TenantID },
-	"pid":           func(i emuctl.Info) string { return fmt.Sprint(i.PID) },
+	// Every tenant, space-separated, in the order of the -seed flags.
+	"tenant_ids": func(i emuctl.Info) string { return joinTenants(i, func(t emuctl.Tenant) string { return t.TenantID }) },
+	"tenant_domains": func(i emuctl.Info) string {
+		return joinTenants(i, func(t emuctl.Tenant) string { return t.InitialDomain })
+	},
+	"pid": func(i emuctl.Info) string { return fmt.Sprint(i.PID) },
+}
+
+func joinTenants(i emuctl.Info, field func(emuctl.Tenant) string) string {
+	parts := make([]string, len(i.Tenants))
+	for n, t := range i.Tenants {
+		parts[n] = field(t)
+	}
+	return strings.Join(parts, " ")
 }
 
 func info(args []string) error {
 	fs := flag.NewFlagSet("info", flag.ExitOnError)
 	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
 	format := fs.String("format", "json", "json, or env: EMULATOR_URL='…' lines for a shell's eval")
-	field := fs.String("field", "", "print only this field's value: url, ca_file, control_token, tenant_id, pid")
+	field := fs.String("field", "", "print only this field's value: url, ca_file, control_token, tenant_id, tenant_ids, tenant_domains, pid")
 	_ = fs.Parse(args)
 	if *infoFile == "" || fs.NArg() > 0 {
 		return usageError("info -info-file F [-format json|env] [-field NAME]")
@@ -229,14 +275,16 @@ func shellQuote(s string) string {
 func ctl(args []string) error {
 	fs := flag.NewFlagSet("ctl", flag.ExitOnError)
 	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
+	tenant := fs.String("tenant", "", "the tenant (id or domain) a /_emulator/… path addresses; default the first")
 	_ = fs.Parse(args)
 	if *infoFile == "" || fs.NArg() < 2 || fs.NArg() > 3 {
-		return usageError("ctl -info-file F METHOD PATH [JSON]")
+		return usageError("ctl -info-file F [-tenant T] METHOD PATH [JSON]")
 	}
 	c, err := emuctl.Open(*infoFile)
 	if err != nil {
 		return err
 	}
+	c = c.ForTenant(*tenant)
 	b, err := c.Do(context.Background(), strings.ToUpper(fs.Arg(0)), fs.Arg(1), fs.Arg(2))
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,8 +26,16 @@ type Info struct {
 	URL          string `json:"url"`
 	CAFile       string `json:"ca_file"`
 	ControlToken string `json:"control_token"`
-	TenantID     string `json:"tenant_id"`
-	PID          int    `json:"pid"`
+	TenantID     string `json:"tenant_id"` // the first tenant's (the first -seed)
+	// Tenants are every tenant the emulator serves at URL, in the order of its -seed flags.
+	Tenants []Tenant `json:"tenants,omitempty"`
+	PID     int      `json:"pid"`
+}
+
+// Tenant names one tenant of a running emulator.
+type Tenant struct {
+	TenantID      string `json:"tenant_id"`
+	InitialDomain string `json:"initial_domain"`
 }
 
 // WriteInfo writes the info file atomically (a temporary file renamed into place), so
@@ -68,10 +77,12 @@ func ReadInfo(path string) (Info, error) {
 	return info, nil
 }
 
-// Client calls the control API of one emulator.
+// Client calls the control API of one emulator: its first tenant's, or the
+// tenant ForTenant names.
 type Client struct {
-	Info Info
-	hc   *http.Client
+	Info   Info
+	hc     *http.Client
+	tenant string
 }
 
 // New returns a client trusting the emulator's CA certificate.
@@ -99,6 +110,25 @@ func Open(infoFile string) (*Client, error) {
 	return New(info)
 }
 
+// ForTenant returns a client whose calls address one tenant of the emulator
+// (its tenant id or one of its domains) instead of the first.
+func (c *Client) ForTenant(tenant string) *Client {
+	tc := *c
+	tc.tenant = tenant
+	return &tc
+}
+
+// TenantPath is the control path of one tenant: /_emulator/tenants/{tenant}/…
+// for /_emulator/…. An empty tenant, and a path that already names one, stay
+// as they are (/_emulator/… is the first tenant's).
+func TenantPath(tenant, path string) string {
+	rest, ok := strings.CutPrefix(path, "/_emulator/")
+	if tenant == "" || !ok || rest == "tenants" || strings.HasPrefix(rest, "tenants/") {
+		return path
+	}
+	return "/_emulator/tenants/" + url.PathEscape(tenant) + "/" + rest
+}
+
 // StatusError is a control API answer outside 2xx.
 type StatusError struct {
 	Method, Path string
@@ -110,9 +140,10 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s %s: %s: %s", e.Method, e.Path, e.Status, e.Body)
 }
 
-// Do calls the control API (path starts with /_emulator/) with an optional JSON body and
-// returns the response body; an answer outside 2xx is a *StatusError.
+// Do calls the control API (path starts with /_emulator/; see TenantPath) with an optional
+// JSON body and returns the response body; an answer outside 2xx is a *StatusError.
 func (c *Client) Do(ctx context.Context, method, path, body string) ([]byte, error) {
+	path = TenantPath(c.tenant, path)
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)

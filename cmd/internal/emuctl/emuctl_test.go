@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,5 +147,81 @@ func TestReadInfoRejectsIncomplete(t *testing.T) {
 	}
 	if _, err := ReadInfo(p); err == nil || !strings.Contains(err.Error(), "ca_file") {
 		t.Fatalf("want an error naming ca_file, got %v", err)
+	}
+}
+
+func TestTenantPath(t *testing.T) {
+	for _, tc := range []struct{ tenant, path, want string }{
+		{"", "/_emulator/state", "/_emulator/state"},
+		{"northwind.onmicrosoft.com", "/_emulator/state", "/_emulator/tenants/northwind.onmicrosoft.com/state"},
+		{"northwind.onmicrosoft.com", "/_emulator/users/a@b.com/exchange-roles/Mail%20Recipients",
+			"/_emulator/tenants/northwind.onmicrosoft.com/users/a@b.com/exchange-roles/Mail%20Recipients"},
+		{"northwind.onmicrosoft.com", "/_emulator/tenants", "/_emulator/tenants"},
+		{"northwind.onmicrosoft.com", "/_emulator/tenants/x.com/state", "/_emulator/tenants/x.com/state"},
+	} {
+		if got := TenantPath(tc.tenant, tc.path); got != tc.want {
+			t.Errorf("TenantPath(%q, %q) = %q, want %q", tc.tenant, tc.path, got, tc.want)
+		}
+	}
+}
+
+// TestForTenant: a client for one tenant of an emulator serving two changes
+// that tenant; the plain client stays on the first.
+func TestForTenant(t *testing.T) {
+	var seeds []*emulator.Seed
+	for _, f := range []string{"examples/demo/tenant.json", "internal/emulator/testdata/northwind.json"} {
+		seed, err := emulator.LoadSeed(filepath.Join("..", "..", "..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, seed)
+	}
+	cl, err := emulator.StartTenants(seeds, emulator.Options{CAFile: filepath.Join(t.TempDir(), "ca.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	c, err := New(Info{URL: cl.URL(), CAFile: cl.CAFile(), ControlToken: cl.ControlToken()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tenantOf := func(c *Client) string {
+		b, err := c.Do(ctx, http.MethodGet, "/_emulator/state", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			Tenant struct{ ID string } `json:"tenant"`
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Tenant.ID
+	}
+	nw := c.ForTenant("northwindtraders.com")
+	if got := tenantOf(nw); got != "5a1e9c3d-7b2f-4d8e-b6a4-1c0d9e8f7a6b" {
+		t.Errorf("ForTenant's state is tenant %s", got)
+	}
+	if got := tenantOf(c); got != "7d3b5e8a-2c41-4f6e-9a0b-6c1d2e3f4a5b" {
+		t.Errorf("the plain client's state is tenant %s", got)
+	}
+	if _, err := nw.Do(ctx, http.MethodPost, "/_emulator/faults", `{"route":"token","status":503}`); err != nil {
+		t.Fatal(err)
+	}
+	// The fault is Northwind's: its token endpoint answers 503, Contoso's does not.
+	for tenant, want := range map[string]int{"northwindtraders.com": http.StatusServiceUnavailable, "contoso.com": http.StatusBadRequest} {
+		res, err := c.hc.PostForm(cl.URL()+"/"+tenant+"/oauth2/v2.0/token", url.Values{"grant_type": {"password"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("%s's token endpoint: %d, want %d", tenant, res.StatusCode, want)
+		}
+	}
+	var se *StatusError
+	if _, err := c.ForTenant("nowhere.example").Do(ctx, http.MethodGet, "/_emulator/state", ""); !errors.As(err, &se) || !strings.HasPrefix(se.Status, "404") {
+		t.Errorf("unknown tenant: %v", err)
 	}
 }
