@@ -83,9 +83,20 @@ func (c *Client) GetFolder(ctx context.Context, impersonate string, folders ...s
 	}
 	var out []Folder
 	err := c.pipe.Do(ctx, req, func(r *transport.Response) transport.Outcome {
+		if r.Status == http.StatusOK {
+			// A 200 is a SOAP envelope in EWS's media type, whole (WIRE.md §D3).
+			if problem := transport.CheckXML(r, transport.MediaXML, transport.MediaSOAPXML); problem != "" {
+				return transport.Malformed(ctx, &transport.MalformedAnswerError{Service: "ews", Op: req.Op, Status: r.Status, Problem: problem})
+			}
+		}
 		fs, err := ParseResponse(r.Status, r.Body)
 		if err == nil && len(fs) != len(folders) {
-			err = fmt.Errorf("ews: asked for %d folders, got %d", len(folders), len(fs))
+			// EWS answers one message per folder asked for.
+			err = &transport.MalformedAnswerError{Service: "ews", Op: req.Op, Status: r.Status,
+				Problem: fmt.Sprintf("%d GetFolderResponseMessages for %d folders", len(fs), len(folders))}
+		}
+		if me, ok := errors.AsType[*transport.MalformedAnswerError](err); ok {
+			return transport.Malformed(ctx, me)
 		}
 		if err != nil {
 			return classify(r, err)

@@ -180,7 +180,7 @@ type responseMessage struct {
 
 type responseEnvelope struct {
 	XMLName xml.Name `xml:"http://schemas.xmlsoap.org/soap/envelope/ Envelope"`
-	Body    struct {
+	Body    *struct {
 		Fault             *soapFault `xml:"http://schemas.xmlsoap.org/soap/envelope/ Fault"`
 		GetFolderResponse *struct {
 			Messages []responseMessage `xml:"http://schemas.microsoft.com/exchange/services/2006/messages ResponseMessages>GetFolderResponseMessage"`
@@ -193,6 +193,11 @@ type responseEnvelope struct {
 // GetFolderResponseMessage, in order (WIRE.md §D3), or the first message's *ResponseError
 // when a message has ResponseClass="Error" (§D4). Folder.DistinguishedID is left empty: the
 // caller knows which ids it asked for.
+//
+// A 200 that is not a whole SOAP envelope with a GetFolderResponse whose every message
+// carries its ResponseClass and ResponseCode (an empty body, one cut short, a proxy's HTML
+// page) gives a *transport.MalformedAnswerError: EWS always sends them, and such an answer
+// says nothing of the mailbox.
 func ParseResponse(status int, body []byte) ([]Folder, error) {
 	switch status {
 	case http.StatusUnauthorized:
@@ -202,19 +207,35 @@ func ParseResponse(status int, body []byte) ([]Folder, error) {
 	}
 	var env responseEnvelope
 	perr := xml.NewDecoder(bytes.NewReader(body)).Decode(&env)
-	if perr == nil && env.Body.Fault != nil {
+	if perr == nil && env.Body != nil && env.Body.Fault != nil {
 		return nil, faultFrom(env.Body.Fault, status)
 	}
 	if status != http.StatusOK {
 		return nil, &StatusError{StatusCode: status, Snippet: snippet(body)}
 	}
-	if perr != nil {
-		return nil, fmt.Errorf("ews: response is not a SOAP envelope: %w", perr)
+	malformed := func(problem string) error {
+		return &transport.MalformedAnswerError{Service: "ews", Op: "GetFolder", Status: status, Problem: problem}
 	}
-	if env.Body.GetFolderResponse == nil {
-		return nil, errors.New("ews: response has no GetFolderResponse")
+	switch {
+	case perr != nil && len(bytes.TrimSpace(body)) == 0:
+		return nil, malformed("empty body")
+	case perr != nil && strings.Contains(perr.Error(), "unexpected EOF"):
+		return nil, malformed("truncated XML")
+	case perr != nil:
+		return nil, malformed("not a SOAP envelope")
+	case env.Body == nil:
+		return nil, malformed("no SOAP Body")
+	case env.Body.GetFolderResponse == nil:
+		return nil, malformed("no GetFolderResponse")
+	case len(env.Body.GetFolderResponse.Messages) == 0:
+		return nil, malformed("no GetFolderResponseMessage")
 	}
 	var folders []Folder
+	for i, m := range env.Body.GetFolderResponse.Messages {
+		if m.ResponseClass == "" || strings.TrimSpace(m.ResponseCode) == "" {
+			return nil, malformed(fmt.Sprintf("GetFolderResponseMessage %d without its ResponseClass and ResponseCode", i+1))
+		}
+	}
 	for _, m := range env.Body.GetFolderResponse.Messages {
 		if m.ResponseClass == "Error" {
 			return folders, &ResponseError{Code: strings.TrimSpace(m.ResponseCode), MessageText: strings.TrimSpace(m.MessageText), BackOff: m.MessageXML.backOff()}
@@ -227,7 +248,7 @@ func ParseResponse(status int, body []byte) ([]Folder, error) {
 			}
 		}
 		if f.ID == "" {
-			return folders, fmt.Errorf("ews: GetFolderResponseMessage %d (%s) has no FolderId", len(folders)+1, m.ResponseCode)
+			return folders, malformed(fmt.Sprintf("GetFolderResponseMessage %d (%s) without a FolderId", len(folders)+1, transport.Clip(strings.TrimSpace(m.ResponseCode), 60)))
 		}
 		folders = append(folders, f)
 	}
