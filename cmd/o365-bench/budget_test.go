@@ -78,7 +78,7 @@ func TestBudgetOf(t *testing.T) {
 }
 
 func TestRenderConfig(t *testing.T) {
-	cfg, err := renderConfig(scenarioAppCert, 3, "https://127.0.0.1:1", "/ca.pem", "/w/cert.pem")
+	cfg, err := renderConfig(scenarioAppCert, 3, 1, "https://127.0.0.1:1", "/ca.pem", "/w/cert.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestRenderConfig(t *testing.T) {
 	if strings.Contains(cfg, "admin0004@") || strings.Contains(cfg, "client_secret") {
 		t.Errorf("app-cert config of 3 has a fourth mailbox or a secret:\n%s", cfg)
 	}
-	cfg, err = renderConfig(scenarioAppEWS, 2, "https://127.0.0.1:1", "/ca.pem", "")
+	cfg, err = renderConfig(scenarioAppEWS, 2, 1, "https://127.0.0.1:1", "/ca.pem", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +103,13 @@ func TestRenderConfig(t *testing.T) {
 			t.Errorf("app-ews config lacks %q:\n%s", want, cfg)
 		}
 	}
-	if _, err := renderConfig(scenarioAppCert, 2, "u", "c", ""); err == nil {
+	if _, err := renderConfig(scenarioAppCert, 2, 1, "u", "c", ""); err == nil {
 		t.Error("app-cert without a certificate file: no error")
 	}
-	if _, err := renderConfig("app-imap", 2, "u", "c", ""); err == nil || !strings.Contains(err.Error(), "app-imap") {
+	if _, err := renderConfig("app-imap", 2, 1, "u", "c", ""); err == nil || !strings.Contains(err.Error(), "app-imap") {
 		t.Errorf("unknown scenario: %v", err)
 	}
-	cfg, err = renderConfig(scenarioTarget, 2, "u", "c", "")
+	cfg, err = renderConfig(scenarioTarget, 2, 1, "u", "c", "")
 	if err != nil || !strings.Contains(cfg, `resource "o365_target_connection" "bench"`) || strings.Contains(cfg, "o365_target_app_connection") {
 		t.Errorf("target config: %v\n%s", err, cfg)
 	}

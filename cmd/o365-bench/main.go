@@ -3,8 +3,8 @@
 // against the emulated tenant (wall time, the tenant's request counters, the provider's peak
 // RSS), measures the provider's startup, and writes BENCHMARKS.md from the recorded results.
 //
-//	o365-bench seed      -n N -o seed.json
-//	o365-bench config    -n N -url URL -ca CA.pem -o main.tf
+//	o365-bench seed      -n N [-tenant K] -o seed.json         (K: the K-th of several tenants, one -seed each)
+//	o365-bench config    -n N [-tenants K] -url URL -ca CA.pem -o main.tf   (N target connections in each of K tenants)
 //	o365-bench rss       -o FILE -- PROGRAM ARGS...      (wraps the provider binary)
 //	o365-bench measure   -info-file F -results R -cli C -n N -latency-ms L -cmd plan -log LOG [-rss FILE] [-expect-exit 0] -- PROGRAM ARGS...
 //	o365-bench startup   -results R -bin PROVIDER [-cli C -cli-bin PATH -dir DIR] [-runs 5]
