@@ -29,6 +29,7 @@ func TestSessionKeepsOneConnectionID(t *testing.T) {
 		mu.Lock()
 		ids[r.Header.Get("connection-id")] = true
 		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json") // an answer without it is not the admin API's
 		fmt.Fprint(w, `{"value":[]}`)
 	}))
 	defer srv.Close()
