@@ -33,6 +33,10 @@ type Env struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock; a seam for tests.
 	Now func() time.Time
+	// Health is what the process knows of each tenant's services: one outage is retried by
+	// one call and reported to the others at once (transport.Health). Nil: a new one on
+	// first use, shared by every connection of this Env.
+	Health *transport.Health
 
 	mu         sync.Mutex
 	identities map[string]*identity.Provider // by authority host
@@ -85,8 +89,19 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	return transport.Sleep(ctx, d)
 }
 
-func (e *Env) retry() transport.Policy {
-	return transport.Policy{MaxRetries: e.MaxRetries, Log: e.Log}
+// retry is the retry policy of the calls for tenant (its id or a domain), sharing the
+// tenant's health.
+func (e *Env) retry(tenant string) transport.Policy {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return transport.Policy{MaxRetries: e.MaxRetries, Log: e.Log, Health: e.healthLocked(), Tenant: tenant}
+}
+
+func (e *Env) healthLocked() *transport.Health {
+	if e.Health == nil {
+		e.Health = &transport.Health{}
+	}
+	return e.Health
 }
 
 func (e *Env) identity(authorityHost string) *identity.Provider {
@@ -97,7 +112,7 @@ func (e *Env) identity(authorityHost string) *identity.Provider {
 	}
 	p, ok := e.identities[authorityHost]
 	if !ok {
-		p = identity.New(identity.Options{AuthorityHost: authorityHost, ClientID: e.ClientID, HTTPClient: e.HTTP, MaxRetries: e.MaxRetries, Log: e.Log})
+		p = identity.New(identity.Options{AuthorityHost: authorityHost, ClientID: e.ClientID, HTTPClient: e.HTTP, MaxRetries: e.MaxRetries, Log: e.Log, Health: e.healthLocked()})
 		e.identities[authorityHost] = p
 	}
 	return p
@@ -193,21 +208,21 @@ func (s *session) exchange() *exchange.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t := s.tenant(); s.exo == nil || s.exoFor != t {
-		s.exo = exchange.New(s.cloud.Endpoints.Exchange, t, s.kind.anchor(s), s.connID, s.env.HTTP, s.exchangeToken, s.env.retry())
+		s.exo = exchange.New(s.cloud.Endpoints.Exchange, t, s.kind.anchor(s), s.connID, s.env.HTTP, s.exchangeToken, s.env.retry(t))
 		s.exoFor = t
 	}
 	return s.exo
 }
 
 func (s *session) graph() *graph.Client {
-	return graph.New(s.cloud.Endpoints.Graph, s.env.HTTP, s.graphToken, s.env.retry())
+	return graph.New(s.cloud.Endpoints.Graph, s.env.HTTP, s.graphToken, s.env.retry(s.tenant()))
 }
 
 func (s *session) ews() *ews.Client {
 	if s.who.Kind == identity.Application {
-		return ews.NewAppOnly(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry())
+		return ews.NewAppOnly(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry(s.tenant()))
 	}
-	return ews.New(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry())
+	return ews.New(s.cloud.EWSURL(), s.env.HTTP, s.exchangeToken, s.env.retry(s.tenant()))
 }
 
 // TenantID resolves the tenant's GUID from a verified domain without signing in (used

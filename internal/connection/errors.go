@@ -8,6 +8,7 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
 	"github.com/o365-terraform/terraform-provider-o365/internal/identity"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
+	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // Problem classifies a failure, so the provider can point at what to fix.
@@ -37,6 +38,10 @@ const (
 	ProblemCannotRevoke
 	// ProblemNotYetEffective: roles were assigned but did not take effect in time.
 	ProblemNotYetEffective
+	// ProblemServiceUnavailable: a service of the tenant (its sign-in, Graph, the Exchange
+	// admin API or EWS) kept failing (throttled, unavailable, unreachable, broken answers);
+	// nothing is known of the connection itself.
+	ProblemServiceUnavailable
 )
 
 // Reason is the precise cause of a sign-in failure (Microsoft's AADSTS code, WIRE.md §A8).
@@ -95,9 +100,22 @@ func (e *Error) Unwrap() error { return e.Err }
 // AsError finds the connection Error in err's chain.
 func AsError(err error) (*Error, bool) { return errors.AsType[*Error](err) }
 
-// fail is an Error about the principal of s.
+// fail is an Error about the principal of s. An unclassified failure whose cause is a
+// tenant's service that kept failing is ProblemServiceUnavailable.
 func (s *session) fail(p Problem, summary, detail string, err error) *Error {
+	if p == ProblemOther && transport.IsUnavailable(err) {
+		p = ProblemServiceUnavailable
+	}
 	return &Error{Problem: p, Account: s.account, Who: s.who.Name, Credential: s.who.Credential.Kind, Summary: summary, Detail: detail, Err: err}
+}
+
+// Unavailable reports whether err is a tenant's service that kept failing: the drift check
+// then knows nothing new and keeps what it knew.
+func Unavailable(err error) bool {
+	if ce, ok := AsError(err); ok {
+		return ce.Problem == ProblemServiceUnavailable
+	}
+	return transport.IsUnavailable(err)
 }
 
 // failed is an unclassified failure of the principal of s.
@@ -144,6 +162,10 @@ var signInFailures = []signInFailure{
 // changes it on Microsoft's side.
 func signInError(s *session, err error) error {
 	who := s.who.Name
+	if ue, ok := errors.AsType[*transport.UnavailableError](err); ok {
+		return s.fail(ProblemServiceUnavailable, "Cannot sign in "+who+": the sign-in service of tenant "+ue.Tenant+" is unavailable",
+			ue.Error()+". Nothing is known of the account itself; the next plan or apply asks again.", err)
+	}
 	ae, ok := identity.AsAuthError(err)
 	if !ok {
 		return s.failed("Cannot sign in "+who, "Signing in failed before Microsoft answered: "+err.Error(), err)

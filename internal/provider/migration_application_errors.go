@@ -11,6 +11,7 @@ import (
 // problems: the attribute to point at and what to change in the configuration. The
 // connection's Summary and Detail say what Microsoft refused and which right to grant.
 var migrationApplicationErrors = map[connection.Problem]errorFix{
+	connection.ProblemServiceUnavailable: serviceUnavailableFix,
 	connection.ProblemCredentials: func(*connection.Error) (path.Path, string) {
 		return path.Empty(), "Check the provider's `management` credential (`client_secret`, `client_certificate_file` or `federated_token_file`)."
 	},

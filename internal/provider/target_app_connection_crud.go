@@ -77,9 +77,10 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 		st, err := r.data.env.CheckApp(ctx, spec)
 		if err != nil {
 			ce, _ := connection.AsError(err)
-			if ce != nil && (ce.Problem == connection.ProblemCredentials || ce.Problem == connection.ProblemAccountGone || ce.Problem == connection.ProblemTenant) &&
-				ce.Reason != connection.ReasonSecretExpired {
-				// Never block the plan that fixes the credentials: warn and keep the state.
+			if ce != nil && (ce.Problem == connection.ProblemCredentials || ce.Problem == connection.ProblemAccountGone || ce.Problem == connection.ProblemTenant ||
+				ce.Problem == connection.ProblemServiceUnavailable) && ce.Reason != connection.ReasonSecretExpired {
+				// Never block the plan that fixes the credentials, nor the plan of the other
+				// tenants when one tenant's service is down: warn and keep the state.
 				addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "Drift check skipped: ")
 				return
 			}

@@ -41,6 +41,7 @@ func appConnectionErrors(m targetAppConnectionModel) map[connection.Problem]erro
 		connection.ProblemUnreachable: func(*connection.Error) (path.Path, string) {
 			return path.Root("verify_mailboxes"), "Or remove from `verify_mailboxes` the mailboxes the migration does not write to."
 		},
+		connection.ProblemServiceUnavailable: serviceUnavailableFix,
 		connection.ProblemEWS: func(*connection.Error) (path.Path, string) {
 			return path.Root("protocol"), "Or use `protocol = \"graph\"`, which EWS switches do not affect."
 		},

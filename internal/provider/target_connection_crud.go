@@ -86,8 +86,10 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 				resp.Diagnostics.AddWarning("Admin account no longer exists",
 					ce.Detail+" The connection is removed from state; the plan proposes to create it again.")
 				resp.State.RemoveResource(ctx)
-			case ce != nil && (ce.Problem == connection.ProblemCredentials || ce.Problem == connection.ProblemTenant || ce.Problem == connection.ProblemClient):
-				// Never block the plan that fixes the credentials: warn and keep the state.
+			case ce != nil && (ce.Problem == connection.ProblemCredentials || ce.Problem == connection.ProblemTenant || ce.Problem == connection.ProblemClient ||
+				ce.Problem == connection.ProblemServiceUnavailable):
+				// Never block the plan that fixes the credentials, nor the plan of the other
+				// tenants when one tenant's service is down: warn and keep the state.
 				addConnectionError(&resp.Diagnostics, targetConnectionErrors, err, "Drift check skipped: ")
 			default:
 				addConnectionError(&resp.Diagnostics, targetConnectionErrors, err, "")

@@ -14,6 +14,13 @@ import (
 // The connection's own Summary and Detail say what Microsoft refused and why.
 type errorFix func(ce *connection.Error) (at path.Path, fix string)
 
+// serviceUnavailableFix: a tenant's service that kept failing needs no change of the
+// configuration.
+func serviceUnavailableFix(*connection.Error) (path.Path, string) {
+	return path.Empty(), "Nothing in the configuration needs to change: Microsoft's service for this tenant did not answer usefully after the retries (`max_retries`). " +
+		"Check the tenant's service health in the Microsoft 365 admin center and run plan again later; the other tenants' connections were checked as usual."
+}
+
 // targetConnectionErrors is the resource's table of connection problems. A problem not in
 // the table is reported without an attribute.
 var targetConnectionErrors = map[connection.Problem]errorFix{
@@ -56,6 +63,7 @@ var targetConnectionErrors = map[connection.Problem]errorFix{
 	connection.ProblemCannotRevoke: func(*connection.Error) (path.Path, string) {
 		return path.Root("global_admin"), "Set `global_admin`, or turn `revoke_managed_roles` off to leave it in place."
 	},
+	connection.ProblemServiceUnavailable: serviceUnavailableFix,
 	connection.ProblemNotYetEffective: func(*connection.Error) (path.Path, string) {
 		return path.Empty(), "Run apply again later, or raise `timeouts.create` / `timeouts.update` to wait longer."
 	},

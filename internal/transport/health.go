@@ -111,6 +111,12 @@ func (h *Health) Do(ctx context.Context, key HealthKey, endpoint string, p Polic
 		return p.Do(ctx, attempt)
 	}
 	key.Tenant = strings.ToLower(key.Tenant)
+	if within(ctx, key) {
+		// A call made inside one for the same service (a write's recovery reading back what
+		// it did) is part of it: gating it would wait for itself.
+		return p.Do(ctx, attempt)
+	}
+	ctx = context.WithValue(ctx, healthCallKey{}, &healthCall{key: key, outer: outerCall(ctx)})
 	probing, err := h.admit(ctx, key)
 	if err != nil {
 		return err
@@ -252,6 +258,29 @@ func (h *Health) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+// healthCall marks a context as inside a call for key (and its enclosing calls).
+type healthCall struct {
+	key   HealthKey
+	outer *healthCall
+}
+
+type healthCallKey struct{}
+
+func outerCall(ctx context.Context) *healthCall {
+	c, _ := ctx.Value(healthCallKey{}).(*healthCall)
+	return c
+}
+
+// within reports whether ctx is inside a call for key.
+func within(ctx context.Context, key HealthKey) bool {
+	for c := outerCall(ctx); c != nil; c = c.outer {
+		if c.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *UnavailableError) shared() *UnavailableError {

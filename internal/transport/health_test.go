@@ -216,3 +216,28 @@ func TestHealthNilKeepsNoState(t *testing.T) {
 		t.Fatalf("attempts = %d, want 6 (each call its own retries)", n)
 	}
 }
+
+// A write's recovery reads back through the same service inside the call: it must not wait
+// for the call it is part of.
+func TestHealthNestedCallOfTheSameServiceIsNotGated(t *testing.T) {
+	h := &Health{}
+	var n atomic.Int32
+	err := h.Do(context.Background(), keyA, "x", policy(2), func(ctx context.Context) (time.Duration, bool, error) {
+		if n.Add(1) == 1 {
+			return 0, true, errDown // this call is now the prober
+		}
+		done := make(chan error, 1)
+		go func() {
+			done <- h.Do(ctx, keyA, "x", policy(0), func(context.Context) (time.Duration, bool, error) { return 0, false, nil })
+		}()
+		select {
+		case err := <-done:
+			return 0, false, err
+		case <-time.After(10 * time.Second):
+			return 0, false, errors.New("the nested call waited for its own prober")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -78,10 +78,6 @@ type Pipeline struct {
 	Policy  Policy
 	Header  http.Header // sent with every request
 	MaxBody int64       // bound on what is read of any answer
-	// Health, when set, shares the service's outages among the calls for Tenant (the tenant
-	// the requests go to: its id or a domain) in one process: see Health.
-	Health *Health
-	Tenant string
 }
 
 // Do runs req until handle reports success or a final failure. handle interprets one
@@ -89,8 +85,8 @@ type Pipeline struct {
 // the classified failure.
 func (p *Pipeline) Do(ctx context.Context, req Request, handle func(*Response) Outcome) error {
 	recovering := false
-	key := HealthKey{Tenant: p.Tenant, Service: p.Service}
-	return p.Health.Do(ctx, key, Endpoint(req.URL), p.Policy, func(ctx context.Context) (time.Duration, bool, error) {
+	key := HealthKey{Tenant: p.Policy.Tenant, Service: p.Service}
+	return p.Policy.Health.Do(ctx, key, Endpoint(req.URL), p.Policy, func(ctx context.Context) (time.Duration, bool, error) {
 		if recovering {
 			done, err := req.Recover(ctx)
 			if err != nil {

@@ -46,6 +46,11 @@ type Policy struct {
 	// Rand returns a number in [0,1) for jitter. Tests replace it.
 	Rand func() float64
 	Log  Logger
+	// Health, when set, shares the outages of Tenant's services (the tenant the calls go to:
+	// its id or a domain) among the calls of one process: one call retries, the others wait
+	// for its outcome (Health). The pipeline uses it; Do alone does not.
+	Health *Health
+	Tenant string
 }
 
 type attemptKey struct{}
