@@ -25,7 +25,7 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
-// Acceptance tests of o365_migration_application (issue 12's list): each checks Terraform's
+// Acceptance tests of o365_migration_application: each checks Terraform's
 // state and the emulated tenant.
 
 const (

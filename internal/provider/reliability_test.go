@@ -1,6 +1,6 @@
 package provider
 
-// Fault-injection acceptance suite (issue 6, RELIABILITY.md): the emulated tenant fails a
+// Fault-injection acceptance suite (RELIABILITY.md): the emulated tenant fails a
 // fraction of the requests on every route (429 with fractional Retry-After, 503, 504,
 // connection resets, slow answers, EWS ErrorServerBusy) and the provider must converge with
 // Terraform state equal to the tenant's, no duplicate and no lost assignment; a failure or a

@@ -1,6 +1,6 @@
 package provider
 
-// Acceptance tests of o365_target_app_connection (issue 11's list 1–9), each checking the
+// Acceptance tests of o365_target_app_connection, each checking the
 // Terraform state and the emulated tenant:
 //
 //	scripts/testacc.sh all -run 'TestAccTargetAppConnection' ./internal/provider/

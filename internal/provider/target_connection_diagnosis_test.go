@@ -18,7 +18,7 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
-// Issue 13's acceptance tests: the plan-time diagnosis of a tenant where the seed's model
+// Acceptance tests of the plan-time diagnosis of a tenant where the seed's model
 // cannot work (DESIGN.md §7.4, WIRE.md §K), and its cost on a healthy tenant.
 
 // retiredWords is the diagnosis of a retired ApplicationImpersonation, as plan and apply
