@@ -147,7 +147,7 @@ func TestHealthProberSuccessLetsWaitersThrough(t *testing.T) {
 	// The first attempt fails, every later one works: a blip.
 	blip := func(context.Context) (time.Duration, bool, error) {
 		if n.Add(1) == 1 {
-			return 0, true, errDown
+			return time.Millisecond, true, errDown // the wait goes to p.Sleep
 		}
 		return 0, false, nil
 	}
