@@ -75,16 +75,6 @@ type Unreachable struct {
 	Detail  string
 }
 
-// EWS status values (DESIGN.md §7.3).
-const (
-	EWSEnabled                 = "enabled"
-	EWSDisabledForOrganization = "disabled_for_organization"
-	EWSDisabledForMailbox      = "disabled_for_mailbox"
-	EWSAppNotAllowed           = "app_not_allowed"
-	// EWSDisabled: EWS refuses and the application may not read which switch closed it.
-	EWSDisabled = "disabled"
-)
-
 // AppStatus is what a check of an application connection found.
 type AppStatus struct {
 	TenantID string

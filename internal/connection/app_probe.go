@@ -3,11 +3,8 @@ package connection
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
-	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
 	"github.com/o365-terraform/terraform-provider-o365/internal/graph"
 )
 
@@ -65,89 +62,15 @@ func (c *appCheck) probeEWS(ctx context.Context) error {
 	return nil
 }
 
-// diagnoseEWS finds which switch closed EWS for mailbox (WIRE.md §K2–K3, the order of the
-// decision in §K3): the organisation's EwsEnabled, its EwsAllowedAppIDs against this
-// application, then the mailbox's EwsEnabled. It reads them only when the application holds
-// Exchange.ManageAsApp (never asking for more rights just to verify); otherwise, or when
-// the admin API refuses, the status is "disabled" and the detail says what could not be read.
+// diagnoseEWS finds which switch closed EWS for mailbox (ews_switches.go). The application
+// reads the switches only when it holds Exchange.ManageAsApp (it is never given more rights
+// just to verify); otherwise, or when the admin API refuses, the status is "disabled" and
+// the detail says what could not be read.
 func (c *appCheck) diagnoseEWS(ctx context.Context, mailbox string) {
-	app := c.spec.Principal.Name
-	unknown := func(why string) {
-		c.st.EWSStatus = EWSDisabled
-		c.st.EWSDetail = fmt.Sprintf("EWS answered 403 Forbidden for %s, so a switch closed it: the organization's EwsEnabled, its EwsAllowedAppIDs, or the mailbox's EwsEnabled. "+
-			"%s, so which one is not known. An Exchange administrator can check with Get-OrganizationConfig | fl Ews* and Get-CASMailbox -Identity '%s' | fl Ews*, "+
-			"and open it with Set-OrganizationConfig -EwsEnabled $true (and -EwsAllowedAppIDs including '%s' when an allow list is set) or Set-CASMailbox -Identity '%s' -EwsEnabled $true. %s",
-			mailbox, why, mailbox, app, mailbox, ewsEndNote)
-	}
+	cannotRead := ""
 	if !c.mayManage() {
-		unknown("The application does not hold Exchange.ManageAsApp, so it may not read these switches (it is never given admin rights just to verify)")
-		return
+		cannotRead = "The application does not hold Exchange.ManageAsApp, so it may not read these switches (it is never given admin rights just to verify)"
 	}
-	x := c.s.exchange()
-	org, err := x.GetOrganizationConfig(ctx)
-	if err != nil || org == nil {
-		unknown("Reading the organization's switches failed (" + exchangeRefusal(err) + ")")
-		return
-	}
-	switch {
-	case org.EwsEnabled != nil && !*org.EwsEnabled:
-		c.st.EWSStatus = EWSDisabledForOrganization
-		c.st.EWSDetail = "EWS is disabled for the whole organization (Get-OrganizationConfig: EwsEnabled = False). An Exchange administrator can open it with: Set-OrganizationConfig -EwsEnabled $true. " + ewsEndNote
-		return
-	case org.EwsEnabled != nil && *org.EwsEnabled && len(org.EwsAllowedAppIDs) > 0 && !hasValue(org.EwsAllowedAppIDs, app):
-		c.st.EWSStatus = EWSAppNotAllowed
-		list := append(append([]string{}, org.EwsAllowedAppIDs...), app)
-		c.st.EWSDetail = fmt.Sprintf("The organization allows EWS only for the applications in EwsAllowedAppIDs, and %s is not among them. An Exchange administrator can add it with: "+
-			"Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs \"%s\". %s", app, strings.Join(list, ","), ewsEndNote)
-		return
-	}
-	cas, err := x.GetCASMailbox(ctx, mailbox)
-	if err != nil {
-		unknown("The organization's EwsEnabled is " + orgValue(org.EwsEnabled) + ", but reading the mailbox's switch failed (" + exchangeRefusal(err) + ")")
-		return
-	}
-	if cas != nil && cas.EwsEnabled != nil && !*cas.EwsEnabled {
-		c.st.EWSStatus = EWSDisabledForMailbox
-		c.st.EWSDetail = fmt.Sprintf("EWS is disabled for the mailbox %s (Get-CASMailbox: EwsEnabled = False). An Exchange administrator can open it with: Set-CASMailbox -Identity '%s' -EwsEnabled $true. %s",
-			mailbox, mailbox, ewsEndNote)
-		return
-	}
-	if org.EwsEnabled == nil {
-		// Not configured counts as false once Microsoft's phased disablement reached the
-		// tenant (from 1 Oct 2026, §K2).
-		c.st.EWSStatus = EWSDisabledForOrganization
-		c.st.EWSDetail = "EWS is not configured for the organization (EwsEnabled is not set), which Exchange Online treats as disabled since its phased switch-off (from 1 October 2026). " +
-			"An Exchange administrator can open it with: Set-OrganizationConfig -EwsEnabled $true. " + ewsEndNote
-		return
-	}
-	unknown("The organization's and the mailbox's switches allow EWS (EwsEnabled = " + orgValue(org.EwsEnabled) + "; the user-agent lists are not read)")
-}
-
-const ewsEndNote = "EWS ends in Exchange Online on 1 April 2027; Microsoft Graph (protocol \"graph\") is the lasting path."
-
-func orgValue(b *bool) string {
-	if b == nil {
-		return "not set"
-	}
-	if *b {
-		return "True"
-	}
-	return "False"
-}
-
-// exchangeRefusal says, briefly, why the admin API did not answer.
-func exchangeRefusal(err error) string {
-	switch {
-	case err == nil:
-		return "no answer"
-	case exchange.IsNotAllowedToCall(err):
-		return "the application's Exchange role does not include the cmdlet"
-	case exchange.IsAccessDenied(err):
-		return "access denied"
-	}
-	var xe *exchange.Error
-	if errors.As(err, &xe) && xe.StatusCode == 401 {
-		return "HTTP 401: the application's service principal holds no directory role that Exchange Online accepts for app-only administration (e.g. Exchange Administrator or Global Reader)"
-	}
-	return err.Error()
+	closure := c.s.closedEWS(ctx, mailbox, cannotRead)
+	c.st.EWSStatus, c.st.EWSDetail = closure.Status(), closure.Detail()
 }

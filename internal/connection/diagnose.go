@@ -2,12 +2,9 @@ package connection
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
-	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
 )
 
 // The diagnosis of a tenant where the seed's model cannot work (DESIGN.md §7.4, WIRE.md §K):
@@ -26,34 +23,8 @@ const (
 	ProblemEWSClosed
 )
 
-// EWSSwitch is what closed EWS for an account, in the order Exchange decides (WIRE.md §K3).
-type EWSSwitch int
-
-const (
-	// SwitchUnknown: EWS answered 403, but the switches read open, or could not be read.
-	SwitchUnknown EWSSwitch = iota
-	// SwitchEnded: EWS in Exchange Online has ended (1 April 2027); no switch reopens it.
-	SwitchEnded
-	// SwitchOrganization: the organisation's EwsEnabled is False (Set-OrganizationConfig).
-	SwitchOrganization
-	// SwitchOrganizationUnset: the organisation's EwsEnabled was never set, which Exchange
-	// Online's phased disablement (from 1 October 2026) turns into "off".
-	SwitchOrganizationUnset
-	// SwitchMailbox: the mailbox's EwsEnabled is False (Set-CASMailbox).
-	SwitchMailbox
-	// SwitchAllowList: the organisation allows EWS only for the applications in
-	// EwsAllowedAppIDs, and the client application signing in is not among them.
-	SwitchAllowList
-)
-
-// EWSEndDate is the day EWS in Exchange Online is switched off for good, with no exceptions
-// (MC1227454, WIRE.md §0).
-var EWSEndDate = time.Date(2027, time.April, 1, 0, 0, 0, 0, time.UTC)
-
 // applicationImpersonation is the retired role's wire name (the catalogue's first entry).
 const applicationImpersonation = "ApplicationImpersonation"
-
-const ewsEndSentence = "EWS in Exchange Online is switched off tenant by tenant from 1 October 2026 and for good on 1 April 2027, so reopening it only lasts until then."
 
 // retiredIfDenied is the diagnosis after EWS denied the account impersonation while it does
 // not hold ApplicationImpersonation: either the role is merely missing (it can be assigned),
@@ -74,72 +45,13 @@ func impersonationRetired(s *session) *Error {
 			"Mailbox access now goes through an Entra application instead: Microsoft Graph application permissions, scoped to the migrated mailboxes with Exchange RBAC for Applications.", nil)
 }
 
-// ewsClosed is the diagnosis after EWS answered 403 (§K4, whose body is never parsed): it
-// reads the switches of §K2–K3 with the account's own admin session (two requests, only on
-// this path) and names the one that closed EWS, with the command that reopens it.
+// ewsClosed is the diagnosis after EWS answered 403: the switch that closed EWS for the
+// account's own mailbox, with the command that reopens it (ews_switches.go).
 func (s *session) ewsClosed(ctx context.Context, cause error) error {
-	if !s.env.now().Before(EWSEndDate) {
-		return ewsClosedError(s, SwitchEnded, "EWS answered 403 Forbidden: EWS in Exchange Online was switched off for good on 1 April 2027, and no setting reopens it.", cause)
-	}
-	x := s.exchange()
-	org, err := x.GetOrganizationConfig(ctx)
-	if err != nil || org == nil {
-		return ewsClosedError(s, SwitchUnknown, unknownSwitch(s, "reading the organization's switches (Get-OrganizationConfig) failed: "+errText(err)), cause)
-	}
-	if org.EwsEnabled != nil && !*org.EwsEnabled {
-		return ewsClosedError(s, SwitchOrganization,
-			"EWS is turned off for the whole organization (Get-OrganizationConfig: EwsEnabled = False), which also overrides every mailbox's own switch. An Exchange administrator reopens it with:\n\n"+
-				"  Set-OrganizationConfig -EwsEnabled $true\n\n"+ewsEndSentence, cause)
-	}
-	upn := s.who.Name
-	cas, err := x.GetCASMailbox(ctx, upn)
-	if err != nil {
-		return ewsClosedError(s, SwitchUnknown, unknownSwitch(s, "the organization's EwsEnabled is "+switchValue(org.EwsEnabled)+", but reading the mailbox's switch (Get-CASMailbox) failed: "+errText(err)), cause)
-	}
-	if cas != nil && cas.EwsEnabled != nil && !*cas.EwsEnabled {
-		return ewsClosedError(s, SwitchMailbox, fmt.Sprintf(
-			"EWS is turned off for the mailbox %[1]s (Get-CASMailbox: EwsEnabled = False); the organization allows it. An Exchange administrator reopens it with:\n\n"+
-				"  Set-CASMailbox -Identity '%[1]s' -EwsEnabled $true\n\n%[2]s", upn, ewsEndSentence), cause)
-	}
-	client := s.src.Subject().ClientID
-	if org.EwsEnabled != nil && *org.EwsEnabled && len(org.EwsAllowedAppIDs) > 0 && !containsFold(org.EwsAllowedAppIDs, client) {
-		list := strings.Join(append(append([]string(nil), org.EwsAllowedAppIDs...), client), ",")
-		return ewsClosedError(s, SwitchAllowList, fmt.Sprintf(
-			"The organization allows EWS only for the applications in EwsAllowedAppIDs (%[1]s), and the client application %[2]s that %[3]s signs in with is not among them. An Exchange administrator adds it with:\n\n"+
-				"  Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs \"%[4]s\"\n\n%[5]s",
-			strings.Join(org.EwsAllowedAppIDs, ","), client, upn, list, ewsEndSentence), cause)
-	}
-	if org.EwsEnabled == nil {
-		return ewsClosedError(s, SwitchOrganizationUnset,
-			"The organization never set EwsEnabled (Get-OrganizationConfig: EwsEnabled is empty), and Exchange Online's phased disablement, from 1 October 2026, treats that as off. An Exchange administrator reopens it with:\n\n"+
-				"  Set-OrganizationConfig -EwsEnabled $true\n\n"+
-				"(and, once an allow list is set, -EwsAllowedAppIDs must include "+client+"). "+ewsEndSentence, cause)
-	}
-	return ewsClosedError(s, SwitchUnknown, unknownSwitch(s, "the organization's and the mailbox's switches allow EWS (the user-agent allow and block lists were not read)"), cause)
-}
-
-func ewsClosedError(s *session, sw EWSSwitch, detail string, cause error) *Error {
-	summary := map[EWSSwitch]string{
-		SwitchEnded:             "EWS in Exchange Online has ended",
-		SwitchOrganization:      "EWS is turned off for the organization",
-		SwitchOrganizationUnset: "EWS is off for the organization (never enabled)",
-		SwitchMailbox:           "EWS is turned off for the mailbox " + s.who.Name,
-		SwitchAllowList:         "EWS allow list excludes the client application",
-	}[sw]
-	if summary == "" {
-		summary = "Exchange Web Services refused " + s.who.Name
-	}
-	e := s.fail(ProblemEWSClosed, summary, detail, cause)
-	e.Switch = sw
+	c := s.closedEWS(ctx, s.who.Name, "")
+	e := s.fail(ProblemEWSClosed, c.Summary(), c.Detail(), cause)
+	e.Switch = c.Switch
 	return e
-}
-
-func unknownSwitch(s *session, why string) string {
-	upn := s.who.Name
-	return fmt.Sprintf("EWS answered 403 Forbidden for %[1]s: a switch closed it, but %[2]s. An Exchange administrator can look with "+
-		"Get-OrganizationConfig | fl Ews* and Get-CASMailbox -Identity '%[1]s' | fl Ews*, and reopen it with Set-OrganizationConfig -EwsEnabled $true "+
-		"(adding %[3]s to -EwsAllowedAppIDs when an allow list is set) or Set-CASMailbox -Identity '%[1]s' -EwsEnabled $true. %[4]s",
-		upn, why, s.src.Subject().ClientID, ewsEndSentence)
 }
 
 // ewsRefused is the error of a failed EWS call of the account: a 403 is diagnosed, anything
@@ -149,35 +61,6 @@ func (s *session) ewsRefused(ctx context.Context, err error) error {
 		return s.ewsClosed(ctx, err)
 	}
 	return ewsError(s, err)
-}
-
-func switchValue(b *bool) string {
-	switch {
-	case b == nil:
-		return "not set"
-	case *b:
-		return "True"
-	}
-	return "False"
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "no answer"
-	}
-	if exchange.IsAccessDenied(err) || exchange.IsNotAllowedToCall(err) {
-		return "the account may not read it"
-	}
-	return err.Error()
-}
-
-func containsFold(ss []string, v string) bool {
-	for _, s := range ss {
-		if strings.EqualFold(strings.TrimSpace(s), v) {
-			return true
-		}
-	}
-	return false
 }
 
 // Diagnose is the plan-time check of a connection that does not exist yet (DESIGN.md §7.4):
