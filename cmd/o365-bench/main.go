@@ -5,8 +5,10 @@
 //
 //	o365-bench seed      -n N [-tenant K] -o seed.json         (K: the K-th of several tenants, one -seed each)
 //	o365-bench config    -n N [-tenants K] -url URL -ca CA.pem -o main.tf   (N target connections in each of K tenants)
+//	o365-bench config    -scenario outage -n N [-healthy H] -url URL -ca CA.pem -o main.tf   (N in the tenant whose sign-in fails, H in each other)
 //	o365-bench rss       -o FILE -- PROGRAM ARGS...      (wraps the provider binary)
 //	o365-bench measure   -info-file F -results R -cli C -n N -latency-ms L -cmd plan -log LOG [-rss FILE] [-expect-exit 0] -- PROGRAM ARGS...
+//	o365-bench measure   -scenario outage [-healthy H] [-down-tenant K] (the flags above) -- PROGRAM ARGS...   (every tenant; K's sign-in answers 503 meanwhile)
 //	o365-bench startup   -results R -bin PROVIDER [-cli C -cli-bin PATH -dir DIR] [-runs 5]
 //	o365-bench profile   -results R -cli C -n N -runs K PROFILE...   (CPU profiles of the provider)
 //	o365-bench report    -results R -gobench FILE -o BENCHMARKS.md

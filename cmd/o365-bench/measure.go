@@ -58,6 +58,9 @@ type record struct {
 	Budget     []budgetLine `json:"budget,omitempty"`
 	BudgetKept bool         `json:"budget_kept,omitempty"`
 
+	// Scenario outage: what the command did in each tenant (outage.go).
+	Tenants []tenantRun `json:"tenants,omitempty"`
+
 	// kind "profile": the CPU profile of the provider over Runs profiled no-change plans.
 	Runs    int             `json:"runs,omitempty"`
 	Profile *profileSummary `json:"profile,omitempty"`
@@ -160,6 +163,8 @@ func cmdMeasure(args []string) error {
 	expect := fs.Int("expect-exit", 0, "expected exit status")
 	scenario := fs.String("scenario", scenarioTarget, "what the configuration holds (one of "+strings.Join(scenarios, ", ")+")")
 	checkBudget := fs.Bool("check-budget", false, "fail unless the command kept issue 11's request budget of a no-change plan (application scenarios)")
+	healthy := fs.Int("healthy", outageDefaultHealthy, "scenario outage: connections in each healthy tenant (as given to config)")
+	downTenant := fs.Int("down-tenant", 0, "scenario outage: the benchmark tenant whose token endpoint answers 503 during the command (0: none); its connections must be warned about, the others verified")
 	_ = fs.Parse(args)
 	if fs.NArg() < 1 || *infoFile == "" || *results == "" || *logFile == "" {
 		return errors.New("measure: -info-file -results -log ... -- PROGRAM ARGS")
@@ -180,6 +185,15 @@ func cmdMeasure(args []string) error {
 	if _, err := c.Do(context.Background(), http.MethodDelete, "/_emulator/counters", ""); err != nil {
 		return err
 	}
+	var om *outageMeasure // scenario outage: every tenant's counters and the output
+	if *scenario == scenarioOutage {
+		if om, err = newOutageMeasure(c, *n, *healthy, *downTenant); err != nil {
+			return err
+		}
+		if err := om.reset(context.Background()); err != nil {
+			return err
+		}
+	}
 	lf, err := os.OpenFile(*logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
@@ -188,6 +202,10 @@ func cmdMeasure(args []string) error {
 	fmt.Fprintf(lf, "\n### %s\n", strings.Join(fs.Args(), " "))
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Stdout, cmd.Stderr = lf, lf
+	if om != nil {
+		w := io.MultiWriter(lf, &om.output)
+		cmd.Stdout, cmd.Stderr = w, w
+	}
 	start := time.Now()
 	runErr := cmd.Run()
 	wall := time.Since(start).Seconds()
@@ -207,7 +225,13 @@ func cmdMeasure(args []string) error {
 	if err := json.Unmarshal(body, &ctr); err != nil {
 		return fmt.Errorf("counters: %w", err)
 	}
-	rec := record{Kind: "run", Scenario: *scenario, CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr, CLICPUS: round3((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds())}
+	var tenants []tenantRun
+	if om != nil {
+		if tenants, ctr, err = om.finish(context.Background()); err != nil {
+			return err
+		}
+	}
+	rec := record{Kind: "run", Scenario: *scenario, CLI: *cli, N: *n, LatencyMS: *lat, Cmd: *name, WallS: round3(wall), Exit: code, Counters: &ctr, CLICPUS: round3((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()), Tenants: tenants}
 	if *rssFile != "" {
 		rec.ProviderStarts, rec.PeakRSSKiB, rec.ProviderCPUS, err = readRSS(*rssFile)
 		if err != nil {
@@ -231,6 +255,13 @@ func cmdMeasure(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "    %-10s %-9s %-5s n=%-4d latency=%2dms  wall %7.2fs  requests %5d (%.2f/connection)  provider peak RSS %.1f MiB (%d process(es))  exit %d\n",
 		*scenario, *cli, *name, *n, *lat, wall, ctr.Total, per, float64(rec.PeakRSSKiB)/1024, rec.ProviderStarts, code)
+	for _, t := range tenants {
+		state := "healthy"
+		if t.Down {
+			state = "down"
+		}
+		fmt.Fprintf(os.Stderr, "        %-26s %-7s %4d connections  %4d token requests  %4d verified  %4d warned about\n", t.Domain, state, t.Connections, t.tokens(), t.Verified, t.Warned)
+	}
 	if code != *expect {
 		fmt.Fprintf(os.Stderr, "o365-bench: %s exited %d, expected %d; the end of %s:\n", *name, code, *expect, *logFile)
 		tail(*logFile, 40)
@@ -242,6 +273,13 @@ func cmdMeasure(args []string) error {
 			fmt.Fprintf(os.Stderr, "    %-60s allowed %5d  used %5d\n", l.Term, l.Allowed, l.Used)
 		}
 		return exitCode(1)
+	}
+	if om != nil {
+		if err := checkOutage(tenants); err != nil {
+			fmt.Fprintf(os.Stderr, "o365-bench: %s of scenario %s: %v; the end of %s:\n", *name, *scenario, err, *logFile)
+			tail(*logFile, 40)
+			return exitCode(1)
+		}
 	}
 	return nil
 }
