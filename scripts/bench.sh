@@ -2,7 +2,7 @@
 # make bench: the plan/apply benchmark against the emulated tenant (issues 7 and 11); writes BENCHMARKS.md.
 #
 # For each CLI (BENCH_CLIS, default "terraform tofu": scripts/install-cli.sh names), each scenario
-# (BENCH_SCENARIOS, default "target app-secret app-cert app-ews"), each size (BENCH_SIZES, default
+# (BENCH_SCENARIOS, default "target app-secret app-cert app-ews outage"), each size (BENCH_SIZES, default
 # "10 50 200") and each latency (BENCH_LATENCIES in ms, default "20 0"): a fresh working
 # directory with N connections, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
 # `plan -detailed-exitcode` runs (each must exit 0; the fastest is reported). Scenario target:
@@ -20,7 +20,16 @@
 # cmd/o365-provider-pprof (the same provider, served the same way, with runtime/pprof) in the
 # provider's place; and the Go benchmarks of the hot parsers.
 #
+# Scenario outage, a managed-services fault: three benchmark tenants behind the same emulator in one
+# configuration, BENCH_OUTAGE_SIZES (default "10 100") connections in the second and
+# BENCH_OUTAGE_HEALTHY (default 10) in each of the others, max_retries unset (the provider's default).
+# Per CLI and size: a fault-free apply, then BENCH_OUTAGE_RUNS (default 3) rounds of a fault-free
+# no-change plan and the same plan while the second tenant's token endpoint answers 503, at the
+# first of BENCH_LATENCIES in every tenant. Each plan must exit 0 with the healthy tenants'
+# connections verified and the down tenant's warned about (o365-bench measure -scenario outage).
+#
 # Environment: BENCH_SIZES, BENCH_CLIS, BENCH_SCENARIOS, BENCH_LATENCIES, BENCH_PLAN_RUNS (default 4), BENCH_OUT (default BENCHMARKS.md),
+# BENCH_OUTAGE_SIZES, BENCH_OUTAGE_HEALTHY, BENCH_OUTAGE_RUNS,
 # BENCH_RESULTS (raw JSON lines; default .bin/bench/results.jsonl), BENCH_PROFILE_RUNS (default 3;
 # 0 skips the profile; the profiles stay in .bin/bench/profile/), BENCH_SKIP_GOBENCH=1.
 set -euo pipefail
@@ -34,22 +43,25 @@ mkdir -p "$bin/bench"
 
 sizes=${BENCH_SIZES:-10 50 200}
 clis=${BENCH_CLIS:-terraform tofu}
-scenarios=${BENCH_SCENARIOS:-target app-secret app-cert app-ews}
+scenarios=${BENCH_SCENARIOS:-target app-secret app-cert app-ews outage}
 latencies=${BENCH_LATENCIES:-20 0}
 plan_runs=${BENCH_PLAN_RUNS:-4} # no-change plans per size and latency (the fastest is reported)
 profile_runs=${BENCH_PROFILE_RUNS:-3} # profiled no-change plans (0: none)
+outage_sizes=${BENCH_OUTAGE_SIZES:-10 100} # scenario outage: connections in the tenant whose sign-in fails
+outage_healthy=${BENCH_OUTAGE_HEALTHY:-10} # scenario outage: connections in each healthy tenant
+outage_runs=${BENCH_OUTAGE_RUNS:-3}       # scenario outage: rounds of the fault-free and the one-tenant-down plan
 out=${BENCH_OUT:-$root/BENCHMARKS.md}
 results=${BENCH_RESULTS:-$bin/bench/results.jsonl}
 parallelism=10 # Terraform's and OpenTofu's default, passed explicitly
-sizes=$(echo $sizes) clis=$(echo $clis) latencies=$(echo $latencies) scenarios=$(echo $scenarios) # normalise the spacing
-for v in $sizes $latencies $plan_runs $profile_runs; do
-  [[ $v =~ ^[0-9]+$ ]] || { echo "bench: sizes, latencies and BENCH_PLAN_RUNS must be whole numbers, got '$v'" >&2; exit 2; }
+sizes=$(echo $sizes) clis=$(echo $clis) latencies=$(echo $latencies) scenarios=$(echo $scenarios) outage_sizes=$(echo $outage_sizes) # normalise the spacing
+for v in $sizes $latencies $plan_runs $profile_runs $outage_sizes $outage_healthy $outage_runs; do
+  [[ $v =~ ^[0-9]+$ ]] || { echo "bench: sizes, latencies, BENCH_PLAN_RUNS and BENCH_OUTAGE_* must be whole numbers, got '$v'" >&2; exit 2; }
 done
 for c in $clis; do
   [[ $c =~ ^(terraform|tofu)(-[0-9]+\.[0-9]+\.[0-9]+)?$ ]] || { echo "bench: BENCH_CLIS takes terraform, tofu or NAME-VERSION (e.g. terraform-1.13.3), got '$c'" >&2; exit 2; }
 done
 for s in $scenarios; do
-  [[ $s =~ ^(target|app-secret|app-cert|app-ews)$ ]] || { echo "bench: BENCH_SCENARIOS takes target, app-secret, app-cert, app-ews, got '$s'" >&2; exit 2; }
+  [[ $s =~ ^(target|app-secret|app-cert|app-ews|outage)$ ]] || { echo "bench: BENCH_SCENARIOS takes target, app-secret, app-cert, app-ews, outage, got '$s'" >&2; exit 2; }
 done
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -106,10 +118,24 @@ export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
 
 max_n=0
 for n in $sizes; do ((n > max_n)) && max_n=$n; done
-log "starting the emulated tenant with $max_n admin accounts (and mailboxes) and the applications"
+# Scenario outage adds the second and third benchmark tenants to the same emulator: its
+# configuration (o365-bench config -scenario outage) puts N connections in the second and
+# BENCH_OUTAGE_HEALTHY in the first and third.
+outage="" seed_n=$max_n extra_seeds=()
+if [[ " $scenarios " == *" outage "* ]]; then
+  outage=1 outage_max=0
+  for n in $outage_sizes; do ((n > outage_max)) && outage_max=$n; done
+  if ((outage_healthy > seed_n)); then seed_n=$outage_healthy; fi
+  "$ob" seed -tenant 2 -n "$outage_max" -o "$work/seed2.json"
+  "$ob" seed -tenant 3 -n "$outage_healthy" -o "$work/seed3.json"
+  extra_seeds=(-seed "$work/seed2.json" -seed "$work/seed3.json")
+  log "starting the emulated tenants: the first with $seed_n admin accounts (and mailboxes) and the applications, the second with $outage_max, the third with $outage_healthy"
+else
+  log "starting the emulated tenant with $seed_n admin accounts (and mailboxes) and the applications"
+fi
 cert="$work/bench-cert.pem" # the graph application's certificate and key (scenario app-cert)
-"$ob" seed -n "$max_n" -cert-out "$cert" -o "$work/seed.json"
-emulator_start "$work/emulator" "$work/seed.json"
+"$ob" seed -n "$seed_n" -cert-out "$cert" -o "$work/seed.json"
+emulator_start "$work/emulator" "$work/seed.json" "${extra_seeds[@]}"
 url=$EMULATOR_URL
 ctl() { emulator_ctl "$@" >/dev/null; }
 log "emulated tenant at $url"
@@ -117,6 +143,8 @@ log "emulated tenant at $url"
 : >"$results"
 "$ob" startup -results "$results" -bin "$bin/terraform-provider-o365"
 
+outage_env="" # the outage scenario's settings, in the commands that reproduce the run
+[[ -n $outage ]] && outage_env=" BENCH_OUTAGE_SIZES=\"$outage_sizes\" BENCH_OUTAGE_HEALTHY=$outage_healthy BENCH_OUTAGE_RUNS=$outage_runs"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 meta=(-meta "date=$(date -u +%Y-%m-%dT%H:%MZ)"
@@ -124,13 +152,45 @@ meta=(-meta "date=$(date -u +%Y-%m-%dT%H:%MZ)"
   -meta "machine=${cpu:-unknown CPU}, $(nproc) cores, $mem RAM, Linux $(uname -r)"
   -meta "go=$(go env GOVERSION)" -meta "sizes=$sizes" -meta "clis=$clis" -meta "latencies=$latencies" -meta "scenarios=$scenarios"
   -meta "parallelism=$parallelism" -meta "plan_runs=$plan_runs" -meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
-  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_SCENARIOS=\"$scenarios\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs BENCH_PROFILE_RUNS=$profile_runs make bench")
+  -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_SCENARIOS=\"$scenarios\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs BENCH_PROFILE_RUNS=$profile_runs$outage_env make bench")
+[[ -n $outage ]] && meta+=(-meta "outage_command=BENCH_SCENARIOS=outage BENCH_CLIS=\"$clis\" BENCH_LATENCIES=\"${latencies%% *}\"$outage_env BENCH_PROFILE_RUNS=0 BENCH_SKIP_GOBENCH=1 make bench")
 for c in $clis; do meta+=(-meta "cli.$c=$("${cli_bin[$c]}" version 2>/dev/null | sed -n 1p)"); done
+
+# Scenario outage for one CLI: per size, a fault-free apply, then rounds of a fault-free no-change plan and
+# the same plan with the second tenant's token endpoint answering 503 (measure -down-tenant 2 injects
+# the fault for the command and lifts it after), at the first latency in every tenant. The provider's
+# retries are its default: max_retries is not in the configuration, O365_MAX_RETRIES not in the
+# environment. Without -compact-warnings: measure counts the warned connections in the output.
+bench_outage() {
+  local c=$1 tf=$2 lat=${latencies%% *} n d dom
+  local -a m domains
+  read -ra domains <<<"$("$EMULATOR" info -info-file "$EMULATOR_INFO_FILE" -field tenant_domains)"
+  for n in $outage_sizes; do
+    d="$work/$c-outage-$n"
+    mkdir -p "$d"
+    "$ob" config -scenario outage -n "$n" -healthy "$outage_healthy" -url "$url" -ca "$EMULATOR_CA_FILE" -o "$d/main.tf"
+    for dom in "${domains[@]}"; do
+      ctl -tenant "$dom" POST /_emulator/reset # back to the seed: state, counters, faults, latency
+      ctl -tenant "$dom" PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
+    done
+    m=(-info-file "$EMULATOR_INFO_FILE" -results "$results" -scenario outage -healthy "$outage_healthy" -cli "$c" -n "$n"
+      -latency-ms "$lat" -rss "$rss" -log "$work/$c-outage-$n.log")
+    log "$c: outage: $n connections in ${domains[1]}, $outage_healthy in each other tenant: apply at $lat ms"
+    (cd "$d" && env -u O365_MAX_RETRIES "$ob" measure "${m[@]}" -cmd apply -- "$tf" apply -auto-approve -input=false -no-color -parallelism=$parallelism)
+    log "$c: outage: $outage_runs round(s) of a fault-free no-change plan and the same plan with ${domains[1]}'s token endpoint answering 503"
+    for _ in $(seq "$outage_runs"); do
+      (cd "$d" && env -u O365_MAX_RETRIES "$ob" measure "${m[@]}" -cmd plan -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -parallelism=$parallelism)
+      (cd "$d" && env -u O365_MAX_RETRIES "$ob" measure "${m[@]}" -cmd plan-down -down-tenant 2 -expect-exit 0 -- "$tf" plan -detailed-exitcode -input=false -no-color -parallelism=$parallelism)
+    done
+    rm -rf "$d"
+  done
+}
 
 first_n=${sizes%% *}
 for c in $clis; do
   tf=${cli_bin[$c]}
   for sc in $scenarios; do
+    [[ $sc == outage ]] && continue # bench_outage, below
     budget=() # the app scenarios' plans must keep issue 11's request budget
     [[ $sc == app-* ]] && budget=(-check-budget)
     for n in $sizes; do
@@ -174,6 +234,8 @@ for c in $clis; do
       for lat in $latencies; do rm -rf "$work/$c-$sc-$n-${lat}ms"; done
     done
   done
+  if [[ -n $outage ]]; then bench_outage "$c" "$tf"; fi
+
   # The baseline: the CLI's own cost without this provider, N built-in terraform_data resources.
   d="$work/$c-builtin"
   mkdir -p "$d"
