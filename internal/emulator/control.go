@@ -12,7 +12,7 @@ import (
 
 // The control API is the emulator's own (not Microsoft's): JSON in and out,
 // under /_emulator/, with "Authorization: Bearer <control token>". Every
-// operation is also a Server method for in-process tests.
+// operation is also a Server method for in-process tests (control_*.go).
 
 func (s *Server) controlRoutes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -32,6 +32,24 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	mux.HandleFunc("POST /_emulator/reset", s.postControlReset)
 	s.controlAppRoutes(mux)
 	return mux
+}
+
+func (s *Server) controlAppRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /_emulator/applications", s.postControlApplication)
+	mux.HandleFunc("PATCH /_emulator/applications/{app}", s.patchControlApplication)
+	mux.HandleFunc("DELETE /_emulator/applications/{app}", s.deleteControlApplication)
+	mux.HandleFunc("POST /_emulator/applications/{app}/secrets", s.postControlSecret)
+	mux.HandleFunc("POST /_emulator/applications/{app}/certificates", s.postControlCertificate)
+	mux.HandleFunc("DELETE /_emulator/applications/{app}/credentials/{key}", s.deleteControlCredential)
+	mux.HandleFunc("POST /_emulator/applications/{app}/consents", s.postControlConsent)
+	mux.HandleFunc("DELETE /_emulator/applications/{app}/consents/{resource}/{permission}", s.deleteControlConsent)
+	mux.HandleFunc("POST /_emulator/applications/{app}/directory-roles", s.postControlAppDirectoryRole)
+	mux.HandleFunc("DELETE /_emulator/applications/{app}/directory-roles/{role}", s.deleteControlAppDirectoryRole)
+	mux.HandleFunc("POST /_emulator/applications/{app}/exchange-roles", s.postControlAppExchangeRole)
+	mux.HandleFunc("DELETE /_emulator/applications/{app}/exchange-roles/{role}", s.deleteControlAppExchangeRole)
+	mux.HandleFunc("POST /_emulator/management-scopes", s.postControlScope)
+	mux.HandleFunc("PATCH /_emulator/organization", s.patchControlOrganization)
+	mux.HandleFunc("PUT /_emulator/rbac-delay", s.putControlRBACDelay)
 }
 
 // serveControl checks the control token, then dispatches.
@@ -65,6 +83,20 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// decodeDuration reads {"<key>":"20ms"}.
+func decodeDuration(w http.ResponseWriter, r *http.Request, key string) (time.Duration, bool) {
+	var body map[string]string
+	if !decodeControl(w, r, &body) {
+		return 0, false
+	}
+	d, err := time.ParseDuration(body[key])
+	if err != nil || d < 0 {
+		writeControlError(w, fmt.Errorf(`body must be {"%s":"<duration, e.g. 250ms>"}`, key))
+		return 0, false
+	}
+	return d, true
+}
+
 // writeControlUser answers with the user's current state.
 func (s *Server) writeControlUser(w http.ResponseWriter, upn string, status int) {
 	for _, u := range s.Snapshot().Users {
@@ -74,6 +106,27 @@ func (s *Server) writeControlUser(w http.ResponseWriter, upn string, status int)
 		}
 	}
 	writeControlError(w, fmt.Errorf("user %q: %w", upn, errNotFound))
+}
+
+// writeControlApplication answers with the application's current state.
+func (s *Server) writeControlApplication(w http.ResponseWriter, appID string, status int) {
+	for _, a := range s.Snapshot().Applications {
+		if strings.EqualFold(a.AppID, appID) {
+			writeJSON(w, status, a)
+			return
+		}
+	}
+	writeControlError(w, fmt.Errorf("application %q: %w", appID, errNotFound))
+}
+
+// answerControlApplication answers a control request that changed the application of the
+// path: the change's error, or the application as it is now with status.
+func (s *Server) answerControlApplication(w http.ResponseWriter, r *http.Request, err error, status int) {
+	if err != nil {
+		writeControlError(w, err)
+		return
+	}
+	s.writeControlApplication(w, r.PathValue("app"), status)
 }
 
 func (s *Server) getControlState(w http.ResponseWriter, r *http.Request) {
@@ -198,20 +251,6 @@ func (s *Server) deleteControlFaults(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// decodeDuration reads {"<key>":"20ms"}.
-func decodeDuration(w http.ResponseWriter, r *http.Request, key string) (time.Duration, bool) {
-	var body map[string]string
-	if !decodeControl(w, r, &body) {
-		return 0, false
-	}
-	d, err := time.ParseDuration(body[key])
-	if err != nil || d < 0 {
-		writeControlError(w, fmt.Errorf(`body must be {"%s":"<duration, e.g. 250ms>"}`, key))
-		return 0, false
-	}
-	return d, true
-}
-
 func (s *Server) putControlLatency(w http.ResponseWriter, r *http.Request) {
 	if d, ok := decodeDuration(w, r, "latency"); ok {
 		s.SetLatency(d)
@@ -243,132 +282,195 @@ func (s *Server) postControlReset(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// RemoveExchangeRoleAssignment removes the user's direct assignments of role
-// (as an admin would in the admin centre) and returns how many it removed.
-func (s *Server) RemoveExchangeRoleAssignment(upn, role string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.tenant.mustUser(upn)
+func (s *Server) postControlApplication(w http.ResponseWriter, r *http.Request) {
+	var body SeedApplication
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	a, err := s.AddApplication(body)
 	if err != nil {
-		return 0, err
+		writeControlError(w, err)
+		return
 	}
-	if !isExchangeRole(role) {
-		return 0, fmt.Errorf("management role %q: %w", role, errNotFound)
+	writeJSON(w, http.StatusCreated, a)
+}
+
+func (s *Server) patchControlApplication(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Enabled *bool `json:"enabled"`
 	}
-	n := 0
-	for _, a := range s.tenant.assignmentsOf(u) {
-		if a.userID == u.oid && strings.EqualFold(a.role, role) {
-			s.tenant.removeExchangeAssignment(a)
-			n++
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	if body.Enabled != nil {
+		if err := s.SetServicePrincipalEnabled(r.PathValue("app"), *body.Enabled); err != nil {
+			writeControlError(w, err)
+			return
 		}
 	}
-	return n, nil
+	s.writeControlApplication(w, r.PathValue("app"), http.StatusOK)
 }
 
-// AddExchangeRoleAssignment assigns role to the user directly, named
-// "<Role>-<alias>" (or "-2", "-3"… when that name is taken). Like any new
-// assignment it becomes effective for impersonation after the propagation delay.
-func (s *Server) AddExchangeRoleAssignment(upn, role string) (ExchangeAssignment, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.tenant.mustUser(upn)
-	if err != nil {
-		return ExchangeAssignment{}, err
+func (s *Server) deleteControlApplication(w http.ResponseWriter, r *http.Request) {
+	if err := s.RemoveApplication(r.PathValue("app")); err != nil {
+		writeControlError(w, err)
+		return
 	}
-	canonical := canonicalExchangeRole(role)
-	if canonical == "" {
-		return ExchangeAssignment{}, fmt.Errorf("management role %q: %w", role, errNotFound)
-	}
-	a, err := s.tenant.addExchangeAssignment(u, canonical, s.tenant.uniqueAssignmentName(canonical, u.alias), "", s.clock())
-	if err != nil {
-		return ExchangeAssignment{}, err
-	}
-	return s.tenant.exchangeView(a), nil
+	w.WriteHeader(http.StatusNoContent)
 }
 
-// RemoveDirectoryRole removes the user's assignment of a directory role
-// (by display name or template id).
-func (s *Server) RemoveDirectoryRole(upn, roleDisplayName string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, role, err := s.userAndDirectoryRole(upn, roleDisplayName)
-	if err != nil {
-		return err
+func (s *Server) postControlSecret(w http.ResponseWriter, r *http.Request) {
+	var body SeedSecret
+	if !decodeControl(w, r, &body) {
+		return
 	}
-	for i, d := range s.tenant.directory {
-		if d.principalID == u.oid && d.roleID == role.templateID {
-			s.tenant.directory = append(s.tenant.directory[:i:i], s.tenant.directory[i+1:]...)
-			return nil
+	_, err := s.AddApplicationSecret(r.PathValue("app"), body)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
+}
+
+func (s *Server) postControlCertificate(w http.ResponseWriter, r *http.Request) {
+	var body SeedCertificate
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	_, err := s.AddApplicationCertificate(r.PathValue("app"), body)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
+}
+
+func (s *Server) deleteControlCredential(w http.ResponseWriter, r *http.Request) {
+	err := s.RemoveApplicationCredential(r.PathValue("app"), r.PathValue("key"))
+	s.answerControlApplication(w, r, err, http.StatusOK)
+}
+
+func (s *Server) postControlConsent(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Resource   string `json:"resource"`
+		Permission string `json:"permission"`
+	}
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	err := s.AddConsent(r.PathValue("app"), body.Resource, body.Permission)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
+}
+
+func (s *Server) deleteControlConsent(w http.ResponseWriter, r *http.Request) {
+	n, err := s.RemoveConsent(r.PathValue("app"), r.PathValue("resource"), r.PathValue("permission"))
+	if err != nil {
+		writeControlError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+}
+
+func (s *Server) postControlAppDirectoryRole(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Role string `json:"role"`
+	}
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	err := s.AddServicePrincipalDirectoryRole(r.PathValue("app"), body.Role)
+	s.answerControlApplication(w, r, err, http.StatusCreated)
+}
+
+func (s *Server) deleteControlAppDirectoryRole(w http.ResponseWriter, r *http.Request) {
+	err := s.RemoveServicePrincipalDirectoryRole(r.PathValue("app"), r.PathValue("role"))
+	s.answerControlApplication(w, r, err, http.StatusOK)
+}
+
+func (s *Server) postControlAppExchangeRole(w http.ResponseWriter, r *http.Request) {
+	var body SeedAppExchangeRole
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	a, err := s.AddServicePrincipalExchangeRole(r.PathValue("app"), body)
+	if err != nil {
+		writeControlError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, a)
+}
+
+func (s *Server) deleteControlAppExchangeRole(w http.ResponseWriter, r *http.Request) {
+	n, err := s.RemoveServicePrincipalExchangeRole(r.PathValue("app"), r.PathValue("role"))
+	if err != nil {
+		writeControlError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+}
+
+func (s *Server) postControlScope(w http.ResponseWriter, r *http.Request) {
+	var body SeedManagementScope
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	sc, err := s.AddManagementScope(body.Name, body.RecipientFilter)
+	if err != nil {
+		writeControlError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, sc)
+}
+
+// patchControlOrganization changes any of the switches; a JSON null sets
+// ews_enabled or ews_allowed_app_ids back to "not configured", "" clears a date.
+func (s *Server) patchControlOrganization(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ImpersonationRetired *bool           `json:"impersonation_retired"`
+		EWSEnabled           json.RawMessage `json:"ews_enabled"`
+		EWSAllowedAppIDs     json.RawMessage `json:"ews_allowed_app_ids"`
+		EWSDisablementDate   *string         `json:"ews_disablement_date"`
+		EWSEndDate           *string         `json:"ews_end_date"`
+	}
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	var err error
+	if body.ImpersonationRetired != nil {
+		s.SetImpersonationRetired(*body.ImpersonationRetired)
+	}
+	if body.EWSEnabled != nil {
+		var v *bool
+		if e := json.Unmarshal(body.EWSEnabled, &v); e != nil {
+			err = errors.Join(err, fmt.Errorf("ews_enabled: %w", e))
+		} else {
+			s.SetOrganizationEWSEnabled(v)
 		}
 	}
-	return fmt.Errorf("%s does not hold %s: %w", u.upn, role.displayName, errNotFound)
-}
-
-// AddDirectoryRole assigns a directory role (by display name or template id).
-func (s *Server) AddDirectoryRole(upn, roleDisplayName string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, role, err := s.userAndDirectoryRole(upn, roleDisplayName)
+	if body.EWSAllowedAppIDs != nil {
+		var ids []string
+		if e := json.Unmarshal(body.EWSAllowedAppIDs, &ids); e != nil {
+			err = errors.Join(err, fmt.Errorf("ews_allowed_app_ids: %w", e))
+		} else {
+			s.SetEWSAllowedAppIDs(ids)
+		}
+	}
+	for _, d := range []struct {
+		value *string
+		set   func(time.Time)
+		name  string
+	}{{body.EWSDisablementDate, s.SetEWSDisablementDate, "ews_disablement_date"}, {body.EWSEndDate, s.SetEWSEndDate, "ews_end_date"}} {
+		if d.value == nil {
+			continue
+		}
+		if t, e := parseDate(*d.value); e != nil {
+			err = errors.Join(err, fmt.Errorf("%s %q is not YYYY-MM-DD", d.name, *d.value))
+		} else {
+			d.set(t)
+		}
+	}
 	if err != nil {
-		return err
+		writeControlError(w, err)
+		return
 	}
-	return s.tenant.addDirectoryAssignment(u, role)
+	writeJSON(w, http.StatusOK, s.Snapshot().Organization)
 }
 
-// userAndDirectoryRole finds a user and a directory role (by display name or template id).
-// The caller holds s.mu.
-func (s *Server) userAndDirectoryRole(upn, roleName string) (*user, *directoryRole, error) {
-	u, err := s.tenant.mustUser(upn)
-	if err != nil {
-		return nil, nil, err
+func (s *Server) putControlRBACDelay(w http.ResponseWriter, r *http.Request) {
+	if d, ok := decodeDuration(w, r, "delay"); ok {
+		s.SetRBACDelay(d)
+		writeJSON(w, http.StatusOK, map[string]string{"delay": d.String()})
 	}
-	role := findDirectoryRole(roleName)
-	if role == nil {
-		return nil, nil, fmt.Errorf("directory role %q: %w", roleName, errNotFound)
-	}
-	return u, role, nil
-}
-
-// SetPassword changes the password; the user's refresh tokens are revoked.
-func (s *Server) SetPassword(upn, password string) error {
-	if password == "" {
-		return errors.New("password is empty")
-	}
-	return s.updateUser(upn, func(t *tenant, u *user) {
-		sec := t.passwords[u.oid]
-		sec.password = password
-		sec.generation++
-		t.passwords[u.oid] = sec
-	})
-}
-
-// SetMFA turns multi-factor authentication on or off for the user.
-func (s *Server) SetMFA(upn string, on bool) error {
-	return s.updateUser(upn, func(_ *tenant, u *user) { u.mfa = on })
-}
-
-// SetDisabled disables or enables the account; tokens stop working at once.
-func (s *Server) SetDisabled(upn string, on bool) error {
-	return s.updateUser(upn, func(_ *tenant, u *user) { u.disabled = on })
-}
-
-// SetLocked locks or unlocks the account (sign-in fails with AADSTS50053).
-func (s *Server) SetLocked(upn string, on bool) error {
-	return s.updateUser(upn, func(_ *tenant, u *user) { u.locked = on })
-}
-
-// DeleteUser removes the user and all its assignments.
-func (s *Server) DeleteUser(upn string) error {
-	return s.updateUser(upn, func(t *tenant, u *user) { t.deleteUser(u) })
-}
-
-func (s *Server) updateUser(upn string, change func(*tenant, *user)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.tenant.mustUser(upn)
-	if err != nil {
-		return err
-	}
-	change(s.tenant, u)
-	return nil
 }

@@ -14,6 +14,10 @@ import (
 	"github.com/google/uuid"
 )
 
+// The Exchange Online admin API (WIRE §E1–§E5): the InvokeCommand route,
+// the cmdlets' parameters, rights and errors, paging, and the gate of an
+// app-only session (§J1). The cmdlets live in exchange_*.go.
+
 const (
 	exchangeRoutePrefix = "exo"
 	exchangeContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -69,6 +73,11 @@ func parameterError(message string) *cmdletError {
 	return &cmdletError{http.StatusBadRequest, "BadRequest", exParameter, message}
 }
 
+func accessDenied(c *caller, cmdlet string) *cmdletError {
+	return &cmdletError{http.StatusForbidden, "Forbidden", exAccessDenied,
+		fmt.Sprintf("Access is denied. The user '%s' isn't assigned to any management roles that allow running '%s'.", c.name(), cmdlet)}
+}
+
 // cmdletParameters reads PowerShell-style parameters: names are
 // case-insensitive; unknown names fail like PowerShell's parameter binder.
 type cmdletParameters map[string]json.RawMessage
@@ -122,6 +131,34 @@ func (p cmdletParameters) required(name string) (string, *cmdletError) {
 		err = parameterError("Cannot process command because of one or more missing mandatory parameters: " + name + ".")
 	}
 	return v, err
+}
+
+func nameTooLong(name string) *cmdletError {
+	if n := len([]rune(name)); n > 64 {
+		return &cmdletError{http.StatusBadRequest, "BadRequest", exValidation,
+			fmt.Sprintf("The length of the property is too long. The maximum length is 64 and the length of the value provided is %d.", n)}
+	}
+	return nil
+}
+
+// removalIdentity is how a Remove-* cmdlet of RBAC for Applications starts: only the allowed
+// parameters, a caller who may manage role assignments, an -Identity, and -Confirm as a
+// flag. It returns the identity.
+func (t *tenant) removalIdentity(c *caller, p cmdletParameters, cmdlet string, allowed ...string) (string, *cmdletError) {
+	if err := p.check(allowed...); err != nil {
+		return "", err
+	}
+	if !t.mayManageRoleAssignments(c) {
+		return "", accessDenied(c, cmdlet)
+	}
+	identity, err := p.required("Identity")
+	if err != nil {
+		return "", err
+	}
+	if _, err := p.flag("Confirm"); err != nil {
+		return "", err
+	}
+	return identity, nil
 }
 
 // invokeCommand is POST /adminapi/beta/{tenant}/InvokeCommand (WIRE §E1–§E5).
@@ -199,6 +236,98 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeCmdletResult(w, r, caller, objects)
+}
+
+// systemMailboxAnchor is the X-AnchorMailbox local part of app-only calls (WIRE §E1, §J1).
+const systemMailboxAnchor = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
+
+// manageCmdlets change RBAC; an app-only session needs Exchange or Global
+// Administrator for them (reading roles only read).
+func isManageCmdlet(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "new-") || strings.HasPrefix(lower, "remove-") || strings.HasPrefix(lower, "set-") || strings.HasPrefix(lower, "add-")
+}
+
+// appSessionAllowed is the gate of an app-only admin API call (WIRE §J1): the
+// anchor must be the system mailbox, the token must carry Exchange.ManageAsApp
+// and a directory role Exchange supports for app-only sessions, and a
+// read-only role only reads. Refusals are 401 Unauthorized (the wire form of
+// the "role isn't supported" error is ⚠). Needs s.mu.
+func (s *Server) appSessionAllowed(w http.ResponseWriter, r *http.Request, c *caller, cmdlet string) bool {
+	if !s.isSystemMailboxAnchor(r.Header.Get("X-AnchorMailbox")) {
+		s.writeExchangeError(w, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+			"An app-only request must be routed with X-AnchorMailbox: APP:" + systemMailboxAnchor + "@" + s.seed.Domains[0] + "."})
+		return false
+	}
+	switch {
+	case !c.hasRole("Exchange.ManageAsApp"):
+		s.writeExchangeUnauthorized(w, c, fmt.Sprintf("The application '%s' has no Exchange.ManageAsApp permission in its token.", c.sp.appID))
+	case !c.hasTokenDirectoryRole(exchangeAppSessionRoles...):
+		s.writeExchangeUnauthorized(w, c, fmt.Sprintf("The role assigned to application %s isn't supported in this scenario. Please check online documentation for assigning correct Directory Roles to Azure AD Application for EXO App-Only Authentication.", c.sp.appID))
+	case isManageCmdlet(cmdlet) && !c.hasTokenDirectoryRole("Global Administrator", "Exchange Administrator"):
+		s.writeExchangeUnauthorized(w, c, "User is not allowed to call "+cmdlet)
+	default:
+		return true
+	}
+	return false
+}
+
+// isSystemMailboxAnchor accepts APP:SystemMailbox{…}@<tenant GUID or a
+// verified domain>, and the UPN: form seen in public code (WIRE §E1).
+func (s *Server) isSystemMailboxAnchor(anchor string) bool {
+	kind, address, ok := strings.Cut(strings.TrimSpace(anchor), ":")
+	if !ok || (!strings.EqualFold(kind, "APP") && !strings.EqualFold(kind, "UPN")) {
+		return false
+	}
+	local, domain, ok := strings.Cut(address, "@")
+	return ok && strings.EqualFold(local, systemMailboxAnchor) && s.tenant.isKnownTenant(domain)
+}
+
+// writeExchangeUnauthorized is the 401 of WIRE §J1 (no details array).
+func (s *Server) writeExchangeUnauthorized(w http.ResponseWriter, c *caller, message string) {
+	s.exchangeHeaders(w, c)
+	writeJSONType(w, http.StatusUnauthorized, "application/json;odata.metadata=minimal;charset=utf-8", jsonObject{{"error", jsonObject{
+		{"code", "Unauthorized"}, {"message", message},
+		{"innererror", jsonObject{{"message", message}, {"type", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException"}}},
+	}}})
+}
+
+// retiredRoleNamed: once ApplicationImpersonation is retired, any cmdlet
+// that names it fails as Exchange fails for an object that does not exist
+// (WIRE §K1, emulator choice of the envelope). Needs s.mu.
+func (s *Server) retiredRoleNamed(p cmdletParameters) *cmdletError {
+	if !s.tenant.org.impersonationRetired {
+		return nil
+	}
+	for name := range p {
+		if v, err := p.text(name); err == nil && strings.EqualFold(strings.TrimSpace(v), "ApplicationImpersonation") {
+			return notFound("ApplicationImpersonation")
+		}
+	}
+	return nil
+}
+
+// mayManageRoleAssignments: New-/Remove-ManagementRoleAssignment need the
+// "Role Management" role (Organization Management holds it) or one of the
+// directory roles Exchange maps into Organization Management (WIRE §E1).
+func (t *tenant) mayManageRoleAssignments(c *caller) bool {
+	if c.appOnly() {
+		return c.hasTokenDirectoryRole("Global Administrator", "Exchange Administrator")
+	}
+	u := c.user
+	return t.hasDirectoryRole(u, "Global Administrator", "Exchange Administrator") ||
+		t.holdsExchangeRole(u, "Role Management", time.Time{}, 0)
+}
+
+// mayReadRoleAssignments: reading other recipients' assignments needs an
+// Exchange admin right; anyone may read their own.
+func (t *tenant) mayReadRoleAssignments(c *caller) bool {
+	if c.appOnly() {
+		return c.hasTokenDirectoryRole(exchangeAppSessionRoles...)
+	}
+	u := c.user
+	return t.mayManageRoleAssignments(c) || t.hasDirectoryRole(u, "Global Reader") ||
+		t.holdsExchangeRole(u, "View-Only Configuration", time.Time{}, 0)
 }
 
 // writeCmdletResult pages the objects (Prefer: odata.maxpagesize, nextLink to
@@ -279,289 +408,6 @@ func selectProperties(objects []jsonObject, names []string) []jsonObject {
 	return out
 }
 
-// mayManageRoleAssignments: New-/Remove-ManagementRoleAssignment need the
-// "Role Management" role (Organization Management holds it) or one of the
-// directory roles Exchange maps into Organization Management (WIRE §E1).
-func (t *tenant) mayManageRoleAssignments(c *caller) bool {
-	if c.appOnly() {
-		return c.hasTokenDirectoryRole("Global Administrator", "Exchange Administrator")
-	}
-	u := c.user
-	return t.hasDirectoryRole(u, "Global Administrator", "Exchange Administrator") ||
-		t.holdsExchangeRole(u, "Role Management", time.Time{}, 0)
-}
-
-// mayReadRoleAssignments: reading other recipients' assignments needs an
-// Exchange admin right; anyone may read their own.
-func (t *tenant) mayReadRoleAssignments(c *caller) bool {
-	if c.appOnly() {
-		return c.hasTokenDirectoryRole(exchangeAppSessionRoles...)
-	}
-	u := c.user
-	return t.mayManageRoleAssignments(c) || t.hasDirectoryRole(u, "Global Reader") ||
-		t.holdsExchangeRole(u, "View-Only Configuration", time.Time{}, 0)
-}
-
-func accessDenied(c *caller, cmdlet string) *cmdletError {
-	return &cmdletError{http.StatusForbidden, "Forbidden", exAccessDenied,
-		fmt.Sprintf("Access is denied. The user '%s' isn't assigned to any management roles that allow running '%s'.", c.name(), cmdlet)}
-}
-
-// getManagementRoleAssignment returns direct assignments and, for
-// -RoleAssignee <user>, those the user gets through its role groups (WIRE §E3).
-func (s *Server) getManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("RoleAssignee", "Role", "Delegating", "Identity", "GetEffectiveUsers", "Enabled", "ResultSize", "RoleAssigneeType"); err != nil {
-		return nil, err
-	}
-	assignee, err := p.text("RoleAssignee")
-	if err != nil {
-		return nil, err
-	}
-	role, err := p.text("Role")
-	if err != nil {
-		return nil, err
-	}
-	identity, err := p.text("Identity")
-	if err != nil {
-		return nil, err
-	}
-	delegating, err := p.flag("Delegating")
-	if err != nil {
-		return nil, err
-	}
-	enabled, err := p.flag("Enabled")
-	if err != nil {
-		return nil, err
-	}
-	effectiveUsers, err := p.flag("GetEffectiveUsers")
-	if err != nil {
-		return nil, err
-	}
-	assigneeType, err := p.text("RoleAssigneeType")
-	if err != nil {
-		return nil, err
-	}
-	// WIRE §J5: the parameter's values do not include ServicePrincipal.
-	if assigneeType != "" && !slices.ContainsFunc(roleAssigneeTypes, func(v string) bool { return strings.EqualFold(v, assigneeType) }) {
-		return nil, parameterError(fmt.Sprintf("Cannot bind parameter 'RoleAssigneeType'. Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.Directory.SystemConfiguration.RoleAssigneeType\".", assigneeType))
-	}
-	t := s.tenant
-
-	var target *user
-	var group *roleGroup
-	var app *exchangeServicePrincipal
-	if assignee != "" {
-		if target = t.recipient(assignee); target == nil {
-			if group = findRoleGroup(assignee); group == nil {
-				if app = t.exchangeSP(assignee); app == nil {
-					return nil, notFound(assignee)
-				}
-			}
-		}
-	}
-	if (caller.appOnly() || target != caller.user) && !t.mayReadRoleAssignments(caller) {
-		return nil, accessDenied(caller, "Get-ManagementRoleAssignment")
-	}
-	if role != "" && canonicalAppAssignableRole(role) == "" {
-		return nil, notFound(role)
-	}
-
-	// Each entry: the assignment and, for a role group's assignment seen
-	// through a member, that member.
-	type entry struct {
-		a   *exoAssignment
-		via *user
-	}
-	var entries []entry
-	switch {
-	case target != nil:
-		for _, a := range t.assignmentsOf(target) {
-			via := (*user)(nil)
-			if a.group != "" {
-				via = target
-			}
-			entries = append(entries, entry{a, via})
-		}
-	case group != nil:
-		for _, a := range t.exchange {
-			if a.group == group.name {
-				entries = append(entries, entry{a, nil})
-			}
-		}
-	case app != nil:
-		for _, a := range t.appAssignmentsOf(app.objectID) {
-			entries = append(entries, entry{a, nil})
-		}
-	default:
-		for _, a := range t.exchange {
-			if a.group != "" && effectiveUsers != nil && *effectiveUsers {
-				for _, id := range t.groupMembers[a.group] {
-					entries = append(entries, entry{a, t.byID[id]})
-				}
-				continue
-			}
-			entries = append(entries, entry{a, nil})
-		}
-	}
-	if identity != "" {
-		if t.findExchangeAssignment(identity) == nil {
-			return nil, notFound(identity)
-		}
-	}
-	objects := []jsonObject{}
-	for _, e := range entries {
-		a := e.a
-		switch {
-		case identity != "" && !strings.EqualFold(a.name, identity) && !strings.EqualFold(a.guid, identity),
-			role != "" && !strings.EqualFold(a.role, role),
-			delegating != nil && *delegating != (a.delegation != "Regular"),
-			enabled != nil && *enabled != a.enabled,
-			assigneeType != "" && !strings.EqualFold(t.exchangeView(a).RoleAssigneeType, assigneeType):
-			continue
-		}
-		objects = append(objects, t.assignmentObject(a, e.via, effectiveUsers != nil && *effectiveUsers))
-	}
-	return objects, nil
-}
-
-// newManagementRoleAssignment is New-ManagementRoleAssignment -Role -User
-// [-Name] [-Delegating], or the App parameter set (WIRE §J5, newAppRoleAssignment).
-func (s *Server) newManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Role", "User", "App", "CustomResourceScope", "RecipientAdministrativeUnitScope", "RecipientGroupScope",
-		"Name", "Delegating", "Confirm", "Force"); err != nil {
-		return nil, err
-	}
-	t := s.tenant
-	if !t.mayManageRoleAssignments(caller) {
-		return nil, accessDenied(caller, "New-ManagementRoleAssignment")
-	}
-	role, err := p.required("Role")
-	if err != nil {
-		return nil, err
-	}
-	if p.raw("App") != nil {
-		return s.newAppRoleAssignment(caller, p, role)
-	}
-	for _, appOnly := range []string{"CustomResourceScope", "RecipientAdministrativeUnitScope", "RecipientGroupScope"} {
-		if p.raw(appOnly) != nil {
-			return nil, parameterError("Parameter set cannot be resolved using the specified named parameters: -" + appOnly + " belongs to the App parameter set.")
-		}
-	}
-	userName, err := p.required("User")
-	if err != nil {
-		return nil, err
-	}
-	name, err := p.text("Name")
-	if err != nil {
-		return nil, err
-	}
-	delegating, err := p.flag("Delegating")
-	if err != nil {
-		return nil, err
-	}
-	if len([]rune(name)) > 64 {
-		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exValidation,
-			fmt.Sprintf("The length of the property is too long. The maximum length is 64 and the length of the value provided is %d.", len([]rune(name)))}
-	}
-	if !isExchangeRole(role) {
-		if findApplicationRole(role) != nil {
-			return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exTask,
-				fmt.Sprintf("The role '%s' is an application role; it can only be assigned to a service principal (-App).", findApplicationRole(role).name)}
-		}
-		return nil, notFound(role)
-	}
-	target := t.recipient(userName)
-	if target == nil {
-		return nil, notFound(userName)
-	}
-	a, addErr := t.addExchangeAssignment(target, role, name, caller.name(), s.clock())
-	if addErr != nil {
-		existing := name
-		if existing == "" {
-			existing = assignmentName(canonicalExchangeRole(role), target.alias)
-		}
-		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
-			fmt.Sprintf("The role assignment object '%s' already exists.", existing)}
-	}
-	if delegating != nil && *delegating {
-		a.delegation = "Delegating"
-	}
-	return []jsonObject{t.assignmentObject(a, nil, false)}, nil
-}
-
-// removeManagementRoleAssignment is Remove-ManagementRoleAssignment -Identity
-// -Confirm:$false; success is 200 with an empty value (WIRE §E4 ⚠).
-func (s *Server) removeManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "Confirm"); err != nil {
-		return nil, err
-	}
-	t := s.tenant
-	if !t.mayManageRoleAssignments(caller) {
-		return nil, accessDenied(caller, "Remove-ManagementRoleAssignment")
-	}
-	identity, err := p.required("Identity")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := p.flag("Confirm"); err != nil {
-		return nil, err
-	}
-	a := t.findExchangeAssignment(identity)
-	if a == nil {
-		return nil, notFound(identity)
-	}
-	if a.spID != "" {
-		t.removeAppExchangeAssignment(a, s.clock())
-	} else {
-		t.removeExchangeAssignment(a)
-	}
-	return []jsonObject{}, nil
-}
-
-// assignmentObject renders an assignment in the §E3 shape. A role group's
-// assignment seen through a member (via) has AssignmentMethod RoleGroup.
-func (t *tenant) assignmentObject(a *exoAssignment, via *user, effectiveUsers bool) jsonObject {
-	v := t.exchangeView(a)
-	assignee, method, userName := v.RoleAssigneeName, "Direct", any(v.RoleAssigneeName)
-	if a.group != "" {
-		userName = nil
-		if via != nil {
-			method = "RoleGroup"
-		}
-	}
-	// A service principal's assignment (WIRE §J5): no User; the scope's
-	// name and kind (the organization-wide value is ⚠).
-	writeScope, resourceScope := "Organization", any(nil)
-	if a.spID != "" {
-		userName = nil
-		if a.scope != "" {
-			writeScope, resourceScope = "CustomRecipientScope", a.scope
-		}
-	}
-	obj := jsonObject{
-		{"Name", v.Name}, {"Identity", v.Identity}, {"Role", v.Role},
-		{"RoleAssignee", assignee}, {"RoleAssigneeName", assignee}, {"RoleAssigneeType", v.RoleAssigneeType},
-		{"AssignmentMethod", method}, {"User", userName},
-		{"RoleAssignmentDelegationType", v.DelegationType}, {"Enabled", v.Enabled},
-		{"RecipientReadScope", "Organization"}, {"ConfigReadScope", "OrganizationConfig"},
-		{"RecipientWriteScope", writeScope}, {"ConfigWriteScope", "OrganizationConfig"},
-		{"CustomRecipientWriteScope", nil}, {"CustomConfigWriteScope", nil}, {"CustomResourceScope", resourceScope},
-		{"IsValid", true},
-	}
-	if effectiveUsers {
-		effective := assignee
-		if via != nil {
-			effective = via.alias
-		}
-		obj = append(obj, jsonField{"EffectiveUserName", effective})
-	}
-	return append(obj,
-		jsonField{"Guid@data.type", "System.Guid"}, jsonField{"Guid@odata.type", "#Guid"}, jsonField{"Guid", v.Guid},
-		jsonField{"WhenCreatedUTC@data.type", "System.DateTime"},
-		jsonField{"WhenCreatedUTC", v.CreatedAt.UTC().Format("2006-01-02T15:04:05.0000000+00:00")},
-	)
-}
-
 // writeExchangeError writes the §E5 envelope: details[].message is
 // "<ErrorId>|<ExceptionType>|<text>", repeated in innererror.internalexception.
 func (s *Server) writeExchangeError(w http.ResponseWriter, e *cmdletError) {
@@ -597,4 +443,9 @@ func (s *Server) writeExchangeStatusError(w http.ResponseWriter, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.writeExchangeError(w, e)
+}
+
+// uuidFor derives a stable GUID for an object the emulator does not store.
+func uuidFor(t *tenant, name string) string {
+	return uuid.NewSHA1(t.namespace, []byte(name)).String()
 }

@@ -12,14 +12,11 @@ import (
 	"github.com/google/uuid"
 )
 
-const graphContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+// What every Graph route shares (WIRE §C0): authentication and the app-only
+// permission check, headers and the OData error envelope, $select, $filter,
+// paging, request bodies and the appId alternate key.
 
-// Properties a Graph user returns without $select, and those $select may name (WIRE §C1).
-var (
-	userDefaultProperties = []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail",
-		"mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}
-	userSelectable = append(slices.Clone(userDefaultProperties), "accountEnabled", "mailNickname", "userType")
-)
+const graphContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 // graphAuth authenticates a Graph request (token with a Graph audience) and
 // writes the 401 when it fails. Needs s.mu.
@@ -43,75 +40,15 @@ func (s *Server) graphAppAllowed(w http.ResponseWriter, r *http.Request, c *call
 	return false
 }
 
-// Application permissions that let an app-only caller read the directory.
-var (
-	appReadUsers        = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All"}
-	appReadOrganization = []string{"Organization.Read.All", "Directory.Read.All"}
-	appReadRoles        = []string{"RoleManagement.ReadWrite.Directory", "Directory.Read.All"}
-)
-
-// mayManageDirectoryRoles: assigning directory roles needs Global
-// Administrator or Privileged Role Administrator (WIRE §C5); an app-only
-// caller needs the RoleManagement.ReadWrite.Directory application permission.
-func (t *tenant) mayManageDirectoryRoles(c *caller) bool {
-	if c.appOnly() {
-		return c.hasRole("RoleManagement.ReadWrite.Directory")
-	}
-	return t.hasDirectoryRole(c.user, "Global Administrator", "Privileged Role Administrator")
+// denyGraph writes the 403 of WIRE §C0.
+func (s *Server) denyGraph(w http.ResponseWriter, r *http.Request) {
+	s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 }
+
+const graphTime = "2006-01-02T15:04:05Z"
 
 // meAppOnly is Graph's answer to /me with an app-only token (WIRE §I12).
 const meAppOnly = "/me request is only valid with delegated authentication flow."
-
-// getUser is GET /users/{id | userPrincipalName} and GET /me (WIRE §C1).
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller := s.graphAuth(w, r)
-	if caller == nil {
-		return
-	}
-	target, id := caller.user, r.PathValue("id")
-	switch {
-	case id == "" && caller.appOnly():
-		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", meAppOnly)
-		return
-	case !s.graphAppAllowed(w, r, caller, appReadUsers...):
-		return
-	case id != "":
-		if target = s.tenant.resolveUser(id); target == nil {
-			s.writeGraphNotFound(w, r, id)
-			return
-		}
-	}
-	selected, ok := s.graphSelect(w, r, userSelectable, "user")
-	if !ok {
-		return
-	}
-	context := s.url + "/v1.0/$metadata#users/$entity"
-	if selected == nil {
-		selected = userDefaultProperties
-	} else {
-		context = s.url + "/v1.0/$metadata#users(" + strings.Join(selected, ",") + ")/$entity"
-	}
-	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", context}}, s.tenant.graphUser(target, selected)...))
-}
-
-func (t *tenant) graphUser(u *user, properties []string) jsonObject {
-	var mail any
-	if m := t.mail(u); m != "" {
-		mail = m
-	}
-	values := map[string]any{
-		"id": u.oid, "userPrincipalName": u.upn, "displayName": u.displayName, "mail": mail,
-		"accountEnabled": !u.disabled, "businessPhones": []string{}, "mailNickname": u.alias, "userType": "Member",
-	}
-	obj := jsonObject{}
-	for _, p := range properties {
-		obj = append(obj, jsonField{p, values[p]}) // absent values are null, as in Graph
-	}
-	return obj
-}
 
 // graphSelect parses $select against the allowed properties; nil when absent.
 func (s *Server) graphSelect(w http.ResponseWriter, r *http.Request, allowed []string, typeName string) ([]string, bool) {
@@ -132,133 +69,62 @@ func (s *Server) graphSelect(w http.ResponseWriter, r *http.Request, allowed []s
 	return out, true
 }
 
-// listUserMemberOf returns the user's directory roles as directoryRole objects
-// (the activated role's object id differs from its template id).
-func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadUsers...) {
-		return
-	}
-	target := s.tenant.resolveUser(r.PathValue("id"))
-	if target == nil {
-		s.writeGraphNotFound(w, r, r.PathValue("id"))
-		return
-	}
-	value := []jsonObject{}
-	for _, d := range s.tenant.directoryAssignmentsOf(target) {
-		role := findDirectoryRole(d.roleID)
-		value = append(value, jsonObject{
-			{"@odata.type", "#microsoft.graph.directoryRole"},
-			{"id", uuid.NewSHA1(s.tenant.namespace, []byte("directoryRole:"+role.templateID)).String()},
-			{"deletedDateTime", nil},
-			{"description", role.description},
-			{"displayName", role.displayName},
-			{"roleTemplateId", role.templateID},
-		})
-	}
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#directoryObjects"}, {"value", value}})
-}
-
-// getOrganization returns the one-element organization collection (WIRE §C2).
-func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadOrganization...) {
-		return
-	}
-	selected, ok := s.graphSelect(w, r, []string{"id", "displayName", "verifiedDomains", "tenantType", "countryLetterCode"}, "organization")
-	if !ok {
-		return
-	}
-	context := s.url + "/v1.0/$metadata#organization"
+// selectObject keeps the selected properties of obj (always in obj's order).
+func selectObject(obj jsonObject, selected []string) jsonObject {
 	if selected == nil {
-		selected = []string{"id", "displayName", "tenantType", "countryLetterCode", "verifiedDomains"}
-	} else {
-		context += "(" + strings.Join(selected, ",") + ")"
+		return obj
 	}
-	var domains []jsonObject
-	for i, d := range s.seed.Domains {
-		domains = append(domains, jsonObject{
-			{"capabilities", "Email, OfficeCommunicationsOnline"},
-			{"isDefault", d == s.seed.defaultDomain()},
-			{"isInitial", i == 0},
-			{"name", d},
-			{"type", "Managed"},
-		})
-	}
-	values := map[string]any{"id": s.seed.TenantID, "displayName": s.seed.DisplayName,
-		"tenantType": "AAD", "countryLetterCode": "US", "verifiedDomains": domains}
-	org := jsonObject{}
-	for _, p := range selected {
-		org = append(org, jsonField{p, values[p]})
-	}
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", context}, {"value", []jsonObject{org}}})
-}
-
-func roleDefinitionObject(role *directoryRole) jsonObject {
-	return jsonObject{
-		{"id", role.templateID}, {"description", role.description}, {"displayName", role.displayName},
-		{"isBuiltIn", true}, {"isEnabled", true}, {"resourceScopes", []string{"/"}},
-		{"templateId", role.templateID}, {"version", "1"},
-		{"rolePermissions", []jsonObject{{{"allowedResourceActions", role.actions}, {"condition", nil}}}},
-	}
-}
-
-// listRoleDefinitions supports $filter on displayName, id and templateId (WIRE §C3).
-func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
-		return
-	}
-	filter, ok := s.graphFilter(w, r, "displayName", "id", "templateId")
-	if !ok {
-		return
-	}
-	value := []jsonObject{}
-	for i := range directoryRoles {
-		role := &directoryRoles[i]
-		if filter.matches(map[string]string{"displayName": role.displayName, "id": role.templateID, "templateId": role.templateID}) {
-			value = append(value, roleDefinitionObject(role))
+	out := jsonObject{}
+	for _, f := range obj {
+		if slices.Contains(selected, f.key) {
+			out = append(out, f)
 		}
 	}
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions"}, {"value", value}})
+	return out
 }
 
-func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
-		return
+// selectContext is the @odata.context of the collection set, or of one of its members when
+// entity: the selected properties in parentheses after the set, then /$entity for a member.
+func (s *Server) selectContext(set string, selected []string, entity bool) string {
+	context := s.url + "/v1.0/$metadata#" + set
+	if selected != nil {
+		context += "(" + strings.Join(selected, ",") + ")"
 	}
-	role := findDirectoryRole(r.PathValue("id"))
-	if role == nil || !strings.EqualFold(role.templateID, r.PathValue("id")) {
-		s.writeGraphNotFound(w, r, r.PathValue("id"))
-		return
+	if entity {
+		context += "/$entity"
 	}
-	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions/$entity"}}, roleDefinitionObject(role)...))
+	return context
 }
 
-// listRoleAssignments lists active, direct assignments; $filter on principalId,
-// roleDefinitionId and directoryScopeId, $expand=roleDefinition|principal,
-// paging by @odata.nextLink with $top (WIRE §C0, §C4).
-func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
-		return
+// graphBody decodes a JSON body into into, rejecting properties the type
+// does not have; known ones the emulator does not model are accepted and
+// ignored. False when it has written the error.
+func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName string, known []string, into any) bool {
+	data, _ := readBody(r)
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: a JSON object is expected.")
+		return false
 	}
-	filter, ok := s.graphFilter(w, r, "principalId", "roleDefinitionId", "directoryScopeId")
-	if !ok {
-		return
+	for k := range raw {
+		if strings.HasPrefix(k, "@odata.") {
+			continue
+		}
+		if !slices.Contains(known, k) {
+			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Property '%s' does not exist on type 'microsoft.graph.%s'.", k, typeName))
+			return false
+		}
 	}
+	if err := json.Unmarshal(data, into); err != nil {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// writeGraphPage answers a collection with $top and an opaque $skiptoken (WIRE §C0).
+func (s *Server) writeGraphPage(w http.ResponseWriter, r *http.Request, context string, objects []jsonObject) {
 	query := r.URL.Query()
-	expand := strings.TrimSpace(query.Get("$expand"))
-	if expand != "" && expand != "roleDefinition" && expand != "principal" {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.unifiedRoleAssignment'.", expand))
-		return
-	}
 	pageSize := s.graphPageSize
 	if top := query.Get("$top"); top != "" {
 		n, err := strconv.Atoi(top)
@@ -272,38 +138,12 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-
-	var matched []jsonObject
-	for _, d := range s.tenant.directory {
-		if !filter.matches(map[string]string{"principalId": d.principalID, "roleDefinitionId": d.roleID, "directoryScopeId": d.scope}) {
-			continue
-		}
-		obj := jsonObject{{"id", d.id}, {"principalId", d.principalID}, {"resourceScope", d.scope},
-			{"directoryScopeId", d.scope}, {"roleDefinitionId", d.roleID}}
-		switch expand {
-		case "roleDefinition":
-			obj = append(obj, jsonField{"roleDefinition", roleDefinitionObject(findDirectoryRole(d.roleID))})
-		case "principal":
-			if u := s.tenant.byID[d.principalID]; u != nil {
-				obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
-					s.tenant.graphUser(u, userDefaultProperties)...)})
-			} else if sp := s.tenant.spByID(d.principalID); sp != nil {
-				obj = append(obj, jsonField{"principal", jsonObject{{"@odata.type", "#microsoft.graph.servicePrincipal"},
-					{"id", sp.id}, {"appId", sp.appID}, {"displayName", sp.displayName}}})
-			}
-		}
-		matched = append(matched, obj)
-	}
-	context := s.url + "/v1.0/$metadata#roleManagement/directory/roleAssignments"
-	if expand != "" {
-		context += "(" + expand + "())"
-	}
 	page := []jsonObject{}
-	if offset < len(matched) {
-		page = matched[offset:min(offset+pageSize, len(matched))]
+	if offset < len(objects) {
+		page = objects[offset:min(offset+pageSize, len(objects))]
 	}
 	body := jsonObject{{"@odata.context", context}, {"value", page}}
-	if offset+pageSize < len(matched) {
+	if offset+pageSize < len(objects) {
 		query.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset+pageSize))))
 		body = append(body, jsonField{"@odata.nextLink", s.url + r.URL.Path + "?" + strings.ReplaceAll(query.Encode(), "%24", "$")})
 	}
@@ -322,81 +162,6 @@ func (s *Server) skipToken(w http.ResponseWriter, r *http.Request, token string)
 		return 0, false
 	}
 	return n, true
-}
-
-// createRoleAssignment is POST /roleManagement/directory/roleAssignments
-// (WIRE §C5): 201, 400 on a duplicate, 403 unless the caller is Global
-// Administrator or Privileged Role Administrator.
-func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller := s.graphAuth(w, r)
-	if caller == nil {
-		return
-	}
-	var body struct {
-		RoleDefinitionID string `json:"roleDefinitionId"`
-		PrincipalID      string `json:"principalId"`
-		DirectoryScopeID string `json:"directoryScopeId"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
-		return
-	}
-	if !s.tenant.mayManageDirectoryRoles(caller) {
-		s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-		return
-	}
-	role := findDirectoryRole(body.RoleDefinitionID)
-	principalID := strings.ToLower(body.PrincipalID)
-	principal := s.tenant.byID[principalID] != nil || s.tenant.spByID(principalID) != nil
-	switch {
-	case body.RoleDefinitionID == "" || body.PrincipalID == "" || body.DirectoryScopeID == "":
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "roleDefinitionId, principalId and directoryScopeId are required.")
-		return
-	case role == nil || !strings.EqualFold(role.templateID, body.RoleDefinitionID):
-		s.writeGraphNotFound(w, r, body.RoleDefinitionID)
-		return
-	case !principal:
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
-		return
-	case body.DirectoryScopeID != "/":
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The emulated tenant supports only the directory scope '/'.")
-		return
-	}
-	d, err := s.tenant.addDirectoryAssignmentTo(principalID, role, caller.name())
-	if err != nil {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.")
-		return
-	}
-	w.Header().Set("Location", s.url+"/v1.0/roleManagement/directory/roleAssignments/"+d.id)
-	s.writeGraph(w, r, http.StatusCreated, jsonObject{
-		{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleAssignments/$entity"},
-		{"id", d.id}, {"roleDefinitionId", d.roleID}, {"principalId", d.principalID}, {"directoryScopeId", d.scope},
-	})
-}
-
-// deleteRoleAssignment is DELETE …/roleAssignments/{id}: 204, 404 when unknown (WIRE §C6).
-func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller := s.graphAuth(w, r)
-	if caller == nil {
-		return
-	}
-	if !s.tenant.mayManageDirectoryRoles(caller) {
-		s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-		return
-	}
-	id := r.PathValue("id")
-	i := slices.IndexFunc(s.tenant.directory, func(d *dirAssignment) bool { return d.id == id })
-	if i < 0 {
-		s.writeGraphNotFound(w, r, id)
-		return
-	}
-	s.tenant.directory = slices.Delete(s.tenant.directory, i, i+1)
-	s.graphHeaders(w, r)
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // graphFilter is the `prop eq 'value' [and prop eq 'value']` subset of OData
@@ -432,6 +197,87 @@ func (s *Server) graphFilter(w http.ResponseWriter, r *http.Request, properties 
 	return filter, true
 }
 
+// directoryFilter is the $filter subset Graph documents for applications and
+// service principals that a client uses to find its own object again: `prop
+// eq 'v'`, `startswith(prop,'v')` and `collection/any(x:x eq 'v')`, joined by
+// `and`. Values compare case-insensitively.
+type directoryFilter []func(values map[string]any) bool
+
+func (f directoryFilter) matches(values map[string]any) bool {
+	for _, clause := range f {
+		if !clause(values) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) directoryFilter(w http.ResponseWriter, r *http.Request, eq, startsWith, collections []string) (directoryFilter, bool) {
+	raw := strings.TrimSpace(r.URL.Query().Get("$filter"))
+	filter := directoryFilter{}
+	if raw == "" {
+		return filter, true
+	}
+	unquote := func(v string) (string, bool) {
+		v = strings.TrimSpace(v)
+		if len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
+			return "", false
+		}
+		return strings.ReplaceAll(v[1:len(v)-1], "''", "'"), true
+	}
+	known := func(list []string, name string) (string, bool) {
+		i := slices.IndexFunc(list, func(p string) bool { return strings.EqualFold(p, strings.TrimSpace(name)) })
+		if i < 0 {
+			return "", false
+		}
+		return list[i], true
+	}
+	for _, clause := range splitFold(raw, " and ") {
+		clause = strings.TrimSpace(clause)
+		var fn func(map[string]any) bool
+		switch lower := strings.ToLower(clause); {
+		case strings.HasPrefix(lower, "startswith(") && strings.HasSuffix(clause, ")"):
+			prop, value, ok := strings.Cut(clause[len("startswith("):len(clause)-1], ",")
+			p, okProp := known(startsWith, prop)
+			v, okValue := unquote(value)
+			if ok && okProp && okValue {
+				fn = func(values map[string]any) bool {
+					s, _ := values[p].(string)
+					return strings.HasPrefix(strings.ToLower(s), strings.ToLower(v))
+				}
+			}
+		case strings.Contains(clause, "/any(") && strings.HasSuffix(clause, ")"):
+			coll, inner, _ := strings.Cut(clause, "/any(")
+			variable, cond, ok := strings.Cut(inner[:len(inner)-1], ":")
+			lhs, value, okEq := strings.Cut(cond, " eq ")
+			p, okProp := known(collections, coll)
+			v, okValue := unquote(value)
+			if ok && okEq && okProp && okValue && strings.TrimSpace(lhs) == strings.TrimSpace(variable) {
+				fn = func(values map[string]any) bool {
+					list, _ := values[p].([]string)
+					return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, v) })
+				}
+			}
+		default:
+			prop, value, ok := strings.Cut(clause, " eq ")
+			p, okProp := known(eq, prop)
+			v, okValue := unquote(value)
+			if ok && okProp && okValue {
+				fn = func(values map[string]any) bool {
+					s, _ := values[p].(string)
+					return strings.EqualFold(s, v)
+				}
+			}
+		}
+		if fn == nil {
+			s.writeGraphError(w, r, http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Unsupported or invalid query filter clause specified: '%s'.", clause))
+			return nil, false
+		}
+		filter = append(filter, fn)
+	}
+	return filter, true
+}
+
 // splitFold splits s around sep, ignoring case.
 func splitFold(s, sep string) []string {
 	var parts []string
@@ -444,6 +290,49 @@ func splitFold(s, sep string) []string {
 		parts = append(parts, s[:i])
 		s, lower = s[i+len(sep):], lower[i+len(sep):]
 	}
+}
+
+// rewriteAlternateKey turns /applications(appId='…')/… and
+// /servicePrincipals(appId='…')/… (WIRE §I10) into the object-id path the
+// routes know; an unknown app id keeps the key, so the handler answers 404.
+func (s *Server) rewriteAlternateKey(r *http.Request) {
+	for _, collection := range []string{"applications", "servicePrincipals"} {
+		prefix := "/v1.0/" + collection + "(appId='"
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok {
+			continue
+		}
+		appID, tail, ok := strings.Cut(rest, "')")
+		if !ok {
+			return
+		}
+		key := "appId='" + appID + "'"
+		s.mu.Lock()
+		if collection == "applications" {
+			if a := s.tenant.appByAppID(appID); a != nil {
+				key = a.objectID
+			}
+		} else if sp := s.tenant.spByAppID(appID); sp != nil {
+			key = sp.id
+		}
+		s.mu.Unlock()
+		r.URL.Path, r.URL.RawPath = "/v1.0/"+collection+"/"+key+tail, ""
+		return
+	}
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
 }
 
 // graphHeaders sets the headers every Graph response carries (WIRE §C0).

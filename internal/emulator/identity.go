@@ -1,9 +1,6 @@
 package emulator
 
 import (
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +10,11 @@ import (
 
 	"github.com/google/uuid"
 )
+
+// The identity platform's metadata (instance discovery, OpenID
+// configuration, home realm discovery, WIRE §A3–§A5), how a scope names its
+// resource (§A9, §B) and the AADSTS error body (§A8). The token endpoint is
+// identity_token.go, certificate assertions identity_assertion.go.
 
 // Token lifetimes (WIRE §A7: expires_in is what MSAL caches by).
 const accessTokenLifetime = 3599 * time.Second
@@ -124,127 +126,6 @@ func (s *Server) getUserRealm(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-// postToken is the token endpoint: the resource owner password grant, the
-// refresh token grant (WIRE §A6–§A8) and the client credentials grant (§I1–§I5).
-func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.", "")
-		return
-	}
-	form := r.PostForm
-	tenantName := r.PathValue("tenant")
-	grant := form.Get("grant_type")
-	clientID := form.Get("client_id")
-	if basicID, _, ok := clientBasicAuth(r); ok && clientID == "" {
-		clientID = basicID // RFC 6749 §2.3.1, which Entra accepts (WIRE §I1)
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case (grant == "password" || grant == "client_credentials") && (strings.EqualFold(tenantName, "common") || strings.EqualFold(tenantName, "consumers")):
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 9001023, "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.", "")
-		return
-	case !s.tenant.isKnownTenant(tenantName) && !slices.Contains([]string{"organizations", "common"}, strings.ToLower(tenantName)):
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_tenant", 90002, tenantNotFound(tenantName), "")
-		return
-	case clientID == "":
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.", "")
-		return
-	case grant != "password" && grant != "refresh_token" && grant != "client_credentials":
-		s.writeAADError(w, r, http.StatusBadRequest, "unsupported_grant_type", 70003, fmt.Sprintf("The app requested an unsupported grant type '%s'.", grant), "")
-		return
-	}
-	if grant == "client_credentials" {
-		s.clientCredentials(w, r, tenantName, clientID)
-		return
-	}
-	res, ok := s.resourceOf(w, r, strings.Fields(form.Get("scope")))
-	if !ok {
-		return
-	}
-
-	var u *user
-	if grant == "password" {
-		if u = s.authenticatePassword(w, r, form.Get("username"), form.Get("password"), res); u == nil {
-			return
-		}
-	} else if u = s.authenticateRefreshToken(w, r, form.Get("refresh_token")); u == nil {
-		return
-	}
-	writeJSON(w, http.StatusOK, s.issueTokens(u, res, form.Get("scope"), form.Get("client_id")))
-}
-
-// authenticatePassword applies ESTS's checks in order (WIRE §F3): unknown
-// user 50034, disabled 50057, locked 50053, bad secret 50126, MFA 50076/50079,
-// Conditional Access 53003. In the seed's world an MFA account signs in with
-// its app password, which skips the MFA prompt (DESIGN §1). Needs s.mu.
-func (s *Server) authenticatePassword(w http.ResponseWriter, r *http.Request, username, password string, res resource) *user {
-	t := s.tenant
-	u := t.userByUPN(username)
-	switch {
-	case u == nil:
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50034,
-			fmt.Sprintf("The user account {EUII Hidden} does not exist in the '%s' directory. To sign into this application, the account must be added to the directory.", t.seed.TenantID), "")
-		return nil
-	case u.disabled:
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50057, "The user account is disabled.", "")
-		return nil
-	case u.locked:
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50053, "The account is locked, you've tried to sign in too many times with an incorrect user ID or password.", "")
-		return nil
-	}
-	sec := t.passwords[u.oid]
-	byAppPassword := u.mfa && sec.appPassword != "" && secretEqual(password, sec.appPassword)
-	if !byAppPassword && !secretEqual(password, sec.password) {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.", "")
-		return nil
-	}
-	if u.mfa && !byAppPassword {
-		if u.mfaRegistered {
-			s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50076,
-				fmt.Sprintf("Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '%s'.", res.id), "basic_action")
-		} else {
-			s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50079,
-				fmt.Sprintf("Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '%s'.", res.id), "basic_action")
-		}
-		return nil
-	}
-	if u.caBlocked {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.", "message_only")
-		return nil
-	}
-	return u
-}
-
-// authenticateRefreshToken redeems a refresh token for any resource of the
-// tenant (Entra's refresh tokens are multi-resource). A password change
-// revokes the user's refresh tokens (AADSTS50173), as in Entra. Needs s.mu.
-func (s *Server) authenticateRefreshToken(w http.ResponseWriter, r *http.Request, token string) *user {
-	rt := s.refreshTokens[token]
-	if rt == nil {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.", "")
-		return nil
-	}
-	u := s.tenant.byID[rt.oid]
-	switch {
-	case u == nil:
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50034,
-			fmt.Sprintf("The user account {EUII Hidden} does not exist in the '%s' directory. To sign into this application, the account must be added to the directory.", s.seed.TenantID), "")
-	case u.disabled:
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50057, "The user account is disabled.", "")
-	case s.tenant.passwords[u.oid].generation != rt.generation:
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.", "")
-	case u.caBlocked:
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.", "message_only")
-	default:
-		return u
-	}
-	return nil
-}
-
-func secretEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
-
 // resourceOf finds the one resource the scopes ask for. MSAL always adds
 // openid, profile and offline_access; bare permission names mean Graph; two
 // resources in one request fail with AADSTS700022 (WIRE §A9). Only the
@@ -276,148 +157,29 @@ func (s *Server) resourceOf(w http.ResponseWriter, r *http.Request, scopes []str
 	return found[0], true
 }
 
-// issueTokens mints the token response (WIRE §A7). Needs s.mu.
-func (s *Server) issueTokens(u *user, res resource, scope, clientID string) jsonObject {
-	now := s.clock()
-	expires := now.Add(accessTokenLifetime)
-	issuer := s.url + "/" + s.seed.TenantID + "/v2.0"
-	access := unsignedJWT(jsonObject{
-		{"aud", res.aud}, {"iss", issuer}, {"iat", now.Unix()}, {"nbf", now.Unix()}, {"exp", expires.Unix()},
-		{"appid", clientID}, {"name", u.displayName}, {"oid", u.oid}, {"scp", delegatedScopes[res.api]},
-		{"sub", subject(u.oid, clientID)}, {"tid", s.seed.TenantID}, {"unique_name", u.upn}, {"upn", u.upn},
-		{"preferred_username", u.upn}, {"uti", randomToken(16)}, {"ver", "1.0"}, {"wids", s.tenant.roleTemplateIDs(u)},
-	})
-	s.pruneTokens(now)
-	s.accessTokens[access] = &accessToken{oid: u.oid, upn: strings.ToLower(u.upn), api: res.api, expires: expires, appID: strings.ToLower(clientID)}
-	refresh := "1.AEMU" + randomToken(48)
-	s.refreshTokens[refresh] = &refreshToken{oid: u.oid, upn: strings.ToLower(u.upn), generation: s.tenant.passwords[u.oid].generation}
-
-	granted := strings.Fields(scope)
-	for _, std := range []string{"openid", "profile", "offline_access"} {
-		if !slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, std) }) {
-			granted = append(granted, std)
-		}
+// lookupResource maps one scope to its resource: the host (or the resource's
+// app id) before the last "/"; a bare permission such as User.Read means
+// Graph. Only the seed's cloud is known (WIRE §A9, §B).
+func (s *Server) lookupResource(scope string) (resource, bool) {
+	cloud := clouds[s.seed.Cloud]
+	var host string
+	if i := strings.LastIndex(scope, "/"); i >= 0 {
+		host = strings.TrimPrefix(strings.TrimPrefix(scope[:i], "https://"), "http://")
+	} else {
+		host = cloud.graphHosts[0]
 	}
-	idToken := unsignedJWT(jsonObject{
-		{"aud", clientID}, {"iss", issuer}, {"iat", now.Unix()}, {"nbf", now.Unix()}, {"exp", expires.Unix()},
-		{"name", u.displayName}, {"oid", u.oid}, {"preferred_username", u.upn}, {"sub", subject(u.oid, clientID)},
-		{"tid", s.seed.TenantID}, {"ver", "2.0"},
-	})
-	clientInfo, _ := json.Marshal(map[string]string{"uid": u.oid, "utid": s.seed.TenantID})
-	return jsonObject{
-		{"token_type", "Bearer"},
-		{"scope", strings.Join(granted, " ")},
-		{"expires_in", int(accessTokenLifetime.Seconds())},
-		{"ext_expires_in", int(accessTokenLifetime.Seconds())},
-		{"access_token", access},
-		{"refresh_token", refresh},
-		{"id_token", idToken},
-		{"client_info", base64.RawURLEncoding.EncodeToString(clientInfo)},
-	}
-}
-
-// pruneTokens forgets expired access tokens once the map grows (benchmarks
-// issue many). Needs s.mu.
-func (s *Server) pruneTokens(now time.Time) {
-	if len(s.accessTokens) < 10000 {
-		return
-	}
-	for k, t := range s.accessTokens {
-		if now.After(t.expires) {
-			delete(s.accessTokens, k)
-		}
-	}
-}
-
-// subject is the pairwise sub claim: stable per user and application.
-func subject(oid, clientID string) string {
-	id := uuid.NewSHA1(uuid.MustParse(oid), []byte(clientID))
-	return base64.RawURLEncoding.EncodeToString(id[:]) + "AAAAAAAAAAA"
-}
-
-// unsignedJWT is a JWT with header {"typ":"JWT","alg":"none"} and no signature.
-func unsignedJWT(claims jsonObject) string {
-	header := base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT","alg":"none"}`))
-	payload, _ := json.Marshal(claims)
-	return header + "." + base64.RawURLEncoding.EncodeToString(payload) + "."
-}
-
-// caller is who an API request acts as: a user (delegated token, or Basic
-// for EWS) or an application's service principal (app-only token, WIRE §I4).
-type caller struct {
-	user  *user
-	sp    *servicePrincipal
-	token *accessToken // nil for Basic
-}
-
-func (c *caller) appOnly() bool { return c.sp != nil }
-
-// key names the caller in counters and fault matching: the lower-case UPN,
-// or the client id of an application.
-func (c *caller) key() string {
-	if c.sp != nil {
-		return strings.ToLower(c.sp.appID)
-	}
-	return strings.ToLower(c.user.upn)
-}
-
-// name is how state records the caller (CreatedBy): the UPN as seeded, or
-// the application's client id.
-func (c *caller) name() string {
-	if c.sp != nil {
-		return c.sp.appID
-	}
-	return c.user.upn
-}
-
-// hasRole reports whether an app-only token carries any of the role values.
-func (c *caller) hasRole(values ...string) bool {
-	return c.token != nil && slices.ContainsFunc(c.token.roles, func(r string) bool {
-		return slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, r) })
-	})
-}
-
-// hasTokenDirectoryRole reports whether an app-only token's wids hold any of
-// the named directory roles (as of token time, WIRE §I4, §J1).
-func (c *caller) hasTokenDirectoryRole(names ...string) bool {
-	for _, n := range names {
-		if r := findDirectoryRole(n); r != nil && c.token != nil && slices.Contains(c.token.wids, r.templateID) {
-			return true
-		}
-	}
-	return false
-}
-
-// authenticate checks an API request's token against what was issued and
-// against the tenant as it is now: the user (or the application's service
-// principal) must still exist and be enabled. It returns the caller, or the
-// reason for a 401. Needs s.mu.
-func (s *Server) authenticate(r *http.Request, api string) (*caller, string) {
-	scheme, value, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(value) == "" {
-		return nil, "Access token is empty."
-	}
-	t := s.accessTokens[strings.TrimSpace(value)]
+	host = strings.ToLower(host)
 	switch {
-	case t == nil:
-		return nil, "Access token validation failure."
-	case s.clock().After(t.expires):
-		return nil, "Lifetime validation failed, the token is expired."
-	case t.api != api:
-		return nil, "Access token validation failure. Invalid audience."
+	case slices.Contains(cloud.graphHosts, host):
+		return resource{apiGraph, "https://" + host, graphAppID}, true
+	case host == graphAppID:
+		return resource{apiGraph, graphAppID, graphAppID}, true
+	case slices.Contains(cloud.exchangeHosts, host):
+		return resource{apiExchange, "https://" + host, exchangeAppID}, true
+	case host == exchangeAppID:
+		return resource{apiExchange, exchangeAppID, exchangeAppID}, true
 	}
-	if t.appOnly {
-		sp := s.tenant.spByID(t.oid)
-		if sp == nil || !sp.enabled {
-			return nil, "Access token validation failure. The service principal is disabled or was deleted."
-		}
-		return &caller{sp: sp, token: t}, ""
-	}
-	u := s.tenant.byID[t.oid]
-	if u == nil || u.disabled {
-		return nil, "Access token validation failure. The user account is disabled or was deleted."
-	}
-	return &caller{user: u, token: t}, ""
+	return resource{}, false
 }
 
 func tenantNotFound(name string) string {
@@ -463,29 +225,4 @@ func (s *Server) writeIdentityStatusError(w http.ResponseWriter, r *http.Request
 		return
 	}
 	s.writeAADError(w, r, status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again.", "")
-}
-
-// lookupResource maps one scope to its resource: the host (or the resource's
-// app id) before the last "/"; a bare permission such as User.Read means
-// Graph. Only the seed's cloud is known (WIRE §A9, §B).
-func (s *Server) lookupResource(scope string) (resource, bool) {
-	cloud := clouds[s.seed.Cloud]
-	var host string
-	if i := strings.LastIndex(scope, "/"); i >= 0 {
-		host = strings.TrimPrefix(strings.TrimPrefix(scope[:i], "https://"), "http://")
-	} else {
-		host = cloud.graphHosts[0]
-	}
-	host = strings.ToLower(host)
-	switch {
-	case slices.Contains(cloud.graphHosts, host):
-		return resource{apiGraph, "https://" + host, graphAppID}, true
-	case host == graphAppID:
-		return resource{apiGraph, graphAppID, graphAppID}, true
-	case slices.Contains(cloud.exchangeHosts, host):
-		return resource{apiExchange, "https://" + host, exchangeAppID}, true
-	case host == exchangeAppID:
-		return resource{apiExchange, exchangeAppID, exchangeAppID}, true
-	}
-	return resource{}, false
 }

@@ -11,9 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	mathrand "math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -150,61 +148,6 @@ func (s *Server) resetLocked() {
 	s.counters = newCounters()
 }
 
-// routes registers every handler under its route name (the names faults and
-// counters use).
-func (s *Server) routes() {
-	s.mux = http.NewServeMux()
-	s.routeOf = map[string]string{}
-	handle := func(pattern, route string, h http.HandlerFunc) {
-		s.mux.HandleFunc(pattern, h)
-		s.routeOf[pattern] = route
-	}
-	// Identity platform, WIRE §A.
-	handle("GET /common/discovery/instance", "instance-discovery", s.getInstanceDiscovery)
-	handle("GET /{tenant}/v2.0/.well-known/openid-configuration", "openid-configuration", s.getOpenIDConfiguration)
-	handle("GET /common/UserRealm/{user}", "userrealm", s.getUserRealm)
-	handle("POST /{tenant}/oauth2/v2.0/token", "token", s.postToken)
-	// Microsoft Graph v1.0, WIRE §C.
-	handle("GET /v1.0/me", "graph.user", s.getUser)
-	handle("GET /v1.0/users/{id}", "graph.user", s.getUser)
-	handle("GET /v1.0/users/{id}/memberOf", "graph.memberOf", s.listUserMemberOf)
-	handle("GET /v1.0/organization", "graph.organization", s.getOrganization)
-	handle("GET /v1.0/roleManagement/directory/roleDefinitions", "graph.roleDefinitions", s.listRoleDefinitions)
-	handle("GET /v1.0/roleManagement/directory/roleDefinitions/{id}", "graph.roleDefinitions", s.getRoleDefinition)
-	handle("GET /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.list", s.listRoleAssignments)
-	handle("POST /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.create", s.createRoleAssignment)
-	handle("DELETE /v1.0/roleManagement/directory/roleAssignments/{id}", "graph.roleAssignments.delete", s.deleteRoleAssignment)
-	// Mailbox access through Graph, WIRE §I12.
-	handle("GET /v1.0/users/{id}/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
-	handle("GET /v1.0/me/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
-	handle("GET /v1.0/users/{id}/messages", "graph.messages", s.listMessages)
-	handle("GET /v1.0/me/messages", "graph.messages", s.listMessages)
-	handle("GET /v1.0/users/{id}/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
-	handle("GET /v1.0/me/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
-	// App registrations, WIRE §I7–§I11.
-	handle("POST /v1.0/applications", "graph.applications.create", s.createApplication)
-	handle("GET /v1.0/applications", "graph.applications.list", s.listApplications)
-	handle("GET /v1.0/applications/{id}", "graph.applications.get", s.getApplication)
-	handle("PATCH /v1.0/applications/{id}", "graph.applications.update", s.updateApplication)
-	handle("DELETE /v1.0/applications/{id}", "graph.applications.delete", s.deleteApplication)
-	handle("POST /v1.0/applications/{id}/addPassword", "graph.applications.addPassword", s.addPassword)
-	handle("POST /v1.0/applications/{id}/removePassword", "graph.applications.removePassword", s.removePassword)
-	handle("POST /v1.0/servicePrincipals", "graph.servicePrincipals.create", s.graphCreateServicePrincipal)
-	handle("GET /v1.0/servicePrincipals", "graph.servicePrincipals.list", s.graphListServicePrincipals)
-	handle("GET /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.get", s.graphGetServicePrincipal)
-	handle("DELETE /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.delete", s.graphDeleteServicePrincipal)
-	handle("POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.create", s.createAppRoleAssignment)
-	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.list", s.listAppRoleAssignedTo)
-	handle("DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", "graph.appRoleAssignedTo.delete", s.deleteAppRoleAssignment)
-	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignments", "graph.appRoleAssignments.list", s.listAppRoleAssignmentsOf)
-	// Exchange Online admin API, WIRE §E; the route name follows the cmdlet.
-	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.invokeCommand)
-	// EWS, WIRE §D.
-	handle("POST /EWS/Exchange.asmx", "ews.GetFolder", s.postEWS)
-	// The control API (not Microsoft's) has its own mux behind the token check.
-	s.control = s.controlRoutes()
-}
-
 // ServeHTTP runs every request through the same steps: classify the route,
 // identify the caller, add latency, count, apply injected faults, then the
 // operation's handler.
@@ -309,79 +252,6 @@ func (s *Server) callerOf(r *http.Request, route string) string {
 		}
 	}
 	return ""
-}
-
-// Counters returns a copy of the request counters.
-func (s *Server) Counters() Counters {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := newCounters()
-	c.Total = s.counters.Total
-	for k, v := range s.counters.ByRoute {
-		c.ByRoute[k] = v
-	}
-	for k, v := range s.counters.ByUser {
-		c.ByUser[k] = v
-	}
-	for route, users := range s.counters.ByRouteUser {
-		c.ByRouteUser[route] = map[string]int{}
-		for k, v := range users {
-			c.ByRouteUser[route][k] = v
-		}
-	}
-	return c
-}
-
-// ResetCounters sets every counter to zero.
-func (s *Server) ResetCounters() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.counters = newCounters()
-}
-
-// InjectFault adds a fault and returns its id. Invalid faults (see the control
-// API's validation) are still stored; they simply never match.
-func (s *Server) InjectFault(f Fault) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultSequence++
-	id := fmt.Sprintf("fault-%d", s.faultSequence)
-	s.faults = append(s.faults, &activeFault{Fault: f, id: id,
-		rng: mathrand.New(mathrand.NewPCG(uint64(s.faultSequence), 0x6f333635))})
-	return id
-}
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
-
-// SetLatency changes the latency added to every Microsoft request.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
-
-// SetPropagationDelay changes how long a new Exchange role assignment takes to
-// become effective for EWS impersonation.
-func (s *Server) SetPropagationDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.propagationDelay = d
-}
-
-// Snapshot returns a deep copy of the tenant's state.
-func (s *Server) Snapshot() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.tenant.snapshot()
-	st.Tenant.PropagationDelay = s.propagationDelay
-	st.Tenant.Latency = s.latency
-	st.Tenant.RBACDelay = s.rbacDelay
-	return st
 }
 
 // statusWriter remembers the status for the request log.

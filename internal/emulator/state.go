@@ -2,16 +2,20 @@ package emulator
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 )
+
+// The tenant's state: users, their Exchange role assignments (direct and
+// through role groups) and directory role assignments. Every access holds
+// Server.mu. Applications are state_applications.go, Exchange's RBAC for
+// Applications and switches state_exchange.go, the public copy
+// state_snapshot.go.
 
 // Errors of the state operations; the surfaces translate them into
 // Microsoft's error shapes, the control API into 404 / 409.
@@ -19,93 +23,6 @@ var (
 	errNotFound = errors.New("not found")
 	errConflict = errors.New("already exists")
 )
-
-// State is a deep copy of the emulated tenant (Server.Snapshot, GET /_emulator/state).
-// It never contains passwords.
-type State struct {
-	Tenant     Tenant      `json:"tenant"`
-	Users      []User      `json:"users"`
-	RoleGroups []RoleGroup `json:"role_groups"`
-
-	// The app-only world (state_apps.go). Secrets never appear.
-	Organization              Organization               `json:"organization"`
-	Applications              []Application              `json:"applications"`
-	ServicePrincipals         []ServicePrincipal         `json:"service_principals"`
-	ResourceServicePrincipals []ResourceServicePrincipal `json:"resource_service_principals"`
-	ExchangeServicePrincipals []ExchangeServicePrincipal `json:"exchange_service_principals"`
-	ManagementScopes          []ManagementScope          `json:"management_scopes"`
-}
-
-// Tenant describes the emulated organization.
-type Tenant struct {
-	ID               string        `json:"id"`
-	DisplayName      string        `json:"display_name"`
-	Cloud            string        `json:"cloud"`
-	Domains          []string      `json:"domains"`
-	LegacyBasicAuth  bool          `json:"legacy_basic_auth"`
-	PropagationDelay time.Duration `json:"propagation_delay"`
-	Latency          time.Duration `json:"latency"`
-	RBACDelay        time.Duration `json:"rbac_delay"`
-}
-
-// User is one account with everything the provider can observe about it.
-type User struct {
-	UserPrincipalName string `json:"user_principal_name"`
-	ObjectID          string `json:"object_id"`
-	DisplayName       string `json:"display_name"`
-	Alias             string `json:"alias"`
-	MFA               bool   `json:"mfa"`
-	MFARegistered     bool   `json:"mfa_registered"`
-	Disabled          bool   `json:"disabled"`
-	Locked            bool   `json:"locked"`
-	CABlocked         bool   `json:"ca_blocked"`
-	Mailbox           bool   `json:"mailbox"`
-	HasAppPassword    bool   `json:"has_app_password"`
-	// ExchangeRoleGroups are the role groups the user is a member of.
-	// EWSEnabled is CASMailbox EwsEnabled (nil = not configured, WIRE §K3).
-	EWSEnabled         *bool             `json:"ews_enabled"`
-	Department         string            `json:"department,omitempty"`
-	CustomAttributes   map[string]string `json:"custom_attributes,omitempty"`
-	ExchangeRoleGroups []string          `json:"exchange_role_groups"`
-	// ExchangeAssignments are the user's direct assignments followed by those
-	// it gets through its role groups (AssignmentMethod "RoleGroup").
-	ExchangeAssignments      []ExchangeAssignment      `json:"exchange_assignments"`
-	DirectoryRoleAssignments []DirectoryRoleAssignment `json:"directory_role_assignments"`
-}
-
-// ExchangeAssignment is a management role assignment (WIRE §E3).
-type ExchangeAssignment struct {
-	Name             string    `json:"name"`
-	Identity         string    `json:"identity"`
-	Role             string    `json:"role"`
-	Guid             string    `json:"guid"`
-	AssignmentMethod string    `json:"assignment_method"`  // Direct, RoleGroup
-	RoleAssigneeType string    `json:"role_assignee_type"` // User, RoleGroup, ServicePrincipal
-	RoleAssigneeName string    `json:"role_assignee_name"` // alias, role group name or service principal object id
-	DelegationType   string    `json:"delegation_type"`    // Regular, Delegating
-	Enabled          bool      `json:"enabled"`
-	CreatedAt        time.Time `json:"created_at"`
-	CreatedBy        string    `json:"created_by"` // caller UPN; "" for seeded and control-API assignments
-	// CustomResourceScope is the management scope of a service principal's
-	// assignment (WIRE §J5); "" = organization-wide.
-	CustomResourceScope string `json:"custom_resource_scope,omitempty"`
-}
-
-// DirectoryRoleAssignment is an Entra role assignment (WIRE §C4).
-type DirectoryRoleAssignment struct {
-	ID               string `json:"id"`
-	RoleDefinitionID string `json:"role_definition_id"`
-	RoleDisplayName  string `json:"role_display_name"`
-	DirectoryScopeID string `json:"directory_scope_id"`
-	CreatedBy        string `json:"created_by"`
-}
-
-// RoleGroup is an Exchange role group with its members (UPNs) and assignments.
-type RoleGroup struct {
-	Name        string               `json:"name"`
-	Members     []string             `json:"members"`
-	Assignments []ExchangeAssignment `json:"assignments"`
-}
 
 // tenant is the mutable state; every access holds Server.mu.
 type tenant struct {
@@ -122,7 +39,7 @@ type tenant struct {
 	sequence     int                // counter mixed into derived ids
 	passwords    map[string]secrets // by object id
 
-	// The app-only world (state_apps.go).
+	// The app-only world (state_applications.go, state_exchange.go).
 	apps               []*application
 	sps                []*servicePrincipal
 	appRoleAssignments []*appRoleAssignment
@@ -461,107 +378,18 @@ func (t *tenant) deleteUser(u *user) {
 	}
 }
 
-func (t *tenant) exchangeView(a *exoAssignment) ExchangeAssignment {
-	v := ExchangeAssignment{Name: a.name, Identity: a.name, Role: a.role, Guid: a.guid,
-		AssignmentMethod: "Direct", RoleAssigneeType: "User", DelegationType: a.delegation,
-		Enabled: a.enabled, CreatedAt: a.createdAt, CreatedBy: a.createdBy}
-	if a.group != "" {
-		v.AssignmentMethod, v.RoleAssigneeType, v.RoleAssigneeName = "RoleGroup", "RoleGroup", a.group
-	} else if a.spID != "" {
-		v.RoleAssigneeType, v.RoleAssigneeName, v.CustomResourceScope = "ServicePrincipal", a.spID, a.scope
-	} else if u := t.byID[a.userID]; u != nil {
-		v.RoleAssigneeName = u.alias
+func cloneBool(b *bool) *bool {
+	if b == nil {
+		return nil
 	}
-	return v
+	v := *b
+	return &v
 }
 
-func (t *tenant) directoryView(d *dirAssignment) DirectoryRoleAssignment {
-	return DirectoryRoleAssignment{ID: d.id, RoleDefinitionID: d.roleID,
-		RoleDisplayName: findDirectoryRole(d.roleID).displayName, DirectoryScopeID: d.scope, CreatedBy: d.createdBy}
-}
-
-func (t *tenant) snapshot() State {
-	st := State{
-		Tenant: Tenant{ID: t.seed.TenantID, DisplayName: t.seed.DisplayName, Cloud: t.seed.Cloud,
-			Domains: slices.Clone(t.seed.Domains), LegacyBasicAuth: t.seed.LegacyBasicAuth},
-		Users:      []User{},
-		RoleGroups: []RoleGroup{},
+// parseDate reads YYYY-MM-DD (midnight UTC); "" is the zero time.
+func parseDate(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
 	}
-	for _, u := range t.users {
-		v := User{UserPrincipalName: u.upn, ObjectID: u.oid, DisplayName: u.displayName, Alias: u.alias,
-			MFA: u.mfa, MFARegistered: u.mfaRegistered, Disabled: u.disabled, Locked: u.locked,
-			CABlocked: u.caBlocked, Mailbox: u.mailbox, HasAppPassword: t.passwords[u.oid].appPassword != "",
-			EWSEnabled: cloneBool(u.ewsEnabled), Department: u.department,
-			ExchangeRoleGroups: t.groupsOf(u), ExchangeAssignments: []ExchangeAssignment{},
-			DirectoryRoleAssignments: []DirectoryRoleAssignment{}}
-		if v.ExchangeRoleGroups == nil {
-			v.ExchangeRoleGroups = []string{}
-		}
-		for i, a := range u.customAttributes {
-			if a != "" {
-				if v.CustomAttributes == nil {
-					v.CustomAttributes = map[string]string{}
-				}
-				v.CustomAttributes[strconv.Itoa(i+1)] = a
-			}
-		}
-		for _, a := range t.assignmentsOf(u) {
-			v.ExchangeAssignments = append(v.ExchangeAssignments, t.exchangeView(a))
-		}
-		for _, d := range t.directoryAssignmentsOf(u) {
-			v.DirectoryRoleAssignments = append(v.DirectoryRoleAssignments, t.directoryView(d))
-		}
-		st.Users = append(st.Users, v)
-	}
-	for _, g := range roleGroups {
-		rg := RoleGroup{Name: g.name, Members: []string{}, Assignments: []ExchangeAssignment{}}
-		for _, id := range t.groupMembers[g.name] {
-			rg.Members = append(rg.Members, t.byID[id].upn)
-		}
-		for _, a := range t.exchange {
-			if a.group == g.name {
-				rg.Assignments = append(rg.Assignments, t.exchangeView(a))
-			}
-		}
-		st.RoleGroups = append(st.RoleGroups, rg)
-	}
-	t.snapshotApps(&st)
-	return st
-}
-
-type tenantJSON Tenant
-
-// MarshalJSON writes the durations as Go duration strings ("5s").
-func (t Tenant) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		tenantJSON
-		PropagationDelay string `json:"propagation_delay"`
-		Latency          string `json:"latency"`
-		RBACDelay        string `json:"rbac_delay"`
-	}{tenantJSON(t), t.PropagationDelay.String(), t.Latency.String(), t.RBACDelay.String()})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (t *Tenant) UnmarshalJSON(data []byte) error {
-	var aux struct {
-		*tenantJSON
-		PropagationDelay string `json:"propagation_delay"`
-		Latency          string `json:"latency"`
-		RBACDelay        string `json:"rbac_delay"`
-	}
-	aux.tenantJSON = (*tenantJSON)(t)
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
-	}
-	var err error
-	if t.PropagationDelay, err = time.ParseDuration(aux.PropagationDelay); err != nil {
-		return err
-	}
-	if t.Latency, err = time.ParseDuration(aux.Latency); err != nil {
-		return err
-	}
-	if aux.RBACDelay != "" {
-		t.RBACDelay, err = time.ParseDuration(aux.RBACDelay)
-	}
-	return err
+	return time.Parse(time.DateOnly, s)
 }
