@@ -305,7 +305,7 @@ func (c *appCheck) entraCovers() bool {
 // mayManage reports whether the Exchange token carries Exchange.ManageAsApp, without which
 // the admin API refuses the application (WIRE.md §J1): the provider then never calls it.
 func (c *appCheck) mayManage() bool {
-	return c.exoTok != nil && hasValue(c.exoTok.Roles, "Exchange.ManageAsApp")
+	return c.exoTok != nil && hasValue(c.exoTok.Roles, roles.ManageAsApp().Value)
 }
 
 // readExchangeRoles reads the service principal's Exchange application roles with
@@ -319,7 +319,7 @@ func (c *appCheck) readExchangeRoles(ctx context.Context) {
 		}
 	}
 	if !c.mayManage() {
-		c.st.ExchangeRolesUnread = "the application does not hold Office 365 Exchange Online/Exchange.ManageAsApp, so its Exchange application roles (RBAC for Applications) cannot be read"
+		c.st.ExchangeRolesUnread = "the application does not hold " + roles.ManageAsApp().String() + ", so its Exchange application roles (RBAC for Applications) cannot be read"
 		return
 	}
 	resource := ""
@@ -372,17 +372,10 @@ func (c *appCheck) readExchangeRoles(ctx context.Context) {
 // coversMailbox reports whether a role in scope of the tested mailbox grants the protocol's
 // mailbox access (a role for contacts alone does not open the inbox).
 func (c *appCheck) coversMailbox(rows []exchange.ServicePrincipalAuthorization) bool {
-	want := roles.ApplicationNeeds(roles.AppOptions{Protocol: c.spec.Protocol})[0].Exchange
+	need := roles.MailboxNeed(c.spec.Protocol)
 	for _, r := range rows {
-		if !r.Covers() {
-			continue
-		}
-		if role, ok := roles.LookupExchangeRole(r.RoleName); ok && want != nil {
-			for _, g := range role.Grants {
-				if strings.EqualFold(g, want.Grants[0]) {
-					return true
-				}
-			}
+		if r.Covers() && need.CoveredBy(r.RoleName) {
+			return true
 		}
 	}
 	return false
@@ -396,7 +389,7 @@ func (c *appCheck) permissions() {
 	// An application granted its mailbox data by Exchange application roles it may not read
 	// shows no such permission in its token; when every mailbox opened, that is what it
 	// evidently holds: unconfirmed, never reported as missing.
-	mailbox := roles.ApplicationNeeds(roles.AppOptions{Protocol: c.spec.Protocol})[0].Entra // the protocol's mailbox permission
+	mailbox := roles.MailboxNeed(c.spec.Protocol).Entra
 	mailOK := len(c.st.Unreachable) == 0 && !c.exoRolesRead && !hasValue(c.held.AppRoles[mailbox.API.AppID], mailbox.Value)
 	scope := c.scope()
 	for _, m := range missing {
@@ -436,10 +429,8 @@ func (c *appCheck) scope() string {
 
 // explainUnreachable writes, for each unreachable mailbox, why and what fixes it.
 func (c *appCheck) explainUnreachable() {
-	mailPerm, mailRole := "Microsoft Graph/Mail.ReadWrite", "Application Mail.ReadWrite"
-	if c.spec.Protocol == roles.ProtocolEWS {
-		mailPerm, mailRole = "Office 365 Exchange Online/full_access_as_app", "Application EWS.AccessAsApp"
-	}
+	need := roles.MailboxNeed(c.spec.Protocol)
+	mailPerm, mailRole := need.Entra.String(), need.Exchange.Name
 	for i := range c.st.Unreachable {
 		u := &c.st.Unreachable[i]
 		switch u.Problem {

@@ -4,29 +4,6 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/identity"
 )
 
-// Problems of an application connection (after the user kind's, errors.go).
-const (
-	// ProblemMissingPermissions: the application lacks application permissions or Exchange
-	// application roles the migration needs (Roles is empty; the Detail lists them).
-	ProblemMissingPermissions Problem = 100 + iota
-	// ProblemUnreachable: some mailboxes to verify could not be opened.
-	ProblemUnreachable
-)
-
-// Reasons of an application's sign-in failures (WIRE.md §I5).
-const (
-	// ReasonSecretExpired: AADSTS7000222, the client secret is past its end date.
-	ReasonSecretExpired Reason = 100 + iota
-	// ReasonKeyNotRegistered: AADSTS700027, the certificate is not registered on the
-	// application (or the signature fails).
-	ReasonKeyNotRegistered
-	// ReasonAssertionTime: AADSTS700024, the assertion is outside its validity (clock skew).
-	ReasonAssertionTime
-	// ReasonBadCredential: the credential could not be used at all (a certificate that does
-	// not parse), before any request.
-	ReasonBadCredential
-)
-
 // appSignInFailures is how the identity platform's answers to an application read (§I5):
 // %[1]s is the application (client id), %[2]s the code, %[3]s the client id, %[4]s the tenant.
 var appSignInFailures = []signInFailure{

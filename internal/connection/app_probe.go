@@ -6,6 +6,7 @@ import (
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
 	"github.com/o365-terraform/terraform-provider-o365/internal/graph"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
 // The mailbox probes of an application connection: one request per mailbox, the only calls
@@ -69,7 +70,7 @@ func (c *appCheck) probeEWS(ctx context.Context) error {
 func (c *appCheck) diagnoseEWS(ctx context.Context, mailbox string) {
 	cannotRead := ""
 	if !c.mayManage() {
-		cannotRead = "The application does not hold Exchange.ManageAsApp, so it may not read these switches (it is never given admin rights just to verify)"
+		cannotRead = "The application does not hold " + roles.ManageAsApp().Value + ", so it may not read these switches (it is never given admin rights just to verify)"
 	}
 	closure := c.s.closedEWS(ctx, mailbox, cannotRead)
 	c.st.EWSStatus, c.st.EWSDetail = closure.Status(), closure.Detail()

@@ -39,7 +39,7 @@ func (e *Env) Check(ctx context.Context, spec Spec) (*Status, error) {
 	// tenant retired it: only then is the role itself looked up (diagnose.go), so a healthy
 	// tenant's check costs nothing more.
 	st.Impersonation, st.EWSProblem = conn.kind.probe(ctx, conn)
-	if !st.Impersonation && st.EWSProblem == nil && slices.Contains(st.Missing, applicationImpersonation) {
+	if !st.Impersonation && st.EWSProblem == nil && slices.Contains(st.Missing, roles.Impersonation().Name) {
 		st.EWSProblem = conn.retiredIfDenied(ctx)
 	}
 	return st, nil

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
 // The diagnosis of a tenant where the seed's model cannot work (DESIGN.md §7.4, WIRE.md §K):
@@ -13,34 +14,22 @@ import (
 // answered 403), so a healthy tenant's drift check makes no request for it (BENCHMARKS.md:
 // three per connection).
 
-const (
-	// ProblemImpersonationRetired: the tenant no longer has the ApplicationImpersonation
-	// role, so no user account can impersonate mailboxes any more (Exchange Online since
-	// February 2025, WIRE.md §0, §K1). No role assignment can fix it.
-	ProblemImpersonationRetired Problem = 200 + iota
-	// ProblemEWSClosed: EWS refused the account by policy (HTTP 403, §K4); Switch says
-	// which switch closed it.
-	ProblemEWSClosed
-)
-
-// applicationImpersonation is the retired role's wire name (the catalogue's first entry).
-const applicationImpersonation = "ApplicationImpersonation"
-
 // retiredIfDenied is the diagnosis after EWS denied the account impersonation while it does
 // not hold ApplicationImpersonation: either the role is merely missing (it can be assigned),
 // or the tenant has retired it. Get-ManagementRole answers not-found for a retired role
 // (§K1); one request, made only on this path. An error reading it is no diagnosis: the
 // caller goes on as before.
 func (s *session) retiredIfDenied(ctx context.Context) error {
-	if rs, err := s.exchange().GetManagementRoles(ctx, applicationImpersonation); err == nil && len(rs) == 0 {
+	if rs, err := s.exchange().GetManagementRoles(ctx, roles.Impersonation().Name); err == nil && len(rs) == 0 {
 		return impersonationRetired(s)
 	}
 	return nil
 }
 
 func impersonationRetired(s *session) *Error {
-	return s.fail(ProblemImpersonationRetired, "ApplicationImpersonation no longer exists in this tenant",
-		"Exchange Online retired the ApplicationImpersonation role: new assignments were blocked from September 2024 and the role was removed from February 2025. "+
+	role := roles.Impersonation().Name
+	return s.fail(ProblemImpersonationRetired, role+" no longer exists in this tenant",
+		"Exchange Online retired the "+role+" role: new assignments were blocked from September 2024 and the role was removed from February 2025. "+
 			"The tenant answers that the role does not exist, so "+s.who.Name+" cannot be given the right to open other mailboxes through EWS impersonation, and no role assignment can change that. "+
 			"Mailbox access now goes through an Entra application instead: Microsoft Graph application permissions, scoped to the migrated mailboxes with Exchange RBAC for Applications.", nil)
 }

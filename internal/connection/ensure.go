@@ -49,7 +49,7 @@ func (e *Env) Ensure(ctx context.Context, spec Spec) (*Result, error) {
 	res.record(conn.kind.managedIn(conn, h)...)
 	st := status(spec, tok.TenantID, h)
 	res.Status = st
-	if !effective && slices.Contains(st.Missing, applicationImpersonation) {
+	if !effective && slices.Contains(st.Missing, roles.Impersonation().Name) {
 		// Impersonation denied and the role missing: a retired role is reported before
 		// anything is assigned (WIRE.md §K1).
 		if err := conn.retiredIfDenied(ctx); err != nil {
@@ -96,7 +96,7 @@ func (r *Result) assignMissing(ctx context.Context, conn, assigner *session, spe
 			if isAccessDenied(err) {
 				return cannotAssignError(assigner, missing[i:], err)
 			}
-			if role.Name == applicationImpersonation && exchange.IsNotFound(err) {
+			if role.Name == roles.Impersonation().Name && exchange.IsNotFound(err) {
 				return impersonationRetired(conn) // retired between the check and this write
 			}
 			return assigner.failed("Cannot assign role "+role.Name, err.Error(), err)

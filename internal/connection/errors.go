@@ -11,64 +11,6 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
-// Problem classifies a failure, so the provider can point at what to fix.
-type Problem int
-
-const (
-	// ProblemOther is anything not classified below (network, Microsoft outage, …).
-	ProblemOther Problem = iota
-	// ProblemCredentials: the secret was refused (Reason says why: wrong, multi-factor
-	// authentication required, expired password, account disabled or locked, Conditional
-	// Access).
-	ProblemCredentials
-	// ProblemAccountGone: the account does not exist (any more).
-	ProblemAccountGone
-	// ProblemTenant: the tenant (the address's domain) is unknown in this cloud.
-	ProblemTenant
-	// ProblemClient: the client application signing in is refused (Reason: public-client
-	// flows disabled, consent missing).
-	ProblemClient
-	// ProblemEWS: EWS refused the principal or it has no mailbox.
-	ProblemEWS
-	// ProblemMissingRoles: roles are missing and the spec does not allow assigning them.
-	ProblemMissingRoles
-	// ProblemCannotAssign: the principal that should assign roles may not.
-	ProblemCannotAssign
-	// ProblemCannotRevoke: the principal that should remove an assignment may not.
-	ProblemCannotRevoke
-	// ProblemNotYetEffective: roles were assigned but did not take effect in time.
-	ProblemNotYetEffective
-	// ProblemServiceUnavailable: a service of the tenant (its sign-in, Graph, the Exchange
-	// admin API or EWS) kept failing (throttled, unavailable, unreachable, broken answers);
-	// nothing is known of the connection itself.
-	ProblemServiceUnavailable
-)
-
-// Reason is the precise cause of a sign-in failure (Microsoft's AADSTS code, WIRE.md §A8).
-type Reason int
-
-const (
-	ReasonNone Reason = iota
-	// ReasonWrongSecret: AADSTS50126, the password or app password is wrong.
-	ReasonWrongSecret
-	// ReasonMFARequired: AADSTS50076/50079, the account has multi-factor authentication.
-	ReasonMFARequired
-	// ReasonPasswordExpired: AADSTS50055, the password must be changed.
-	ReasonPasswordExpired
-	// ReasonDisabled: AADSTS50057, the account is blocked from signing in.
-	ReasonDisabled
-	// ReasonLocked: AADSTS50053, too many failed sign-ins.
-	ReasonLocked
-	// ReasonConditionalAccess: AADSTS53003, a policy blocks the sign-in.
-	ReasonConditionalAccess
-	// ReasonPublicClientDisabled: AADSTS7000218, the client application does not allow
-	// public-client flows, so it asks for a client secret.
-	ReasonPublicClientDisabled
-	// ReasonConsentRequired: AADSTS65001, the tenant has not consented to the client
-	// application.
-	ReasonConsentRequired
-)
-
 // Error is a failure of a connection step: who it concerns, which credential, what the
 // problem is and what fixes it on Microsoft's side. It holds no words of Terraform's: the
 // provider adds the attribute to change from Problem, Reason, Account and Credential.
@@ -241,7 +183,7 @@ func cannotRevokeError(assigner *session, m Managed, err error) error {
 }
 
 func notYetEffective(s *session, res *Result, cause error) error {
-	what := "The account holds ApplicationImpersonation"
+	what := "The account holds " + roles.Impersonation().Name
 	if len(res.Assigned) > 0 {
 		what = "Assigned " + strings.Join(res.Assigned, ", ") + "; these assignments are recorded"
 	}

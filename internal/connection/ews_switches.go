@@ -265,7 +265,8 @@ func exchangeRefusal(err error) string {
 		return "access denied"
 	}
 	if xe, ok := errors.AsType[*exchange.Error](err); ok && xe.StatusCode == http.StatusUnauthorized {
-		return "HTTP 401: the application's service principal holds no directory role that Exchange Online accepts for app-only administration (e.g. Exchange Administrator or Global Reader)"
+		return "HTTP 401: the application's service principal holds no directory role that Exchange Online accepts for app-only administration (e.g. " +
+			roles.ExchangeAdministrator + " or " + roles.GlobalReader + ")"
 	}
 	return err.Error()
 }

@@ -38,17 +38,6 @@ import (
 // numbered apart from the accounts of principal.go so that the two lists grow independently.
 const ManagementAccount Account = 16
 
-// Problems of a registration, numbered apart from errors.go's (0…), app_errors.go's (100…) and diagnose.go's (200…).
-const (
-	// ProblemManagementDenied: the management identity lacks a right; Management says which.
-	ProblemManagementDenied Problem = iota + 300
-	// ProblemResourceMissing: a resource API (Microsoft Graph, Exchange Online) has no
-	// service principal in the tenant, so its permissions cannot be granted.
-	ProblemResourceMissing
-	// ProblemScopeRefused: Exchange refused the management scope's recipient filter.
-	ProblemScopeRefused
-)
-
 // Tag prefix of the applications this provider registers (WIRE.md §I7): the tag
 // "tf-o365:<uuid>" identifies one registration.
 const registrationTagPrefix = "tf-o365:"
@@ -914,16 +903,11 @@ func (e *Env) clock() time.Time {
 // finds become the spec's, so the permission sets are computed for them.
 func (r *registrar) observe(ctx context.Context, app *graph.Application) {
 	o := &Observed{Protocol: roles.ProtocolGraph}
-	for _, v := range r.heldEntra[roles.ExchangeOnline.AppID] {
-		if v == "full_access_as_app" {
-			o.Protocol = roles.ProtocolEWS
-		}
+	ews, users := roles.MailboxNeed(roles.ProtocolEWS), roles.UserManagementNeed()
+	if hasValue(r.heldEntra[ews.Entra.API.AppID], ews.Entra.Value) {
+		o.Protocol = roles.ProtocolEWS
 	}
-	for _, v := range r.heldEntra[roles.MicrosoftGraph.AppID] {
-		if v == "User.ReadWrite.All" {
-			o.UserManagement = true
-		}
-	}
+	o.UserManagement = hasValue(r.heldEntra[users.Entra.API.AppID], users.Entra.Value)
 	for _, k := range app.KeyCredentials {
 		if k.DisplayName != certificateName {
 			continue
@@ -943,7 +927,7 @@ func (r *registrar) observe(ctx context.Context, app *graph.Application) {
 			// Scoped EWS access is the Exchange role, not the consent.
 			if held, err := r.exchange().GetAppRoleAssignments(ctx, r.reg.ServicePrincipalID); err == nil {
 				for _, a := range held {
-					if strings.EqualFold(a.Role, "Application EWS.AccessAsApp") {
+					if strings.EqualFold(a.Role, ews.Exchange.Name) {
 						o.Protocol = roles.ProtocolEWS
 					}
 				}

@@ -512,17 +512,3 @@ func TestRegisterEWS(t *testing.T) {
 		t.Fatalf("exchange roles = %v, missing %v", got, scoped.Missing)
 	}
 }
-
-// The problem lists of errors.go, app_errors.go and registration.go are numbered apart: no
-// two problems may share a value (the provider's tables key on them).
-func TestProblemsAreDistinct(t *testing.T) {
-	seen := map[Problem]bool{}
-	for _, p := range []Problem{ProblemOther, ProblemCredentials, ProblemAccountGone, ProblemTenant, ProblemClient, ProblemEWS,
-		ProblemMissingRoles, ProblemCannotAssign, ProblemCannotRevoke, ProblemNotYetEffective,
-		ProblemMissingPermissions, ProblemUnreachable, ProblemImpersonationRetired, ProblemEWSClosed, ProblemManagementDenied, ProblemResourceMissing, ProblemScopeRefused} {
-		if seen[p] {
-			t.Fatalf("problem %d is used twice", p)
-		}
-		seen[p] = true
-	}
-}

@@ -58,11 +58,11 @@ func (d *rolesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 		Attributes: map[string]schema.Attribute{
 			"public_folders_role": schema.BoolAttribute{
 				Optional:            true,
-				MarkdownDescription: "Whether the optional *Public Folders* role is required (public-folder migration). Defaults to `false`, as on the resource.",
+				MarkdownDescription: "Whether the optional *" + roles.ByToggle(roles.TogglePublicFolders).Name + "* role is required (public-folder migration). Defaults to `false`, as on the resource.",
 			},
 			"user_management_role": schema.BoolAttribute{
 				Optional:            true,
-				MarkdownDescription: "Whether the optional directory role *User Administrator* is required (creating new users and mailboxes). Defaults to `false`, as on the resource.",
+				MarkdownDescription: "Whether the optional directory role *" + roles.ByToggle(roles.ToggleUserManagement).Name + "* is required (creating new users and mailboxes). Defaults to `false`, as on the resource.",
 			},
 			"admin_email": schema.StringAttribute{
 				Optional:            true,
@@ -100,7 +100,7 @@ func (d *rolesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 					"directory_role_template_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Fixed template ID of a directory role; null for Exchange roles."},
 					"grant_command":              schema.StringAttribute{Computed: true, MarkdownDescription: "The PowerShell command an administrator would run to grant it by hand."},
 					"resource":                   schema.StringAttribute{Computed: true, MarkdownDescription: "For an application: the API granting it (`Microsoft Graph`, `Office 365 Exchange Online`) or `Exchange` for an Exchange application role; null for a user's roles."},
-					"permission":                 schema.StringAttribute{Computed: true, MarkdownDescription: "For an application: the permission's value (`Mail.ReadWrite`) or the Exchange role's name (`Application Mail.ReadWrite`); null for a user's roles."},
+					"permission":                 schema.StringAttribute{Computed: true, MarkdownDescription: "For an application: the permission's value (`" + mailGraph.Entra.Value + "`) or the Exchange role's name (`" + mailGraph.Exchange.Name + "`); null for a user's roles."},
 				}},
 			},
 			"required_role_names": schema.SetAttribute{

@@ -43,7 +43,7 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			"protocol": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
 				MarkdownDescription: "How the migration engine reaches the mailboxes: `graph` (Microsoft Graph application permissions, the default) or `ews` " +
-					"(`full_access_as_app`; Exchange Online switches EWS off for good on " + roles.EWSEnd + ").",
+					"(`" + roles.MailboxNeed(roles.ProtocolEWS).Entra.Value + "`; Exchange Online switches EWS off for good on " + roles.EWSEnd + ").",
 				Validators: []validator.String{stringvalidator.OneOf(roles.Protocols()...)},
 			},
 			"public_folders": schema.BoolAttribute{
@@ -52,14 +52,14 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			},
 			"user_management": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Also grant `User.ReadWrite.All`, so the migration can create users and mailboxes (the optional user-management role of a user connection).",
+				MarkdownDescription: "Also grant `" + roles.UserManagementNeed().Entra.Value + "`, so the migration can create users and mailboxes (the optional user-management role of a user connection).",
 			},
 			"mailbox_scope": schema.SingleNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "Limit mailbox access to some mailboxes with Exchange **RBAC for Applications**: instead of a tenant-wide consent for mail, " +
 					"calendars, contacts and mailbox settings, the resource creates the application's Exchange service principal, a management scope with " +
-					"this filter and `Application …` role assignments limited to it. `User.Read.All` (and `User.ReadWrite.All`) stay Entra consents. " +
-					"Needs `Exchange.ManageAsApp` and Exchange Administrator for the management identity. Exchange may take 30 minutes to 2 hours " +
+					"this filter and `Application …` role assignments limited to it. The directory permissions (" + needValues(roles.DirectoryNeeds()) + ") stay Entra consents. " +
+					"Needs " + permissionValues(roles.ManageScopes.Permissions) + " and " + roles.ManageScopes.DirectoryRole + " for the management identity. Exchange may take 30 minutes to 2 hours " +
 					"before a change reaches the mailboxes.",
 				Attributes: map[string]schema.Attribute{
 					"recipient_filter": schema.StringAttribute{
@@ -94,8 +94,8 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			"object_id":            computed("Object ID of the application."),
 			"service_principal_id": computed("Object ID of the application's service principal in the tenant (the principal of its consents)."),
 			"tenant_id":            computed("The tenant's ID."),
-			"required_permissions": permissionSet("Permissions the application needs with these settings: `Microsoft Graph/Mail.ReadWrite`-style Entra " +
-				"permissions and, with `mailbox_scope`, `Exchange/Application Mail.ReadWrite`-style Exchange application roles."),
+			"required_permissions": permissionSet("Permissions the application needs with these settings: `" + mailGraph.Entra.String() + "`-style Entra " +
+				"permissions and, with `mailbox_scope`, `" + mailGraph.Exchange.String() + "`-style Exchange application roles."),
 			"granted_permissions": permissionSet("Required permissions found granted at the last read."),
 			"missing_permissions": permissionSet("Required permissions not granted: a consent or role assignment removed outside Terraform shows " +
 				"here at plan time and is granted again by the next apply. Empty after a successful apply."),

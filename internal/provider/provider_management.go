@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
 // Environment variables of the management block.
@@ -65,9 +66,10 @@ func managementSchema() schema.Attribute {
 		Optional: true,
 		MarkdownDescription: "The management identity: an Entra application of your organisation that creates and changes application registrations " +
 			"(`o365_migration_application`); no other resource uses it. It needs the Microsoft Graph application permissions " +
-			"`Application.ReadWrite.All` and `AppRoleAssignment.ReadWrite.All` (with `Application.Read.All`) and the directory role Privileged Role " +
-			"Administrator to consent to Graph permissions; for `mailbox_scope` also the Exchange Online permission `Exchange.ManageAsApp` and the " +
-			"Exchange Administrator role. Give exactly one credential: `client_secret`, `client_certificate_file` or `federated_token_file`.",
+			permissionValues(append(roles.ManageRegistrations.Permissions, roles.ManageConsent.Permissions...)) + " and the directory role " +
+			roles.ManageConsent.DirectoryRole + " to consent to Graph permissions; for `mailbox_scope` also the Exchange Online permission " +
+			permissionValues(roles.ManageScopes.Permissions) + " and the " + roles.ManageScopes.DirectoryRole + " role. " +
+			"Give exactly one credential: `client_secret`, `client_certificate_file` or `federated_token_file`.",
 		Attributes: map[string]schema.Attribute{
 			"tenant_id": schema.StringAttribute{
 				Optional:            true,
@@ -243,6 +245,27 @@ func resolveManagement(m *managementModel, getenv func(string) string) (*managem
 		return nil, diags
 	}
 	return cfg, diags
+}
+
+// permissionValues lists permissions' values for a description: "`A`, `B` and `C`".
+func permissionValues(ps []roles.Permission) string {
+	vs := make([]string, 0, len(ps))
+	for _, p := range ps {
+		vs = append(vs, "`"+p.Value+"`")
+	}
+	if len(vs) < 2 {
+		return strings.Join(vs, "")
+	}
+	return strings.Join(vs[:len(vs)-1], ", ") + " and " + vs[len(vs)-1]
+}
+
+// needValues lists the Entra permissions of needs for a description.
+func needValues(ns []roles.Need) string {
+	ps := make([]roles.Permission, 0, len(ns))
+	for _, n := range ns {
+		ps = append(ps, n.Entra)
+	}
+	return permissionValues(ps)
 }
 
 func unwrapPath(err error) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
 // The attributes both target connection resources (o365_target_connection and
@@ -42,3 +43,7 @@ func connectionCloudAttribute() schema.StringAttribute {
 		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
 	}
 }
+
+// mailGraph is the Graph protocol's mailbox need, the example the descriptions of permission
+// strings give.
+var mailGraph = roles.MailboxNeed(roles.ProtocolGraph)

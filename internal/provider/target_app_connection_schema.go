@@ -94,8 +94,8 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			"granted_permissions": schema.SetAttribute{
 				Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
 				MarkdownDescription: "The permissions the migration needs that the application holds: application permissions from its token " +
-					"(`Microsoft Graph/Mail.ReadWrite`) and Exchange application roles (`Exchange/Application Mail.ReadWrite`). The roles are read " +
-					"only when the application holds `Exchange.ManageAsApp`; without it, an application scoped by RBAC for Applications shows its " +
+					"(`" + mailGraph.Entra.String() + "`) and Exchange application roles (`" + mailGraph.Exchange.String() + "`). The roles are read " +
+					"only when the application holds `" + roles.ManageAsApp().Value + "`; without it, an application scoped by RBAC for Applications shows its " +
 					"mailbox access only through the mailbox probes (its roles are then in neither set).",
 			},
 			"missing_permissions": schema.SetAttribute{

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
 // The plan-time diagnosis of o365_target_connection (DESIGN.md §7.4): where the tenant
@@ -87,7 +88,7 @@ func (r *targetConnectionResource) diagnoseExisting(state targetConnectionModel,
 		return len(missing) > 0
 	}
 	if ce.Problem == connection.ProblemImpersonationRetired {
-		missing = slices.DeleteFunc(missing, func(s string) bool { return s == "ApplicationImpersonation" })
+		missing = slices.DeleteFunc(missing, func(s string) bool { return s == roles.Impersonation().Name })
 	}
 	if changed || len(missing) > 0 {
 		addConnectionError(diags, targetConnectionErrors, ce, "")

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
 // errorFix is how o365_target_connection words one problem of the connection logic: the
@@ -56,9 +57,9 @@ var targetConnectionErrors = map[connection.Problem]errorFix{
 	},
 	connection.ProblemCannotAssign: func(ce *connection.Error) (path.Path, string) {
 		if ce.Account == connection.ConnectionAccount {
-			return path.Root("global_admin"), "Set `global_admin` to the credentials of a Global Administrator (used only to assign roles), or have an administrator assign them."
+			return path.Root("global_admin"), "Set `global_admin` to the credentials of a " + roles.GlobalAdministrator + " (used only to assign roles), or have an administrator assign them."
 		}
-		return path.Root("global_admin"), "Check that `global_admin` is a Global Administrator (or Privileged Role Administrator for directory roles, Exchange Administrator for Exchange roles)."
+		return path.Root("global_admin"), "Check that `global_admin` is a " + roles.GlobalAdministrator + " (or " + roles.PrivilegedRoleAdministrator + " for directory roles, " + roles.ExchangeAdministrator + " for Exchange roles)."
 	},
 	connection.ProblemCannotRevoke: func(*connection.Error) (path.Path, string) {
 		return path.Root("global_admin"), "Set `global_admin`, or turn `revoke_managed_roles` off to leave it in place."

@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
 func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -20,7 +22,7 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A target connection of an Office 365 mailbox migration: an Exchange Online admin account whose EWS access and " +
 			"impersonation are verified and which holds the management roles the migration needs. Missing roles are assigned " +
-			"(optionally by a separate Global Administrator), and every plan checks that nothing has drifted.",
+			"(optionally by a separate " + roles.GlobalAdministrator + "), and every plan checks that nothing has drifted.",
 		Attributes: map[string]schema.Attribute{
 			"id":    connectionIDAttribute("`<cloud>/<admin_email>` in lower case; also the import ID."),
 			"name":  connectionNameAttribute(),
@@ -63,17 +65,17 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 			},
 			"public_folders_role": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Require (and assign) the optional *Public Folders* role, needed only to migrate public folders. Defaults to `false`.",
+				MarkdownDescription: "Require (and assign) the optional *" + roles.ByToggle(roles.TogglePublicFolders).Name + "* role, needed only to migrate public folders. Defaults to `false`.",
 			},
 			"user_management_role": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Require (and assign) the optional directory role *User Administrator*, needed only to create new users and mailboxes. Defaults to `false`.",
+				MarkdownDescription: "Require (and assign) the optional directory role *" + roles.ByToggle(roles.ToggleUserManagement).Name + "*, needed only to create new users and mailboxes. Defaults to `false`.",
 			},
 			"global_admin": schema.SingleNestedAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "Credentials of a Global Administrator used **only** to assign the roles the admin account cannot assign itself; never for the migration or EWS.",
+				MarkdownDescription: "Credentials of a " + roles.GlobalAdministrator + " used **only** to assign the roles the admin account cannot assign itself; never for the migration or EWS.",
 				Attributes: map[string]schema.Attribute{
-					"email":        schema.StringAttribute{Required: true, MarkdownDescription: "User principal name of the Global Administrator.", Validators: []validator.String{emailAddress()}},
+					"email":        schema.StringAttribute{Required: true, MarkdownDescription: "User principal name of the " + roles.GlobalAdministrator + ".", Validators: []validator.String{emailAddress()}},
 					"password":     schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its password."},
 					"app_password": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its app password, when it has multi-factor authentication."},
 				},

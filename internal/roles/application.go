@@ -174,21 +174,57 @@ var (
 	permManageAsApp              = Permission{API: ExchangeOnline, Value: "Exchange.ManageAsApp", ExpectedID: "dc50a0fb-09a3-484d-be87-e023b12c6440"}
 )
 
+// The mailbox needs of each protocol: what opens the target mailboxes.
+var (
+	graphMailboxNeed = Need{Purpose: "write mail and folders into the target mailboxes", Entra: permMailReadWrite, Exchange: exoRole("Application Mail.ReadWrite")}
+	ewsMailboxNeed   = Need{Purpose: "open and fill the target mailboxes over EWS (until " + EWSEnd + ")", Entra: permFullAccessAsApp, Exchange: exoRole("Application EWS.AccessAsApp")}
+	userManagement   = Need{Purpose: "create new users on the target", Entra: permUserReadWriteAll, Toggle: AppToggleUserManagement}
+)
+
 // graphNeeds and ewsNeeds are the needs per protocol, in the order they are shown.
 var (
 	graphNeeds = []Need{
-		{Purpose: "write mail and folders into the target mailboxes", Entra: permMailReadWrite, Exchange: exoRole("Application Mail.ReadWrite")},
+		graphMailboxNeed,
 		{Purpose: "write calendar items", Entra: permCalendarsReadWrite, Exchange: exoRole("Application Calendars.ReadWrite")},
 		{Purpose: "write contacts", Entra: permContactsReadWrite, Exchange: exoRole("Application Contacts.ReadWrite")},
 		{Purpose: "set time zone, rules and automatic replies", Entra: permMailboxSettingsReadWrite, Exchange: exoRole("Application MailboxSettings.ReadWrite")},
 	}
-	ewsNeeds = []Need{
-		{Purpose: "open and fill the target mailboxes over EWS (until " + EWSEnd + ")", Entra: permFullAccessAsApp, Exchange: exoRole("Application EWS.AccessAsApp")},
-	}
+	ewsNeeds       = []Need{ewsMailboxNeed}
 	directoryNeeds = []Need{
 		{Purpose: "resolve the target users", Entra: permUserReadAll},
-		{Purpose: "create new users on the target", Entra: permUserReadWriteAll, Toggle: AppToggleUserManagement},
+		userManagement,
 	}
+)
+
+// MailboxNeed is what opens the target mailboxes over the protocol: Mail.ReadWrite (or the
+// Exchange role Application Mail.ReadWrite) for Graph, full_access_as_app (or Application
+// EWS.AccessAsApp) for EWS.
+func MailboxNeed(p Protocol) Need {
+	if p == ProtocolEWS {
+		return ewsMailboxNeed
+	}
+	return graphMailboxNeed
+}
+
+// DirectoryNeeds are the directory needs, which stay Entra permissions on both protocols
+// (RBAC for Applications has no directory roles, WIRE.md §J4). The slice is a copy.
+func DirectoryNeeds() []Need { return append([]Need(nil), directoryNeeds...) }
+
+// UserManagementNeed is the need behind AppToggleUserManagement: creating users.
+func UserManagementNeed() Need { return userManagement }
+
+// ManageAsApp is the Exchange Online permission without which the admin API refuses an
+// application (WIRE.md §J1).
+func ManageAsApp() Permission { return permManageAsApp }
+
+// Directory roles the provider names in its advice (WIRE.md §C3, §I11, §J1).
+const (
+	GlobalAdministrator         = "Global Administrator"
+	PrivilegedRoleAdministrator = "Privileged Role Administrator"
+	ExchangeAdministrator       = "Exchange Administrator"
+	// GlobalReader is the read-only directory role with which Exchange Online accepts an
+	// application's app-only admin session (§J1).
+	GlobalReader = "Global Reader"
 )
 
 // ApplicationNeeds returns what an application connection with these options needs: its
@@ -269,19 +305,31 @@ func (n Need) Satisfied(h Held) (string, bool) {
 	if n.Exchange == nil {
 		return "", false
 	}
-	want := n.Exchange.Grants[0]
 	for _, name := range h.ExchangeRoles {
-		r, ok := LookupExchangeRole(name)
-		if !ok {
-			continue
-		}
-		for _, g := range r.Grants {
-			if strings.EqualFold(g, want) {
-				return r.String(), true
-			}
+		if n.CoveredBy(name) {
+			r, _ := LookupExchangeRole(name)
+			return r.String(), true
 		}
 	}
 	return "", false
+}
+
+// CoveredBy reports whether the Exchange application role roleName carries what n's
+// Exchange role grants (Application Mail Full Access carries Mail.ReadWrite; a role for
+// contacts alone does not).
+func (n Need) CoveredBy(roleName string) bool {
+	r, ok := LookupExchangeRole(roleName)
+	if !ok || n.Exchange == nil {
+		return false
+	}
+	for _, want := range n.Exchange.Grants {
+		for _, g := range r.Grants {
+			if strings.EqualFold(g, want) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Missing returns the needs h does not cover, named the way a fix would grant them
@@ -360,10 +408,10 @@ var (
 			graphPerm("AppRoleAssignment.ReadWrite.All", "06b708a9-e830-4db3-a914-8e69da51d44f"),
 			graphPerm("Application.Read.All", "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30"),
 		},
-		DirectoryRole: "Privileged Role Administrator", DirectoryRoleTemplateID: PrivilegedRoleAdministratorTemplateID}
+		DirectoryRole: PrivilegedRoleAdministrator, DirectoryRoleTemplateID: PrivilegedRoleAdministratorTemplateID}
 	ManageScopes = Management{Job: "scope mailbox access with Exchange RBAC for Applications",
 		Permissions:   []Permission{permManageAsApp},
-		DirectoryRole: "Exchange Administrator", DirectoryRoleTemplateID: ExchangeAdministratorTemplateID}
+		DirectoryRole: ExchangeAdministrator, DirectoryRoleTemplateID: ExchangeAdministratorTemplateID}
 )
 
 // Fix says, in one sentence, what to grant the management application for m.

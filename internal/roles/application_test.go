@@ -158,3 +158,52 @@ func TestManagementFix(t *testing.T) {
 		t.Errorf("ManageRegistrations.Fix() = %q", got)
 	}
 }
+
+// The accessors the connection logic and the provider read instead of spelling names: each
+// is the catalogue's own entry, whatever the order of the lists.
+func TestCatalogueAccessors(t *testing.T) {
+	if r := Impersonation(); r.Name != "ApplicationImpersonation" || r.Kind != ExchangeManagementRole || r.OptionalToggle != "" {
+		t.Fatalf("Impersonation() = %+v", r)
+	}
+	if r := ByToggle(TogglePublicFolders); r.Name != "Public Folders" {
+		t.Fatalf("ByToggle(public folders) = %+v", r)
+	}
+	if r := ByToggle(ToggleUserManagement); r.Name != "User Administrator" || r.Kind != DirectoryRole {
+		t.Fatalf("ByToggle(user management) = %+v", r)
+	}
+	if r := ByToggle(""); r.Name != "" {
+		t.Fatalf("ByToggle(\"\") = %+v, want none", r)
+	}
+	for p, want := range map[Protocol][2]string{
+		ProtocolGraph: {"Microsoft Graph/Mail.ReadWrite", "Exchange/Application Mail.ReadWrite"},
+		ProtocolEWS:   {"Office 365 Exchange Online/full_access_as_app", "Exchange/Application EWS.AccessAsApp"},
+	} {
+		n := MailboxNeed(p)
+		if n.Entra.String() != want[0] || n.Exchange == nil || n.Exchange.String() != want[1] {
+			t.Fatalf("MailboxNeed(%s) = %+v", p, n)
+		}
+		if _, ok := LookupGrant(want[0]); !ok {
+			t.Fatalf("MailboxNeed(%s) is not in the catalogue", p)
+		}
+	}
+	if n := UserManagementNeed(); n.Entra.String() != "Microsoft Graph/User.ReadWrite.All" || n.Toggle != AppToggleUserManagement {
+		t.Fatalf("UserManagementNeed() = %+v", n)
+	}
+	if p := ManageAsApp(); p.String() != "Office 365 Exchange Online/Exchange.ManageAsApp" {
+		t.Fatalf("ManageAsApp() = %v", p)
+	}
+	var dir []string
+	for _, n := range DirectoryNeeds() {
+		dir = append(dir, n.Entra.Value)
+	}
+	if strings.Join(dir, ",") != "User.Read.All,User.ReadWrite.All" {
+		t.Fatalf("DirectoryNeeds() = %v", dir)
+	}
+	mail := MailboxNeed(ProtocolGraph)
+	for role, want := range map[string]bool{"Application Mail.ReadWrite": true, "Application Mail Full Access": true, "Application Exchange Full Access": true,
+		"Application Contacts.ReadWrite": false, "Application Mail.Read": false, "no such role": false} {
+		if got := mail.CoveredBy(role); got != want {
+			t.Errorf("mail need covered by %q: %v, want %v", role, got, want)
+		}
+	}
+}

@@ -41,9 +41,13 @@ type Role struct {
 // UserAdministratorTemplateID is the fixed template id of the User Administrator directory role.
 const UserAdministratorTemplateID = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 
+// applicationImpersonation is the role that lets a user account open other mailboxes through
+// EWS impersonation, retired by Exchange Online (WIRE.md §K1).
+const applicationImpersonation = "ApplicationImpersonation"
+
 // catalogue lists the roles in the order the migration tool's wizard shows them.
 var catalogue = []Role{
-	{Name: "ApplicationImpersonation", Kind: ExchangeManagementRole, Purpose: "access user mailboxes through EWS impersonation"},
+	{Name: applicationImpersonation, Kind: ExchangeManagementRole, Purpose: "access user mailboxes through EWS impersonation"},
 	{Name: "View-Only Configuration", Kind: ExchangeManagementRole, Purpose: "check assigned roles and the organization's configuration"},
 	{Name: "View-Only Recipients", Kind: ExchangeManagementRole, Purpose: "view users and mailboxes"},
 	{Name: "Mail Recipients", Kind: ExchangeManagementRole, Purpose: "create users and mailboxes (manage recipient settings)"},
@@ -95,6 +99,24 @@ func Lookup(name string) (Role, bool) {
 		}
 	}
 	return Role{}, false
+}
+
+// Impersonation is the role that lets the account open the target mailboxes through EWS
+// impersonation, ApplicationImpersonation, which Exchange Online retired (WIRE.md §K1).
+func Impersonation() Role {
+	r, _ := Lookup(applicationImpersonation)
+	return r
+}
+
+// ByToggle is the optional role the toggle requires (TogglePublicFolders,
+// ToggleUserManagement).
+func ByToggle(toggle string) Role {
+	for _, r := range catalogue {
+		if toggle != "" && r.OptionalToggle == toggle {
+			return r
+		}
+	}
+	return Role{}
 }
 
 // Names returns the names of roles, sorted.
