@@ -213,46 +213,70 @@ func ParseResponse(status int, body []byte) ([]Folder, error) {
 	if status != http.StatusOK {
 		return nil, &StatusError{StatusCode: status, Snippet: snippet(body)}
 	}
-	malformed := func(problem string) error {
-		return &transport.MalformedAnswerError{Service: "ews", Op: "GetFolder", Status: status, Problem: problem}
+	msgs, problem := responseMessages(&env, body, perr)
+	if problem == "" {
+		problem = checkMessages(msgs)
 	}
-	switch {
-	case perr != nil && len(bytes.TrimSpace(body)) == 0:
-		return nil, malformed("empty body")
-	case perr != nil && strings.Contains(perr.Error(), "unexpected EOF"):
-		return nil, malformed("truncated XML")
-	case perr != nil:
-		return nil, malformed("not a SOAP envelope")
-	case env.Body == nil:
-		return nil, malformed("no SOAP Body")
-	case env.Body.GetFolderResponse == nil:
-		return nil, malformed("no GetFolderResponse")
-	case len(env.Body.GetFolderResponse.Messages) == 0:
-		return nil, malformed("no GetFolderResponseMessage")
+	if problem != "" {
+		return nil, malformed(status, problem)
 	}
 	var folders []Folder
-	for i, m := range env.Body.GetFolderResponse.Messages {
-		if m.ResponseClass == "" || strings.TrimSpace(m.ResponseCode) == "" {
-			return nil, malformed(fmt.Sprintf("GetFolderResponseMessage %d without its ResponseClass and ResponseCode", i+1))
-		}
-	}
-	for _, m := range env.Body.GetFolderResponse.Messages {
+	for _, m := range msgs {
 		if m.ResponseClass == "Error" {
 			return folders, &ResponseError{Code: strings.TrimSpace(m.ResponseCode), MessageText: strings.TrimSpace(m.MessageText), BackOff: m.MessageXML.backOff()}
 		}
-		var f Folder
-		for _, it := range m.Folders.Items {
-			if it.FolderID != nil {
-				f.ID, f.ChangeKey = it.FolderID.ID, it.FolderID.ChangeKey
-				break
-			}
-		}
-		if f.ID == "" {
-			return folders, malformed(fmt.Sprintf("GetFolderResponseMessage %d (%s) without a FolderId", len(folders)+1, transport.Clip(strings.TrimSpace(m.ResponseCode), 60)))
+		f, ok := m.folder()
+		if !ok {
+			return folders, malformed(status, fmt.Sprintf("GetFolderResponseMessage %d (%s) without a FolderId", len(folders)+1, transport.Clip(strings.TrimSpace(m.ResponseCode), 60)))
 		}
 		folders = append(folders, f)
 	}
 	return folders, nil
+}
+
+func malformed(status int, problem string) error {
+	return &transport.MalformedAnswerError{Service: "ews", Op: "GetFolder", Status: status, Problem: problem}
+}
+
+// responseMessages are the GetFolderResponseMessages of a decoded 200 answer, or what is
+// wrong with the answer (perr is the decoder's error).
+func responseMessages(env *responseEnvelope, body []byte, perr error) ([]responseMessage, string) {
+	switch {
+	case perr != nil && len(bytes.TrimSpace(body)) == 0:
+		return nil, "empty body"
+	case perr != nil && strings.Contains(perr.Error(), "unexpected EOF"):
+		return nil, "truncated XML"
+	case perr != nil:
+		return nil, "not a SOAP envelope"
+	case env.Body == nil:
+		return nil, "no SOAP Body"
+	case env.Body.GetFolderResponse == nil:
+		return nil, "no GetFolderResponse"
+	case len(env.Body.GetFolderResponse.Messages) == 0:
+		return nil, "no GetFolderResponseMessage"
+	}
+	return env.Body.GetFolderResponse.Messages, ""
+}
+
+// checkMessages says what is wrong with the messages: EWS always sends each one's
+// ResponseClass and ResponseCode.
+func checkMessages(msgs []responseMessage) string {
+	for i, m := range msgs {
+		if m.ResponseClass == "" || strings.TrimSpace(m.ResponseCode) == "" {
+			return fmt.Sprintf("GetFolderResponseMessage %d without its ResponseClass and ResponseCode", i+1)
+		}
+	}
+	return ""
+}
+
+// folder is the message's first FolderId.
+func (m responseMessage) folder() (Folder, bool) {
+	for _, it := range m.Folders.Items {
+		if it.FolderID != nil && it.FolderID.ID != "" {
+			return Folder{ID: it.FolderID.ID, ChangeKey: it.FolderID.ChangeKey}, true
+		}
+	}
+	return Folder{}, false
 }
 
 func faultFrom(sf *soapFault, status int) *Fault {
