@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -342,18 +341,11 @@ func (s *Server) writeCmdletResult(w http.ResponseWriter, r *http.Request, calle
 			}
 		}
 	}
-	offset := 0
-	if token := r.URL.Query().Get("$skiptoken"); token != "" {
-		raw, _ := base64.RawURLEncoding.DecodeString(token)
-		offset, _ = strconv.Atoi(string(raw))
-	}
+	offset, _ := pageOffset(r.URL.Query().Get("$skiptoken")) // a token not of ours reads as far as it goes
 	if selected := r.URL.Query().Get("$select"); selected != "" {
 		objects = selectProperties(objects, strings.Split(selected, ","))
 	}
-	page := []jsonObject{}
-	if offset >= 0 && offset < len(objects) {
-		page = objects[offset:min(offset+pageSize, len(objects))]
-	}
+	page, next := pageAt(objects, offset, pageSize)
 	base := s.url + "/adminapi/beta/" + r.PathValue("tenant")
 	body := jsonObject{
 		{"@odata.context", base + "/$metadata#Collection(Exchange.GenericHashTable)"},
@@ -361,12 +353,12 @@ func (s *Server) writeCmdletResult(w http.ResponseWriter, r *http.Request, calle
 		{"@adminapi.warnings", []string{}},
 		{"value", page},
 	}
-	if offset+pageSize < len(objects) {
-		next := base + "/InvokeCommand?$skiptoken=" + base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset+pageSize)))
+	if next != "" {
+		link := base + "/InvokeCommand?$skiptoken=" + next
 		if selected := r.URL.Query().Get("$select"); selected != "" {
-			next += "&$select=" + selected
+			link += "&$select=" + selected
 		}
-		body = append(body, jsonField{"@odata.nextLink", next})
+		body = append(body, jsonField{"@odata.nextLink", link})
 	}
 	s.exchangeHeaders(w, caller)
 	writeJSONType(w, http.StatusOK, exchangeContentType, body)

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -122,7 +121,10 @@ func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName stri
 	return true
 }
 
-// writeGraphPage answers a collection with $top and an opaque $skiptoken (WIRE §C0).
+// writeGraphPage answers a collection a page at a time: $top (1 to 999,
+// default graphPageSize) objects from the $skiptoken's offset, and an
+// @odata.nextLink that repeats the query with the next page's $skiptoken
+// (WIRE §C0).
 func (s *Server) writeGraphPage(w http.ResponseWriter, r *http.Request, context string, objects []jsonObject) {
 	query := r.URL.Query()
 	pageSize := s.graphPageSize
@@ -134,34 +136,18 @@ func (s *Server) writeGraphPage(w http.ResponseWriter, r *http.Request, context 
 		}
 		pageSize = n
 	}
-	offset, ok := s.skipToken(w, r, query.Get("$skiptoken"))
-	if !ok {
+	offset, err := pageOffset(query.Get("$skiptoken"))
+	if err != nil || offset < 0 {
+		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The specified page token value has expired and can no longer be included in your request.")
 		return
 	}
-	page := []jsonObject{}
-	if offset < len(objects) {
-		page = objects[offset:min(offset+pageSize, len(objects))]
-	}
+	page, next := pageAt(objects, offset, pageSize)
 	body := jsonObject{{"@odata.context", context}, {"value", page}}
-	if offset+pageSize < len(objects) {
-		query.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset+pageSize))))
+	if next != "" {
+		query.Set("$skiptoken", next)
 		body = append(body, jsonField{"@odata.nextLink", s.url + r.URL.Path + "?" + strings.ReplaceAll(query.Encode(), "%24", "$")})
 	}
 	s.writeGraph(w, r, http.StatusOK, body)
-}
-
-// skipToken decodes our opaque $skiptoken (an offset).
-func (s *Server) skipToken(w http.ResponseWriter, r *http.Request, token string) (int, bool) {
-	if token == "" {
-		return 0, true
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	n, convErr := strconv.Atoi(string(raw))
-	if err != nil || convErr != nil || n < 0 {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The specified page token value has expired and can no longer be included in your request.")
-		return 0, false
-	}
-	return n, true
 }
 
 // graphFilter is the `prop eq 'value' [and prop eq 'value']` subset of OData

@@ -1,12 +1,10 @@
 package emulator
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -216,55 +214,37 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.unifiedRoleAssignment'.", expand))
 		return
 	}
-	pageSize := s.graphPageSize
-	if top := query.Get("$top"); top != "" {
-		n, err := strconv.Atoi(top)
-		if err != nil || n < 1 || n > 999 {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", top))
-			return
-		}
-		pageSize = n
-	}
-	offset, ok := s.skipToken(w, r, query.Get("$skiptoken"))
-	if !ok {
-		return
-	}
-
 	var matched []jsonObject
 	for _, d := range s.tenant.directory {
-		if !filter.matches(map[string]string{"principalId": d.principalID, "roleDefinitionId": d.roleID, "directoryScopeId": d.scope}) {
-			continue
+		if filter.matches(map[string]string{"principalId": d.principalID, "roleDefinitionId": d.roleID, "directoryScopeId": d.scope}) {
+			matched = append(matched, s.tenant.roleAssignmentObject(d, expand))
 		}
-		obj := jsonObject{{"id", d.id}, {"principalId", d.principalID}, {"resourceScope", d.scope},
-			{"directoryScopeId", d.scope}, {"roleDefinitionId", d.roleID}}
-		switch expand {
-		case "roleDefinition":
-			obj = append(obj, jsonField{"roleDefinition", roleDefinitionObject(findDirectoryRole(d.roleID))})
-		case "principal":
-			if u := s.tenant.byID[d.principalID]; u != nil {
-				obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
-					s.tenant.graphUser(u, userDefaultProperties)...)})
-			} else if sp := s.tenant.spByID(d.principalID); sp != nil {
-				obj = append(obj, jsonField{"principal", jsonObject{{"@odata.type", "#microsoft.graph.servicePrincipal"},
-					{"id", sp.id}, {"appId", sp.appID}, {"displayName", sp.displayName}}})
-			}
-		}
-		matched = append(matched, obj)
 	}
 	context := s.url + "/v1.0/$metadata#roleManagement/directory/roleAssignments"
 	if expand != "" {
 		context += "(" + expand + "())"
 	}
-	page := []jsonObject{}
-	if offset < len(matched) {
-		page = matched[offset:min(offset+pageSize, len(matched))]
+	s.writeGraphPage(w, r, context, matched)
+}
+
+// roleAssignmentObject renders a directory role assignment (WIRE §C4) with
+// its role definition or its principal when expanded.
+func (t *tenant) roleAssignmentObject(d *dirAssignment, expand string) jsonObject {
+	obj := jsonObject{{"id", d.id}, {"principalId", d.principalID}, {"resourceScope", d.scope},
+		{"directoryScopeId", d.scope}, {"roleDefinitionId", d.roleID}}
+	switch expand {
+	case "roleDefinition":
+		obj = append(obj, jsonField{"roleDefinition", roleDefinitionObject(findDirectoryRole(d.roleID))})
+	case "principal":
+		if u := t.byID[d.principalID]; u != nil {
+			obj = append(obj, jsonField{"principal", append(jsonObject{{"@odata.type", "#microsoft.graph.user"}},
+				t.graphUser(u, userDefaultProperties)...)})
+		} else if sp := t.spByID(d.principalID); sp != nil {
+			obj = append(obj, jsonField{"principal", jsonObject{{"@odata.type", "#microsoft.graph.servicePrincipal"},
+				{"id", sp.id}, {"appId", sp.appID}, {"displayName", sp.displayName}}})
+		}
 	}
-	body := jsonObject{{"@odata.context", context}, {"value", page}}
-	if offset+pageSize < len(matched) {
-		query.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset+pageSize))))
-		body = append(body, jsonField{"@odata.nextLink", s.url + r.URL.Path + "?" + strings.ReplaceAll(query.Encode(), "%24", "$")})
-	}
-	s.writeGraph(w, r, http.StatusOK, body)
+	return obj
 }
 
 // createRoleAssignment is POST /roleManagement/directory/roleAssignments
