@@ -27,10 +27,7 @@ const (
 // clock (certificates are made for now).
 func setupApps(t *testing.T) (*emulator.Server, *Env, cloud.Cloud) {
 	t.Helper()
-	seed, err := emulator.ParseSeed([]byte(seedJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
+	seed := parseSeed(t, seedJSON)
 	seed.ManagementScopes = []emulator.SeedManagementScope{{Name: "everyone", RecipientFilter: "RecipientType -eq 'UserMailbox'"}}
 	seed.Applications = []emulator.SeedApplication{
 		{DisplayName: "open", AppID: appOpen, Secrets: []emulator.SeedSecret{{Value: appSecret}},
@@ -42,17 +39,7 @@ func setupApps(t *testing.T) (*emulator.Server, *Env, cloud.Cloud) {
 		{DisplayName: "ews rbac", AppID: appEWSRBAC, Secrets: []emulator.SeedSecret{{Value: appSecret}}, GraphPermissions: []string{"User.Read.All"},
 			ExchangeRoles: []emulator.SeedAppExchangeRole{{Role: "Application EWS.AccessAsApp", Scope: "everyone"}}},
 	}
-	s, err := emulator.Start(seed, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	hc, err := transport.NewHTTPClient(s.CAPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ww, _ := cloud.Lookup(cloud.Worldwide)
-	cl := ww.WithEndpoints(cloud.Endpoints{Login: s.URL(), Graph: s.URL(), Exchange: s.URL()})
+	s, hc, cl := startEmulated(t, seed, emulator.Options{})
 	return s, &Env{HTTP: hc, ClientID: "fb78d390-0c51-40cd-8e17-fdbfab77341b", MaxRetries: 2, Now: time.Now}, cl
 }
 

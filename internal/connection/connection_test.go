@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -43,12 +44,25 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 
 func setup(t *testing.T, delay time.Duration) (*emulator.Server, *Env, cloud.Cloud, *fakeClock) {
 	t.Helper()
-	seed, err := emulator.ParseSeed([]byte(seedJSON))
+	clk := &fakeClock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	s, hc, cl := startEmulated(t, parseSeed(t, seedJSON), emulator.Options{PropagationDelay: delay, Clock: clk.Now})
+	return s, &Env{HTTP: hc, ClientID: "fb78d390-0c51-40cd-8e17-fdbfab77341b", MaxRetries: 2, Sleep: clk.Sleep, Now: clk.Now}, cl, clk
+}
+
+func parseSeed(t *testing.T, text string) *emulator.Seed {
+	t.Helper()
+	seed, err := emulator.ParseSeed([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fakeClock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
-	s, err := emulator.Start(seed, emulator.Options{PropagationDelay: delay, Clock: clk.Now})
+	return seed
+}
+
+// startEmulated starts the emulated tenant of seed and returns it with an HTTP client that
+// trusts it and the worldwide cloud with its endpoints.
+func startEmulated(t *testing.T, seed *emulator.Seed, o emulator.Options) (*emulator.Server, *http.Client, cloud.Cloud) {
+	t.Helper()
+	s, err := emulator.Start(seed, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +72,7 @@ func setup(t *testing.T, delay time.Duration) (*emulator.Server, *Env, cloud.Clo
 		t.Fatal(err)
 	}
 	ww, _ := cloud.Lookup(cloud.Worldwide)
-	cl := ww.WithEndpoints(cloud.Endpoints{Login: s.URL(), Graph: s.URL(), Exchange: s.URL()})
-	return s, &Env{HTTP: hc, ClientID: "fb78d390-0c51-40cd-8e17-fdbfab77341b", MaxRetries: 2, Sleep: clk.Sleep, Now: clk.Now}, cl, clk
+	return s, hc, ww.WithEndpoints(cloud.Endpoints{Login: s.URL(), Graph: s.URL(), Exchange: s.URL()})
 }
 
 func directRoles(s *emulator.Server, upn string) []string {

@@ -53,21 +53,7 @@ var regSeedJSON = `{"tenant_id":"` + regTenant + `","display_name":"Contoso","cl
 
 func regSetup(t *testing.T) (*emulator.Server, *Env, cloud.Cloud) {
 	t.Helper()
-	seed, err := emulator.ParseSeed([]byte(regSeedJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := emulator.Start(seed, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	hc, err := transport.NewHTTPClient(s.CAPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ww, _ := cloud.Lookup(cloud.Worldwide)
-	cl := ww.WithEndpoints(cloud.Endpoints{Login: s.URL(), Graph: s.URL(), Exchange: s.URL()})
+	s, hc, cl := startEmulated(t, parseSeed(t, regSeedJSON), emulator.Options{})
 	return s, &Env{HTTP: hc, ClientID: "fb78d390-0c51-40cd-8e17-fdbfab77341b", MaxRetries: 2, Sleep: func(context.Context, time.Duration) error { return nil }, Now: time.Now}, cl
 }
 

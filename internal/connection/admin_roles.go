@@ -6,16 +6,12 @@ import (
 	"encoding/hex"
 	"strings"
 
-	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
 	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
 	"github.com/o365-terraform/terraform-provider-o365/internal/graph"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
-// userKind is an Exchange Online admin account (DESIGN.md §3): it verifies EWS by
-// impersonating its own mailbox, holds Exchange management roles and directory roles, and
-// is assigned them with -User.
-type userKind struct{}
+// The roles of the admin-account connection: read, assigned, recorded and revoked.
 
 // ManagedName is the name of the Exchange role assignments this provider creates. It is a
 // pure function of role and account, so a create retried after a lost response meets its
@@ -35,41 +31,9 @@ func ManagedName(role, upn string) string {
 	return name
 }
 
-func (userKind) anchor(s *session) string { return exchange.UserAnchor(s.who.Name) }
-
-// verify impersonates the account's own mailbox, which proves EWS access and impersonation
-// in one call. When impersonation is denied, it opens the own mailbox too, so an account EWS
-// cannot serve (no mailbox) fails before any role is assigned.
-func (k userKind) verify(ctx context.Context, s *session) (bool, error) {
-	_, err := s.ews().GetFolder(ctx, s.who.Name)
-	if ews.IsImpersonationDenied(err) {
-		if _, err := s.ews().GetFolder(ctx, ""); err != nil {
-			return false, s.ewsRefused(ctx, err)
-		}
-		return false, nil
-	}
-	if err != nil {
-		return false, s.ewsRefused(ctx, err)
-	}
-	return true, nil
-}
-
-// probe tries EWS impersonation once. A denial while ApplicationImpersonation is listed
-// means a new assignment has not taken effect yet; a 403 is diagnosed (diagnose.go).
-func (userKind) probe(ctx context.Context, s *session) (bool, error) {
-	_, err := s.ews().GetFolder(ctx, s.who.Name)
-	switch {
-	case err == nil:
-		return true, nil
-	case ews.IsImpersonationDenied(err):
-		return false, nil
-	}
-	return false, s.ewsRefused(ctx, err)
-}
-
 // readHeld reads the account's Exchange role assignments and, when a directory role is
 // required, its directory roles.
-func (userKind) readHeld(ctx context.Context, s *session, t roles.Toggles, principalID string) (*held, error) {
+func (s *session) readHeld(ctx context.Context, t roles.Toggles, principalID string) (*held, error) {
 	upn := s.who.Name
 	as, err := s.exchange().GetManagementRoleAssignments(ctx, upn)
 	if err != nil {
@@ -110,11 +74,6 @@ func (userKind) readHeld(ctx context.Context, s *session, t roles.Toggles, princ
 	return h, nil
 }
 
-// managedIn finds the direct Exchange assignments named as this provider names them.
-func (userKind) managedIn(s *session, h *held) []Managed {
-	return managedExchange(h.exchange, s.who.Name)
-}
-
 func managedExchange(as []exchange.RoleAssignment, upn string) []Managed {
 	var out []Managed
 	for _, a := range as {
@@ -128,7 +87,7 @@ func managedExchange(as []exchange.RoleAssignment, upn string) []Managed {
 	return out
 }
 
-func (userKind) assign(ctx context.Context, s, assigner *session, role roles.Role, h *held) ([]Managed, error) {
+func (s *session) assign(ctx context.Context, assigner *session, role roles.Role, h *held) ([]Managed, error) {
 	upn := s.who.Name
 	switch role.Kind {
 	case roles.ExchangeManagementRole:
@@ -178,7 +137,7 @@ func (userKind) assign(ctx context.Context, s, assigner *session, role roles.Rol
 	return nil, nil
 }
 
-func (userKind) revoke(ctx context.Context, s *session, m Managed) error {
+func (s *session) revoke(ctx context.Context, m Managed) error {
 	if m.Kind == roles.DirectoryRole {
 		return s.graph().DeleteRoleAssignment(ctx, m.ID)
 	}
@@ -201,4 +160,131 @@ func needsDirectory(t roles.Toggles) bool {
 		}
 	}
 	return false
+}
+
+// assignMissing assigns the required roles the principal lacks, as the assigner.
+func (r *Result) assignMissing(ctx context.Context, conn, assigner *session, spec Spec, h *held) error {
+	missing := missingRoles(r.Status)
+	if len(missing) == 0 {
+		return nil
+	}
+	if !spec.AssignMissing {
+		return missingRolesError(conn, missing)
+	}
+	if assigner != conn {
+		if _, err := assigner.signIn(ctx); err != nil {
+			return err
+		}
+	}
+	r.AssignedBy = assigner.account
+	for i, role := range missing {
+		ms, err := conn.assign(ctx, assigner, role, h)
+		r.record(ms...)
+		if err != nil {
+			if isAccessDenied(err) {
+				return cannotAssignError(assigner, missing[i:], err)
+			}
+			if role.Name == roles.Impersonation().Name && exchange.IsNotFound(err) {
+				return impersonationRetired(conn) // retired between the check and this write
+			}
+			return assigner.failed("Cannot assign role "+role.Name, err.Error(), err)
+		}
+		r.Assigned = append(r.Assigned, role.Name)
+		r.Status.markAssigned(role.Name)
+	}
+	return nil
+}
+
+// record adds assignments this connection owns, once each.
+func (r *Result) record(ms ...Managed) {
+	for _, m := range ms {
+		if !r.owns(m.ID) {
+			r.Managed = append(r.Managed, m)
+		}
+	}
+}
+
+// prune forgets Exchange assignments recorded as ours that no longer exist (removed outside
+// Terraform): they are not ours to revoke any more, and a repair records its new one.
+func (r *Result) prune(as []exchange.RoleAssignment) {
+	exists := map[string]bool{}
+	for _, a := range as {
+		exists[strings.ToLower(a.Name)] = true
+		exists[strings.ToLower(a.Identity)] = true
+	}
+	kept := r.Managed[:0:0]
+	for _, m := range r.Managed {
+		if m.Kind == roles.ExchangeManagementRole && !exists[strings.ToLower(m.ID)] {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	r.Managed = kept
+}
+
+func (r *Result) owns(id string) bool {
+	for _, m := range r.Managed {
+		if strings.EqualFold(m.ID, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *Status) markAssigned(name string) {
+	st.Assigned = appendSorted(st.Assigned, name)
+	st.Missing = remove(st.Missing, name)
+}
+
+// revokeUnneeded removes assignments this connection created whose role is no longer
+// required (a toggle turned off). Assignments that existed before are never in Managed.
+func (r *Result) revokeUnneeded(ctx context.Context, assigner *session, spec Spec) error {
+	required := map[string]bool{}
+	for _, x := range roles.Required(spec.Toggles) {
+		required[x.Name] = true
+	}
+	var keep []Managed
+	for i, m := range r.Managed {
+		if required[m.Role] {
+			keep = append(keep, m)
+			continue
+		}
+		if err := assigner.revoke(ctx, m); err != nil {
+			r.Managed = append(keep, r.Managed[i:]...)
+			if isAccessDenied(err) {
+				return cannotRevokeError(assigner, m, err)
+			}
+			return assigner.failed("Cannot remove role "+m.Role, err.Error(), err)
+		}
+		r.Revoked = append(r.Revoked, m.Role)
+	}
+	r.Managed = keep
+	return nil
+}
+
+func isAccessDenied(err error) bool {
+	return exchange.IsAccessDenied(err) || graph.IsForbidden(err)
+}
+
+func appendSorted(ss []string, s string) []string {
+	for _, x := range ss {
+		if x == s {
+			return ss
+		}
+	}
+	ss = append(ss, s)
+	for i := len(ss) - 1; i > 0 && ss[i] < ss[i-1]; i-- {
+		ss[i], ss[i-1] = ss[i-1], ss[i]
+	}
+	return ss
+}
+
+func remove(ss []string, s string) []string {
+	out := ss[:0:0]
+	for _, x := range ss {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -8,11 +8,71 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
-// The diagnosis of a tenant where the seed's model cannot work (DESIGN.md §7.4, WIRE.md §K):
-// ApplicationImpersonation retired, or EWS closed by one of its switches. Every step starts
-// from an answer the connection's own checks already got (EWS denied impersonation, or
-// answered 403), so a healthy tenant's drift check makes no request for it (BENCHMARKS.md:
-// three per connection).
+// The EWS side of the admin-account connection: its verification by impersonating its own
+// mailbox, the wait for a new role to take effect, and the diagnosis of a tenant where the
+// seed's model cannot work (DESIGN.md §7.4, WIRE.md §K): ApplicationImpersonation retired,
+// or EWS closed by one of its switches. Every diagnosis starts from an answer the
+// connection's own checks already got (EWS denied impersonation, or answered 403), so a
+// healthy tenant's drift check makes no request for it (BENCHMARKS.md: three per
+// connection).
+
+// verify impersonates the account's own mailbox, which proves EWS access and impersonation
+// in one call. When impersonation is denied, it opens the own mailbox too, so an account EWS
+// cannot serve (no mailbox) fails before any role is assigned.
+func (s *session) verify(ctx context.Context) (bool, error) {
+	_, err := s.ews().GetFolder(ctx, s.who.Name)
+	if ews.IsImpersonationDenied(err) {
+		if _, err := s.ews().GetFolder(ctx, ""); err != nil {
+			return false, s.ewsRefused(ctx, err)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, s.ewsRefused(ctx, err)
+	}
+	return true, nil
+}
+
+// probe tries EWS impersonation once. A denial while ApplicationImpersonation is listed
+// means a new assignment has not taken effect yet; a 403 is diagnosed (ewsRefused).
+func (s *session) probe(ctx context.Context) (bool, error) {
+	_, err := s.ews().GetFolder(ctx, s.who.Name)
+	switch {
+	case err == nil:
+		return true, nil
+	case ews.IsImpersonationDenied(err):
+		return false, nil
+	}
+	return false, s.ewsRefused(ctx, err)
+}
+
+// waitUntilEffective polls the principal's access until it works: Exchange takes a while
+// before a new assignment (ApplicationImpersonation for a user) is effective. The wait is
+// bounded by ctx (the resource's create or update timeout).
+func (e *Env) waitUntilEffective(ctx context.Context, conn *session, res *Result) error {
+	delay := time.Second
+	for {
+		ok, err := conn.probe(ctx)
+		if ok {
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return notYetEffective(conn, res, ctx.Err())
+			}
+			return err
+		}
+		if e.Log != nil {
+			e.Log(ctx, "access not effective yet; waiting", map[string]any{"wait": delay.String()})
+		}
+		if err := e.sleep(ctx, delay); err != nil {
+			return notYetEffective(conn, res, err)
+		}
+		if delay *= 2; delay > 15*time.Second {
+			delay = 15 * time.Second
+		}
+	}
+}
 
 // retiredIfDenied is the diagnosis after EWS denied the account impersonation while it does
 // not hold ApplicationImpersonation: either the role is merely missing (it can be assigned),
@@ -73,11 +133,4 @@ func (e *Env) Diagnose(ctx context.Context, spec Spec) error {
 		return conn.retiredIfDenied(ctx)
 	}
 	return conn.ewsRefused(ctx, err)
-}
-
-func (e *Env) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
 }

@@ -1,0 +1,125 @@
+package connection
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/graph"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
+)
+
+// The credentials a registration manages: the configured certificate and the client secret
+// it adds.
+
+// ensureCredentials brings the certificate and the secret to the spec. A secret is added
+// once and kept while it exists and the lifetime is unchanged; secrets the provider added
+// earlier and no longer needs are removed.
+func (r *registrar) ensureCredentials(ctx context.Context, app *graph.Application) error {
+	g := r.graph()
+	if err := r.ensureCertificate(ctx, app); err != nil {
+		return err
+	}
+	keep := ""
+	if r.spec.CreateSecret {
+		if k := r.reg.Secret; k != nil && k.Value != "" && hasSecret(app, k.KeyID) && !r.spec.RenewSecret {
+			keep = k.KeyID
+		} else {
+			p, err := g.AddPassword(ctx, app.ID, secretNamePrefix+uuid.NewString(), r.env.now().Add(r.spec.SecretLifetime))
+			if err != nil {
+				return r.graphError(err, roles.ManageRegistrations, "add a client secret")
+			}
+			r.reg.Secret = &Secret{KeyID: p.KeyID, Value: p.SecretText, EndAt: p.EndDateTime}
+			keep = p.KeyID
+		}
+	} else {
+		r.reg.Secret = nil
+	}
+	for _, p := range app.PasswordCredentials {
+		if strings.HasPrefix(p.DisplayName, secretNamePrefix) && !strings.EqualFold(p.KeyID, keep) {
+			if err := g.RemovePassword(ctx, app.ID, p.KeyID); err != nil {
+				return r.graphError(err, roles.ManageRegistrations, "remove an old client secret")
+			}
+		}
+	}
+	r.credentialExpiry(app)
+	return nil
+}
+
+func hasSecret(app *graph.Application, keyID string) bool {
+	for _, p := range app.PasswordCredentials {
+		if strings.EqualFold(p.KeyID, keyID) {
+			return true
+		}
+	}
+	return false
+}
+
+// ensureCertificate registers the configured public certificate as the provider's key
+// credential, keeping keys registered by others (the PATCH replaces the list, §I10).
+func (r *registrar) ensureCertificate(ctx context.Context, app *graph.Application) error {
+	var want *graph.KeyCredential
+	if r.spec.CertificatePEM != "" {
+		c, err := ParsePublicCertificate(r.spec.CertificatePEM)
+		if err != nil {
+			return r.s.fail(ProblemOther, "Unusable certificate", err.Error(), err)
+		}
+		start, end := c.NotBefore.UTC().Truncate(time.Second), c.NotAfter.UTC().Truncate(time.Second)
+		sum := sha1.Sum(c.Raw)
+		want = &graph.KeyCredential{Type: "AsymmetricX509Cert", Usage: "Verify", Key: base64.StdEncoding.EncodeToString(c.Raw),
+			DisplayName: certificateName, CustomKeyIdentifier: base64.StdEncoding.EncodeToString(sum[:]), StartDateTime: &start, EndDateTime: &end}
+	}
+	var keys []graph.KeyCredential
+	found, changed := false, false
+	for _, k := range app.KeyCredentials {
+		if k.DisplayName != certificateName {
+			keys = append(keys, k)
+			continue
+		}
+		if want != nil && !found && k.Key == want.Key {
+			found = true
+			keys = append(keys, k)
+			continue
+		}
+		changed = true // the provider's old certificate goes
+	}
+	if want != nil && !found {
+		keys, changed = append(keys, *want), true
+	}
+	if !changed {
+		return nil
+	}
+	if err := r.graph().SetKeyCredentials(ctx, app.ID, keys); err != nil {
+		return r.graphError(err, roles.ManageRegistrations, "register the certificate")
+	}
+	app.KeyCredentials = keys
+	return nil
+}
+
+// credentialExpiry is the earliest end of the credentials the provider manages.
+func (r *registrar) credentialExpiry(app *graph.Application) {
+	var earliest time.Time
+	note := func(t time.Time) {
+		if !t.IsZero() && (earliest.IsZero() || t.Before(earliest)) {
+			earliest = t
+		}
+	}
+	for _, p := range app.PasswordCredentials {
+		if r.reg.Secret != nil && strings.EqualFold(p.KeyID, r.reg.Secret.KeyID) {
+			note(p.EndDateTime)
+		}
+	}
+	if r.reg.Secret != nil {
+		note(r.reg.Secret.EndAt) // a secret added by this run is not in app yet
+	}
+	for _, k := range app.KeyCredentials {
+		if k.DisplayName == certificateName && k.EndDateTime != nil {
+			note(*k.EndDateTime)
+		}
+	}
+	r.reg.CredentialExpiresAt = earliest
+}
