@@ -23,13 +23,16 @@ const DefaultCooldown = 30 * time.Second
 //
 //   - a call whose attempt fails transiently (throttled, 5xx, a lost connection, a broken
 //     answer) becomes the service's prober and retries under its Policy; the calls of the
-//     same tenant and service that start or fail meanwhile wait for its outcome instead of
-//     running their own back-off;
-//   - when the prober gives up, the service is down: the waiting calls and every call for
-//     Cooldown after fail at once with the prober's diagnosis (*UnavailableError: the tenant,
-//     the endpoint and what it answered);
-//   - after Cooldown, one call tries again with a single attempt; its success ends the
-//     outage, its failure starts another Cooldown.
+//     same tenant and service that start or fail meanwhile wait for its next attempt
+//     instead of running their own back-off: a blip costs them one wait;
+//   - when that next attempt fails too, the service is failing: the waiting calls, and
+//     every call while the prober goes on retrying, fail at once with the failure seen so
+//     far (*UnavailableError). They do not keep the caller's slots (Terraform runs ten
+//     operations at a time) from the other tenants' calls for the length of the retries;
+//   - when the prober gives up, the service is down: every call for Cooldown fails at once
+//     with its diagnosis (the tenant, the endpoint and what it answered); then one call
+//     tries again with a single attempt, whose success ends the outage and whose failure
+//     starts another Cooldown. A prober's success ends it at any time.
 //
 // Tenants and services are independent: no call ever waits for another tenant's. The zero
 // value is ready to use; a nil *Health keeps no state (every call runs on its own).
@@ -54,6 +57,12 @@ type HealthKey struct {
 type serviceHealth struct {
 	// probing is closed when the prober's call ends; nil while no call is retrying.
 	probing chan struct{}
+	// failing is closed when the prober's attempts have failed twice in a row; failed is
+	// the diagnosis so far then.
+	failing chan struct{}
+	failed  *UnavailableError
+	// failures counts the prober's transient failures in a row.
+	failures int
 	// down is the verdict of the last prober that gave up; nil while the service works.
 	down *UnavailableError
 }
@@ -66,15 +75,20 @@ type UnavailableError struct {
 	Endpoint string
 	// Err is what the last attempt got (Microsoft's answer or the network failure).
 	Err error
-	// Since is when the service was first found down; Until when a call tries it again.
+	// Since is when the service was first found failing; Until when a call tries it again
+	// (zero while a call is still retrying).
 	Since, Until time.Time
-	// Shared: this call did not ask the service; it reports the prober's verdict.
+	// Shared: this call did not ask the service; it reports the prober's diagnosis.
 	Shared bool
 }
 
 func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("%s of tenant %s is unavailable (%s kept failing since %s: %v); calls for this tenant's %s are not retried before %s",
-		serviceName(e.Service), e.Tenant, e.Endpoint, e.Since.UTC().Format(time.TimeOnly), e.Err, e.Service, e.Until.UTC().Format(time.TimeOnly))
+	next := "another call is still retrying"
+	if !e.Until.IsZero() {
+		next = fmt.Sprintf("calls for this tenant's %s are not retried before %s", e.Service, e.Until.UTC().Format(time.TimeOnly))
+	}
+	return fmt.Sprintf("%s of tenant %s is unavailable (%s kept failing since %s: %v); %s",
+		serviceName(e.Service), e.Tenant, e.Endpoint, e.Since.UTC().Format(time.TimeOnly), e.Err, next)
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
@@ -128,13 +142,18 @@ func (h *Health) Do(ctx context.Context, key HealthKey, endpoint string, p Polic
 	err = p.Do(ctx, func(ctx context.Context) (time.Duration, bool, error) {
 		wait, retry, err := attempt(ctx)
 		transient = err != nil && retry
-		if !transient || probing {
+		switch {
+		case !transient:
+			return wait, retry, err
+		case probing:
+			h.failed(key, endpoint, err)
 			return wait, retry, err
 		}
 		became, verdict := h.join(ctx, key)
 		switch {
 		case became:
 			probing = true
+			h.failed(key, endpoint, err)
 			return wait, retry, err
 		case verdict != nil:
 			transient = false
@@ -148,6 +167,27 @@ func (h *Health) Do(ctx context.Context, key HealthKey, endpoint string, p Polic
 	return h.settle(ctx, key, endpoint, err, transient)
 }
 
+// failed records a transient failure of the prober's attempt; the second in a row releases
+// the waiting calls with the diagnosis so far.
+func (h *Health) failed(key HealthKey, endpoint string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state(key)
+	if st.probing == nil {
+		return
+	}
+	st.failures++
+	if st.failures < 2 || st.failed != nil {
+		return
+	}
+	since := h.now()
+	if st.down != nil {
+		since = st.down.Since
+	}
+	st.failed = &UnavailableError{Tenant: key.Tenant, Service: key.Service, Endpoint: endpoint, Err: err, Since: since}
+	close(st.failing)
+}
+
 // admit lets a call start: at once while the service works, after the prober's outcome
 // while one is retrying, never while it is down (the verdict is returned). probing reports
 // that the cool-down has passed and this call is the one to try again.
@@ -156,10 +196,14 @@ func (h *Health) admit(ctx context.Context, key HealthKey) (probing bool, err er
 		h.mu.Lock()
 		st := h.state(key)
 		switch {
-		case st.probing != nil:
-			ch := st.probing
+		case st.probing != nil && st.failed != nil:
+			v := st.failed.shared()
 			h.mu.Unlock()
-			if err := wait(ctx, ch); err != nil {
+			return false, v
+		case st.probing != nil:
+			probe, failing := st.probing, st.failing
+			h.mu.Unlock()
+			if err := wait(ctx, probe, failing); err != nil {
 				return false, err
 			}
 			continue
@@ -171,7 +215,7 @@ func (h *Health) admit(ctx context.Context, key HealthKey) (probing bool, err er
 			h.mu.Unlock()
 			return false, v
 		}
-		st.probing = make(chan struct{})
+		st.startProbe()
 		h.mu.Unlock()
 		return true, nil
 	}
@@ -183,27 +227,38 @@ func (h *Health) admit(ctx context.Context, key HealthKey) (probing bool, err er
 func (h *Health) join(ctx context.Context, key HealthKey) (became bool, verdict error) {
 	h.mu.Lock()
 	st := h.state(key)
-	if st.probing == nil {
-		if st.down != nil && h.now().Before(st.down.Until) {
-			v := st.down.shared()
-			h.mu.Unlock()
-			return false, v
-		}
-		st.probing = make(chan struct{})
+	switch {
+	case st.probing == nil && st.down != nil && h.now().Before(st.down.Until):
+		v := st.down.shared()
+		h.mu.Unlock()
+		return false, v
+	case st.probing == nil:
+		st.startProbe()
 		h.mu.Unlock()
 		return true, nil
+	case st.failed != nil:
+		v := st.failed.shared()
+		h.mu.Unlock()
+		return false, v
 	}
-	ch := st.probing
+	probe, failing := st.probing, st.failing
 	h.mu.Unlock()
-	if err := wait(ctx, ch); err != nil {
+	if err := wait(ctx, probe, failing); err != nil {
 		return false, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if st.down != nil && h.now().Before(st.down.Until) {
+	switch {
+	case st.probing != nil && st.failed != nil:
+		return false, st.failed.shared()
+	case st.probing == nil && st.down != nil && h.now().Before(st.down.Until):
 		return false, st.down.shared()
 	}
 	return false, nil
+}
+
+func (st *serviceHealth) startProbe() {
+	st.probing, st.failing, st.failed, st.failures = make(chan struct{}), make(chan struct{}), nil, 0
 }
 
 // settle records the prober's outcome and wakes the calls waiting for it. A transient
@@ -217,7 +272,7 @@ func (h *Health) settle(ctx context.Context, key HealthKey, endpoint string, err
 	defer func() {
 		if st.probing != nil {
 			close(st.probing)
-			st.probing = nil
+			st.probing, st.failing, st.failed, st.failures = nil, nil, nil, 0
 		}
 	}()
 	switch {
@@ -229,8 +284,11 @@ func (h *Health) settle(ctx context.Context, key HealthKey, endpoint string, err
 	}
 	now := h.now()
 	since := now
-	if st.down != nil {
+	switch {
+	case st.down != nil:
 		since = st.down.Since
+	case st.failed != nil:
+		since = st.failed.Since
 	}
 	cooldown := h.Cooldown
 	if cooldown <= 0 {
@@ -289,9 +347,12 @@ func (e *UnavailableError) shared() *UnavailableError {
 	return &v
 }
 
-func wait(ctx context.Context, ch <-chan struct{}) error {
+// wait waits until the prober's call ends, its attempts fail twice in a row, or ctx ends.
+func wait(ctx context.Context, probe, failing <-chan struct{}) error {
 	select {
-	case <-ch:
+	case <-probe:
+		return nil
+	case <-failing:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -241,3 +241,70 @@ func TestHealthNestedCallOfTheSameServiceIsNotGated(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// While the prober goes on retrying a service that failed twice in a row, the tenant's
+// other calls do not wait for the end of its retries: they fail at once with what it saw,
+// so they do not hold the caller's slots from the other tenants' calls.
+func TestHealthFailingServiceReleasesWaitersBeforeTheRetriesEnd(t *testing.T) {
+	h := &Health{}
+	var attempts atomic.Int32
+	secondFailed := make(chan struct{})
+	release := make(chan struct{})
+	p := policy(5)
+	p.Sleep = func(ctx context.Context, _ time.Duration) error {
+		if attempts.Load() == 2 {
+			close(secondFailed)
+			<-release // the prober's retries go on, slowly
+		}
+		return nil
+	}
+	down := func(context.Context) (time.Duration, bool, error) { attempts.Add(1); return 0, true, errDown }
+	prober := make(chan error, 1)
+	go func() { prober <- h.Do(context.Background(), keyA, "https://x/token", p, down) }()
+	<-secondFailed
+	for i := range 5 {
+		err := h.Do(context.Background(), keyA, "https://x/token", policy(5), down)
+		ue, ok := errors.AsType[*UnavailableError](err)
+		if !ok || !ue.Shared || !ue.Until.IsZero() || !errors.Is(err, errDown) {
+			t.Fatalf("call %d while the prober retries: %v", i, err)
+		}
+	}
+	if got := attempts.Load(); got != 2 {
+		t.Fatalf("attempts = %d, want 2 (only the prober's)", got)
+	}
+	close(release)
+	ue, ok := errors.AsType[*UnavailableError](<-prober)
+	if !ok || ue.Shared || ue.Until.IsZero() {
+		t.Fatalf("prober: %+v", ue)
+	}
+}
+
+// A blip (one failed attempt, then success) costs the waiting calls one wait, not a failure.
+func TestHealthBlipReleasesWaitersWithoutFailure(t *testing.T) {
+	h := &Health{}
+	var n atomic.Int32
+	const calls = 8
+	allIn := make(chan struct{})
+	blip := func(context.Context) (time.Duration, bool, error) {
+		switch k := n.Add(1); {
+		case k < calls:
+			<-allIn
+			return 0, true, errDown
+		case k == calls:
+			close(allIn)
+			return 0, true, errDown
+		}
+		return 0, false, nil
+	}
+	errs := make([]error, calls)
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Go(func() { errs[i] = h.Do(context.Background(), keyA, "x", policy(3), blip) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+}
