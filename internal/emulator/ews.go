@@ -105,14 +105,8 @@ func schemaViolation(line int, violation string) *soapFault {
 
 // postEWS is POST /EWS/Exchange.asmx with GetFolder, for the caller's own
 // mailbox or an impersonated one (WIRE §D2–§D6).
-func (s *Server) postEWS(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller, basic, reason := s.ewsAuth(r)
-	if caller == nil {
-		s.writeEWSUnauthorized(w, basic, reason)
-		return
-	}
+func (s *Server) postEWS(q *call) {
+	w, r, caller := q.w, q.r, q.c
 	data, err := readBody(r)
 	if err != nil {
 		writeSOAPFault(w, schemaViolation(0, err.Error()))
@@ -145,10 +139,20 @@ func (s *Server) postEWS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(response))
 }
 
-// ewsAuth accepts a Bearer token for the Exchange resource, or, when the
-// tenant has legacy_basic_auth, Basic with a user's app password (WIRE §A11).
+// ewsAuth authenticates an EWS request and writes the 401 when it fails.
 // Needs s.mu.
-func (s *Server) ewsAuth(r *http.Request) (c *caller, basic bool, reason string) {
+func (s *Server) ewsAuth(w http.ResponseWriter, r *http.Request) *caller {
+	c, basic, reason := s.ewsCredentials(r)
+	if c == nil {
+		s.writeEWSUnauthorized(w, basic, reason)
+	}
+	return c
+}
+
+// ewsCredentials accepts a Bearer token for the Exchange resource, or, when
+// the tenant has legacy_basic_auth, Basic with a user's app password (WIRE
+// §A11). Needs s.mu.
+func (s *Server) ewsCredentials(r *http.Request) (c *caller, basic bool, reason string) {
 	if name, password, ok := r.BasicAuth(); ok {
 		u := s.tenant.userByUPN(name)
 		switch {

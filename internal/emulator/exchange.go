@@ -160,18 +160,22 @@ func (t *tenant) removalIdentity(c *caller, p cmdletParameters, cmdlet string, a
 	return identity, nil
 }
 
-// invokeCommand is POST /adminapi/beta/{tenant}/InvokeCommand (WIRE §E1–§E5).
-func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller, reason := s.authenticate(r, apiExchange)
-	if caller == nil {
+// exchangeAuth authenticates an admin API request (token with the Exchange
+// audience) and writes the 401 when it fails. Needs s.mu.
+func (s *Server) exchangeAuth(w http.ResponseWriter, r *http.Request) *caller {
+	c, reason := s.authenticate(r, apiExchange)
+	if c == nil {
 		// WIRE §E5: bodies of the admin API's 401 are ⚠; like EWS, headers only.
 		w.Header().Set("WWW-Authenticate", exchangeAuthHint)
 		w.Header().Set("x-ms-diagnostics", `2000003;reason="`+reason+`";error_category="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)
-		return
 	}
+	return c
+}
+
+// invokeCommand is POST /adminapi/beta/{tenant}/InvokeCommand (WIRE §E1–§E5).
+func (s *Server) invokeCommand(q *call) {
+	w, r, caller := q.w, q.r, q.c
 	if !s.tenant.isKnownTenant(r.PathValue("tenant")) {
 		s.writeExchangeError(w, &cmdletError{http.StatusNotFound, "NotFound", exNotFound,
 			fmt.Sprintf("The tenant '%s' couldn't be found.", r.PathValue("tenant"))})

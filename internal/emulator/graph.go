@@ -18,7 +18,7 @@ import (
 const graphContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 // graphAuth authenticates a Graph request (token with a Graph audience) and
-// writes the 401 when it fails. Needs s.mu.
+// writes the 401 when it fails: the authFunc of every Graph route. Needs s.mu.
 func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *caller {
 	u, reason := s.authenticate(r, apiGraph)
 	if u == nil {
@@ -28,20 +28,39 @@ func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) *caller {
 	return u
 }
 
-// graphAppAllowed lets delegated callers through and app-only callers that
-// hold one of the application permissions; others get 403 (WIRE §C0, §I5:
-// missing consent is not a token error, the resource refuses).
-func (s *Server) graphAppAllowed(w http.ResponseWriter, r *http.Request, c *caller, roles ...string) bool {
-	if !c.appOnly() || c.hasRole(roles...) {
+// graph is a Graph route: the route wrapper with Graph's authentication,
+// then allowed (nil: every authenticated caller) decides whether the caller
+// may use the route at all; a refusal is Graph's 403.
+func (s *Server) graph(allowed func(*tenant, *caller) bool, h func(*call)) http.HandlerFunc {
+	return s.route((*Server).graphAuth, func(q *call) {
+		if allowed != nil && !allowed(s.tenant, q.c) {
+			q.graphDenied()
+			return
+		}
+		h(q)
+	})
+}
+
+// readsWith lets delegated callers through, and app-only callers that hold
+// one of the application permissions (WIRE §C0, §I5: missing consent is not
+// a token error, the resource refuses).
+func readsWith(permissions ...string) func(*tenant, *caller) bool {
+	return func(_ *tenant, c *caller) bool { return !c.appOnly() || c.hasRole(permissions...) }
+}
+
+// graphAllows is readsWith for a handler that checks it itself, after
+// checks of its own; false when it has written the 403.
+func (q *call) graphAllows(permissions ...string) bool {
+	if readsWith(permissions...)(q.s.tenant, q.c) {
 		return true
 	}
-	s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	q.graphDenied()
 	return false
 }
 
-// denyGraph writes the 403 of WIRE §C0.
-func (s *Server) denyGraph(w http.ResponseWriter, r *http.Request) {
-	s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+// graphDenied writes the 403 of WIRE §C0.
+func (q *call) graphDenied() {
+	q.graphError(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 }
 
 const graphTime = "2006-01-02T15:04:05Z"
@@ -50,8 +69,8 @@ const graphTime = "2006-01-02T15:04:05Z"
 const meAppOnly = "/me request is only valid with delegated authentication flow."
 
 // graphSelect parses $select against the allowed properties; nil when absent.
-func (s *Server) graphSelect(w http.ResponseWriter, r *http.Request, allowed []string, typeName string) ([]string, bool) {
-	raw := r.URL.Query().Get("$select")
+func (q *call) graphSelect(allowed []string, typeName string) ([]string, bool) {
+	raw := q.r.URL.Query().Get("$select")
 	if raw == "" {
 		return nil, true
 	}
@@ -60,7 +79,7 @@ func (s *Server) graphSelect(w http.ResponseWriter, r *http.Request, allowed []s
 		p = strings.TrimSpace(p)
 		i := slices.IndexFunc(allowed, func(a string) bool { return strings.EqualFold(a, p) })
 		if i < 0 {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.%s'.", p, typeName))
+			q.graphError(http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.%s'.", p, typeName))
 			return nil, false
 		}
 		out = append(out, allowed[i])
@@ -98,11 +117,11 @@ func (s *Server) selectContext(set string, selected []string, entity bool) strin
 // graphBody decodes a JSON body into into, rejecting properties the type
 // does not have; known ones the emulator does not model are accepted and
 // ignored. False when it has written the error.
-func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName string, known []string, into any) bool {
-	data, _ := readBody(r)
+func (q *call) graphBody(typeName string, known []string, into any) bool {
+	data, _ := readBody(q.r)
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: a JSON object is expected.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "Invalid request body: a JSON object is expected.")
 		return false
 	}
 	for k := range raw {
@@ -110,12 +129,12 @@ func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName stri
 			continue
 		}
 		if !slices.Contains(known, k) {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Property '%s' does not exist on type 'microsoft.graph.%s'.", k, typeName))
+			q.graphError(http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Property '%s' does not exist on type 'microsoft.graph.%s'.", k, typeName))
 			return false
 		}
 	}
 	if err := json.Unmarshal(data, into); err != nil {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
 		return false
 	}
 	return true
@@ -125,29 +144,29 @@ func (s *Server) graphBody(w http.ResponseWriter, r *http.Request, typeName stri
 // default graphPageSize) objects from the $skiptoken's offset, and an
 // @odata.nextLink that repeats the query with the next page's $skiptoken
 // (WIRE §C0).
-func (s *Server) writeGraphPage(w http.ResponseWriter, r *http.Request, context string, objects []jsonObject) {
-	query := r.URL.Query()
-	pageSize := s.graphPageSize
+func (q *call) writeGraphPage(context string, objects []jsonObject) {
+	query := q.r.URL.Query()
+	pageSize := q.s.graphPageSize
 	if top := query.Get("$top"); top != "" {
 		n, err := strconv.Atoi(top)
 		if err != nil || n < 1 || n > 999 {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", top))
+			q.graphError(http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", top))
 			return
 		}
 		pageSize = n
 	}
 	offset, err := pageOffset(query.Get("$skiptoken"))
 	if err != nil || offset < 0 {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The specified page token value has expired and can no longer be included in your request.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "The specified page token value has expired and can no longer be included in your request.")
 		return
 	}
 	page, next := pageAt(objects, offset, pageSize)
 	body := jsonObject{{"@odata.context", context}, {"value", page}}
 	if next != "" {
 		query.Set("$skiptoken", next)
-		body = append(body, jsonField{"@odata.nextLink", s.url + r.URL.Path + "?" + strings.ReplaceAll(query.Encode(), "%24", "$")})
+		body = append(body, jsonField{"@odata.nextLink", q.s.url + q.r.URL.Path + "?" + strings.ReplaceAll(query.Encode(), "%24", "$")})
 	}
-	s.writeGraph(w, r, http.StatusOK, body)
+	q.writeGraph(http.StatusOK, body)
 }
 
 // graphFilter is the `prop eq 'value' [and prop eq 'value']` subset of OData
@@ -163,22 +182,17 @@ func (f graphFilter) matches(values map[string]string) bool {
 	return true
 }
 
-func (s *Server) graphFilter(w http.ResponseWriter, r *http.Request, properties ...string) (graphFilter, bool) {
-	raw := strings.TrimSpace(r.URL.Query().Get("$filter"))
+func (q *call) graphFilter(properties ...string) (graphFilter, bool) {
 	filter := graphFilter{}
-	if raw == "" {
-		return filter, true
-	}
-	for _, clause := range splitFold(raw, " and ") {
+	for _, clause := range q.filterClauses() {
 		prop, value, ok := strings.Cut(strings.TrimSpace(clause), " eq ")
-		prop = strings.TrimSpace(prop)
-		value = strings.TrimSpace(value)
-		i := slices.IndexFunc(properties, func(p string) bool { return strings.EqualFold(p, prop) })
-		if !ok || i < 0 || len(value) < 2 || value[0] != '\'' || value[len(value)-1] != '\'' {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Unsupported or invalid query filter clause specified: '%s'.", clause))
+		p, okProp := knownProperty(properties, prop)
+		v, okValue := odataString(value)
+		if !ok || !okProp || !okValue {
+			q.unsupportedFilter(clause)
 			return nil, false
 		}
-		filter[properties[i]] = strings.ReplaceAll(value[1:len(value)-1], "''", "'")
+		filter[p] = v
 	}
 	return filter, true
 }
@@ -198,70 +212,93 @@ func (f directoryFilter) matches(values map[string]any) bool {
 	return true
 }
 
-func (s *Server) directoryFilter(w http.ResponseWriter, r *http.Request, eq, startsWith, collections []string) (directoryFilter, bool) {
-	raw := strings.TrimSpace(r.URL.Query().Get("$filter"))
+// directoryFilter reads $filter with eq on the eq properties, startswith on
+// the startsWith ones and any() on the collections.
+func (q *call) directoryFilter(eq, startsWith, collections []string) (directoryFilter, bool) {
 	filter := directoryFilter{}
-	if raw == "" {
-		return filter, true
-	}
-	unquote := func(v string) (string, bool) {
-		v = strings.TrimSpace(v)
-		if len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
-			return "", false
-		}
-		return strings.ReplaceAll(v[1:len(v)-1], "''", "'"), true
-	}
-	known := func(list []string, name string) (string, bool) {
-		i := slices.IndexFunc(list, func(p string) bool { return strings.EqualFold(p, strings.TrimSpace(name)) })
-		if i < 0 {
-			return "", false
-		}
-		return list[i], true
-	}
-	for _, clause := range splitFold(raw, " and ") {
+	for _, clause := range q.filterClauses() {
 		clause = strings.TrimSpace(clause)
-		var fn func(map[string]any) bool
-		switch lower := strings.ToLower(clause); {
-		case strings.HasPrefix(lower, "startswith(") && strings.HasSuffix(clause, ")"):
-			prop, value, ok := strings.Cut(clause[len("startswith("):len(clause)-1], ",")
-			p, okProp := known(startsWith, prop)
-			v, okValue := unquote(value)
-			if ok && okProp && okValue {
-				fn = func(values map[string]any) bool {
-					s, _ := values[p].(string)
-					return strings.HasPrefix(strings.ToLower(s), strings.ToLower(v))
-				}
-			}
-		case strings.Contains(clause, "/any(") && strings.HasSuffix(clause, ")"):
-			coll, inner, _ := strings.Cut(clause, "/any(")
-			variable, cond, ok := strings.Cut(inner[:len(inner)-1], ":")
-			lhs, value, okEq := strings.Cut(cond, " eq ")
-			p, okProp := known(collections, coll)
-			v, okValue := unquote(value)
-			if ok && okEq && okProp && okValue && strings.TrimSpace(lhs) == strings.TrimSpace(variable) {
-				fn = func(values map[string]any) bool {
-					list, _ := values[p].([]string)
-					return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, v) })
-				}
-			}
-		default:
-			prop, value, ok := strings.Cut(clause, " eq ")
-			p, okProp := known(eq, prop)
-			v, okValue := unquote(value)
-			if ok && okProp && okValue {
-				fn = func(values map[string]any) bool {
-					s, _ := values[p].(string)
-					return strings.EqualFold(s, v)
-				}
-			}
-		}
+		fn := directoryClause(clause, eq, startsWith, collections)
 		if fn == nil {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Unsupported or invalid query filter clause specified: '%s'.", clause))
+			q.unsupportedFilter(clause)
 			return nil, false
 		}
 		filter = append(filter, fn)
 	}
 	return filter, true
+}
+
+// directoryClause is one clause of a directoryFilter; nil when it is not
+// one the filter supports.
+func directoryClause(clause string, eq, startsWith, collections []string) func(map[string]any) bool {
+	switch lower := strings.ToLower(clause); {
+	case strings.HasPrefix(lower, "startswith(") && strings.HasSuffix(clause, ")"):
+		prop, value, ok := strings.Cut(clause[len("startswith("):len(clause)-1], ",")
+		p, okProp := knownProperty(startsWith, prop)
+		v, okValue := odataString(value)
+		if ok && okProp && okValue {
+			return func(values map[string]any) bool {
+				s, _ := values[p].(string)
+				return strings.HasPrefix(strings.ToLower(s), strings.ToLower(v))
+			}
+		}
+	case strings.Contains(clause, "/any(") && strings.HasSuffix(clause, ")"):
+		coll, inner, _ := strings.Cut(clause, "/any(")
+		variable, cond, ok := strings.Cut(inner[:len(inner)-1], ":")
+		lhs, value, okEq := strings.Cut(cond, " eq ")
+		p, okProp := knownProperty(collections, coll)
+		v, okValue := odataString(value)
+		if ok && okEq && okProp && okValue && strings.TrimSpace(lhs) == strings.TrimSpace(variable) {
+			return func(values map[string]any) bool {
+				list, _ := values[p].([]string)
+				return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, v) })
+			}
+		}
+	default:
+		prop, value, ok := strings.Cut(clause, " eq ")
+		p, okProp := knownProperty(eq, prop)
+		v, okValue := odataString(value)
+		if ok && okProp && okValue {
+			return func(values map[string]any) bool {
+				s, _ := values[p].(string)
+				return strings.EqualFold(s, v)
+			}
+		}
+	}
+	return nil
+}
+
+// filterClauses splits $filter at its "and"s; none when it is absent.
+func (q *call) filterClauses() []string {
+	raw := strings.TrimSpace(q.r.URL.Query().Get("$filter"))
+	if raw == "" {
+		return nil
+	}
+	return splitFold(raw, " and ")
+}
+
+func (q *call) unsupportedFilter(clause string) {
+	q.graphError(http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Unsupported or invalid query filter clause specified: '%s'.", clause))
+}
+
+// knownProperty is name as list spells it (names compare ignoring case and
+// surrounding blanks).
+func knownProperty(list []string, name string) (string, bool) {
+	i := slices.IndexFunc(list, func(p string) bool { return strings.EqualFold(p, strings.TrimSpace(name)) })
+	if i < 0 {
+		return "", false
+	}
+	return list[i], true
+}
+
+// odataString reads an OData string literal: single quotes around it, a
+// quote inside doubled.
+func odataString(v string) (string, bool) {
+	v = strings.TrimSpace(v)
+	if len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
+		return "", false
+	}
+	return strings.ReplaceAll(v[1:len(v)-1], "''", "'"), true
 }
 
 // splitFold splits s around sep, ignoring case.
@@ -335,9 +372,20 @@ func (s *Server) graphHeaders(w http.ResponseWriter, r *http.Request) (requestID
 	return requestID, clientRequestID
 }
 
-func (s *Server) writeGraph(w http.ResponseWriter, r *http.Request, status int, body any) {
-	s.graphHeaders(w, r)
-	writeJSONType(w, status, graphContentType, body)
+// writeGraph answers with Graph's headers and JSON.
+func (q *call) writeGraph(status int, body any) {
+	q.s.graphHeaders(q.w, q.r)
+	writeJSONType(q.w, status, graphContentType, body)
+}
+
+// graphNoContent is a 204 with Graph's headers.
+func (q *call) graphNoContent() {
+	q.s.graphHeaders(q.w, q.r)
+	q.w.WriteHeader(http.StatusNoContent)
+}
+
+func (q *call) graphError(status int, code, message string) {
+	q.s.writeGraphError(q.w, q.r, status, code, message)
 }
 
 // writeGraphError writes the OData error envelope with innerError (WIRE §C0).
@@ -352,8 +400,8 @@ func (s *Server) writeGraphError(w http.ResponseWriter, r *http.Request, status 
 	writeJSONType(w, status, "application/json", jsonObject{{"error", jsonObject{{"code", code}, {"message", message}, {"innerError", inner}}}})
 }
 
-func (s *Server) writeGraphNotFound(w http.ResponseWriter, r *http.Request, id string) {
-	s.writeGraphError(w, r, http.StatusNotFound, "Request_ResourceNotFound",
+func (q *call) graphNotFound(id string) {
+	q.graphError(http.StatusNotFound, "Request_ResourceNotFound",
 		fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 }
 

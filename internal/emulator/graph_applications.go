@@ -88,65 +88,104 @@ func (s *Server) validIdentifierURI(a *application, uri string) bool {
 	return slices.ContainsFunc(s.seed.Domains, func(d string) bool { return host == d || strings.HasSuffix(host, "."+d) })
 }
 
-// applyApplication validates and applies a create or PATCH body. Needs s.mu.
-func (s *Server) applyApplication(w http.ResponseWriter, r *http.Request, a *application, body *applicationBody, creating bool) bool {
-	bad := func(message string) bool {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", message)
+// applyApplication validates a create or PATCH body against a, then
+// applies it; false when it has written the 400 (and changed nothing but
+// the id sequence). Needs s.mu.
+func (s *Server) applyApplication(q *call, a *application, body *applicationBody, creating bool) bool {
+	code, message := s.checkApplication(a, body, creating)
+	var keys []*keyCredential
+	if message == "" && body.KeyCredentials != nil {
+		// Last: each key without a keyId takes an id of the sequence.
+		code = "Request_BadRequest"
+		keys, message = s.keysFromBody(a, *body.KeyCredentials)
+	}
+	if message != "" {
+		q.graphError(http.StatusBadRequest, code, message)
 		return false
 	}
-	t := s.tenant
-	if body.PasswordCredentials != nil && string(body.PasswordCredentials) != "null" && string(body.PasswordCredentials) != "[]" {
-		return bad("Property 'passwordCredentials' is read-only here; add a secret with addPassword.")
-	}
-	if body.DisplayName != nil && strings.TrimSpace(*body.DisplayName) == "" || creating && body.DisplayName == nil {
-		return bad("Invalid value specified for property 'displayName' of resource 'Application'.")
-	}
-	if body.SignInAudience != nil && !slices.Contains(signInAudiences, *body.SignInAudience) {
-		return bad(fmt.Sprintf("Invalid value specified for property 'signInAudience' of resource 'Application': '%s'.", *body.SignInAudience))
+	s.tenant.updateApplication(a, body, keys)
+	return true
+}
+
+// checkApplication is Graph's validation of an application body, in its
+// order: Graph's error code and message, or "" when the body is valid.
+func (s *Server) checkApplication(a *application, body *applicationBody, creating bool) (code, message string) {
+	const badRequest = "Request_BadRequest"
+	switch {
+	case body.PasswordCredentials != nil && string(body.PasswordCredentials) != "null" && string(body.PasswordCredentials) != "[]":
+		return badRequest, "Property 'passwordCredentials' is read-only here; add a secret with addPassword."
+	case body.DisplayName != nil && strings.TrimSpace(*body.DisplayName) == "" || creating && body.DisplayName == nil:
+		return badRequest, "Invalid value specified for property 'displayName' of resource 'Application'."
+	case body.SignInAudience != nil && !slices.Contains(signInAudiences, *body.SignInAudience):
+		return badRequest, fmt.Sprintf("Invalid value specified for property 'signInAudience' of resource 'Application': '%s'.", *body.SignInAudience)
 	}
 	if body.IdentifierURIs != nil {
-		for _, uri := range *body.IdentifierURIs {
-			if !s.validIdentifierURI(a, uri) {
-				s.writeGraphError(w, r, http.StatusBadRequest, "HostNameNotOnVerifiedDomain",
-					fmt.Sprintf("Values of identifierUris property must use a verified domain of the organization or its subdomain: '%s'", uri))
-				return false
-			}
-			for _, other := range t.apps {
-				if other != a && slices.ContainsFunc(other.identifierURIs, func(x string) bool { return strings.EqualFold(x, uri) }) {
-					return bad("Another object with the same value for property identifierUris already exists.")
-				}
+		if code, message := s.checkIdentifierURIs(a, *body.IdentifierURIs); message != "" {
+			return code, message
+		}
+	}
+	for _, ra := range resourceAccessOf(body.RequiredResourceAccess) {
+		if ra.Type != "Role" && ra.Type != "Scope" {
+			return badRequest, fmt.Sprintf("Invalid value specified for property 'type' of resource 'ResourceAccess': '%s'.", ra.Type)
+		}
+	}
+	return "", ""
+}
+
+// resourceAccessOf lists every resourceAccess entry of a requiredResourceAccess list.
+func resourceAccessOf(rra *[]requiredResourceAccess) []resourceAccess {
+	var out []resourceAccess
+	if rra != nil {
+		for _, r := range *rra {
+			out = append(out, r.ResourceAccess...)
+		}
+	}
+	return out
+}
+
+// checkIdentifierURIs: each must be allowed for a (validIdentifierURI) and
+// belong to no other application.
+func (s *Server) checkIdentifierURIs(a *application, uris []string) (code, message string) {
+	for _, uri := range uris {
+		if !s.validIdentifierURI(a, uri) {
+			return "HostNameNotOnVerifiedDomain", fmt.Sprintf("Values of identifierUris property must use a verified domain of the organization or its subdomain: '%s'", uri)
+		}
+		for _, other := range s.tenant.apps {
+			if other != a && slices.ContainsFunc(other.identifierURIs, func(x string) bool { return strings.EqualFold(x, uri) }) {
+				return "Request_BadRequest", "Another object with the same value for property identifierUris already exists."
 			}
 		}
 	}
-	if body.RequiredResourceAccess != nil {
-		for _, rra := range *body.RequiredResourceAccess {
-			for _, ra := range rra.ResourceAccess {
-				if ra.Type != "Role" && ra.Type != "Scope" {
-					return bad(fmt.Sprintf("Invalid value specified for property 'type' of resource 'ResourceAccess': '%s'.", ra.Type))
-				}
-			}
-		}
-	}
+	return "", ""
+}
+
+// keysFromBody reads a keyCredentials list; the message names the first
+// entry it refuses.
+func (s *Server) keysFromBody(a *application, bodies []keyCredentialBody) ([]*keyCredential, string) {
 	var keys []*keyCredential
-	if body.KeyCredentials != nil {
-		for i, k := range *body.KeyCredentials {
-			key, msg := s.keyFromBody(a, k)
-			if msg != "" {
-				return bad(fmt.Sprintf("keyCredentials[%d]: %s", i, msg))
-			}
-			keys = append(keys, key)
+	for i, k := range bodies {
+		key, msg := s.keyFromBody(a, k)
+		if msg != "" {
+			return nil, fmt.Sprintf("keyCredentials[%d]: %s", i, msg)
 		}
+		keys = append(keys, key)
 	}
-	// All checked: apply.
+	return keys, ""
+}
+
+// updateApplication applies a checked body: what it names replaces what a
+// has; keys replace the whole list (WIRE §I10 ⚠). A new display name is also
+// the service principal's.
+func (t *tenant) updateApplication(a *application, body *applicationBody, keys []*keyCredential) {
 	if body.DisplayName != nil {
 		a.displayName = *body.DisplayName
 		if sp := t.spByAppID(a.appID); sp != nil && sp.app == a {
 			sp.displayName = a.displayName
 		}
 	}
-	if body.SignInAudience != nil {
-		a.signInAudience = *body.SignInAudience
-	}
+	setIfGiven(&a.signInAudience, body.SignInAudience)
+	setIfGiven(&a.notes, body.Notes)
+	setIfGiven(&a.description, body.Description)
 	if body.Tags != nil {
 		a.tags = slices.Clone(*body.Tags)
 	}
@@ -156,16 +195,15 @@ func (s *Server) applyApplication(w http.ResponseWriter, r *http.Request, a *app
 	if body.RequiredResourceAccess != nil {
 		a.requiredResourceAccess = slices.Clone(*body.RequiredResourceAccess)
 	}
-	if body.Notes != nil {
-		a.notes = *body.Notes
-	}
-	if body.Description != nil {
-		a.description = *body.Description
-	}
 	if body.KeyCredentials != nil {
-		a.keys = keys // the list replaces the stored one (WIRE §I10 ⚠)
+		a.keys = keys
 	}
-	return true
+}
+
+func setIfGiven(field, value *string) {
+	if value != nil {
+		*field = *value
+	}
 }
 
 // keyFromBody reads one keyCredentials entry: an X.509 certificate (public
@@ -184,15 +222,8 @@ func (s *Server) keyFromBody(a *application, k keyCredentialBody) (*keyCredentia
 		return nil, "key is not a valid certificate: " + err.Error()
 	}
 	var start, end time.Time
-	for _, d := range []struct {
-		text *string
-		into *time.Time
-	}{{k.StartDateTime, &start}, {k.EndDateTime, &end}} {
-		if d.text != nil && *d.text != "" {
-			if *d.into, err = time.Parse(time.RFC3339, *d.text); err != nil {
-				return nil, "startDateTime and endDateTime must be ISO 8601 times"
-			}
-		}
+	if isoTimes([]*string{k.StartDateTime, k.EndDateTime}, []*time.Time{&start, &end}) != nil {
+		return nil, "startDateTime and endDateTime must be ISO 8601 times"
 	}
 	if !end.IsZero() && end.After(cert.NotAfter) || !start.IsZero() && start.Before(cert.NotBefore.Add(-time.Second)) {
 		return nil, "the key credential's dates must lie within the certificate's validity"
@@ -210,6 +241,22 @@ func (s *Server) keyFromBody(a *application, k keyCredentialBody) (*keyCredentia
 		}
 	}
 	return key, ""
+}
+
+// isoTimes reads ISO 8601 (RFC 3339) times: each text that is given and not
+// empty replaces the time at the same place in into.
+func isoTimes(texts []*string, into []*time.Time) error {
+	for i, text := range texts {
+		if text == nil || *text == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, *text)
+		if err != nil {
+			return err
+		}
+		*into[i] = v
+	}
+	return nil
 }
 
 // applicationObject renders an application (WIRE §I7); keyCredentials carry
@@ -257,42 +304,32 @@ func keyObject(k *keyCredential, withKey bool) jsonObject {
 		{"type", k.keyType}, {"usage", k.usage}}
 }
 
-// graphApp finds /applications/{id} by object id; 404 otherwise. Needs s.mu.
-func (s *Server) graphApp(w http.ResponseWriter, r *http.Request) *application {
-	a := s.tenant.appByObjectID(r.PathValue("id"))
+// pathApp finds /applications/{id} by object id; 404 otherwise.
+func (q *call) pathApp() *application {
+	a := q.s.tenant.appByObjectID(q.r.PathValue("id"))
 	if a == nil {
-		s.writeGraphNotFound(w, r, r.PathValue("id"))
+		q.graphNotFound(q.r.PathValue("id"))
 	}
 	return a
 }
 
 // createApplication is POST /applications (WIRE §I7): 201 with the object.
-func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	if !s.tenant.mayManageApps(c) {
-		s.denyGraph(w, r)
-		return
-	}
+func (s *Server) createApplication(q *call) {
 	var body applicationBody
-	if ok := s.graphBody(w, r, "application", applicationProperties, &body); !ok {
+	if ok := q.graphBody("application", applicationProperties, &body); !ok {
 		return
 	}
 	// Validate on a draft first: nothing is created when the body is refused.
 	// (api://<appId> cannot be set yet: the app id does not exist.)
 	draft := &application{signInAudience: "AzureADMyOrg", identifierURIs: []string{}, tags: []string{}}
-	if !s.applyApplication(w, r, draft, &body, true) {
+	if !s.applyApplication(q, draft, &body, true) {
 		return
 	}
-	a := s.tenant.addApplication(draft.displayName, "", c.name(), s.clock())
+	a := s.tenant.addApplication(draft.displayName, "", q.c.name(), s.clock())
 	draft.objectID, draft.appID, draft.createdAt, draft.createdBy = a.objectID, a.appID, a.createdAt, a.createdBy
 	*a = *draft
-	w.Header().Set("Location", s.url+"/v1.0/applications/"+a.objectID)
-	s.writeGraph(w, r, http.StatusCreated, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#applications/$entity"}}, s.applicationObject(a, false)...))
+	q.w.Header().Set("Location", s.url+"/v1.0/applications/"+a.objectID)
+	q.writeGraph(http.StatusCreated, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#applications/$entity"}}, s.applicationObject(a, false)...))
 }
 
 // applicationSelectable are the properties $select may name on applications.
@@ -302,18 +339,12 @@ var applicationSelectable = []string{"id", "deletedDateTime", "appId", "applicat
 
 // listApplications is GET /applications with $filter (appId, displayName,
 // id, startswith(displayName), tags/any, identifierUris/any), $select, $top.
-func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil || !s.graphAppAllowed(w, r, c, appReadApps...) {
-		return
-	}
-	filter, ok := s.directoryFilter(w, r, []string{"appId", "displayName", "id", "publisherDomain"}, []string{"displayName"}, []string{"tags", "identifierUris"})
+func (s *Server) listApplications(q *call) {
+	filter, ok := q.directoryFilter([]string{"appId", "displayName", "id", "publisherDomain"}, []string{"displayName"}, []string{"tags", "identifierUris"})
 	if !ok {
 		return
 	}
-	selected, ok := s.graphSelect(w, r, applicationSelectable, "application")
+	selected, ok := q.graphSelect(applicationSelectable, "application")
 	if !ok {
 		return
 	}
@@ -326,78 +357,50 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		objects = append(objects, selectObject(s.applicationObject(a, slices.Contains(selected, "keyCredentials")), selected))
 	}
 	context := s.selectContext("applications", selected, false)
-	s.writeGraphPage(w, r, context, objects)
+	q.writeGraphPage(context, objects)
 }
 
 // getApplication is GET /applications/{id}.
-func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil || !s.graphAppAllowed(w, r, c, appReadApps...) {
-		return
-	}
-	a := s.graphApp(w, r)
+func (s *Server) getApplication(q *call) {
+	a := q.pathApp()
 	if a == nil {
 		return
 	}
-	selected, ok := s.graphSelect(w, r, applicationSelectable, "application")
+	selected, ok := q.graphSelect(applicationSelectable, "application")
 	if !ok {
 		return
 	}
 	context := s.selectContext("applications", selected, true)
-	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", context}},
+	q.writeGraph(http.StatusOK, append(jsonObject{{"@odata.context", context}},
 		selectObject(s.applicationObject(a, slices.Contains(selected, "keyCredentials")), selected)...))
 }
 
 // updateApplication is PATCH /applications/{id}: 204. keyCredentials
 // replaces the whole list (WIRE §I10).
-func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	if !s.tenant.mayManageApps(c) {
-		s.denyGraph(w, r)
-		return
-	}
-	a := s.graphApp(w, r)
+func (s *Server) updateApplication(q *call) {
+	a := q.pathApp()
 	if a == nil {
 		return
 	}
 	var body applicationBody
-	if ok := s.graphBody(w, r, "application", applicationProperties, &body); !ok {
+	if ok := q.graphBody("application", applicationProperties, &body); !ok {
 		return
 	}
-	if !s.applyApplication(w, r, a, &body, false) {
+	if !s.applyApplication(q, a, &body, false) {
 		return
 	}
-	s.graphHeaders(w, r)
-	w.WriteHeader(http.StatusNoContent)
+	q.graphNoContent()
 }
 
 // deleteApplication is DELETE /applications/{id}: 204; its service principal
 // goes with it (WIRE §I11 ⚠). Deleted items are not modelled.
-func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	if !s.tenant.mayManageApps(c) {
-		s.denyGraph(w, r)
-		return
-	}
-	a := s.graphApp(w, r)
+func (s *Server) deleteApplication(q *call) {
+	a := q.pathApp()
 	if a == nil {
 		return
 	}
 	s.tenant.deleteApplication(a)
-	s.graphHeaders(w, r)
-	w.WriteHeader(http.StatusNoContent)
+	q.graphNoContent()
 }
 
 // secretAlphabet is what Entra's generated secrets are made of.
@@ -414,18 +417,8 @@ func newSecretText() string {
 
 // addPassword is POST /applications/{id}/addPassword (WIRE §I10): 200 with
 // the secret's value, shown here and never again.
-func (s *Server) addPassword(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	if !s.tenant.mayManageApps(c) {
-		s.denyGraph(w, r)
-		return
-	}
-	a := s.graphApp(w, r)
+func (s *Server) addPassword(q *call) {
+	a := q.pathApp()
 	if a == nil {
 		return
 	}
@@ -436,30 +429,20 @@ func (s *Server) addPassword(w http.ResponseWriter, r *http.Request) {
 			EndDateTime   *string `json:"endDateTime"`
 		} `json:"passwordCredential"`
 	}
-	data, _ := readBody(r)
+	data, _ := readBody(q.r)
 	if len(bytes.TrimSpace(data)) > 0 {
-		if ok := s.graphBody(w, r, "application.addPassword", []string{"passwordCredential"}, &body); !ok {
+		if ok := q.graphBody("application.addPassword", []string{"passwordCredential"}, &body); !ok {
 			return
 		}
 	}
 	start, end := s.clock(), time.Time{}
 	if p := body.PasswordCredential; p != nil {
-		for _, d := range []struct {
-			text *string
-			into *time.Time
-		}{{p.StartDateTime, &start}, {p.EndDateTime, &end}} {
-			if d.text == nil || *d.text == "" {
-				continue
-			}
-			v, err := time.Parse(time.RFC3339, *d.text)
-			if err != nil {
-				s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "startDateTime and endDateTime must be ISO 8601 times.")
-				return
-			}
-			*d.into = v
+		if isoTimes([]*string{p.StartDateTime, p.EndDateTime}, []*time.Time{&start, &end}) != nil {
+			q.graphError(http.StatusBadRequest, "Request_BadRequest", "startDateTime and endDateTime must be ISO 8601 times.")
+			return
 		}
 		if !end.IsZero() && !end.After(start) {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "endDateTime must be after startDateTime.")
+			q.graphError(http.StatusBadRequest, "Request_BadRequest", "endDateTime must be after startDateTime.")
 			return
 		}
 	}
@@ -468,38 +451,27 @@ func (s *Server) addPassword(w http.ResponseWriter, r *http.Request) {
 		name = body.PasswordCredential.DisplayName
 	}
 	p := s.tenant.addPassword(a, name, newSecretText(), "", start, end)
-	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#microsoft.graph.passwordCredential"}}, passwordObject(p, true)...))
+	q.writeGraph(http.StatusOK, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#microsoft.graph.passwordCredential"}}, passwordObject(p, true)...))
 }
 
 // removePassword is POST /applications/{id}/removePassword: 204; an unknown
 // keyId is 404 (⚠), so a retried removal can tell it is done.
-func (s *Server) removePassword(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	if !s.tenant.mayManageApps(c) {
-		s.denyGraph(w, r)
-		return
-	}
-	a := s.graphApp(w, r)
+func (s *Server) removePassword(q *call) {
+	a := q.pathApp()
 	if a == nil {
 		return
 	}
 	var body struct {
 		KeyID string `json:"keyId"`
 	}
-	if ok := s.graphBody(w, r, "application.removePassword", []string{"keyId"}, &body); !ok {
+	if ok := q.graphBody("application.removePassword", []string{"keyId"}, &body); !ok {
 		return
 	}
 	n := len(a.passwords)
 	a.passwords = slices.DeleteFunc(a.passwords, func(p *passwordCredential) bool { return strings.EqualFold(p.keyID, body.KeyID) })
 	if n == len(a.passwords) {
-		s.writeGraphError(w, r, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("No password credential with keyId '%s' exists on the application.", body.KeyID))
+		q.graphError(http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("No password credential with keyId '%s' exists on the application.", body.KeyID))
 		return
 	}
-	s.graphHeaders(w, r)
-	w.WriteHeader(http.StatusNoContent)
+	q.graphNoContent()
 }

@@ -38,27 +38,21 @@ func (t *tenant) mayManageDirectoryRoles(c *caller) bool {
 }
 
 // getUser is GET /users/{id | userPrincipalName} and GET /me (WIRE §C1).
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller := s.graphAuth(w, r)
-	if caller == nil {
-		return
-	}
-	target, id := caller.user, r.PathValue("id")
+func (s *Server) getUser(q *call) {
+	target, id := q.c.user, q.r.PathValue("id")
 	switch {
-	case id == "" && caller.appOnly():
-		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", meAppOnly)
+	case id == "" && q.c.appOnly():
+		q.graphError(http.StatusBadRequest, "BadRequest", meAppOnly)
 		return
-	case !s.graphAppAllowed(w, r, caller, appReadUsers...):
+	case !q.graphAllows(appReadUsers...):
 		return
 	case id != "":
 		if target = s.tenant.resolveUser(id); target == nil {
-			s.writeGraphNotFound(w, r, id)
+			q.graphNotFound(id)
 			return
 		}
 	}
-	selected, ok := s.graphSelect(w, r, userSelectable, "user")
+	selected, ok := q.graphSelect(userSelectable, "user")
 	if !ok {
 		return
 	}
@@ -68,7 +62,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	} else {
 		context = s.url + "/v1.0/$metadata#users(" + strings.Join(selected, ",") + ")/$entity"
 	}
-	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", context}}, s.tenant.graphUser(target, selected)...))
+	q.writeGraph(http.StatusOK, append(jsonObject{{"@odata.context", context}}, s.tenant.graphUser(target, selected)...))
 }
 
 func (t *tenant) graphUser(u *user, properties []string) jsonObject {
@@ -89,15 +83,10 @@ func (t *tenant) graphUser(u *user, properties []string) jsonObject {
 
 // listUserMemberOf returns the user's directory roles as directoryRole objects
 // (the activated role's object id differs from its template id).
-func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadUsers...) {
-		return
-	}
-	target := s.tenant.resolveUser(r.PathValue("id"))
+func (s *Server) listUserMemberOf(q *call) {
+	target := s.tenant.resolveUser(q.r.PathValue("id"))
 	if target == nil {
-		s.writeGraphNotFound(w, r, r.PathValue("id"))
+		q.graphNotFound(q.r.PathValue("id"))
 		return
 	}
 	value := []jsonObject{}
@@ -112,17 +101,12 @@ func (s *Server) listUserMemberOf(w http.ResponseWriter, r *http.Request) {
 			{"roleTemplateId", role.templateID},
 		})
 	}
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#directoryObjects"}, {"value", value}})
+	q.writeGraph(http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#directoryObjects"}, {"value", value}})
 }
 
 // getOrganization returns the one-element organization collection (WIRE §C2).
-func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadOrganization...) {
-		return
-	}
-	selected, ok := s.graphSelect(w, r, []string{"id", "displayName", "verifiedDomains", "tenantType", "countryLetterCode"}, "organization")
+func (s *Server) getOrganization(q *call) {
+	selected, ok := q.graphSelect([]string{"id", "displayName", "verifiedDomains", "tenantType", "countryLetterCode"}, "organization")
 	if !ok {
 		return
 	}
@@ -148,7 +132,7 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
 	for _, p := range selected {
 		org = append(org, jsonField{p, values[p]})
 	}
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", context}, {"value", []jsonObject{org}}})
+	q.writeGraph(http.StatusOK, jsonObject{{"@odata.context", context}, {"value", []jsonObject{org}}})
 }
 
 func roleDefinitionObject(role *directoryRole) jsonObject {
@@ -161,13 +145,8 @@ func roleDefinitionObject(role *directoryRole) jsonObject {
 }
 
 // listRoleDefinitions supports $filter on displayName, id and templateId (WIRE §C3).
-func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
-		return
-	}
-	filter, ok := s.graphFilter(w, r, "displayName", "id", "templateId")
+func (s *Server) listRoleDefinitions(q *call) {
+	filter, ok := q.graphFilter("displayName", "id", "templateId")
 	if !ok {
 		return
 	}
@@ -178,40 +157,30 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
 			value = append(value, roleDefinitionObject(role))
 		}
 	}
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions"}, {"value", value}})
+	q.writeGraph(http.StatusOK, jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions"}, {"value", value}})
 }
 
-func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
+func (s *Server) getRoleDefinition(q *call) {
+	role := findDirectoryRole(q.r.PathValue("id"))
+	if role == nil || !strings.EqualFold(role.templateID, q.r.PathValue("id")) {
+		q.graphNotFound(q.r.PathValue("id"))
 		return
 	}
-	role := findDirectoryRole(r.PathValue("id"))
-	if role == nil || !strings.EqualFold(role.templateID, r.PathValue("id")) {
-		s.writeGraphNotFound(w, r, r.PathValue("id"))
-		return
-	}
-	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions/$entity"}}, roleDefinitionObject(role)...))
+	q.writeGraph(http.StatusOK, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleDefinitions/$entity"}}, roleDefinitionObject(role)...))
 }
 
 // listRoleAssignments lists active, direct assignments; $filter on principalId,
 // roleDefinitionId and directoryScopeId, $expand=roleDefinition|principal,
 // paging by @odata.nextLink with $top (WIRE §C0, §C4).
-func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graphAuth(w, r); c == nil || !s.graphAppAllowed(w, r, c, appReadRoles...) {
-		return
-	}
-	filter, ok := s.graphFilter(w, r, "principalId", "roleDefinitionId", "directoryScopeId")
+func (s *Server) listRoleAssignments(q *call) {
+	filter, ok := q.graphFilter("principalId", "roleDefinitionId", "directoryScopeId")
 	if !ok {
 		return
 	}
-	query := r.URL.Query()
+	query := q.r.URL.Query()
 	expand := strings.TrimSpace(query.Get("$expand"))
 	if expand != "" && expand != "roleDefinition" && expand != "principal" {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.unifiedRoleAssignment'.", expand))
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.unifiedRoleAssignment'.", expand))
 		return
 	}
 	var matched []jsonObject
@@ -224,7 +193,7 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 	if expand != "" {
 		context += "(" + expand + "())"
 	}
-	s.writeGraphPage(w, r, context, matched)
+	q.writeGraphPage(context, matched)
 }
 
 // roleAssignmentObject renders a directory role assignment (WIRE §C4) with
@@ -250,24 +219,18 @@ func (t *tenant) roleAssignmentObject(d *dirAssignment, expand string) jsonObjec
 // createRoleAssignment is POST /roleManagement/directory/roleAssignments
 // (WIRE §C5): 201, 400 on a duplicate, 403 unless the caller is Global
 // Administrator or Privileged Role Administrator.
-func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller := s.graphAuth(w, r)
-	if caller == nil {
-		return
-	}
+func (s *Server) createRoleAssignment(q *call) {
 	var body struct {
 		RoleDefinitionID string `json:"roleDefinitionId"`
 		PrincipalID      string `json:"principalId"`
 		DirectoryScopeID string `json:"directoryScopeId"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
+	if err := json.NewDecoder(q.r.Body).Decode(&body); err != nil {
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "Invalid request body: "+err.Error())
 		return
 	}
-	if !s.tenant.mayManageDirectoryRoles(caller) {
-		s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	if !s.tenant.mayManageDirectoryRoles(q.c) {
+		q.graphDenied()
 		return
 	}
 	role := findDirectoryRole(body.RoleDefinitionID)
@@ -275,49 +238,38 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 	principal := s.tenant.byID[principalID] != nil || s.tenant.spByID(principalID) != nil
 	switch {
 	case body.RoleDefinitionID == "" || body.PrincipalID == "" || body.DirectoryScopeID == "":
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "roleDefinitionId, principalId and directoryScopeId are required.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "roleDefinitionId, principalId and directoryScopeId are required.")
 		return
 	case role == nil || !strings.EqualFold(role.templateID, body.RoleDefinitionID):
-		s.writeGraphNotFound(w, r, body.RoleDefinitionID)
+		q.graphNotFound(body.RoleDefinitionID)
 		return
 	case !principal:
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
 		return
 	case body.DirectoryScopeID != "/":
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "The emulated tenant supports only the directory scope '/'.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "The emulated tenant supports only the directory scope '/'.")
 		return
 	}
-	d, err := s.tenant.addDirectoryAssignmentTo(principalID, role, caller.name())
+	d, err := s.tenant.addDirectoryAssignmentTo(principalID, role, q.c.name())
 	if err != nil {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.")
 		return
 	}
-	w.Header().Set("Location", s.url+"/v1.0/roleManagement/directory/roleAssignments/"+d.id)
-	s.writeGraph(w, r, http.StatusCreated, jsonObject{
+	q.w.Header().Set("Location", s.url+"/v1.0/roleManagement/directory/roleAssignments/"+d.id)
+	q.writeGraph(http.StatusCreated, jsonObject{
 		{"@odata.context", s.url + "/v1.0/$metadata#roleManagement/directory/roleAssignments/$entity"},
 		{"id", d.id}, {"roleDefinitionId", d.roleID}, {"principalId", d.principalID}, {"directoryScopeId", d.scope},
 	})
 }
 
 // deleteRoleAssignment is DELETE …/roleAssignments/{id}: 204, 404 when unknown (WIRE §C6).
-func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	caller := s.graphAuth(w, r)
-	if caller == nil {
-		return
-	}
-	if !s.tenant.mayManageDirectoryRoles(caller) {
-		s.writeGraphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-		return
-	}
-	id := r.PathValue("id")
+func (s *Server) deleteRoleAssignment(q *call) {
+	id := q.r.PathValue("id")
 	i := slices.IndexFunc(s.tenant.directory, func(d *dirAssignment) bool { return d.id == id })
 	if i < 0 {
-		s.writeGraphNotFound(w, r, id)
+		q.graphNotFound(id)
 		return
 	}
 	s.tenant.directory = slices.Delete(s.tenant.directory, i, i+1)
-	s.graphHeaders(w, r)
-	w.WriteHeader(http.StatusNoContent)
+	q.graphNoContent()
 }

@@ -40,31 +40,31 @@ var mailReadPermissions = []string{"Mail.Read", "Mail.ReadWrite"}
 // for the same user) for a user without a mailbox, 403 ErrorAccessDenied
 // without a mail permission in the token or an in-scope RBAC assignment
 // (WIRE §J7.1). Needs s.mu.
-func (s *Server) mailboxTarget(w http.ResponseWriter, r *http.Request, c *caller) *user {
-	t := s.tenant
-	id := r.PathValue("id")
+func (s *Server) mailboxTarget(q *call) *user {
+	t, c := s.tenant, q.c
+	id := q.r.PathValue("id")
 	target := c.user
 	switch {
 	case id == "" && c.appOnly():
-		s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest", meAppOnly)
+		q.graphError(http.StatusBadRequest, "BadRequest", meAppOnly)
 		return nil
 	case id != "":
 		if target = t.resolveUser(id); target == nil {
-			s.writeGraphError(w, r, http.StatusNotFound, "ErrorInvalidUser", fmt.Sprintf("The requested user '%s' is invalid.", id))
+			q.graphError(http.StatusNotFound, "ErrorInvalidUser", fmt.Sprintf("The requested user '%s' is invalid.", id))
 			return nil
 		}
 	}
 	if !target.mailbox {
 		t.noMailboxAnswers++
 		if t.noMailboxAnswers%2 == 1 {
-			s.writeGraphError(w, r, http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "REST API is not yet supported for this mailbox.")
+			q.graphError(http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "REST API is not yet supported for this mailbox.")
 		} else {
-			s.writeGraphError(w, r, http.StatusNotFound, "ResourceNotFound", "Resource could not be discovered.")
+			q.graphError(http.StatusNotFound, "ResourceNotFound", "Resource could not be discovered.")
 		}
 		return nil
 	}
 	if !s.mayReadMail(c, target) {
-		s.writeGraphError(w, r, http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+		q.graphError(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 		return nil
 	}
 	return target
@@ -96,32 +96,26 @@ func (t *tenant) graphFolderID(mailbox *user, folder string) string {
 }
 
 // getMailFolder is GET /users/{id}/mailFolders/{folder} and /me/mailFolders/{folder}.
-func (s *Server) getMailFolder(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	mailbox := s.mailboxTarget(w, r, c)
+func (s *Server) getMailFolder(q *call) {
+	mailbox := s.mailboxTarget(q)
 	if mailbox == nil {
 		return
 	}
 	t := s.tenant
-	name := strings.ToLower(r.PathValue("folder"))
+	name := strings.ToLower(q.r.PathValue("folder"))
 	folder, ok := graphMailFolders[name]
 	if !ok {
 		for _, f := range graphMailFolders {
-			if t.graphFolderID(mailbox, f) == r.PathValue("folder") {
+			if t.graphFolderID(mailbox, f) == q.r.PathValue("folder") {
 				folder, ok = f, true
 			}
 		}
 	}
 	if !ok {
-		s.writeGraphError(w, r, http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
+		q.graphError(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 		return
 	}
-	selected, ok := s.graphSelect(w, r, mailFolderProperties, "mailFolder")
+	selected, ok := q.graphSelect(mailFolderProperties, "mailFolder")
 	if !ok {
 		return
 	}
@@ -145,35 +139,29 @@ func (s *Server) getMailFolder(w http.ResponseWriter, r *http.Request) {
 	for _, p := range selected {
 		body = append(body, jsonField{p, values[p]})
 	}
-	s.writeGraph(w, r, http.StatusOK, body)
+	q.writeGraph(http.StatusOK, body)
 }
 
 // listMessages is GET /users/{id}/messages (and /me/messages, and a
 // folder's messages): the emulated mailboxes are empty, so value is [].
-func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	mailbox := s.mailboxTarget(w, r, c)
+func (s *Server) listMessages(q *call) {
+	mailbox := s.mailboxTarget(q)
 	if mailbox == nil {
 		return
 	}
-	if f := r.PathValue("folder"); f != "" {
+	if f := q.r.PathValue("folder"); f != "" {
 		if _, ok := graphMailFolders[strings.ToLower(f)]; !ok {
-			s.writeGraphError(w, r, http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
+			q.graphError(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 			return
 		}
 	}
-	if top := r.URL.Query().Get("$top"); top != "" {
+	if top := q.r.URL.Query().Get("$top"); top != "" {
 		if n, err := strconv.Atoi(top); err != nil || n < 1 || n > 1000 {
-			s.writeGraphError(w, r, http.StatusBadRequest, "ErrorInvalidUrlQuery", fmt.Sprintf("The value '%s' of the query option '$top' is invalid.", top))
+			q.graphError(http.StatusBadRequest, "ErrorInvalidUrlQuery", fmt.Sprintf("The value '%s' of the query option '$top' is invalid.", top))
 			return
 		}
 	}
-	selected, ok := s.graphSelect(w, r, messageProperties, "message")
+	selected, ok := q.graphSelect(messageProperties, "message")
 	if !ok {
 		return
 	}
@@ -181,7 +169,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	if selected != nil {
 		context += "(" + strings.Join(selected, ",") + ")"
 	}
-	s.writeGraph(w, r, http.StatusOK, jsonObject{{"@odata.context", context}, {"value", []jsonObject{}}})
+	q.writeGraph(http.StatusOK, jsonObject{{"@odata.context", context}, {"value", []jsonObject{}}})
 }
 
 // odataKey escapes a key inside an OData context URL as Graph does

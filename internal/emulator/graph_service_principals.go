@@ -55,43 +55,45 @@ var servicePrincipalSelectable = []string{"id", "deletedDateTime", "accountEnabl
 	"appOwnerOrganizationId", "appRoleAssignmentRequired", "displayName", "servicePrincipalNames",
 	"servicePrincipalType", "signInAudience", "tags", "appRoles", "keyCredentials", "passwordCredentials"}
 
-// graphSP finds /servicePrincipals/{id}; 404 otherwise. Needs s.mu.
-func (s *Server) graphSP(w http.ResponseWriter, r *http.Request) *servicePrincipal {
-	sp := s.tenant.spByID(r.PathValue("id"))
+// pathSP finds /servicePrincipals/{id}; 404 otherwise.
+func (q *call) pathSP() *servicePrincipal {
+	sp := q.s.tenant.spByID(q.r.PathValue("id"))
 	if sp == nil {
-		s.writeGraphNotFound(w, r, r.PathValue("id"))
+		q.graphNotFound(q.r.PathValue("id"))
 	}
 	return sp
 }
 
+// consentResource is the resource service principal of a consent route
+// (/servicePrincipals/{id}/appRoleAssignedTo): 404 when unknown, 403 unless
+// the caller may grant and revoke its roles.
+func (q *call) consentResource() *servicePrincipal {
+	resource := q.pathSP()
+	if resource != nil && !q.s.tenant.mayConsent(q.c, resource) {
+		q.graphDenied()
+		return nil
+	}
+	return resource
+}
+
 // graphCreateServicePrincipal is POST /servicePrincipals {"appId":…} (WIRE §I7).
-func (s *Server) graphCreateServicePrincipal(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	if !s.tenant.mayManageApps(c) {
-		s.denyGraph(w, r)
-		return
-	}
+func (s *Server) graphCreateServicePrincipal(q *call) {
 	var body struct {
 		AppID          string   `json:"appId"`
 		AccountEnabled *bool    `json:"accountEnabled"`
 		Tags           []string `json:"tags"`
 	}
-	if ok := s.graphBody(w, r, "servicePrincipal", []string{"appId", "accountEnabled", "tags", "appRoleAssignmentRequired", "notes", "description"}, &body); !ok {
+	if ok := q.graphBody("servicePrincipal", []string{"appId", "accountEnabled", "tags", "appRoleAssignmentRequired", "notes", "description"}, &body); !ok {
 		return
 	}
 	t := s.tenant
 	a := t.appByAppID(body.AppID)
 	switch {
 	case t.spByAppID(body.AppID) != nil:
-		s.writeGraphError(w, r, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists.")
+		q.graphError(http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists.")
 		return
 	case a == nil:
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("The appId '%s' of the service principal does not reference a valid application object.", body.AppID))
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("The appId '%s' of the service principal does not reference a valid application object.", body.AppID))
 		return
 	}
 	sp, _ := t.addServicePrincipal(a, s.clock())
@@ -99,26 +101,20 @@ func (s *Server) graphCreateServicePrincipal(w http.ResponseWriter, r *http.Requ
 		sp.enabled = *body.AccountEnabled
 	}
 	sp.tags = append(sp.tags, body.Tags...)
-	w.Header().Set("Location", s.url+"/v1.0/servicePrincipals/"+sp.id)
-	s.writeGraph(w, r, http.StatusCreated, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#servicePrincipals/$entity"}}, s.servicePrincipalObject(sp)...))
+	q.w.Header().Set("Location", s.url+"/v1.0/servicePrincipals/"+sp.id)
+	q.writeGraph(http.StatusCreated, append(jsonObject{{"@odata.context", s.url + "/v1.0/$metadata#servicePrincipals/$entity"}}, s.servicePrincipalObject(sp)...))
 }
 
 // graphListServicePrincipals is GET /servicePrincipals with $filter (appId,
 // displayName, id, startswith(displayName), servicePrincipalNames/any,
 // tags/any), $select, $top. An empty value for a resource's appId means it is
 // not provisioned (WIRE §I7).
-func (s *Server) graphListServicePrincipals(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil || !s.graphAppAllowed(w, r, c, appReadApps...) {
-		return
-	}
-	filter, ok := s.directoryFilter(w, r, []string{"appId", "displayName", "id"}, []string{"displayName"}, []string{"servicePrincipalNames", "tags"})
+func (s *Server) graphListServicePrincipals(q *call) {
+	filter, ok := q.directoryFilter([]string{"appId", "displayName", "id"}, []string{"displayName"}, []string{"servicePrincipalNames", "tags"})
 	if !ok {
 		return
 	}
-	selected, ok := s.graphSelect(w, r, servicePrincipalSelectable, "servicePrincipal")
+	selected, ok := q.graphSelect(servicePrincipalSelectable, "servicePrincipal")
 	if !ok {
 		return
 	}
@@ -134,52 +130,35 @@ func (s *Server) graphListServicePrincipals(w http.ResponseWriter, r *http.Reque
 		}
 	}
 	context := s.selectContext("servicePrincipals", selected, false)
-	s.writeGraphPage(w, r, context, objects)
+	q.writeGraphPage(context, objects)
 }
 
-func (s *Server) graphGetServicePrincipal(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil || !s.graphAppAllowed(w, r, c, appReadApps...) {
-		return
-	}
-	sp := s.graphSP(w, r)
+func (s *Server) graphGetServicePrincipal(q *call) {
+	sp := q.pathSP()
 	if sp == nil {
 		return
 	}
-	selected, ok := s.graphSelect(w, r, servicePrincipalSelectable, "servicePrincipal")
+	selected, ok := q.graphSelect(servicePrincipalSelectable, "servicePrincipal")
 	if !ok {
 		return
 	}
 	context := s.selectContext("servicePrincipals", selected, true)
-	s.writeGraph(w, r, http.StatusOK, append(jsonObject{{"@odata.context", context}}, selectObject(s.servicePrincipalObject(sp), selected)...))
+	q.writeGraph(http.StatusOK, append(jsonObject{{"@odata.context", context}}, selectObject(s.servicePrincipalObject(sp), selected)...))
 }
 
 // graphDeleteServicePrincipal is DELETE /servicePrincipals/{id}: 204; only the
 // service principal (and what was granted to it) goes (WIRE §I11 ⚠).
-func (s *Server) graphDeleteServicePrincipal(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	if !s.tenant.mayManageApps(c) {
-		s.denyGraph(w, r)
-		return
-	}
-	sp := s.graphSP(w, r)
+func (s *Server) graphDeleteServicePrincipal(q *call) {
+	sp := q.pathSP()
 	if sp == nil {
 		return
 	}
 	if sp.resource != nil {
-		s.denyGraph(w, r) // Microsoft's first-party service principals are not the tenant's to delete
+		q.graphDenied() // Microsoft's first-party service principals are not the tenant's to delete
 		return
 	}
 	s.tenant.deleteServicePrincipal(sp)
-	s.graphHeaders(w, r)
-	w.WriteHeader(http.StatusNoContent)
+	q.graphNoContent()
 }
 
 // appRoleAssignmentObject renders a consent (WIRE §I9).
@@ -199,19 +178,9 @@ func (s *Server) appRoleAssignmentObject(a *appRoleAssignment) jsonObject {
 }
 
 // createAppRoleAssignment is POST /servicePrincipals/{resource}/appRoleAssignedTo (WIRE §I9).
-func (s *Server) createAppRoleAssignment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	resource := s.graphSP(w, r)
+func (s *Server) createAppRoleAssignment(q *call) {
+	resource := q.consentResource()
 	if resource == nil {
-		return
-	}
-	if !s.tenant.mayConsent(c, resource) {
-		s.denyGraph(w, r)
 		return
 	}
 	var body struct {
@@ -219,7 +188,7 @@ func (s *Server) createAppRoleAssignment(w http.ResponseWriter, r *http.Request)
 		ResourceID  string `json:"resourceId"`
 		AppRoleID   string `json:"appRoleId"`
 	}
-	if ok := s.graphBody(w, r, "appRoleAssignment", []string{"principalId", "resourceId", "appRoleId"}, &body); !ok {
+	if ok := q.graphBody("appRoleAssignment", []string{"principalId", "resourceId", "appRoleId"}, &body); !ok {
 		return
 	}
 	t := s.tenant
@@ -230,21 +199,21 @@ func (s *Server) createAppRoleAssignment(w http.ResponseWriter, r *http.Request)
 	}
 	switch {
 	case body.PrincipalID == "" || body.ResourceID == "" || body.AppRoleID == "":
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "principalId, resourceId and appRoleId are required.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "principalId, resourceId and appRoleId are required.")
 	case !strings.EqualFold(body.ResourceID, resource.id):
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "resourceId must be the service principal of the request URL.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "resourceId must be the service principal of the request URL.")
 	case principal == nil:
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", body.PrincipalID))
 	case role == nil:
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Permission being assigned was not found on application.")
+		q.graphError(http.StatusBadRequest, "Request_BadRequest", "Permission being assigned was not found on application.")
 	default:
-		a, err := t.consent(principal, resource, role, c.name(), s.clock())
+		a, err := t.consent(principal, resource, role, q.c.name(), s.clock())
 		if err != nil {
-			s.writeGraphError(w, r, http.StatusBadRequest, "Request_BadRequest", "Permission being assigned already exists on the object.")
+			q.graphError(http.StatusBadRequest, "Request_BadRequest", "Permission being assigned already exists on the object.")
 			return
 		}
-		w.Header().Set("Location", s.url+"/v1.0/servicePrincipals/"+resource.id+"/appRoleAssignedTo/"+a.id)
-		s.writeGraph(w, r, http.StatusCreated, append(jsonObject{{"@odata.context",
+		q.w.Header().Set("Location", s.url+"/v1.0/servicePrincipals/"+resource.id+"/appRoleAssignedTo/"+a.id)
+		q.writeGraph(http.StatusCreated, append(jsonObject{{"@odata.context",
 			s.url + "/v1.0/$metadata#servicePrincipals('" + resource.id + "')/appRoleAssignedTo/$entity"}}, s.appRoleAssignmentObject(a)...))
 	}
 }
@@ -252,28 +221,22 @@ func (s *Server) createAppRoleAssignment(w http.ResponseWriter, r *http.Request)
 // listAppRoleAssignedTo is GET /servicePrincipals/{resource}/appRoleAssignedTo:
 // every principal's assignments on the resource, paged; WIRE §I9 has clients
 // filter by principalId themselves, so $filter is refused (⚠).
-func (s *Server) listAppRoleAssignedTo(w http.ResponseWriter, r *http.Request) {
-	s.listAppRoleAssignments(w, r, true)
+func (s *Server) listAppRoleAssignedTo(q *call) {
+	s.listAppRoleAssignments(q, true)
 }
 
 // listAppRoleAssignmentsOf is GET /servicePrincipals/{principal}/appRoleAssignments.
-func (s *Server) listAppRoleAssignmentsOf(w http.ResponseWriter, r *http.Request) {
-	s.listAppRoleAssignments(w, r, false)
+func (s *Server) listAppRoleAssignmentsOf(q *call) {
+	s.listAppRoleAssignments(q, false)
 }
 
-func (s *Server) listAppRoleAssignments(w http.ResponseWriter, r *http.Request, byResource bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil || !s.graphAppAllowed(w, r, c, appReadApps...) {
-		return
-	}
-	sp := s.graphSP(w, r)
+func (s *Server) listAppRoleAssignments(q *call, byResource bool) {
+	sp := q.pathSP()
 	if sp == nil {
 		return
 	}
-	if r.URL.Query().Get("$filter") != "" {
-		s.writeGraphError(w, r, http.StatusBadRequest, "Request_UnsupportedQuery", "The emulated tenant does not filter app role assignments; filter the collection by principalId.")
+	if q.r.URL.Query().Get("$filter") != "" {
+		q.graphError(http.StatusBadRequest, "Request_UnsupportedQuery", "The emulated tenant does not filter app role assignments; filter the collection by principalId.")
 		return
 	}
 	objects := []jsonObject{}
@@ -286,33 +249,22 @@ func (s *Server) listAppRoleAssignments(w http.ResponseWriter, r *http.Request, 
 	if byResource {
 		segment = "appRoleAssignedTo"
 	}
-	s.writeGraphPage(w, r, s.url+"/v1.0/$metadata#servicePrincipals('"+sp.id+"')/"+segment, objects)
+	q.writeGraphPage(s.url+"/v1.0/$metadata#servicePrincipals('"+sp.id+"')/"+segment, objects)
 }
 
 // deleteAppRoleAssignment is DELETE …/appRoleAssignedTo/{assignment}: 204, 404 when unknown.
-func (s *Server) deleteAppRoleAssignment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.graphAuth(w, r)
-	if c == nil {
-		return
-	}
-	resource := s.graphSP(w, r)
+func (s *Server) deleteAppRoleAssignment(q *call) {
+	resource := q.consentResource()
 	if resource == nil {
 		return
 	}
-	if !s.tenant.mayConsent(c, resource) {
-		s.denyGraph(w, r)
-		return
-	}
-	id := r.PathValue("assignment")
+	id := q.r.PathValue("assignment")
 	t := s.tenant
 	i := slices.IndexFunc(t.appRoleAssignments, func(a *appRoleAssignment) bool { return a.id == id && a.resourceID == resource.id })
 	if i < 0 {
-		s.writeGraphNotFound(w, r, id)
+		q.graphNotFound(id)
 		return
 	}
 	t.appRoleAssignments = slices.Delete(t.appRoleAssignments, i, i+1)
-	s.graphHeaders(w, r)
-	w.WriteHeader(http.StatusNoContent)
+	q.graphNoContent()
 }

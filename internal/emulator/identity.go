@@ -48,7 +48,8 @@ type resource struct {
 
 // getInstanceDiscovery answers MSAL's instance discovery with this host as the
 // only alias (WIRE §A3). Clients normally skip it (DisableInstanceDiscovery).
-func (s *Server) getInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getInstanceDiscovery(q *call) {
+	w, r := q.w, q.r
 	host := strings.TrimPrefix(s.url, "https://")
 	tenantName := "common"
 	if u, err := url.Parse(r.URL.Query().Get("authorization_endpoint")); err == nil {
@@ -69,11 +70,10 @@ func (s *Server) getInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
 // issuer has the authority's scheme and host:port, so every URL here uses this
 // server's address; the document names the tenant GUID even when asked by
 // domain (WIRE §A4).
-func (s *Server) getOpenIDConfiguration(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getOpenIDConfiguration(q *call) {
+	w, r := q.w, q.r
 	name := r.PathValue("tenant")
-	s.mu.Lock()
 	known := s.tenant.isKnownTenant(name)
-	s.mu.Unlock()
 	issuerTenant, pathTenant := s.seed.TenantID, s.seed.TenantID
 	switch {
 	case strings.EqualFold(name, "organizations") || strings.EqualFold(name, "common"):
@@ -113,7 +113,8 @@ func (s *Server) getOpenIDConfiguration(w http.ResponseWriter, r *http.Request) 
 
 // getUserRealm is home realm discovery: Managed for the tenant's domains,
 // Unknown (without domain_name) for anything else (WIRE §A5, ⚠ for Unknown).
-func (s *Server) getUserRealm(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getUserRealm(q *call) {
+	w, r := q.w, q.r
 	_, domain, _ := strings.Cut(strings.ToLower(r.PathValue("user")), "@")
 	cloud := clouds[s.seed.Cloud]
 	body := jsonObject{{"ver", "1.0"}, {"account_type", "Unknown"}}

@@ -22,7 +22,8 @@ import (
 
 // postToken is the token endpoint: the resource owner password grant, the
 // refresh token grant (WIRE §A6–§A8) and the client credentials grant (§I1–§I5).
-func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) postToken(q *call) {
+	w, r := q.w, q.r
 	if err := r.ParseForm(); err != nil {
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.", "")
 		return
@@ -35,8 +36,6 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		clientID = basicID // RFC 6749 §2.3.1, which Entra accepts (WIRE §I1)
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	switch {
 	case (grant == "password" || grant == "client_credentials") && (strings.EqualFold(tenantName, "common") || strings.EqualFold(tenantName, "consumers")):
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 9001023, "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.", "")

@@ -7,7 +7,8 @@ import (
 )
 
 // What every Microsoft route shares: the route table (route names are what
-// faults and counters use) and the caller an API request acts as.
+// faults and counters use), the route wrapper that runs each handler, and
+// the caller an API request acts as.
 
 // routes registers every handler under its route name (the names faults and
 // counters use).
@@ -18,50 +19,85 @@ func (s *Server) routes() {
 		s.mux.HandleFunc(pattern, h)
 		s.routeOf[pattern] = route
 	}
-	// Identity platform, WIRE §A.
-	handle("GET /common/discovery/instance", "instance-discovery", s.getInstanceDiscovery)
-	handle("GET /{tenant}/v2.0/.well-known/openid-configuration", "openid-configuration", s.getOpenIDConfiguration)
-	handle("GET /common/UserRealm/{user}", "userrealm", s.getUserRealm)
-	handle("POST /{tenant}/oauth2/v2.0/token", "token", s.postToken)
-	// Microsoft Graph v1.0, WIRE §C.
-	handle("GET /v1.0/me", "graph.user", s.getUser)
-	handle("GET /v1.0/users/{id}", "graph.user", s.getUser)
-	handle("GET /v1.0/users/{id}/memberOf", "graph.memberOf", s.listUserMemberOf)
-	handle("GET /v1.0/organization", "graph.organization", s.getOrganization)
-	handle("GET /v1.0/roleManagement/directory/roleDefinitions", "graph.roleDefinitions", s.listRoleDefinitions)
-	handle("GET /v1.0/roleManagement/directory/roleDefinitions/{id}", "graph.roleDefinitions", s.getRoleDefinition)
-	handle("GET /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.list", s.listRoleAssignments)
-	handle("POST /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.create", s.createRoleAssignment)
-	handle("DELETE /v1.0/roleManagement/directory/roleAssignments/{id}", "graph.roleAssignments.delete", s.deleteRoleAssignment)
+	// Identity platform, WIRE §A: anonymous.
+	handle("GET /common/discovery/instance", "instance-discovery", s.route(nil, s.getInstanceDiscovery))
+	handle("GET /{tenant}/v2.0/.well-known/openid-configuration", "openid-configuration", s.route(nil, s.getOpenIDConfiguration))
+	handle("GET /common/UserRealm/{user}", "userrealm", s.route(nil, s.getUserRealm))
+	handle("POST /{tenant}/oauth2/v2.0/token", "token", s.route(nil, s.postToken))
+	// Microsoft Graph v1.0, WIRE §C: who may call a route (nil: checked by the handler).
+	readsUsers, readsRoles, readsApps := readsWith(appReadUsers...), readsWith(appReadRoles...), readsWith(appReadApps...)
+	managesApps := (*tenant).mayManageApps
+	handle("GET /v1.0/me", "graph.user", s.graph(nil, s.getUser))
+	handle("GET /v1.0/users/{id}", "graph.user", s.graph(nil, s.getUser))
+	handle("GET /v1.0/users/{id}/memberOf", "graph.memberOf", s.graph(readsUsers, s.listUserMemberOf))
+	handle("GET /v1.0/organization", "graph.organization", s.graph(readsWith(appReadOrganization...), s.getOrganization))
+	handle("GET /v1.0/roleManagement/directory/roleDefinitions", "graph.roleDefinitions", s.graph(readsRoles, s.listRoleDefinitions))
+	handle("GET /v1.0/roleManagement/directory/roleDefinitions/{id}", "graph.roleDefinitions", s.graph(readsRoles, s.getRoleDefinition))
+	handle("GET /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.list", s.graph(readsRoles, s.listRoleAssignments))
+	handle("POST /v1.0/roleManagement/directory/roleAssignments", "graph.roleAssignments.create", s.graph(nil, s.createRoleAssignment))
+	handle("DELETE /v1.0/roleManagement/directory/roleAssignments/{id}", "graph.roleAssignments.delete", s.graph((*tenant).mayManageDirectoryRoles, s.deleteRoleAssignment))
 	// Mailbox access through Graph, WIRE §I12.
-	handle("GET /v1.0/users/{id}/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
-	handle("GET /v1.0/me/mailFolders/{folder}", "graph.mailFolders", s.getMailFolder)
-	handle("GET /v1.0/users/{id}/messages", "graph.messages", s.listMessages)
-	handle("GET /v1.0/me/messages", "graph.messages", s.listMessages)
-	handle("GET /v1.0/users/{id}/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
-	handle("GET /v1.0/me/mailFolders/{folder}/messages", "graph.messages", s.listMessages)
+	handle("GET /v1.0/users/{id}/mailFolders/{folder}", "graph.mailFolders", s.graph(nil, s.getMailFolder))
+	handle("GET /v1.0/me/mailFolders/{folder}", "graph.mailFolders", s.graph(nil, s.getMailFolder))
+	handle("GET /v1.0/users/{id}/messages", "graph.messages", s.graph(nil, s.listMessages))
+	handle("GET /v1.0/me/messages", "graph.messages", s.graph(nil, s.listMessages))
+	handle("GET /v1.0/users/{id}/mailFolders/{folder}/messages", "graph.messages", s.graph(nil, s.listMessages))
+	handle("GET /v1.0/me/mailFolders/{folder}/messages", "graph.messages", s.graph(nil, s.listMessages))
 	// App registrations, WIRE §I7–§I11.
-	handle("POST /v1.0/applications", "graph.applications.create", s.createApplication)
-	handle("GET /v1.0/applications", "graph.applications.list", s.listApplications)
-	handle("GET /v1.0/applications/{id}", "graph.applications.get", s.getApplication)
-	handle("PATCH /v1.0/applications/{id}", "graph.applications.update", s.updateApplication)
-	handle("DELETE /v1.0/applications/{id}", "graph.applications.delete", s.deleteApplication)
-	handle("POST /v1.0/applications/{id}/addPassword", "graph.applications.addPassword", s.addPassword)
-	handle("POST /v1.0/applications/{id}/removePassword", "graph.applications.removePassword", s.removePassword)
-	handle("POST /v1.0/servicePrincipals", "graph.servicePrincipals.create", s.graphCreateServicePrincipal)
-	handle("GET /v1.0/servicePrincipals", "graph.servicePrincipals.list", s.graphListServicePrincipals)
-	handle("GET /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.get", s.graphGetServicePrincipal)
-	handle("DELETE /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.delete", s.graphDeleteServicePrincipal)
-	handle("POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.create", s.createAppRoleAssignment)
-	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.list", s.listAppRoleAssignedTo)
-	handle("DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", "graph.appRoleAssignedTo.delete", s.deleteAppRoleAssignment)
-	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignments", "graph.appRoleAssignments.list", s.listAppRoleAssignmentsOf)
+	handle("POST /v1.0/applications", "graph.applications.create", s.graph(managesApps, s.createApplication))
+	handle("GET /v1.0/applications", "graph.applications.list", s.graph(readsApps, s.listApplications))
+	handle("GET /v1.0/applications/{id}", "graph.applications.get", s.graph(readsApps, s.getApplication))
+	handle("PATCH /v1.0/applications/{id}", "graph.applications.update", s.graph(managesApps, s.updateApplication))
+	handle("DELETE /v1.0/applications/{id}", "graph.applications.delete", s.graph(managesApps, s.deleteApplication))
+	handle("POST /v1.0/applications/{id}/addPassword", "graph.applications.addPassword", s.graph(managesApps, s.addPassword))
+	handle("POST /v1.0/applications/{id}/removePassword", "graph.applications.removePassword", s.graph(managesApps, s.removePassword))
+	handle("POST /v1.0/servicePrincipals", "graph.servicePrincipals.create", s.graph(managesApps, s.graphCreateServicePrincipal))
+	handle("GET /v1.0/servicePrincipals", "graph.servicePrincipals.list", s.graph(readsApps, s.graphListServicePrincipals))
+	handle("GET /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.get", s.graph(readsApps, s.graphGetServicePrincipal))
+	handle("DELETE /v1.0/servicePrincipals/{id}", "graph.servicePrincipals.delete", s.graph(managesApps, s.graphDeleteServicePrincipal))
+	handle("POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.create", s.graph(nil, s.createAppRoleAssignment))
+	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo", "graph.appRoleAssignedTo.list", s.graph(readsApps, s.listAppRoleAssignedTo))
+	handle("DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", "graph.appRoleAssignedTo.delete", s.graph(nil, s.deleteAppRoleAssignment))
+	handle("GET /v1.0/servicePrincipals/{id}/appRoleAssignments", "graph.appRoleAssignments.list", s.graph(readsApps, s.listAppRoleAssignmentsOf))
 	// Exchange Online admin API, WIRE §E; the route name follows the cmdlet.
-	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.invokeCommand)
-	// EWS, WIRE §D.
-	handle("POST /EWS/Exchange.asmx", "ews.GetFolder", s.postEWS)
+	handle("POST /adminapi/beta/{tenant}/InvokeCommand", exchangeRoutePrefix, s.route((*Server).exchangeAuth, s.invokeCommand))
+	// EWS, WIRE §D: a bearer token or, with legacy_basic_auth, Basic.
+	handle("POST /EWS/Exchange.asmx", "ews.GetFolder", s.route((*Server).ewsAuth, s.postEWS))
 	// The control API (not Microsoft's) has its own mux behind the token check.
 	s.control = s.controlRoutes()
+}
+
+// call is one request to a Microsoft route, inside the route wrapper: the
+// tenant lock is held, and on an API the caller is authenticated.
+type call struct {
+	s *Server
+	w http.ResponseWriter
+	r *http.Request
+	c *caller // nil on the identity platform's routes
+}
+
+// authFunc authenticates a request to an API, writing that API's 401 when it
+// fails. Needs s.mu.
+type authFunc func(s *Server, w http.ResponseWriter, r *http.Request) *caller
+
+// route is the preamble every Microsoft route shares: take the tenant lock
+// (held until the answer is written, so a request sees and changes the
+// tenant as one step), authenticate the caller with auth (nil for the
+// identity platform, whose routes are anonymous) and run h. Graph routes add
+// their access check (graph), the admin API dispatches by cmdlet
+// (invokeCommand).
+func (s *Server) route(auth authFunc, h func(*call)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		q := &call{s: s, w: w, r: r}
+		if auth != nil {
+			if q.c = auth(s, w, r); q.c == nil {
+				return
+			}
+		}
+		h(q)
+	}
 }
 
 // caller is who an API request acts as: a user (delegated token, or Basic
