@@ -44,15 +44,24 @@ type cmdletInput struct {
 	} `json:"CmdletInput"`
 }
 
+// cmdletOf reads an InvokeCommand body: the cmdlet's name and parameters.
+func cmdletOf(data []byte) (name string, params cmdletParameters, ok bool) {
+	var in cmdletInput
+	if json.Unmarshal(data, &in) != nil || in.CmdletInput.CmdletName == "" {
+		return "", nil, false
+	}
+	return in.CmdletInput.CmdletName, in.CmdletInput.Parameters, true
+}
+
 // exchangeRoute names an InvokeCommand request after its cmdlet, so faults and
 // counters can tell Get- from New- and Remove-.
 func exchangeRoute(r *http.Request) string {
 	data, err := readBody(r)
-	var in cmdletInput
-	if err != nil || json.Unmarshal(data, &in) != nil || in.CmdletInput.CmdletName == "" {
+	name, _, ok := cmdletOf(data)
+	if err != nil || !ok {
 		return exchangeRoutePrefix + ".InvokeCommand"
 	}
-	return exchangeRoutePrefix + "." + in.CmdletInput.CmdletName
+	return exchangeRoutePrefix + "." + name
 }
 
 // cmdletError is a failed cmdlet, rendered in the §E5 envelope.
@@ -132,6 +141,49 @@ func (p cmdletParameters) required(name string) (string, *cmdletError) {
 	return v, err
 }
 
+// binder binds a cmdlet's parameters one after another, as PowerShell's
+// parameter binder does: the first that fails is the cmdlet's error (err),
+// and whatever is bound after it reads as absent. A cmdlet binds what it
+// needs, then checks err once.
+type binder struct {
+	p   cmdletParameters
+	err *cmdletError
+}
+
+// fail records err unless an earlier one is recorded (nil is no error).
+func (b *binder) fail(err *cmdletError) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+func bind[T any](b *binder, read func(string) (T, *cmdletError), name string) T {
+	var v T
+	if b.err == nil {
+		v, b.err = read(name)
+	}
+	return v
+}
+
+func (b *binder) text(name string) string     { return bind(b, b.p.text, name) }
+func (b *binder) required(name string) string { return bind(b, b.p.required, name) }
+func (b *binder) flag(name string) *bool      { return bind(b, b.p.flag, name) }
+
+// on is a switch parameter: given and true.
+func (b *binder) on(name string) bool {
+	v := b.flag(name)
+	return v != nil && *v
+}
+
+// nonEmptyIfGiven is an optional text parameter that, given, must not be empty.
+func (b *binder) nonEmptyIfGiven(name string) string {
+	v := b.text(name)
+	if b.err == nil && b.p.raw(name) != nil && strings.TrimSpace(v) == "" {
+		b.fail(parameterError(fmt.Sprintf("Cannot validate argument on parameter '%s'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.", name)))
+	}
+	return v
+}
+
 func nameTooLong(name string) *cmdletError {
 	if n := len([]rune(name)); n > 64 {
 		return &cmdletError{http.StatusBadRequest, "BadRequest", exValidation,
@@ -140,24 +192,63 @@ func nameTooLong(name string) *cmdletError {
 	return nil
 }
 
-// removalIdentity is how a Remove-* cmdlet of RBAC for Applications starts: only the allowed
-// parameters, a caller who may manage role assignments, an -Identity, and -Confirm as a
-// flag. It returns the identity.
-func (t *tenant) removalIdentity(c *caller, p cmdletParameters, cmdlet string, allowed ...string) (string, *cmdletError) {
-	if err := p.check(allowed...); err != nil {
-		return "", err
+// removalIdentity binds what a Remove-* cmdlet takes: -Identity and
+// -Confirm:$false.
+func removalIdentity(p cmdletParameters) (string, *cmdletError) {
+	in := binder{p: p}
+	identity := in.required("Identity")
+	in.flag("Confirm")
+	return identity, in.err
+}
+
+// guidFields are an object's Guid with its type annotations.
+func guidFields(guid string) jsonObject {
+	return jsonObject{{"Guid@data.type", "System.Guid"}, {"Guid@odata.type", "#Guid"}, {"Guid", guid}}
+}
+
+// whenCreatedFields are an object's WhenCreatedUTC with its type annotation.
+func whenCreatedFields(t time.Time) jsonObject {
+	return jsonObject{{"WhenCreatedUTC@data.type", "System.DateTime"}, {"WhenCreatedUTC", t.UTC().Format("2006-01-02T15:04:05.0000000+00:00")}}
+}
+
+// cmdlet is one entry of InvokeCommand's dispatch table.
+type cmdlet struct {
+	name   string
+	params []string // the parameters it binds; any other fails
+	// manages: it changes RBAC, so the caller must be allowed to manage
+	// role assignments (mayManageRoleAssignments; WIRE §E1, §J1). Reading
+	// cmdlets check their own rights, after binding their parameters.
+	manages bool
+	run     func(s *Server, c *caller, p cmdletParameters) ([]jsonObject, *cmdletError)
+}
+
+// cmdlets are the cmdlets the emulated admin API runs (WIRE §E3, §E4, §J2–§J6, §K1–§K3).
+var cmdlets = []cmdlet{
+	{"Get-ManagementRoleAssignment", []string{"RoleAssignee", "Role", "Delegating", "Identity", "GetEffectiveUsers", "Enabled", "ResultSize", "RoleAssigneeType"},
+		false, (*Server).getManagementRoleAssignment},
+	{"New-ManagementRoleAssignment", []string{"Role", "User", "App", "CustomResourceScope", "RecipientAdministrativeUnitScope", "RecipientGroupScope", "Name", "Delegating", "Confirm", "Force"},
+		true, (*Server).newManagementRoleAssignment},
+	{"Remove-ManagementRoleAssignment", []string{"Identity", "Confirm"}, true, (*Server).removeManagementRoleAssignment},
+	{"Get-ManagementRole", []string{"Identity", "RoleType", "ResultSize"}, false, (*Server).getManagementRole},
+	{"Get-OrganizationConfig", []string{"Identity", "RetrieveEwsOperationAccessPolicy"}, false, (*Server).getOrganizationConfig},
+	{"Get-CASMailbox", []string{"Identity", "ResultSize"}, false, (*Server).getCASMailbox},
+	{"Test-ServicePrincipalAuthorization", []string{"Identity", "Resource", "Organization"}, false, (*Server).testServicePrincipalAuthorization},
+	{"New-ServicePrincipal", []string{"AppId", "ObjectId", "ServiceId", "DisplayName", "Organization", "Confirm"}, true, (*Server).newServicePrincipal},
+	{"Get-ServicePrincipal", []string{"Identity", "Organization", "ResultSize"}, false, (*Server).getServicePrincipal},
+	{"Remove-ServicePrincipal", []string{"Identity", "Confirm", "Organization"}, true, (*Server).removeServicePrincipal},
+	{"New-ManagementScope", []string{"Name", "RecipientRestrictionFilter", "RecipientRoot", "Confirm", "Force"}, true, (*Server).newManagementScope},
+	{"Get-ManagementScope", []string{"Identity", "Exclusive", "ResultSize"}, false, (*Server).getManagementScope},
+	{"Set-ManagementScope", []string{"Identity", "RecipientRestrictionFilter", "Name", "RecipientRoot", "Confirm", "Force"}, true, (*Server).setManagementScope},
+	{"Remove-ManagementScope", []string{"Identity", "Confirm", "Force"}, true, (*Server).removeManagementScope},
+}
+
+// cmdletRouteNames are the route names of the cmdlets (exo.<cmdlet>).
+func cmdletRouteNames() []string {
+	var names []string
+	for _, c := range cmdlets {
+		names = append(names, exchangeRoutePrefix+"."+c.name)
 	}
-	if !t.mayManageRoleAssignments(c) {
-		return "", accessDenied(c, cmdlet)
-	}
-	identity, err := p.required("Identity")
-	if err != nil {
-		return "", err
-	}
-	if _, err := p.flag("Confirm"); err != nil {
-		return "", err
-	}
-	return identity, nil
+	return names
 }
 
 // exchangeAuth authenticates an admin API request (token with the Exchange
@@ -182,63 +273,44 @@ func (s *Server) invokeCommand(q *call) {
 		return
 	}
 	data, _ := readBody(r)
-	var in cmdletInput
-	if err := json.Unmarshal(data, &in); err != nil || in.CmdletInput.CmdletName == "" {
+	name, params, ok := cmdletOf(data)
+	if !ok {
 		s.writeExchangeError(w, &cmdletError{http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
 			"The request body must be {\"CmdletInput\":{\"CmdletName\":…,\"Parameters\":{…}}}."})
 		return
 	}
-	params := cmdletParameters(in.CmdletInput.Parameters)
-	name := in.CmdletInput.CmdletName
 	if caller.appOnly() && !s.appSessionAllowed(w, r, caller, name) {
 		return
 	}
-	if cerr := s.retiredRoleNamed(params); cerr != nil {
-		s.writeExchangeError(w, cerr)
-		return
-	}
-	var (
-		objects []jsonObject
-		cerr    *cmdletError
-	)
-	switch {
-	case strings.EqualFold(name, "Get-ManagementRoleAssignment"):
-		objects, cerr = s.getManagementRoleAssignment(caller, params)
-	case strings.EqualFold(name, "New-ManagementRoleAssignment"):
-		objects, cerr = s.newManagementRoleAssignment(caller, params)
-	case strings.EqualFold(name, "Remove-ManagementRoleAssignment"):
-		objects, cerr = s.removeManagementRoleAssignment(caller, params)
-	case strings.EqualFold(name, "Get-ManagementRole"):
-		objects, cerr = s.getManagementRole(caller, params)
-	case strings.EqualFold(name, "Get-OrganizationConfig"):
-		objects, cerr = s.getOrganizationConfig(caller, params)
-	case strings.EqualFold(name, "Get-CASMailbox"):
-		objects, cerr = s.getCASMailbox(caller, params)
-	case strings.EqualFold(name, "Test-ServicePrincipalAuthorization"):
-		objects, cerr = s.testServicePrincipalAuthorization(caller, params)
-	case strings.EqualFold(name, "New-ServicePrincipal"):
-		objects, cerr = s.newServicePrincipal(caller, params)
-	case strings.EqualFold(name, "Get-ServicePrincipal"):
-		objects, cerr = s.getServicePrincipal(caller, params)
-	case strings.EqualFold(name, "Remove-ServicePrincipal"):
-		objects, cerr = s.removeServicePrincipal(caller, params)
-	case strings.EqualFold(name, "New-ManagementScope"):
-		objects, cerr = s.newManagementScope(caller, params)
-	case strings.EqualFold(name, "Get-ManagementScope"):
-		objects, cerr = s.getManagementScope(caller, params)
-	case strings.EqualFold(name, "Set-ManagementScope"):
-		objects, cerr = s.setManagementScope(caller, params)
-	case strings.EqualFold(name, "Remove-ManagementScope"):
-		objects, cerr = s.removeManagementScope(caller, params)
-	default:
-		cerr = &cmdletError{http.StatusBadRequest, "BadRequest", exCommandMissing,
-			fmt.Sprintf("The term '%s' is not recognized as a name of a cmdlet, function, script file, or executable program.", name)}
-	}
+	objects, cerr := s.runCmdlet(caller, name, params)
 	if cerr != nil {
 		s.writeExchangeError(w, cerr)
 		return
 	}
 	s.writeCmdletResult(w, r, caller, objects)
+}
+
+// runCmdlet runs the named cmdlet (any case) from the dispatch table: a
+// retired role named anywhere fails first, then an unknown cmdlet, an
+// unknown parameter and, for a cmdlet that changes RBAC, a caller without
+// the right to. Needs s.mu.
+func (s *Server) runCmdlet(c *caller, name string, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	if err := s.retiredRoleNamed(p); err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(cmdlets, func(x cmdlet) bool { return strings.EqualFold(x.name, name) })
+	if i < 0 {
+		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exCommandMissing,
+			fmt.Sprintf("The term '%s' is not recognized as a name of a cmdlet, function, script file, or executable program.", name)}
+	}
+	cmd := cmdlets[i]
+	if err := p.check(cmd.params...); err != nil {
+		return nil, err
+	}
+	if cmd.manages && !s.tenant.mayManageRoleAssignments(c) {
+		return nil, accessDenied(c, cmd.name)
+	}
+	return cmd.run(s, c, p)
 }
 
 // systemMailboxAnchor is the X-AnchorMailbox local part of app-only calls (WIRE §E1, §J1).

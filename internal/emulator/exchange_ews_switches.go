@@ -8,12 +8,20 @@ import (
 // The EWS switches as the admin API reads them: Get-OrganizationConfig
 // (WIRE §K2) and Get-CASMailbox (§K3).
 
-// ewsNullable renders an EwsEnabled-like switch: null when not configured.
-func ewsNullable(b *bool) any {
-	if b == nil {
-		return nil
+// ewsSwitchFields are the EWS properties of the organization's and a
+// mailbox's configuration; EwsEnabled is null when not configured.
+func ewsSwitchFields(enabled *bool) jsonObject {
+	var v any
+	if enabled != nil {
+		v = *enabled
 	}
-	return *b
+	return jsonObject{
+		{"EwsEnabled", v},
+		{"EwsApplicationAccessPolicy", nil},
+		{"EwsAllowList@odata.type", "#Collection(String)"}, {"EwsAllowList", nil},
+		{"EwsBlockList@odata.type", "#Collection(String)"}, {"EwsBlockList", nil},
+		{"EwsAllowOutlook", nil}, {"EwsAllowMacOutlook", nil}, {"EwsAllowEntourage", nil},
+	}
 }
 
 // getOrganizationConfig answers the organization's EWS switches (WIRE §K2).
@@ -21,28 +29,20 @@ func ewsNullable(b *bool) any {
 // (⚠ emulator choice: a client that wants the list must ask for it), as a
 // comma-separated string like Set-OrganizationConfig takes (⚠).
 func (s *Server) getOrganizationConfig(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "RetrieveEwsOperationAccessPolicy"); err != nil {
-		return nil, err
-	}
-	retrieve, err := p.flag("RetrieveEwsOperationAccessPolicy")
-	if err != nil {
-		return nil, err
-	}
+	in := binder{p: p}
+	retrieve := in.on("RetrieveEwsOperationAccessPolicy")
 	t := s.tenant
-	if !t.mayReadRoleAssignments(c) {
+	switch {
+	case in.err != nil:
+		return nil, in.err
+	case !t.mayReadRoleAssignments(c):
 		return nil, accessDenied(c, "Get-OrganizationConfig")
 	}
 	o := t.org
-	obj := jsonObject{
-		{"Name", s.seed.Domains[0]}, {"Identity", s.seed.Domains[0]}, {"DisplayName", s.seed.DisplayName},
-		{"Guid@data.type", "System.Guid"}, {"Guid@odata.type", "#Guid"}, {"Guid", s.seed.TenantID},
-		{"EwsEnabled", ewsNullable(o.ewsEnabled)},
-		{"EwsApplicationAccessPolicy", nil},
-		{"EwsAllowList@odata.type", "#Collection(String)"}, {"EwsAllowList", nil},
-		{"EwsBlockList@odata.type", "#Collection(String)"}, {"EwsBlockList", nil},
-		{"EwsAllowOutlook", nil}, {"EwsAllowMacOutlook", nil}, {"EwsAllowEntourage", nil},
-	}
-	if retrieve != nil && *retrieve {
+	obj := append(jsonObject{{"Name", s.seed.Domains[0]}, {"Identity", s.seed.Domains[0]}, {"DisplayName", s.seed.DisplayName}},
+		guidFields(s.seed.TenantID)...)
+	obj = append(obj, ewsSwitchFields(o.ewsEnabled)...)
+	if retrieve {
 		var ids any
 		if o.allowedAppIDs != nil {
 			ids = strings.Join(o.allowedAppIDs, ",")
@@ -64,50 +64,39 @@ func (t *tenant) mayReadRecipients(c *caller, target *user) bool {
 
 // getCASMailbox answers a mailbox's EWS switch (WIRE §K3); EwsEnabled is null
 // until configured, which means allowed. Without Identity it lists every
-// mailbox; users without one are not CAS mailboxes.
+// mailbox the caller may read; users without one are not CAS mailboxes.
 func (s *Server) getCASMailbox(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "ResultSize"); err != nil {
-		return nil, err
-	}
-	identity, err := p.text("Identity")
-	if err != nil {
-		return nil, err
+	in := binder{p: p}
+	identity := in.text("Identity")
+	if in.err != nil {
+		return nil, in.err
 	}
 	t := s.tenant
 	var targets []*user
 	if identity != "" {
 		u := t.recipient(identity)
-		if u == nil || !u.mailbox {
-			if !t.mayReadRecipients(c, nil) {
-				return nil, accessDenied(c, "Get-CASMailbox")
-			}
+		if u != nil && !u.mailbox {
+			u = nil
+		}
+		switch {
+		case !t.mayReadRecipients(c, u):
+			return nil, accessDenied(c, "Get-CASMailbox")
+		case u == nil:
 			return nil, notFound(identity)
 		}
 		targets = []*user{u}
 	} else {
 		for _, u := range t.users {
-			if u.mailbox {
+			if u.mailbox && t.mayReadRecipients(c, u) {
 				targets = append(targets, u)
 			}
 		}
 	}
 	objects := []jsonObject{}
 	for _, u := range targets {
-		if !t.mayReadRecipients(c, u) {
-			if identity != "" {
-				return nil, accessDenied(c, "Get-CASMailbox")
-			}
-			continue
-		}
-		objects = append(objects, jsonObject{
-			{"Name", u.alias}, {"Identity", u.alias}, {"PrimarySmtpAddress", t.mail(u)},
-			{"Guid@data.type", "System.Guid"}, {"Guid@odata.type", "#Guid"}, {"Guid", uuidFor(t, "mailbox:"+u.oid)},
-			{"EwsEnabled", ewsNullable(u.ewsEnabled)},
-			{"EwsApplicationAccessPolicy", nil},
-			{"EwsAllowList@odata.type", "#Collection(String)"}, {"EwsAllowList", nil},
-			{"EwsBlockList@odata.type", "#Collection(String)"}, {"EwsBlockList", nil},
-			{"EwsAllowOutlook", nil}, {"EwsAllowMacOutlook", nil}, {"EwsAllowEntourage", nil},
-		})
+		obj := append(jsonObject{{"Name", u.alias}, {"Identity", u.alias}, {"PrimarySmtpAddress", t.mail(u)}},
+			guidFields(uuidFor(t, "mailbox:"+u.oid))...)
+		objects = append(objects, append(obj, ewsSwitchFields(u.ewsEnabled)...))
 	}
 	return objects, nil
 }

@@ -16,166 +16,170 @@ import (
 var roleAssigneeTypes = []string{"User", "SecurityGroup", "RoleGroup", "RoleAssignmentPolicy",
 	"ForeignSecurityPrincipal", "LinkedRoleGroup", "Computer", "MailboxPlan", "Partner", "PartnerLinkedRoleGroup"}
 
+// roleAssignmentQuery is what Get-ManagementRoleAssignment's parameters ask for.
+type roleAssignmentQuery struct {
+	assignee, role, identity, assigneeType string
+	delegating, enabled                    *bool
+	effectiveUsers                         bool
+}
+
+// matches tells whether assignment a passes the query's filters.
+func (f *roleAssignmentQuery) matches(t *tenant, a *exoAssignment) bool {
+	switch {
+	case f.identity != "" && !strings.EqualFold(a.name, f.identity) && !strings.EqualFold(a.guid, f.identity),
+		f.role != "" && !strings.EqualFold(a.role, f.role),
+		f.delegating != nil && *f.delegating != (a.delegation != "Regular"),
+		f.enabled != nil && *f.enabled != a.enabled,
+		f.assigneeType != "" && !strings.EqualFold(t.exchangeView(a).RoleAssigneeType, f.assigneeType):
+		return false
+	}
+	return true
+}
+
 // getManagementRoleAssignment returns direct assignments and, for
 // -RoleAssignee <user>, those the user gets through its role groups (WIRE §E3).
-func (s *Server) getManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("RoleAssignee", "Role", "Delegating", "Identity", "GetEffectiveUsers", "Enabled", "ResultSize", "RoleAssigneeType"); err != nil {
-		return nil, err
-	}
-	assignee, err := p.text("RoleAssignee")
-	if err != nil {
-		return nil, err
-	}
-	role, err := p.text("Role")
-	if err != nil {
-		return nil, err
-	}
-	identity, err := p.text("Identity")
-	if err != nil {
-		return nil, err
-	}
-	delegating, err := p.flag("Delegating")
-	if err != nil {
-		return nil, err
-	}
-	enabled, err := p.flag("Enabled")
-	if err != nil {
-		return nil, err
-	}
-	effectiveUsers, err := p.flag("GetEffectiveUsers")
-	if err != nil {
-		return nil, err
-	}
-	assigneeType, err := p.text("RoleAssigneeType")
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) getManagementRoleAssignment(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	in := binder{p: p}
+	f := roleAssignmentQuery{assignee: in.text("RoleAssignee"), role: in.text("Role"), identity: in.text("Identity")}
+	f.delegating, f.enabled, f.effectiveUsers = in.flag("Delegating"), in.flag("Enabled"), in.on("GetEffectiveUsers")
+	f.assigneeType = in.text("RoleAssigneeType")
 	// WIRE §J5: the parameter's values do not include ServicePrincipal.
-	if assigneeType != "" && !slices.ContainsFunc(roleAssigneeTypes, func(v string) bool { return strings.EqualFold(v, assigneeType) }) {
-		return nil, parameterError(fmt.Sprintf("Cannot bind parameter 'RoleAssigneeType'. Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.Directory.SystemConfiguration.RoleAssigneeType\".", assigneeType))
+	if f.assigneeType != "" && !slices.ContainsFunc(roleAssigneeTypes, func(v string) bool { return strings.EqualFold(v, f.assigneeType) }) {
+		in.fail(parameterError(fmt.Sprintf("Cannot bind parameter 'RoleAssigneeType'. Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.Directory.SystemConfiguration.RoleAssigneeType\".", f.assigneeType)))
+	}
+	if in.err != nil {
+		return nil, in.err
 	}
 	t := s.tenant
-
-	var target *user
-	var group *roleGroup
-	var app *exchangeServicePrincipal
-	if assignee != "" {
-		if target = t.recipient(assignee); target == nil {
-			if group = findRoleGroup(assignee); group == nil {
-				if app = t.exchangeSP(assignee); app == nil {
-					return nil, notFound(assignee)
-				}
-			}
-		}
-	}
-	if (caller.appOnly() || target != caller.user) && !t.mayReadRoleAssignments(caller) {
-		return nil, accessDenied(caller, "Get-ManagementRoleAssignment")
-	}
-	if role != "" && canonicalAppAssignableRole(role) == "" {
-		return nil, notFound(role)
-	}
-
-	// Each entry: the assignment and, for a role group's assignment seen
-	// through a member, that member.
-	type entry struct {
-		a   *exoAssignment
-		via *user
-	}
-	var entries []entry
+	who, err := t.findRoleAssignee(f.assignee)
 	switch {
-	case target != nil:
-		for _, a := range t.assignmentsOf(target) {
-			via := (*user)(nil)
-			if a.group != "" {
-				via = target
-			}
-			entries = append(entries, entry{a, via})
-		}
-	case group != nil:
-		for _, a := range t.exchange {
-			if a.group == group.name {
-				entries = append(entries, entry{a, nil})
-			}
-		}
-	case app != nil:
-		for _, a := range t.appAssignmentsOf(app.objectID) {
-			entries = append(entries, entry{a, nil})
-		}
-	default:
-		for _, a := range t.exchange {
-			if a.group != "" && effectiveUsers != nil && *effectiveUsers {
-				for _, id := range t.groupMembers[a.group] {
-					entries = append(entries, entry{a, t.byID[id]})
-				}
-				continue
-			}
-			entries = append(entries, entry{a, nil})
-		}
-	}
-	if identity != "" {
-		if t.findExchangeAssignment(identity) == nil {
-			return nil, notFound(identity)
-		}
+	case err != nil:
+		return nil, err
+	case (c.appOnly() || who.user != c.user) && !t.mayReadRoleAssignments(c):
+		return nil, accessDenied(c, "Get-ManagementRoleAssignment")
+	case f.role != "" && canonicalAppAssignableRole(f.role) == "":
+		return nil, notFound(f.role)
+	case f.identity != "" && t.findExchangeAssignment(f.identity) == nil:
+		return nil, notFound(f.identity)
 	}
 	objects := []jsonObject{}
-	for _, e := range entries {
-		a := e.a
-		switch {
-		case identity != "" && !strings.EqualFold(a.name, identity) && !strings.EqualFold(a.guid, identity),
-			role != "" && !strings.EqualFold(a.role, role),
-			delegating != nil && *delegating != (a.delegation != "Regular"),
-			enabled != nil && *enabled != a.enabled,
-			assigneeType != "" && !strings.EqualFold(t.exchangeView(a).RoleAssigneeType, assigneeType):
-			continue
+	for _, e := range t.assignmentEntries(who, f.effectiveUsers) {
+		if f.matches(t, e.a) {
+			objects = append(objects, t.assignmentObject(e.a, e.via, f.effectiveUsers))
 		}
-		objects = append(objects, t.assignmentObject(a, e.via, effectiveUsers != nil && *effectiveUsers))
 	}
 	return objects, nil
 }
 
+// roleAssignee is -RoleAssignee found: a user, a role group or a service
+// principal's pointer; none of them without the parameter.
+type roleAssignee struct {
+	user  *user
+	group *roleGroup
+	app   *exchangeServicePrincipal
+}
+
+// findRoleAssignee looks name up as a recipient, then a role group, then a
+// service principal.
+func (t *tenant) findRoleAssignee(name string) (roleAssignee, *cmdletError) {
+	if name == "" {
+		return roleAssignee{}, nil
+	}
+	if u := t.recipient(name); u != nil {
+		return roleAssignee{user: u}, nil
+	}
+	if g := findRoleGroup(name); g != nil {
+		return roleAssignee{group: g}, nil
+	}
+	if p := t.exchangeSP(name); p != nil {
+		return roleAssignee{app: p}, nil
+	}
+	return roleAssignee{}, notFound(name)
+}
+
+// assignmentEntry is an assignment as Get-ManagementRoleAssignment lists it;
+// via is the member through whom a role group's assignment is seen.
+type assignmentEntry struct {
+	a   *exoAssignment
+	via *user
+}
+
+// assignmentEntries lists the assignee's assignments: a user's own and its
+// role groups' (seen through it), a role group's, a service principal's;
+// without an assignee every assignment, and with effectiveUsers a role
+// group's once per member.
+func (t *tenant) assignmentEntries(who roleAssignee, effectiveUsers bool) []assignmentEntry {
+	var entries []assignmentEntry
+	add := func(a *exoAssignment, via *user) { entries = append(entries, assignmentEntry{a, via}) }
+	switch {
+	case who.user != nil:
+		for _, a := range t.assignmentsOf(who.user) {
+			if a.group != "" {
+				add(a, who.user)
+			} else {
+				add(a, nil)
+			}
+		}
+	case who.group != nil:
+		for _, a := range t.exchange {
+			if a.group == who.group.name {
+				add(a, nil)
+			}
+		}
+	case who.app != nil:
+		for _, a := range t.appAssignmentsOf(who.app.objectID) {
+			add(a, nil)
+		}
+	default:
+		for _, a := range t.exchange {
+			if a.group == "" || !effectiveUsers {
+				add(a, nil)
+				continue
+			}
+			for _, id := range t.groupMembers[a.group] {
+				add(a, t.byID[id])
+			}
+		}
+	}
+	return entries
+}
+
+// assignmentExists is the error of a role assignment whose name is taken:
+// name, or the default name the assignment would have had.
+func assignmentExists(name, defaultName string) *cmdletError {
+	if name == "" {
+		name = defaultName
+	}
+	return &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
+		fmt.Sprintf("The role assignment object '%s' already exists.", name)}
+}
+
 // newManagementRoleAssignment is New-ManagementRoleAssignment -Role -User
 // [-Name] [-Delegating], or the App parameter set (WIRE §J5, newAppRoleAssignment).
-func (s *Server) newManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Role", "User", "App", "CustomResourceScope", "RecipientAdministrativeUnitScope", "RecipientGroupScope",
-		"Name", "Delegating", "Confirm", "Force"); err != nil {
-		return nil, err
-	}
-	t := s.tenant
-	if !t.mayManageRoleAssignments(caller) {
-		return nil, accessDenied(caller, "New-ManagementRoleAssignment")
-	}
-	role, err := p.required("Role")
-	if err != nil {
-		return nil, err
+func (s *Server) newManagementRoleAssignment(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	in := binder{p: p}
+	role := in.required("Role")
+	if in.err != nil {
+		return nil, in.err
 	}
 	if p.raw("App") != nil {
-		return s.newAppRoleAssignment(caller, p, role)
+		return s.newAppRoleAssignment(c, p, role)
 	}
 	for _, appOnly := range []string{"CustomResourceScope", "RecipientAdministrativeUnitScope", "RecipientGroupScope"} {
 		if p.raw(appOnly) != nil {
-			return nil, parameterError("Parameter set cannot be resolved using the specified named parameters: -" + appOnly + " belongs to the App parameter set.")
+			in.fail(parameterError("Parameter set cannot be resolved using the specified named parameters: -" + appOnly + " belongs to the App parameter set."))
 		}
 	}
-	userName, err := p.required("User")
-	if err != nil {
-		return nil, err
+	userName, name, delegating := in.required("User"), in.text("Name"), in.on("Delegating")
+	in.fail(nameTooLong(name))
+	if in.err != nil {
+		return nil, in.err
 	}
-	name, err := p.text("Name")
-	if err != nil {
-		return nil, err
-	}
-	delegating, err := p.flag("Delegating")
-	if err != nil {
-		return nil, err
-	}
-	if len([]rune(name)) > 64 {
-		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exValidation,
-			fmt.Sprintf("The length of the property is too long. The maximum length is 64 and the length of the value provided is %d.", len([]rune(name)))}
-	}
+	t := s.tenant
 	if !isExchangeRole(role) {
-		if findApplicationRole(role) != nil {
+		if r := findApplicationRole(role); r != nil {
 			return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exTask,
-				fmt.Sprintf("The role '%s' is an application role; it can only be assigned to a service principal (-App).", findApplicationRole(role).name)}
+				fmt.Sprintf("The role '%s' is an application role; it can only be assigned to a service principal (-App).", r.name)}
 		}
 		return nil, notFound(role)
 	}
@@ -183,16 +187,11 @@ func (s *Server) newManagementRoleAssignment(caller *caller, p cmdletParameters)
 	if target == nil {
 		return nil, notFound(userName)
 	}
-	a, addErr := t.addExchangeAssignment(target, role, name, caller.name(), s.clock())
-	if addErr != nil {
-		existing := name
-		if existing == "" {
-			existing = assignmentName(canonicalExchangeRole(role), target.alias)
-		}
-		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
-			fmt.Sprintf("The role assignment object '%s' already exists.", existing)}
+	a, err := t.addExchangeAssignment(target, role, name, c.name(), s.clock())
+	if err != nil {
+		return nil, assignmentExists(name, assignmentName(canonicalExchangeRole(role), target.alias))
 	}
-	if delegating != nil && *delegating {
+	if delegating {
 		a.delegation = "Delegating"
 	}
 	return []jsonObject{t.assignmentObject(a, nil, false)}, nil
@@ -203,36 +202,27 @@ func (s *Server) newManagementRoleAssignment(caller *caller, p cmdletParameters)
 // the AppId ⚠); the scope is -CustomResourceScope or organization-wide.
 // Administrative units and groups are not modelled.
 func (s *Server) newAppRoleAssignment(c *caller, p cmdletParameters, role string) ([]jsonObject, *cmdletError) {
-	t := s.tenant
-	app, err := p.required("App")
-	if err != nil {
-		return nil, err
-	}
+	in := binder{p: p}
+	app := in.required("App")
 	if p.raw("User") != nil {
-		return nil, parameterError("Parameter set cannot be resolved using the specified named parameters: -App and -User.")
+		in.fail(parameterError("Parameter set cannot be resolved using the specified named parameters: -App and -User."))
 	}
 	for _, unsupported := range []string{"RecipientAdministrativeUnitScope", "RecipientGroupScope"} {
 		if p.raw(unsupported) != nil {
-			return nil, parameterError("The emulated tenant does not model administrative units or groups; use -CustomResourceScope instead of -" + unsupported + ".")
+			in.fail(parameterError("The emulated tenant does not model administrative units or groups; use -CustomResourceScope instead of -" + unsupported + "."))
 		}
 	}
-	scopeName, err := p.text("CustomResourceScope")
-	if err != nil {
-		return nil, err
+	scopeName, name := in.text("CustomResourceScope"), in.text("Name")
+	in.fail(nameTooLong(name))
+	if in.err != nil {
+		return nil, in.err
 	}
-	name, err := p.text("Name")
-	if err != nil {
-		return nil, err
-	}
-	if e := nameTooLong(name); e != nil {
-		return nil, e
-	}
-	canonical := canonicalAppAssignableRole(role)
-	if canonical == "" {
+	t := s.tenant
+	canonical, ptr := canonicalAppAssignableRole(role), t.exchangeSP(app)
+	switch {
+	case canonical == "":
 		return nil, notFound(role)
-	}
-	ptr := t.exchangeSP(app)
-	if ptr == nil {
+	case ptr == nil:
 		return nil, notFound(app)
 	}
 	if scopeName != "" {
@@ -242,42 +232,28 @@ func (s *Server) newAppRoleAssignment(c *caller, p cmdletParameters, role string
 		}
 		scopeName = sc.name
 	}
-	a, addErr := t.addAppExchangeAssignment(ptr, canonical, scopeName, name, c.name(), s.clock())
-	if addErr != nil {
-		existing := name
-		if existing == "" {
-			existing = assignmentName(canonical, ptr.name())
-		}
-		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
-			fmt.Sprintf("The role assignment object '%s' already exists.", existing)}
+	a, err := t.addAppExchangeAssignment(ptr, canonical, scopeName, name, c.name(), s.clock())
+	if err != nil {
+		return nil, assignmentExists(name, assignmentName(canonical, ptr.name()))
 	}
 	return []jsonObject{t.assignmentObject(a, nil, false)}, nil
 }
 
 // removeManagementRoleAssignment is Remove-ManagementRoleAssignment -Identity
 // -Confirm:$false; success is 200 with an empty value (WIRE §E4 ⚠).
-func (s *Server) removeManagementRoleAssignment(caller *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "Confirm"); err != nil {
-		return nil, err
-	}
-	t := s.tenant
-	if !t.mayManageRoleAssignments(caller) {
-		return nil, accessDenied(caller, "Remove-ManagementRoleAssignment")
-	}
-	identity, err := p.required("Identity")
+func (s *Server) removeManagementRoleAssignment(_ *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	identity, err := removalIdentity(p)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.flag("Confirm"); err != nil {
-		return nil, err
-	}
+	t := s.tenant
 	a := t.findExchangeAssignment(identity)
-	if a == nil {
+	switch {
+	case a == nil:
 		return nil, notFound(identity)
-	}
-	if a.spID != "" {
+	case a.spID != "":
 		t.removeAppExchangeAssignment(a, s.clock())
-	} else {
+	default:
 		t.removeExchangeAssignment(a)
 	}
 	return []jsonObject{}, nil
@@ -320,11 +296,8 @@ func (t *tenant) assignmentObject(a *exoAssignment, via *user, effectiveUsers bo
 		}
 		obj = append(obj, jsonField{"EffectiveUserName", effective})
 	}
-	return append(obj,
-		jsonField{"Guid@data.type", "System.Guid"}, jsonField{"Guid@odata.type", "#Guid"}, jsonField{"Guid", v.Guid},
-		jsonField{"WhenCreatedUTC@data.type", "System.DateTime"},
-		jsonField{"WhenCreatedUTC", v.CreatedAt.UTC().Format("2006-01-02T15:04:05.0000000+00:00")},
-	)
+	obj = append(obj, guidFields(v.Guid)...)
+	return append(obj, whenCreatedFields(v.CreatedAt)...)
 }
 
 // managementRoleType is Get-ManagementRole's RoleType: the name without
@@ -336,48 +309,43 @@ func managementRoleType(name string) string {
 	return strings.NewReplacer(" ", "", "-", "", ".", "").Replace(name)
 }
 
-// getManagementRole lists management and application roles; Identity may
-// hold * wildcards (WIRE §K1: "Application*" shows RBAC for Applications).
-// A retired ApplicationImpersonation is simply absent.
-func (s *Server) getManagementRole(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "RoleType", "ResultSize"); err != nil {
-		return nil, err
-	}
-	identity, err := p.text("Identity")
-	if err != nil {
-		return nil, err
-	}
-	roleType, err := p.text("RoleType")
-	if err != nil {
-		return nil, err
-	}
-	t := s.tenant
-	if !t.mayReadRoleAssignments(c) {
-		return nil, accessDenied(c, "Get-ManagementRole")
-	}
+// managementRoleNames are the management roles, then the application
+// roles; a retired ApplicationImpersonation is absent.
+func (t *tenant) managementRoleNames() []string {
 	var names []string
 	for _, r := range exchangeRoles {
-		if r == "ApplicationImpersonation" && t.org.impersonationRetired {
-			continue
+		if r != "ApplicationImpersonation" || !t.org.impersonationRetired {
+			names = append(names, r)
 		}
-		names = append(names, r)
 	}
 	for _, r := range applicationRoles {
 		names = append(names, r.name)
 	}
+	return names
+}
+
+// getManagementRole lists management and application roles; Identity may
+// hold * wildcards (WIRE §K1: "Application*" shows RBAC for Applications).
+func (s *Server) getManagementRole(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	in := binder{p: p}
+	identity, roleType := in.text("Identity"), in.text("RoleType")
+	t := s.tenant
+	switch {
+	case in.err != nil:
+		return nil, in.err
+	case !t.mayReadRoleAssignments(c):
+		return nil, accessDenied(c, "Get-ManagementRole")
+	}
 	objects := []jsonObject{}
-	for _, name := range names {
-		if identity != "" && !wildcardMatch(strings.ToLower(identity), strings.ToLower(name)) {
+	for _, name := range t.managementRoleNames() {
+		if identity != "" && !wildcardMatch(strings.ToLower(identity), strings.ToLower(name)) ||
+			roleType != "" && !strings.EqualFold(roleType, managementRoleType(name)) {
 			continue
 		}
-		if roleType != "" && !strings.EqualFold(roleType, managementRoleType(name)) {
-			continue
-		}
-		objects = append(objects, jsonObject{
+		objects = append(objects, append(jsonObject{
 			{"Name", name}, {"Identity", name}, {"RoleType", managementRoleType(name)},
 			{"IsRootRole", true}, {"IsEndUserRole", false},
-			{"Guid@data.type", "System.Guid"}, {"Guid@odata.type", "#Guid"}, {"Guid", uuidFor(t, "management-role:"+name)},
-		})
+		}, guidFields(uuidFor(t, "management-role:"+name))...))
 	}
 	if len(objects) == 0 && identity != "" && !strings.Contains(identity, "*") {
 		return nil, notFound(identity)

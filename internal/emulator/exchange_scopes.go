@@ -11,40 +11,38 @@ import (
 
 // scopeObject is the bag of WIRE §J3 (Identity and Guid are ⚠).
 func scopeObject(sc *managementScope) jsonObject {
-	return jsonObject{{"Name", sc.name}, {"Identity", sc.name}, {"ScopeRestrictionType", "RecipientScope"},
-		{"Exclusive", false}, {"RecipientRoot", nil}, {"RecipientFilter", sc.filter},
-		{"Guid@data.type", "System.Guid"}, {"Guid@odata.type", "#Guid"}, {"Guid", sc.guid},
-		{"WhenCreatedUTC@data.type", "System.DateTime"}, {"WhenCreatedUTC", sc.createdAt.UTC().Format("2006-01-02T15:04:05.0000000+00:00")}}
+	obj := jsonObject{{"Name", sc.name}, {"Identity", sc.name}, {"ScopeRestrictionType", "RecipientScope"},
+		{"Exclusive", false}, {"RecipientRoot", nil}, {"RecipientFilter", sc.filter}}
+	obj = append(obj, guidFields(sc.guid)...)
+	return append(obj, whenCreatedFields(sc.createdAt)...)
+}
+
+// noRecipientRoot: the emulated tenant has no organizational units.
+func (b *binder) noRecipientRoot() {
+	if raw := b.p.raw("RecipientRoot"); raw != nil && string(raw) != "null" {
+		b.fail(parameterError("The emulated tenant has no organizational units; omit RecipientRoot."))
+	}
+}
+
+func scopeExists(name string) *cmdletError {
+	return &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
+		fmt.Sprintf("The management scope object '%s' already exists.", name)}
 }
 
 // newManagementScope is New-ManagementScope -Name -RecipientRestrictionFilter
 // with the OPATH subset of opath.go (WIRE §J3); a filter outside it fails
 // like PowerShell's parameter binding.
-func (s *Server) newManagementScope(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Name", "RecipientRestrictionFilter", "RecipientRoot", "Confirm", "Force"); err != nil {
-		return nil, err
-	}
+func (s *Server) newManagementScope(_ *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	in := binder{p: p}
+	name, filter := in.required("Name"), in.required("RecipientRestrictionFilter")
+	in.noRecipientRoot()
+	in.fail(nameTooLong(name))
 	t := s.tenant
-	if !t.mayManageRoleAssignments(c) {
-		return nil, accessDenied(c, "New-ManagementScope")
-	}
-	name, err := p.required("Name")
-	if err != nil {
-		return nil, err
-	}
-	filter, err := p.required("RecipientRestrictionFilter")
-	if err != nil {
-		return nil, err
-	}
-	if p.raw("RecipientRoot") != nil && string(p.raw("RecipientRoot")) != "null" {
-		return nil, parameterError("The emulated tenant has no organizational units; omit RecipientRoot.")
-	}
-	if e := nameTooLong(name); e != nil {
-		return nil, e
-	}
-	if t.findScope(name) != nil {
-		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
-			fmt.Sprintf("The management scope object '%s' already exists.", name)}
+	switch {
+	case in.err != nil:
+		return nil, in.err
+	case t.findScope(name) != nil:
+		return nil, scopeExists(name)
 	}
 	sc, perr := t.addScope(name, filter, s.clock())
 	if perr != nil {
@@ -62,58 +60,30 @@ func filterBindingError(filter string, err error) *cmdletError {
 // setManagementScope is Set-ManagementScope -Identity [-RecipientRestrictionFilter]
 // [-Name] of Exchange Online (office-docs-powershell Set-ManagementScope.md;
 // the Database/Server filters are on-premises only, so unknown here). The
-// filter and name rules, errors and rights are New-ManagementScope's. Like
+// filter and name rules, errors and rights are New-ManagementScope's; given,
+// a filter or name must not be empty (Set- cannot clear them). Like
 // Remove-, it answers no object (⚠): a client reads the scope back with
 // Get-ManagementScope. The new filter applies to the scope's assignments at
 // once for Test-ServicePrincipalAuthorization and after the RBAC delay for
 // Graph and EWS (WIRE §J7.2).
-func (s *Server) setManagementScope(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "RecipientRestrictionFilter", "Name", "RecipientRoot", "Confirm", "Force"); err != nil {
-		return nil, err
+func (s *Server) setManagementScope(_ *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	in := binder{p: p}
+	identity := in.required("Identity")
+	filter, name := in.nonEmptyIfGiven("RecipientRestrictionFilter"), in.nonEmptyIfGiven("Name")
+	in.noRecipientRoot()
+	in.flag("Confirm")
+	in.flag("Force")
+	in.fail(nameTooLong(name))
+	if in.err != nil {
+		return nil, in.err
 	}
 	t := s.tenant
-	if !t.mayManageRoleAssignments(c) {
-		return nil, accessDenied(c, "Set-ManagementScope")
-	}
-	identity, err := p.required("Identity")
-	if err != nil {
-		return nil, err
-	}
-	// Given, a filter or name must not be empty: Set- cannot clear them.
-	optional := func(name string) (string, *cmdletError) {
-		v, err := p.text(name)
-		if err == nil && p.raw(name) != nil && strings.TrimSpace(v) == "" {
-			err = parameterError(fmt.Sprintf("Cannot validate argument on parameter '%s'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.", name))
-		}
-		return v, err
-	}
-	filter, err := optional("RecipientRestrictionFilter")
-	if err != nil {
-		return nil, err
-	}
-	name, err := optional("Name")
-	if err != nil {
-		return nil, err
-	}
-	if p.raw("RecipientRoot") != nil && string(p.raw("RecipientRoot")) != "null" {
-		return nil, parameterError("The emulated tenant has no organizational units; omit RecipientRoot.")
-	}
-	if _, err := p.flag("Confirm"); err != nil {
-		return nil, err
-	}
-	if _, err := p.flag("Force"); err != nil {
-		return nil, err
-	}
-	if e := nameTooLong(name); e != nil {
-		return nil, e
-	}
 	sc := t.findScope(identity)
 	if sc == nil {
 		return nil, notFound(identity)
 	}
 	if other := t.findScope(name); name != "" && other != nil && other != sc {
-		return nil, &cmdletError{http.StatusBadRequest, "BadRequest", exAlreadyExists,
-			fmt.Sprintf("The management scope object '%s' already exists.", name)}
+		return nil, scopeExists(name)
 	}
 	if perr := t.setScope(sc, name, filter, s.clock()); perr != nil {
 		return nil, filterBindingError(filter, perr)
@@ -122,15 +92,13 @@ func (s *Server) setManagementScope(c *caller, p cmdletParameters) ([]jsonObject
 }
 
 func (s *Server) getManagementScope(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "Exclusive", "ResultSize"); err != nil {
-		return nil, err
-	}
-	identity, err := p.text("Identity")
-	if err != nil {
-		return nil, err
-	}
+	in := binder{p: p}
+	identity := in.text("Identity")
 	t := s.tenant
-	if !t.mayReadRoleAssignments(c) {
+	switch {
+	case in.err != nil:
+		return nil, in.err
+	case !t.mayReadRoleAssignments(c):
 		return nil, accessDenied(c, "Get-ManagementScope")
 	}
 	if identity != "" {
@@ -148,12 +116,12 @@ func (s *Server) getManagementScope(c *caller, p cmdletParameters) ([]jsonObject
 }
 
 // removeManagementScope refuses a scope an assignment still uses (⚠).
-func (s *Server) removeManagementScope(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	t := s.tenant
-	identity, err := t.removalIdentity(c, p, "Remove-ManagementScope", "Identity", "Confirm", "Force")
+func (s *Server) removeManagementScope(_ *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	identity, err := removalIdentity(p)
 	if err != nil {
 		return nil, err
 	}
+	t := s.tenant
 	sc := t.findScope(identity)
 	if sc == nil {
 		return nil, notFound(identity)

@@ -21,34 +21,20 @@ func servicePrincipalObject(p *exchangeServicePrincipal) jsonObject {
 // (WIRE §J2). ObjectId must be the Entra service principal's id (not the
 // application's object id) and belong to AppId. ServiceId is the deprecated
 // name of ObjectId. A second pointer for the same app fails (exception ⚠).
-func (s *Server) newServicePrincipal(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("AppId", "ObjectId", "ServiceId", "DisplayName", "Organization", "Confirm"); err != nil {
-		return nil, err
+func (s *Server) newServicePrincipal(_ *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	in := binder{p: p}
+	appID, objectID := in.required("AppId"), in.text("ObjectId")
+	if objectID == "" {
+		objectID = in.text("ServiceId")
+	}
+	if objectID == "" {
+		in.fail(parameterError("Cannot process command because of one or more missing mandatory parameters: ObjectId."))
+	}
+	displayName := in.text("DisplayName")
+	if in.err != nil {
+		return nil, in.err
 	}
 	t := s.tenant
-	if !t.mayManageRoleAssignments(c) {
-		return nil, accessDenied(c, "New-ServicePrincipal")
-	}
-	appID, err := p.required("AppId")
-	if err != nil {
-		return nil, err
-	}
-	objectID, err := p.text("ObjectId")
-	if err != nil {
-		return nil, err
-	}
-	if objectID == "" {
-		if objectID, err = p.text("ServiceId"); err != nil {
-			return nil, err
-		}
-	}
-	if objectID == "" {
-		return nil, parameterError("Cannot process command because of one or more missing mandatory parameters: ObjectId.")
-	}
-	displayName, err := p.text("DisplayName")
-	if err != nil {
-		return nil, err
-	}
 	sp := t.spByID(objectID)
 	switch {
 	case sp == nil || sp.app == nil:
@@ -71,15 +57,13 @@ func (s *Server) newServicePrincipal(c *caller, p cmdletParameters) ([]jsonObjec
 // getServicePrincipal: as Microsoft warns, a null or unknown Identity returns
 // every pointer (WIRE §J2), so a client must filter by AppId itself.
 func (s *Server) getServicePrincipal(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "Organization", "ResultSize"); err != nil {
-		return nil, err
-	}
-	identity, err := p.text("Identity")
-	if err != nil {
-		return nil, err
-	}
+	in := binder{p: p}
+	identity := in.text("Identity")
 	t := s.tenant
-	if !t.mayReadRoleAssignments(c) {
+	switch {
+	case in.err != nil:
+		return nil, in.err
+	case !t.mayReadRoleAssignments(c):
 		return nil, accessDenied(c, "Get-ServicePrincipal")
 	}
 	objects := []jsonObject{}
@@ -95,12 +79,12 @@ func (s *Server) getServicePrincipal(c *caller, p cmdletParameters) ([]jsonObjec
 // removeServicePrincipal is Remove-ServicePrincipal -Identity -Confirm:$false:
 // 200 with an empty value (⚠). A pointer that still has role assignments is
 // refused (⚠ emulator choice: remove the assignments first).
-func (s *Server) removeServicePrincipal(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	t := s.tenant
-	identity, err := t.removalIdentity(c, p, "Remove-ServicePrincipal", "Identity", "Confirm", "Organization")
+func (s *Server) removeServicePrincipal(_ *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
+	identity, err := removalIdentity(p)
 	if err != nil {
 		return nil, err
 	}
+	t := s.tenant
 	ptr := t.exchangeSP(identity)
 	if ptr == nil {
 		return nil, notFound(identity)
@@ -118,19 +102,13 @@ func (s *Server) removeServicePrincipal(c *caller, p cmdletParameters) ([]jsonOb
 // that mailbox (WIRE §J6). It reads the assignments as they are now: the
 // RBAC cache does not apply to it (§J7.2).
 func (s *Server) testServicePrincipalAuthorization(c *caller, p cmdletParameters) ([]jsonObject, *cmdletError) {
-	if err := p.check("Identity", "Resource", "Organization"); err != nil {
-		return nil, err
-	}
-	identity, err := p.required("Identity")
-	if err != nil {
-		return nil, err
-	}
-	resource, err := p.text("Resource")
-	if err != nil {
-		return nil, err
-	}
+	in := binder{p: p}
+	identity, resource := in.required("Identity"), in.text("Resource")
 	t := s.tenant
-	if !t.mayReadRoleAssignments(c) {
+	switch {
+	case in.err != nil:
+		return nil, in.err
+	case !t.mayReadRoleAssignments(c):
 		return nil, accessDenied(c, "Test-ServicePrincipalAuthorization")
 	}
 	sp := t.exchangeSP(identity)
@@ -145,22 +123,29 @@ func (s *Server) testServicePrincipalAuthorization(c *caller, p cmdletParameters
 	}
 	objects := []jsonObject{}
 	for _, a := range t.appAssignmentsOf(sp.objectID) {
-		permissions := []string{}
-		if r := findApplicationRole(a.role); r != nil {
-			permissions = r.permissions
-		}
-		scope, scopeType := "Organization", "Organization"
-		if a.scope != "" {
-			scope, scopeType = a.scope, "CustomRecipientScope"
-		}
-		var inScope any = "Not Run"
-		if mailbox != nil {
-			inScope = t.scopeContains(a.scope, mailbox)
-		}
-		objects = append(objects, jsonObject{
-			{"RoleName", a.role}, {"GrantedPermissions", strings.Join(permissions, ", ")},
-			{"AllowedResourceScope", scope}, {"ScopeType", scopeType}, {"InScope", inScope},
-		})
+		objects = append(objects, t.authorizationObject(a, mailbox))
 	}
 	return objects, nil
+}
+
+// authorizationObject is one row of Test-ServicePrincipalAuthorization: the
+// role, what it grants, its scope and whether the scope holds mailbox ("Not
+// Run" without one).
+func (t *tenant) authorizationObject(a *exoAssignment, mailbox *user) jsonObject {
+	permissions := []string{}
+	if r := findApplicationRole(a.role); r != nil {
+		permissions = r.permissions
+	}
+	scope, scopeType := "Organization", "Organization"
+	if a.scope != "" {
+		scope, scopeType = a.scope, "CustomRecipientScope"
+	}
+	var inScope any = "Not Run"
+	if mailbox != nil {
+		inScope = t.scopeContains(a.scope, mailbox)
+	}
+	return jsonObject{
+		{"RoleName", a.role}, {"GrantedPermissions", strings.Join(permissions, ", ")},
+		{"AllowedResourceScope", scope}, {"ScopeType", scopeType}, {"InScope", inScope},
+	}
 }

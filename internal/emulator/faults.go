@@ -89,8 +89,9 @@ func durationText(d time.Duration) string {
 	return d.String()
 }
 
-// routeNames are the names faults and counters use.
-var routeNames = []string{
+// routeNames are the names faults and counters use: the route table's
+// (route.go), the admin API's one per cmdlet, EWS's and the control API's.
+var routeNames = slices.Concat([]string{
 	"instance-discovery", "openid-configuration", "userrealm", "token",
 	"graph.user", "graph.memberOf", "graph.organization", "graph.roleDefinitions",
 	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete",
@@ -99,12 +100,7 @@ var routeNames = []string{
 	"graph.applications.delete", "graph.applications.addPassword", "graph.applications.removePassword",
 	"graph.servicePrincipals.create", "graph.servicePrincipals.list", "graph.servicePrincipals.get", "graph.servicePrincipals.delete",
 	"graph.appRoleAssignedTo.create", "graph.appRoleAssignedTo.list", "graph.appRoleAssignedTo.delete", "graph.appRoleAssignments.list",
-	"exo.Get-ManagementRoleAssignment", "exo.New-ManagementRoleAssignment", "exo.Remove-ManagementRoleAssignment",
-	"exo.Get-ManagementRole", "exo.Get-OrganizationConfig", "exo.Get-CASMailbox", "exo.Test-ServicePrincipalAuthorization",
-	"exo.New-ServicePrincipal", "exo.Get-ServicePrincipal", "exo.Remove-ServicePrincipal",
-	"exo.New-ManagementScope", "exo.Get-ManagementScope", "exo.Set-ManagementScope", "exo.Remove-ManagementScope",
-	"ews.GetFolder", "control",
-}
+}, cmdletRouteNames(), []string{"ews.GetFolder", "control"})
 
 func (f Fault) validate() error {
 	known := f.Route == "*"
