@@ -60,18 +60,22 @@ type ewsEnvelope struct {
 		RequestServerVersion *struct {
 			Version string `xml:"Version,attr"`
 		} `xml:"http://schemas.microsoft.com/exchange/services/2006/types RequestServerVersion"`
-		ExchangeImpersonation *struct {
-			ConnectingSID struct {
-				PrincipalName      string `xml:"http://schemas.microsoft.com/exchange/services/2006/types PrincipalName"`
-				SID                string `xml:"http://schemas.microsoft.com/exchange/services/2006/types SID"`
-				PrimarySmtpAddress string `xml:"http://schemas.microsoft.com/exchange/services/2006/types PrimarySmtpAddress"`
-				SmtpAddress        string `xml:"http://schemas.microsoft.com/exchange/services/2006/types SmtpAddress"`
-			} `xml:"http://schemas.microsoft.com/exchange/services/2006/types ConnectingSID"`
-		} `xml:"http://schemas.microsoft.com/exchange/services/2006/types ExchangeImpersonation"`
+		ExchangeImpersonation *ewsImpersonation `xml:"http://schemas.microsoft.com/exchange/services/2006/types ExchangeImpersonation"`
 	} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Header"`
 	Body struct {
 		Operations []ewsOperation `xml:",any"`
 	} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Body"`
+}
+
+// ewsImpersonation is the ExchangeImpersonation header: exactly one of the
+// ConnectingSID's elements names the mailbox.
+type ewsImpersonation struct {
+	ConnectingSID struct {
+		PrincipalName      string `xml:"http://schemas.microsoft.com/exchange/services/2006/types PrincipalName"`
+		SID                string `xml:"http://schemas.microsoft.com/exchange/services/2006/types SID"`
+		PrimarySmtpAddress string `xml:"http://schemas.microsoft.com/exchange/services/2006/types PrimarySmtpAddress"`
+		SmtpAddress        string `xml:"http://schemas.microsoft.com/exchange/services/2006/types SmtpAddress"`
+	} `xml:"http://schemas.microsoft.com/exchange/services/2006/types ConnectingSID"`
 }
 
 type ewsOperation struct {
@@ -193,55 +197,15 @@ func (s *Server) writeEWSUnauthorized(w http.ResponseWriter, basic bool, reason 
 // assignment (WIRE §I13, §J7). The organization and mailbox EWS switches
 // come first (§K3); refused reports their 403. Needs s.mu.
 func (s *Server) getFolder(caller *caller, env *ewsEnvelope, anchor string) (response string, fault *soapFault, refused bool) {
-	if v := env.Header.RequestServerVersion; v != nil && !slices.Contains(ewsVersions, v.Version) {
-		return "", &soapFault{"ErrorInvalidServerVersion", "The specified server version is invalid.", ""}, false
+	op, fault := getFolderOperation(env)
+	if fault != nil {
+		return "", fault, false
 	}
-	if len(env.Body.Operations) != 1 {
-		return "", schemaViolation(1, "soap:Body must contain exactly one operation."), false
-	}
-	op := env.Body.Operations[0]
-	if op.XMLName.Space != nsMessages || op.XMLName.Local != "GetFolder" {
-		return "", &soapFault{"ErrorInvalidRequest", "The request is invalid. The emulated tenant implements only GetFolder.", ""}, false
-	}
-	shape := op.FolderShape.BaseShape
-	if shape != "IdOnly" && shape != "Default" && shape != "AllProperties" {
-		return "", schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DefaultShapeNamesType'.", shape)), false
-	}
-	if len(op.FolderIDs.Items) == 0 {
-		return "", schemaViolation(1, "The element 'FolderIds' has incomplete content."), false
-	}
-
 	t, now := s.tenant, s.clock()
 	imp := env.Header.ExchangeImpersonation
-	if caller.appOnly() && imp == nil {
-		return "", &soapFault{"ErrorInvalidExchangeImpersonationHeaderData", "ExchangeImpersonation SOAP header must be present for this type of OAuth token.", ""}, false
-	}
-	mailbox := caller.user
-	if imp != nil {
-		sid := imp.ConnectingSID
-		given := 0
-		for _, v := range []string{sid.PrincipalName, sid.SID, sid.PrimarySmtpAddress, sid.SmtpAddress} {
-			if v != "" {
-				given++
-			}
-		}
-		if given != 1 {
-			return "", schemaViolation(1, "ConnectingSID must contain exactly one of PrincipalName, SID, PrimarySmtpAddress, SmtpAddress."), false
-		}
-		address := sid.PrincipalName + sid.PrimarySmtpAddress + sid.SmtpAddress
-		switch {
-		case sid.PrincipalName != "":
-			mailbox = t.userByUPN(sid.PrincipalName)
-		case sid.SID != "":
-			mailbox = nil // the emulated directory has no SIDs
-		default:
-			mailbox = t.userBySMTP(address)
-		}
-		// An app-only request is routed by X-AnchorMailbox; without it (or
-		// with another mailbox's) Exchange rejects the header (WIRE §I13).
-		if caller.appOnly() && !t.anchorMatches(anchor, address, mailbox) {
-			return "", &soapFault{"ErrorInvalidExchangeImpersonationHeaderData", "ExchangeImpersonation SOAP header must not exist for this type of OAuth token.", ""}, false
-		}
+	mailbox, fault := t.ewsMailbox(caller, imp, anchor)
+	if fault != nil {
+		return "", fault, false
 	}
 	appID := ""
 	if caller.token != nil {
@@ -251,38 +215,108 @@ func (s *Server) getFolder(caller *caller, env *ewsEnvelope, anchor string) (res
 		return "", nil, true
 	}
 	if imp != nil {
-		if caller.appOnly() {
-			if mailbox == nil || !mailbox.mailbox {
-				return "", &soapFault{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", ""}, false
-			}
-			if f := s.appEWSRight(caller, mailbox, now); f != nil {
-				return "", f, false
-			}
-		} else {
-			if t.org.impersonationRetired || !t.holdsExchangeRole(caller.user, "ApplicationImpersonation", now, s.propagationDelay) {
-				return "", &soapFault{"ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", ""}, false
-			}
-			if mailbox == nil || !mailbox.mailbox {
-				return "", &soapFault{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", ""}, false
-			}
+		if fault := s.impersonationRight(caller, mailbox, now); fault != nil {
+			return "", fault, false
 		}
 	}
-
 	var messages strings.Builder
 	for _, item := range op.FolderIDs.Items {
-		msg, fault := s.folderMessage(mailbox, item, shape)
+		msg, fault := s.folderMessage(mailbox, item, op.FolderShape.BaseShape)
 		if fault != nil {
 			return "", fault, false
 		}
 		messages.WriteString(msg)
 	}
+	return getFolderResponse(messages.String()), nil, false
+}
+
+// getFolderOperation checks the request is one GetFolder the schema allows.
+func getFolderOperation(env *ewsEnvelope) (*ewsOperation, *soapFault) {
+	if v := env.Header.RequestServerVersion; v != nil && !slices.Contains(ewsVersions, v.Version) {
+		return nil, &soapFault{"ErrorInvalidServerVersion", "The specified server version is invalid.", ""}
+	}
+	if len(env.Body.Operations) != 1 {
+		return nil, schemaViolation(1, "soap:Body must contain exactly one operation.")
+	}
+	op := &env.Body.Operations[0]
+	switch shape := op.FolderShape.BaseShape; {
+	case op.XMLName.Space != nsMessages || op.XMLName.Local != "GetFolder":
+		return nil, &soapFault{"ErrorInvalidRequest", "The request is invalid. The emulated tenant implements only GetFolder.", ""}
+	case shape != "IdOnly" && shape != "Default" && shape != "AllProperties":
+		return nil, schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DefaultShapeNamesType'.", shape))
+	case len(op.FolderIDs.Items) == 0:
+		return nil, schemaViolation(1, "The element 'FolderIds' has incomplete content.")
+	}
+	return op, nil
+}
+
+// ewsMailbox is the mailbox a request acts on: the caller's own, or the one
+// the ExchangeImpersonation header names (nil when it names nobody known).
+// An application must impersonate, and route the request to that mailbox
+// with X-AnchorMailbox; without it (or with another mailbox's) Exchange
+// rejects the header (WIRE §I13).
+func (t *tenant) ewsMailbox(c *caller, imp *ewsImpersonation, anchor string) (*user, *soapFault) {
+	if imp == nil {
+		if c.appOnly() {
+			return nil, &soapFault{"ErrorInvalidExchangeImpersonationHeaderData", "ExchangeImpersonation SOAP header must be present for this type of OAuth token.", ""}
+		}
+		return c.user, nil
+	}
+	sid := imp.ConnectingSID
+	given := 0
+	for _, v := range []string{sid.PrincipalName, sid.SID, sid.PrimarySmtpAddress, sid.SmtpAddress} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, schemaViolation(1, "ConnectingSID must contain exactly one of PrincipalName, SID, PrimarySmtpAddress, SmtpAddress.")
+	}
+	address := sid.PrincipalName + sid.PrimarySmtpAddress + sid.SmtpAddress
+	var mailbox *user
+	switch {
+	case sid.PrincipalName != "":
+		mailbox = t.userByUPN(sid.PrincipalName)
+	case sid.SID != "":
+		// the emulated directory has no SIDs
+	default:
+		mailbox = t.userBySMTP(address)
+	}
+	if c.appOnly() && !t.anchorMatches(anchor, address, mailbox) {
+		return nil, &soapFault{"ErrorInvalidExchangeImpersonationHeaderData", "ExchangeImpersonation SOAP header must not exist for this type of OAuth token.", ""}
+	}
+	return mailbox, nil
+}
+
+// impersonationRight: an application needs a mailbox, then the right to it
+// (appEWSRight); a user needs an effective ApplicationImpersonation
+// assignment (none once the role is retired, WIRE §K1), then a mailbox.
+// Needs s.mu.
+func (s *Server) impersonationRight(c *caller, mailbox *user, now time.Time) *soapFault {
+	t := s.tenant
+	noMailbox := &soapFault{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", ""}
+	switch {
+	case c.appOnly() && (mailbox == nil || !mailbox.mailbox):
+		return noMailbox
+	case c.appOnly():
+		return s.appEWSRight(c, mailbox, now)
+	case t.org.impersonationRetired || !t.holdsExchangeRole(c.user, "ApplicationImpersonation", now, s.propagationDelay):
+		return &soapFault{"ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", ""}
+	case mailbox == nil || !mailbox.mailbox:
+		return noMailbox
+	}
+	return nil
+}
+
+// getFolderResponse wraps the response messages in GetFolder's envelope.
+func getFolderResponse(messages string) string {
 	return `<?xml version="1.0" encoding="utf-8"?>` +
 		`<s:Envelope xmlns:s="` + nsSOAP + `">` +
 		`<s:Header><h:ServerVersionInfo MajorVersion="15" MinorVersion="20" MajorBuildNumber="8158" MinorBuildNumber="20" Version="V2018_01_08"` +
 		` xmlns:h="` + nsTypes + `" xmlns="` + nsTypes + `" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/></s:Header>` +
 		`<s:Body><m:GetFolderResponse xmlns:m="` + nsMessages + `" xmlns:t="` + nsTypes + `"><m:ResponseMessages>` +
-		messages.String() +
-		`</m:ResponseMessages></m:GetFolderResponse></s:Body></s:Envelope>`, nil, false
+		messages +
+		`</m:ResponseMessages></m:GetFolderResponse></s:Body></s:Envelope>`
 }
 
 // folderMessage answers one requested folder of mailbox. Needs s.mu.
@@ -290,42 +324,66 @@ func (s *Server) folderMessage(mailbox *user, item ewsFolderID, shape string) (s
 	if item.XMLName.Space != nsTypes || (item.XMLName.Local != "DistinguishedFolderId" && item.XMLName.Local != "FolderId") {
 		return "", schemaViolation(1, fmt.Sprintf("The element 'FolderIds' has invalid child element '%s'.", item.XMLName.Local))
 	}
-	name := ""
+	t := s.tenant
+	var name, answer string
 	if item.XMLName.Local == "DistinguishedFolderId" {
-		name = item.ID
-		if _, ok := ewsFolders[name]; !ok {
-			return "", schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DistinguishedFolderIdNameType'.", name))
-		}
-		if item.Mailbox != nil && item.Mailbox.EmailAddress != "" {
-			// Delegate access to another mailbox needs Full Access, which the
-			// emulated tenant never grants.
-			target := s.tenant.userBySMTP(item.Mailbox.EmailAddress)
-			switch {
-			case target == nil || !target.mailbox:
-				return nonExistentMailbox(item.Mailbox.EmailAddress), nil
-			case target != mailbox:
-				return errorMessage("ErrorAccessDenied", "Access is denied. Check credentials and try again.", ""), nil
-			}
+		var fault *soapFault
+		if name, answer, fault = t.distinguishedFolder(mailbox, item); fault != nil || answer != "" {
+			return answer, fault
 		}
 	}
 	if !mailbox.mailbox {
 		return nonExistentMailbox(mailbox.upn), nil
 	}
 	if item.XMLName.Local == "FolderId" {
-		for folder := range ewsFolders {
-			if id, _ := s.tenant.folderID(mailbox, folder); id == item.ID {
-				name = folder
-			}
-		}
-		if name == "" {
-			if _, err := base64.StdEncoding.DecodeString(item.ID); err != nil || item.ID == "" {
-				return errorMessage("ErrorInvalidIdMalformed", "Id is malformed.", ""), nil
-			}
-			return errorMessage("ErrorFolderNotFound", "The specified folder could not be found in the store.", ""), nil
+		if name, answer = t.folderByID(mailbox, item.ID); answer != "" {
+			return answer, nil
 		}
 	}
+	return t.folderAnswer(mailbox, name, shape), nil
+}
+
+// distinguishedFolder reads a DistinguishedFolderId: its name, or the
+// error message for its mailbox (delegate access to another mailbox needs
+// Full Access, which the emulated tenant never grants).
+func (t *tenant) distinguishedFolder(mailbox *user, item ewsFolderID) (name, answer string, fault *soapFault) {
+	if _, ok := ewsFolders[item.ID]; !ok {
+		return "", "", schemaViolation(1, fmt.Sprintf("The value '%s' is invalid according to its datatype 'DistinguishedFolderIdNameType'.", item.ID))
+	}
+	if item.Mailbox != nil && item.Mailbox.EmailAddress != "" {
+		target := t.userBySMTP(item.Mailbox.EmailAddress)
+		switch {
+		case target == nil || !target.mailbox:
+			return "", nonExistentMailbox(item.Mailbox.EmailAddress), nil
+		case target != mailbox:
+			return "", errorMessage("ErrorAccessDenied", "Access is denied. Check credentials and try again.", ""), nil
+		}
+	}
+	return item.ID, "", nil
+}
+
+// folderByID finds the distinguished folder of mailbox with that FolderId,
+// or the error message for an id it does not know.
+func (t *tenant) folderByID(mailbox *user, id string) (name, answer string) {
+	for folder := range ewsFolders {
+		if fid, _ := t.folderID(mailbox, folder); fid == id {
+			name = folder
+		}
+	}
+	if name != "" {
+		return name, ""
+	}
+	if _, err := base64.StdEncoding.DecodeString(id); err != nil || id == "" {
+		return "", errorMessage("ErrorInvalidIdMalformed", "Id is malformed.", "")
+	}
+	return "", errorMessage("ErrorFolderNotFound", "The specified folder could not be found in the store.", "")
+}
+
+// folderAnswer is the successful GetFolderResponseMessage for a folder of
+// mailbox in the requested shape.
+func (t *tenant) folderAnswer(mailbox *user, name, shape string) string {
 	folder := ewsFolders[name]
-	id, changeKey := s.tenant.folderID(mailbox, name)
+	id, changeKey := t.folderID(mailbox, name)
 	var b strings.Builder
 	b.WriteString(`<m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Folders>`)
 	fmt.Fprintf(&b, `<t:%s><t:FolderId Id="%s" ChangeKey="%s"/>`, folder.element, id, changeKey)
@@ -339,7 +397,7 @@ func (s *Server) folderMessage(mailbox *user, item ewsFolderID, shape string) (s
 		}
 	}
 	fmt.Fprintf(&b, `</t:%s></m:Folders></m:GetFolderResponseMessage>`, folder.element)
-	return b.String(), nil
+	return b.String()
 }
 
 func nonExistentMailbox(address string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -60,90 +61,120 @@ type assertionClaims struct {
 // signature; aud = this tenant's token endpoint; iss == sub == client id;
 // now within nbf..exp. Needs s.mu.
 func (s *Server) verifyAssertion(app *application, assertion string, now time.Time) *aadError {
-	malformed := func(why string) *aadError {
-		return &aadError{http.StatusUnauthorized, "invalid_client", 50027, "Invalid JWT token. " + why}
+	a, err := parseAssertion(assertion)
+	if err != nil {
+		return err
 	}
+	if a.header.Alg != "RS256" && a.header.Alg != "PS256" {
+		return &aadError{http.StatusUnauthorized, "invalid_client", 5002738, fmt.Sprintf("Invalid JWT token. '%s' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, PS256'", a.header.Alg)}
+	}
+	if err := a.verifySignature(app, now); err != nil {
+		return err
+	}
+	return s.checkAssertionClaims(app, &a.claims, now)
+}
+
+// clientAssertion is a certificate assertion taken apart.
+type clientAssertion struct {
+	header    assertionHeader
+	claims    assertionClaims
+	signed    string // header.payload: what the signature covers
+	signature []byte
+}
+
+// parseAssertion reads a compact JWT: three base64 parts, a JSON header and
+// JSON claims (numbers kept as written).
+func parseAssertion(assertion string) (*clientAssertion, *aadError) {
+	malformed := &aadError{http.StatusUnauthorized, "invalid_client", 50027, "Invalid JWT token. Token format not valid."}
 	parts := strings.Split(assertion, ".")
 	if len(parts) != 3 {
-		return malformed("Token format not valid.")
+		return nil, malformed
 	}
-	var header assertionHeader
-	var claims assertionClaims
+	a := &clientAssertion{signed: parts[0] + "." + parts[1]}
 	headerJSON, err1 := decodeBase64Any(parts[0])
 	payloadJSON, err2 := decodeBase64Any(parts[1])
 	signature, err3 := decodeBase64Any(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(headerJSON, &header) != nil {
-		return malformed("Token format not valid.")
+	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(headerJSON, &a.header) != nil {
+		return nil, malformed
 	}
+	a.signature = signature
 	dec := json.NewDecoder(bytes.NewReader(payloadJSON))
 	dec.UseNumber()
-	if dec.Decode(&claims) != nil {
-		return malformed("Token format not valid.")
+	if dec.Decode(&a.claims) != nil {
+		return nil, malformed
 	}
-	if header.Alg != "RS256" && header.Alg != "PS256" {
-		return &aadError{http.StatusUnauthorized, "invalid_client", 5002738, fmt.Sprintf("Invalid JWT token. '%s' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, PS256'", header.Alg)}
-	}
+	return a, nil
+}
 
-	// The key, by thumbprint (customKeyIdentifier is the caller's, so not trusted).
-	var sent []byte
-	var key *keyCredential
-	if header.X5tSHA256 != "" {
-		if b, err := decodeBase64Any(header.X5tSHA256); err == nil && len(b) == sha256.Size {
-			sent = b
-			for _, k := range app.keys {
-				if bytes.Equal(k.sha256Thumbprint(), b) {
-					key = k
-				}
-			}
-		}
-	} else if header.X5t != "" {
-		if b, err := decodeBase64Any(header.X5t); err == nil && len(b) == 20 {
-			sent = b
-			for _, k := range app.keys {
-				if bytes.Equal(k.sha1Thumbprint(), b) {
-					key = k
-				}
+// signingKey is the app's key whose thumbprint the header names: x5t#S256
+// (SHA-256) when given, else x5t (SHA-1); customKeyIdentifier is the
+// client's, so not trusted. thumb is the thumbprint errors show: the found
+// key's SHA-1, as Entra names keys, else what was sent.
+func (a *clientAssertion) signingKey(app *application) (key *keyCredential, thumb string) {
+	sent, size, sum := a.header.X5t, sha1.Size, (*keyCredential).sha1Thumbprint
+	if a.header.X5tSHA256 != "" {
+		sent, size, sum = a.header.X5tSHA256, sha256.Size, (*keyCredential).sha256Thumbprint
+	}
+	var raw []byte
+	if b, err := decodeBase64Any(sent); sent != "" && err == nil && len(b) == size {
+		raw = b
+		for _, k := range app.keys {
+			if bytes.Equal(sum(k), b) {
+				key = k
 			}
 		}
 	}
-	thumb := strings.ToUpper(hex.EncodeToString(sent))
 	if key != nil {
-		thumb = strings.ToUpper(hex.EncodeToString(key.sha1Thumbprint())) // Entra names the key by its SHA-1
+		raw = key.sha1Thumbprint()
 	}
-	keyError := func(reason string, withKey bool) *aadError {
-		found := ""
-		if withKey {
-			found = fmt.Sprintf(" Found key 'Start=%s, End=%s',", key.start.UTC().Format("01/02/2006 15:04:05"), key.end.UTC().Format("01/02/2006 15:04:05"))
-		}
-		return &aadError{http.StatusUnauthorized, "invalid_client", 700027, fmt.Sprintf("Client assertion contains an invalid signature. [Reason - %s, Thumbprint of key used by client: '%s',%s Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'. %s]", reason, thumb, found, app.appID, certDocs)}
-	}
+	return key, strings.ToUpper(hex.EncodeToString(raw))
+}
+
+// verifySignature: the signing key must be found, valid now, RSA, and have
+// made the signature.
+func (a *clientAssertion) verifySignature(app *application, now time.Time) *aadError {
+	key, thumb := a.signingKey(app)
 	switch {
 	case key == nil:
-		return keyError("The key was not found.", false)
+		return assertionKeyError(app, nil, thumb, "The key was not found.")
 	case !now.Before(key.end):
-		return keyError("The key used is expired.", true)
+		return assertionKeyError(app, key, thumb, "The key used is expired.")
 	case now.Before(key.start):
-		return keyError("The key used is not yet valid.", true)
+		return assertionKeyError(app, key, thumb, "The key used is not yet valid.")
 	}
-	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	pub, isRSA := key.cert.PublicKey.(*rsa.PublicKey)
 	if !isRSA {
-		return keyError("The key is not an RSA key.", true)
+		return assertionKeyError(app, key, thumb, "The key is not an RSA key.")
 	}
-	var verr error
-	if header.Alg == "PS256" {
-		verr = rsa.VerifyPSS(pub, crypto.SHA256, digest[:], signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
+	digest := sha256.Sum256([]byte(a.signed))
+	var err error
+	if a.header.Alg == "PS256" {
+		err = rsa.VerifyPSS(pub, crypto.SHA256, digest[:], a.signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
 	} else {
-		verr = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], signature)
+		err = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], a.signature)
 	}
-	if verr != nil {
-		return keyError("The provided signature value did not match the expected signature value.", true)
+	if err != nil {
+		return assertionKeyError(app, key, thumb, "The provided signature value did not match the expected signature value.")
 	}
+	return nil
+}
 
-	if !s.isTokenEndpoint(claims.Aud) {
-		return &aadError{http.StatusUnauthorized, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer. " + certDocs}
+// assertionKeyError is AADSTS700027 for a key that was not found (nil) or
+// cannot have signed the assertion.
+func assertionKeyError(app *application, key *keyCredential, thumb, reason string) *aadError {
+	found := ""
+	if key != nil {
+		found = fmt.Sprintf(" Found key 'Start=%s, End=%s',", key.start.UTC().Format("01/02/2006 15:04:05"), key.end.UTC().Format("01/02/2006 15:04:05"))
 	}
+	return &aadError{http.StatusUnauthorized, "invalid_client", 700027, fmt.Sprintf("Client assertion contains an invalid signature. [Reason - %s, Thumbprint of key used by client: '%s',%s Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'. %s]", reason, thumb, found, app.appID, certDocs)}
+}
+
+// checkAssertionClaims: aud is this tenant's token endpoint, iss the client
+// id and sub the same, and now within nbf..exp give or take the skew.
+func (s *Server) checkAssertionClaims(app *application, claims *assertionClaims, now time.Time) *aadError {
 	switch {
+	case !s.isTokenEndpoint(claims.Aud):
+		return &aadError{http.StatusUnauthorized, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer. " + certDocs}
 	case !strings.EqualFold(claims.Iss, app.appID):
 		return &aadError{http.StatusUnauthorized, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter. " + certDocs}
 	case claims.Sub != claims.Iss:

@@ -235,65 +235,75 @@ type aadError struct {
 // verifyAssertion), its service principal (7000229, 7000112), then the scope
 // (1002012, 700022, 500011), and issues the token. Needs s.mu.
 func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, tenantName, clientID string) {
-	form := r.PostForm
-	fail := func(e *aadError) { s.writeAADError(w, r, e.status, e.code, e.aadsts, e.text, "") }
-	basicID, basicSecret, basic := clientBasicAuth(r)
-	if basic && form.Get("client_id") != "" && !strings.EqualFold(basicID, form.Get("client_id")) {
-		fail(&aadError{http.StatusBadRequest, "invalid_request", 900144, "The client_id in the request body does not match the one in the Authorization header."})
+	body, e := s.appTokenFor(r, tenantName, clientID)
+	if e != nil {
+		s.writeAADError(w, r, e.status, e.code, e.aadsts, e.text, "")
 		return
 	}
-	t := s.tenant
-	app := t.appByAppID(clientID)
+	writeJSON(w, http.StatusOK, body)
+}
+
+// appTokenFor is clientCredentials' answer: the token, or the first check
+// that failed. Needs s.mu.
+func (s *Server) appTokenFor(r *http.Request, tenantName, clientID string) (jsonObject, *aadError) {
+	app, e := s.clientApplication(r, tenantName, clientID)
+	if e != nil {
+		return nil, e
+	}
+	now := s.clock()
+	acr, e := s.checkClientCredential(r, app, now)
+	if e != nil {
+		return nil, e
+	}
+	sp := s.tenant.spByAppID(app.appID)
+	switch {
+	case sp == nil:
+		return nil, &aadError{http.StatusUnauthorized, "invalid_client", 7000229, fmt.Sprintf("The client application %s is missing service principal in the tenant %s. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", app.appID, s.seed.TenantID)}
+	case !sp.enabled:
+		return nil, &aadError{http.StatusBadRequest, "unauthorized_client", 7000112, fmt.Sprintf("Application '%s'(%s) is disabled.", app.appID, app.displayName)}
+	}
+	res, e := s.appOnlyResource(strings.Fields(r.PostForm.Get("scope")))
+	if e != nil {
+		return nil, e
+	}
+	return s.issueAppToken(sp, res, acr, now), nil
+}
+
+// clientApplication is the application signing in: HTTP Basic and the form
+// must not name two, and it must be registered in this tenant (a client
+// credentials grant cannot go to /organizations).
+func (s *Server) clientApplication(r *http.Request, tenantName, clientID string) (*application, *aadError) {
+	if basicID, _, basic := clientBasicAuth(r); basic && r.PostForm.Get("client_id") != "" && !strings.EqualFold(basicID, r.PostForm.Get("client_id")) {
+		return nil, &aadError{http.StatusBadRequest, "invalid_request", 900144, "The client_id in the request body does not match the one in the Authorization header."}
+	}
+	app := s.tenant.appByAppID(clientID)
 	if app == nil || strings.EqualFold(tenantName, "organizations") {
-		fail(&aadError{http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenantName)})
-		return
+		return nil, &aadError{http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenantName)}
 	}
+	return app, nil
+}
+
+// checkClientCredential checks the one credential the client sends: a
+// secret (in the form or by HTTP Basic) or a certificate assertion. acr is
+// the token's appidacr: 1 for a secret, 2 for a certificate.
+func (s *Server) checkClientCredential(r *http.Request, app *application, now time.Time) (acr string, e *aadError) {
+	form := r.PostForm
 	secret := form.Get("client_secret")
-	if basic && secret == "" {
+	if _, basicSecret, basic := clientBasicAuth(r); basic && secret == "" {
 		secret = basicSecret
 	}
 	assertion := form.Get("client_assertion")
-	now := s.clock()
-	var acr string
 	switch {
 	case secret != "" && assertion != "":
-		fail(&aadError{http.StatusBadRequest, "invalid_request", 90014, "The request must contain only one of 'client_assertion' and 'client_secret'."})
-		return
+		return "", &aadError{http.StatusBadRequest, "invalid_request", 90014, "The request must contain only one of 'client_assertion' and 'client_secret'."}
 	case secret != "":
-		if e := checkSecret(app, secret, now); e != nil {
-			fail(e)
-			return
-		}
-		acr = "1"
-	case assertion != "":
-		if form.Get("client_assertion_type") != assertionType {
-			fail(&aadError{http.StatusBadRequest, "invalid_request", 50027, "Invalid JWT token. client_assertion_type must be '" + assertionType + "'."})
-			return
-		}
-		if e := s.verifyAssertion(app, assertion, now); e != nil {
-			fail(e)
-			return
-		}
-		acr = "2"
-	default:
-		fail(&aadError{http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."})
-		return
+		return "1", checkSecret(app, secret, now)
+	case assertion == "":
+		return "", &aadError{http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
+	case form.Get("client_assertion_type") != assertionType:
+		return "", &aadError{http.StatusBadRequest, "invalid_request", 50027, "Invalid JWT token. client_assertion_type must be '" + assertionType + "'."}
 	}
-	sp := t.spByAppID(app.appID)
-	switch {
-	case sp == nil:
-		fail(&aadError{http.StatusUnauthorized, "invalid_client", 7000229, fmt.Sprintf("The client application %s is missing service principal in the tenant %s. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", app.appID, s.seed.TenantID)})
-		return
-	case !sp.enabled:
-		fail(&aadError{http.StatusBadRequest, "unauthorized_client", 7000112, fmt.Sprintf("Application '%s'(%s) is disabled.", app.appID, app.displayName)})
-		return
-	}
-	res, e := s.appOnlyResource(strings.Fields(form.Get("scope")))
-	if e != nil {
-		fail(e)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.issueAppToken(sp, res, acr, now))
+	return "2", s.verifyAssertion(app, assertion, now)
 }
 
 // checkSecret finds an unexpired password credential with this value.
