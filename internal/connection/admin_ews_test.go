@@ -12,7 +12,7 @@ import (
 func TestRetiredRoleAssignsNothing(t *testing.T) {
 	s, env, cl, _ := setup(t, 0)
 	s.SetImpersonationRetired(true)
-	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ex"}), AssignMissing: true}
+	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", PasswordCredential("pw-ex")), AssignMissing: true}
 	for name, run := range map[string]func() error{
 		"ensure": func() error { _, err := env.Ensure(context.Background(), spec); return err },
 		"check": func() error {
@@ -43,7 +43,7 @@ func TestRetiredRoleAssignsNothing(t *testing.T) {
 func TestEWSClosedNamesTheSwitch(t *testing.T) {
 	s, env, cl, clk := setup(t, 0)
 	upn := "exadmin@fabrikam.onmicrosoft.com"
-	spec := Spec{Cloud: cl, Principal: User(upn, Credential{Kind: Password, Secret: "pw-ex"})}
+	spec := Spec{Cloud: cl, Principal: User(upn, PasswordCredential("pw-ex"))}
 	off, on := false, true
 	reset := func() {
 		s.SetOrganizationEWSEnabled(nil)

@@ -114,10 +114,8 @@ func (e *Env) CheckApp(ctx context.Context, spec AppSpec) (*AppStatus, error) {
 		return nil, err
 	}
 	c := &appCheck{s: s, spec: spec, st: &AppStatus{MissingFixes: map[string]string{}}}
-	if spec.Principal.Credential.Kind == ClientCertificate {
-		if info, err := ParseCertificate(spec.Principal.Credential.Secret, spec.Principal.Credential.CertificatePassword); err == nil {
-			c.st.CredentialExpiresAt = info.NotAfter
-		}
+	if cert := spec.Principal.Credential.Certificate(); cert != nil {
+		c.st.CredentialExpiresAt = cert.NotAfter
 	}
 	if err := c.run(ctx); err != nil {
 		return nil, err

@@ -81,7 +81,7 @@ func appProblems(spec AppSpec, st *AppStatus) error {
 	default:
 		problem = ProblemUnreachable
 	}
-	return &Error{Problem: problem, Account: ConnectionAccount, Who: spec.Principal.Name, Credential: spec.Principal.Credential.Kind,
+	return &Error{Problem: problem, Account: ConnectionAccount, Who: spec.Principal.Name, Credential: spec.Principal.Credential.Kind(),
 		Summary: "Application " + spec.Principal.Name + " cannot serve the migration: " + strings.Join(parts, ", "), Detail: b.String()}
 }
 

@@ -44,7 +44,7 @@ func setupApps(t *testing.T) (*emulator.Server, *Env, cloud.Cloud) {
 }
 
 func appSpec(cl cloud.Cloud, app string, p roles.Protocol, mailboxes ...string) AppSpec {
-	return AppSpec{Cloud: cl, Principal: App(appTenant, app, Credential{Kind: ClientSecret, Secret: appSecret}), Protocol: p, Mailboxes: mailboxes}
+	return AppSpec{Cloud: cl, Principal: App(appTenant, app, ClientSecretCredential(appSecret)), Protocol: p, Mailboxes: mailboxes}
 }
 
 func TestCheckApp_openApplication(t *testing.T) {
@@ -205,12 +205,25 @@ func TestCheckApp_ewsSwitches(t *testing.T) {
 func TestCheckApp_credentialErrors(t *testing.T) {
 	_, env, cl := setupApps(t)
 	spec := appSpec(cl, appOpen, roles.ProtocolGraph, mbxA)
-	spec.Principal.Credential = Credential{Kind: ClientCertificate, Secret: "-----BEGIN CERTIFICATE-----\nnot\n-----END CERTIFICATE-----\n"}
-	_, err := env.CheckApp(context.Background(), spec)
+	// A certificate that does not parse never becomes a credential; one without its key is
+	// refused before any request.
+	if _, err := ParseClientCertificate("-----BEGIN CERTIFICATE-----\nnot\n-----END CERTIFICATE-----\n", ""); err == nil {
+		t.Fatal("a certificate that does not parse was read")
+	}
+	cert, err := emulator.NewTestCertificate("fabrikam app", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicOnly, err := ParsePublicCertificate(string(cert.CertPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Principal.Credential = CertificateCredential(publicOnly)
+	_, err = env.CheckApp(context.Background(), spec)
 	if ce, ok := AsError(err); !ok || ce.Problem != ProblemCredentials || ce.Reason != ReasonBadCredential {
 		t.Fatalf("bad certificate: %v", err)
 	}
-	spec.Principal.Credential = Credential{Kind: ClientSecret, Secret: "wrong-secret-value"}
+	spec.Principal.Credential = ClientSecretCredential("wrong-secret-value")
 	_, err = env.CheckApp(context.Background(), spec)
 	if ce, ok := AsError(err); !ok || ce.Problem != ProblemCredentials || ce.Reason != ReasonWrongSecret || ce.Code != 7000215 || strings.Contains(err.Error(), "wrong-secret-value") {
 		t.Fatalf("wrong secret: %v", err)
@@ -231,12 +244,16 @@ func TestCheckApp_certificate(t *testing.T) {
 	if _, err := s.AddApplicationCertificate(appOpen, emulator.SeedCertificate{PEM: string(cert.CertPEM)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []Credential{
-		{Kind: ClientCertificate, Secret: string(cert.PEM)},
-		{Kind: ClientCertificate, Secret: encodeStd(cert.PKCS12), CertificatePassword: cert.PKCS12Password},
+	for _, c := range []struct{ value, password string }{
+		{string(cert.PEM), ""},
+		{encodeStd(cert.PKCS12), cert.PKCS12Password},
 	} {
+		parsed, err := ParseClientCertificate(c.value, c.password)
+		if err != nil {
+			t.Fatal(err)
+		}
 		spec := appSpec(cl, appOpen, roles.ProtocolGraph, mbxA)
-		spec.Principal.Credential = c
+		spec.Principal.Credential = CertificateCredential(parsed)
 		st, err := env.CheckApp(context.Background(), spec)
 		if err != nil {
 			t.Fatal(err)
@@ -245,9 +262,9 @@ func TestCheckApp_certificate(t *testing.T) {
 			t.Fatalf("status %+v", st)
 		}
 	}
-	info, err := ParseCertificate(string(cert.PEM), "")
+	info, err := ParseClientCertificate(string(cert.PEM), "")
 	if err != nil || info.Thumbprint != cert.Thumbprint {
-		t.Fatalf("ParseCertificate: %+v %v", info, err)
+		t.Fatalf("ParseClientCertificate: %+v %v", info, err)
 	}
 }
 

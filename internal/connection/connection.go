@@ -99,14 +99,14 @@ func (e *Env) identity(authorityHost string) *identity.Provider {
 // source is the token source of a principal: the password grant for a user, client
 // credentials for an application (identity checks its credential locally first).
 func (e *Env) source(c cloud.Cloud, p Principal) (identity.Source, error) {
-	if p.Kind == identity.Application {
-		src, err := e.identity(c.AuthorityHost()).Application(p.tenant(), p.Name, appCredential(p.Credential))
+	if p.Credential.app != nil {
+		src, err := e.identity(c.AuthorityHost()).Application(p.tenant(), p.Name, p.Credential.app)
 		if err != nil {
 			return nil, localCredentialError(p, err)
 		}
 		return src, nil
 	}
-	return e.identity(c.AuthorityHost()).User(p.tenant(), p.Name, p.Credential.Secret), nil
+	return e.identity(c.AuthorityHost()).User(p.tenant(), p.Name, p.Credential.password), nil
 }
 
 // TenantID resolves the tenant's GUID from a verified domain without signing in (used

@@ -93,7 +93,7 @@ var defaultRequired = roles.Names(roles.Required(roles.Toggles{}))
 
 func TestEnsureAssignsMissingRolesThenCheckIsClean(t *testing.T) {
 	s, env, cl, _ := setup(t, 0)
-	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ex"}), AssignMissing: true}
+	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", PasswordCredential("pw-ex")), AssignMissing: true}
 	res, err := env.Ensure(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func rolesFromNames(names []string) []roles.Role {
 
 func TestCheckReportsRoleRemovedOutOfBand(t *testing.T) {
 	s, env, cl, _ := setup(t, 0)
-	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ex"}), AssignMissing: true}
+	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", PasswordCredential("pw-ex")), AssignMissing: true}
 	res, err := env.Ensure(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestCheckReportsRoleRemovedOutOfBand(t *testing.T) {
 
 func TestEnsureErrors(t *testing.T) {
 	_, env, cl, _ := setup(t, 0)
-	user := func(upn, pw string) Principal { return User(upn, Credential{Kind: Password, Secret: pw}) }
+	user := func(upn, pw string) Principal { return User(upn, PasswordCredential(pw)) }
 	// The facts an error carries for the provider to word: the problem, its precise reason,
 	// which principal and credential, the roles concerned. The texts are Microsoft-side
 	// only; the provider adds the attribute to change (internal/provider's error table).
@@ -203,7 +203,7 @@ func TestEnsureErrors(t *testing.T) {
 					t.Errorf("detail %q lacks %q", ce.Detail, d)
 				}
 			}
-			if strings.Contains(ce.Error(), tt.spec.Principal.Credential.Secret) {
+			if strings.Contains(ce.Error(), tt.spec.Principal.Credential.password) {
 				t.Errorf("error shows the secret: %v", ce)
 			}
 			for _, word := range terraformWords {
@@ -227,8 +227,8 @@ func TestGlobalAdminAssignsAndRevokeRemovesOnlyManaged(t *testing.T) {
 	if _, err := s.AddExchangeRoleAssignment("helpdesk@fabrikam.onmicrosoft.com", "View-Only Recipients"); err != nil {
 		t.Fatal(err)
 	}
-	ga := User("ga@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ga"})
-	spec := Spec{Cloud: cl, Principal: User("helpdesk@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-hd"}), Assigner: &ga,
+	ga := User("ga@fabrikam.onmicrosoft.com", PasswordCredential("pw-ga"))
+	spec := Spec{Cloud: cl, Principal: User("helpdesk@fabrikam.onmicrosoft.com", PasswordCredential("pw-hd")), Assigner: &ga,
 		AssignMissing: true, RevokeManaged: true, Toggles: roles.Toggles{UserManagement: true}}
 	s.ResetCounters()
 	res, err := env.Ensure(context.Background(), spec)
@@ -259,7 +259,7 @@ func TestGlobalAdminAssignsAndRevokeRemovesOnlyManaged(t *testing.T) {
 
 func TestEnsureWaitsForPropagationWithinDeadline(t *testing.T) {
 	s, env, cl, clk := setup(t, 90*time.Second)
-	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", Credential{Kind: Password, Secret: "pw-ex"}), AssignMissing: true}
+	spec := Spec{Cloud: cl, Principal: User("exadmin@fabrikam.onmicrosoft.com", PasswordCredential("pw-ex")), AssignMissing: true}
 	start := clk.Now()
 	res, err := env.Ensure(context.Background(), spec)
 	if err != nil {

@@ -1,15 +1,9 @@
 package connection
 
 import (
-	"crypto/sha1"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/identity"
 )
@@ -31,41 +25,96 @@ const (
 	FederatedToken
 )
 
-// Credential is a principal's secret. It never prints its value.
-type Credential struct {
-	Kind CredentialKind
-	// Secret is the password, app password or client secret; the certificate (PEM, or
-	// PKCS#12 bytes); or the path of the federated token file.
-	Secret string
-	// CertificatePassword protects a PKCS#12 certificate.
-	CertificatePassword string
+func (k CredentialKind) String() string {
+	switch k {
+	case Password:
+		return "password"
+	case AppPassword:
+		return "app password"
+	case ClientSecret:
+		return "client secret"
+	case ClientCertificate:
+		return "client certificate"
+	case FederatedToken:
+		return "federated token"
+	}
+	return fmt.Sprintf("CredentialKind(%d)", int(k))
 }
 
-func (c Credential) String() string { return fmt.Sprintf("Credential(kind %d, redacted)", c.Kind) }
+// Credential is what a principal signs in with, read once where it is configured (the
+// provider) and handed down as it is: a user's password or app password, or an
+// application's client secret, certificate with its private key, or federated token file.
+// The constructors below make one; it never prints its secret.
+type Credential struct {
+	kind     CredentialKind
+	password string                 // Password, AppPassword
+	app      identity.AppCredential // ClientSecret, ClientCertificate, FederatedToken
+}
+
+// PasswordCredential is a user's password.
+func PasswordCredential(password string) Credential {
+	return Credential{kind: Password, password: password}
+}
+
+// AppPasswordCredential is a user's app password.
+func AppPasswordCredential(appPassword string) Credential {
+	return Credential{kind: AppPassword, password: appPassword}
+}
+
+// ClientSecretCredential is an application's client secret (its value, not its id).
+func ClientSecretCredential(secret string) Credential {
+	return Credential{kind: ClientSecret, app: identity.ClientSecret(secret)}
+}
+
+// CertificateCredential is an application's certificate with its private key, as
+// ParseClientCertificate read it.
+func CertificateCredential(c *Certificate) Credential {
+	return Credential{kind: ClientCertificate, app: c}
+}
+
+// FederatedTokenCredential is the path of a federated token file, read at every sign-in.
+func FederatedTokenCredential(path string) Credential {
+	return Credential{kind: FederatedToken, app: identity.FederatedTokenFile(path)}
+}
+
+// Kind says which secret the credential is.
+func (c Credential) Kind() CredentialKind { return c.kind }
+
+// Certificate is a certificate credential's certificate, nil for any other credential.
+func (c Credential) Certificate() *Certificate {
+	cert, _ := c.app.(*Certificate)
+	return cert
+}
+
+// redacted is the credential without its secret: what a session keeps of it.
+func (c Credential) redacted() Credential { return Credential{kind: c.kind} }
+
+func (c Credential) String() string { return "Credential(" + c.kind.String() + ", redacted)" }
 
 func (c Credential) GoString() string { return c.String() }
 
-// appCredential is the identity form of an application's credential.
-func appCredential(c Credential) identity.AppCredential {
-	switch c.Kind {
-	case ClientCertificate:
-		return identity.AppCredential{Certificate: DecodeCertificate(c.Secret), CertificatePassword: c.CertificatePassword}
-	case FederatedToken:
-		return identity.AppCredential{FederatedTokenFile: c.Secret}
-	}
-	return identity.AppCredential{ClientSecret: c.Secret}
+// Certificate is a certificate as the provider reads it once (identity.Certificate):
+// subject, validity and thumbprint for a plan's checks and, for a client certificate, the
+// key that signs in. It never prints its key.
+type Certificate = identity.Certificate
+
+// ParseClientCertificate reads a client certificate as configured: PEM text (certificate and
+// unencrypted RSA key), or a PKCS#12 file, as such or as base64, with its password. It
+// checks it the way signing in uses it (an RSA key matching a certificate). Errors never
+// contain key material.
+func ParseClientCertificate(value, password string) (*Certificate, error) {
+	return identity.ParseClientCertificate(decodeCertificate(value), password)
 }
 
-// CertificateInfo is what a plan can tell of a client certificate without any API call.
-type CertificateInfo struct {
-	Subject    string
-	NotAfter   time.Time
-	Thumbprint string // SHA-1, upper-case hex
+// ParsePublicCertificate reads a PEM public certificate; it refuses private keys (only the
+// public part is ever uploaded, WIRE.md §I10).
+func ParsePublicCertificate(text string) (*Certificate, error) {
+	return identity.ParsePublicCertificate([]byte(text))
 }
 
-// DecodeCertificate reads a client certificate as configured: PEM text (certificate and
-// unencrypted RSA key), or base64 of a PKCS#12 file.
-func DecodeCertificate(value string) []byte {
+// decodeCertificate is a configured certificate's bytes: PEM text as it is, base64 decoded
+// (filebase64("app.pfx")), anything else as it is (a PKCS#12 file's own bytes).
+func decodeCertificate(value string) []byte {
 	if strings.Contains(value, "-----BEGIN") {
 		return []byte(value)
 	}
@@ -76,45 +125,4 @@ func DecodeCertificate(value string) []byte {
 		}
 	}
 	return []byte(value)
-}
-
-// ParseCertificate checks a client certificate the way signing in will read it (PEM or
-// PKCS#12 with password, an RSA key matching a certificate). Errors never contain key
-// material.
-func ParseCertificate(value, password string) (*CertificateInfo, error) {
-	c, err := identity.ParseCertificate(DecodeCertificate(value), password)
-	if err != nil {
-		return nil, err
-	}
-	return &CertificateInfo{Subject: c.Subject, NotAfter: c.NotAfter, Thumbprint: c.ThumbprintSHA1}, nil
-}
-
-// ParsePublicCertificate reads a PEM public certificate (the first CERTIFICATE block). It
-// refuses private keys: only the public part is ever uploaded (§I10).
-func ParsePublicCertificate(text string) (*x509.Certificate, error) {
-	rest := []byte(text)
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			return nil, errors.New("no PEM certificate found (expected a -----BEGIN CERTIFICATE----- block)")
-		}
-		if strings.Contains(b.Type, "PRIVATE KEY") {
-			return nil, errors.New("the PEM holds a private key; give only the public certificate, the key stays with the migration engine")
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("the certificate does not parse: %v", err)
-		}
-		return c, nil
-	}
-}
-
-// Thumbprint is a certificate's SHA-1 thumbprint, upper-case hex, as Entra shows it.
-func Thumbprint(c *x509.Certificate) string {
-	s := sha1.Sum(c.Raw)
-	return strings.ToUpper(hex.EncodeToString(s[:]))
 }

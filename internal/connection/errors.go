@@ -45,7 +45,7 @@ func (s *session) fail(p Problem, summary, detail string, err error) *Error {
 	if p == ProblemOther && transport.IsUnavailable(err) {
 		p = ProblemServiceUnavailable
 	}
-	return &Error{Problem: p, Account: s.account, Who: s.who.Name, Credential: s.who.Credential.Kind, Summary: summary, Detail: detail, Err: err}
+	return &Error{Problem: p, Account: s.account, Who: s.who.Name, Credential: s.who.Credential.Kind(), Summary: summary, Detail: detail, Err: err}
 }
 
 // Unavailable reports whether err is a tenant's service that kept failing: the drift check
@@ -65,6 +65,6 @@ func (s *session) failed(summary, detail string, err error) *Error {
 // localCredentialError is a credential refused before any request (identity checks it when
 // the source is made: a certificate that does not parse, no RSA key).
 func localCredentialError(p Principal, err error) error {
-	return &Error{Problem: ProblemCredentials, Reason: ReasonBadCredential, Account: ConnectionAccount, Who: p.Name, Credential: p.Credential.Kind,
+	return &Error{Problem: ProblemCredentials, Reason: ReasonBadCredential, Account: ConnectionAccount, Who: p.Name, Credential: p.Credential.Kind(),
 		Summary: "Unusable credential for application " + p.Name, Detail: err.Error(), Err: err}
 }

@@ -43,8 +43,9 @@ type RegistrationSpec struct {
 	Options     roles.AppOptions
 	// RecipientFilter is the management scope's OPATH filter (with Options.Scoped).
 	RecipientFilter string
-	// CertificatePEM is the public certificate to register as a key credential ("" none).
-	CertificatePEM string
+	// Certificate is the public certificate to register as a key credential (nil none), as
+	// ParsePublicCertificate read it.
+	Certificate    *Certificate
 	CreateSecret   bool
 	SecretLifetime time.Duration
 	// RenewSecret replaces the recorded secret (its lifetime setting changed).

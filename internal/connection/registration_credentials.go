@@ -2,7 +2,6 @@ package connection
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/base64"
 	"strings"
 	"time"
@@ -63,15 +62,10 @@ func hasSecret(app *graph.Application, keyID string) bool {
 // credential, keeping keys registered by others (the PATCH replaces the list, §I10).
 func (r *registrar) ensureCertificate(ctx context.Context, app *graph.Application) error {
 	var want *graph.KeyCredential
-	if r.spec.CertificatePEM != "" {
-		c, err := ParsePublicCertificate(r.spec.CertificatePEM)
-		if err != nil {
-			return r.s.fail(ProblemOther, "Unusable certificate", err.Error(), err)
-		}
+	if c := r.spec.Certificate; c != nil {
 		start, end := c.NotBefore.UTC().Truncate(time.Second), c.NotAfter.UTC().Truncate(time.Second)
-		sum := sha1.Sum(c.Raw)
-		want = &graph.KeyCredential{Type: "AsymmetricX509Cert", Usage: "Verify", Key: base64.StdEncoding.EncodeToString(c.Raw),
-			DisplayName: certificateName, CustomKeyIdentifier: base64.StdEncoding.EncodeToString(sum[:]), StartDateTime: &start, EndDateTime: &end}
+		want = &graph.KeyCredential{Type: "AsymmetricX509Cert", Usage: "Verify", Key: base64.StdEncoding.EncodeToString(c.DER),
+			DisplayName: certificateName, CustomKeyIdentifier: c.KeyIdentifier(), StartDateTime: &start, EndDateTime: &end}
 	}
 	var keys []graph.KeyCredential
 	found, changed := false, false

@@ -60,7 +60,7 @@ func regSetup(t *testing.T) (*emulator.Server, *Env, cloud.Cloud) {
 func regSpec(cl cloud.Cloud, mgmt string, scoped bool) RegistrationSpec {
 	spec := RegistrationSpec{
 		Cloud:          cl,
-		Management:     Principal{Kind: identity.Application, Name: mgmt, Tenant: "contoso.onmicrosoft.com", Credential: Credential{Kind: ClientSecret, Secret: mgmtSecret}},
+		Management:     Principal{Kind: identity.Application, Name: mgmt, Tenant: "contoso.onmicrosoft.com", Credential: ClientSecretCredential(mgmtSecret)},
 		DisplayName:    "tf-o365 migration target",
 		Options:        roles.AppOptions{Protocol: roles.ProtocolGraph, Scoped: scoped},
 		CreateSecret:   true,
@@ -127,7 +127,7 @@ func countApps(s *emulator.Server, name string) int {
 // mailboxReachable opens the mailbox's inbox with the application's own token.
 func mailboxReachable(t *testing.T, e *Env, cl cloud.Cloud, clientID, secret, mailbox string) error {
 	t.Helper()
-	src, err := e.identity(cl.AuthorityHost()).Application("contoso.onmicrosoft.com", clientID, identity.AppCredential{ClientSecret: secret})
+	src, err := e.identity(cl.AuthorityHost()).Application("contoso.onmicrosoft.com", clientID, identity.ClientSecret(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,10 @@ func TestRegisterGraphWithCertificateAndSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := regSpec(cl, mgmtFull, false)
-	spec.CertificatePEM = publicPart(t, cert.CertPEM)
+	spec.Certificate, err = ParsePublicCertificate(publicPart(t, cert.CertPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg, err := e.Register(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +231,7 @@ func TestParsePublicCertificateRefusesKeys(t *testing.T) {
 		t.Fatal("garbage parsed")
 	}
 	c, err := ParsePublicCertificate(publicPart(t, cert.CertPEM))
-	if err != nil || len(Thumbprint(c)) != 40 {
+	if err != nil || len(c.Thumbprint) != 40 {
 		t.Fatalf("c=%v err=%v", c, err)
 	}
 }

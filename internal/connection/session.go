@@ -62,11 +62,14 @@ func (e *Env) session(c cloud.Cloud, p Principal, a Account) (*session, error) {
 	if _, ok := principalKinds[p.Kind]; !ok {
 		return nil, fmt.Errorf("connection: a %s principal cannot sign in", p.Kind)
 	}
+	if (p.Kind == identity.Application) != (p.Credential.app != nil) {
+		return nil, fmt.Errorf("connection: a %s cannot sign in with a %s credential", p.Kind, p.Credential.kind)
+	}
 	src, err := e.source(c, p)
 	if err != nil {
 		return nil, err
 	}
-	p.Credential = Credential{Kind: p.Credential.Kind}
+	p.Credential = p.Credential.redacted()
 	return &session{env: e, cloud: c, who: p, account: a, src: src, connID: uuid.NewString()}, nil
 }
 

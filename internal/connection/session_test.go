@@ -36,7 +36,7 @@ func TestSessionKeepsOneConnectionID(t *testing.T) {
 	ww, _ := cloud.Lookup(cloud.Worldwide)
 	cl := ww.WithEndpoints(cloud.Endpoints{Exchange: srv.URL})
 	env := &Env{HTTP: srv.Client()}
-	s, err := env.session(cl, User("admin@contoso.onmicrosoft.com", Credential{Kind: Password, Secret: "x"}), ConnectionAccount)
+	s, err := env.session(cl, User("admin@contoso.onmicrosoft.com", PasswordCredential("x")), ConnectionAccount)
 	if err != nil {
 		t.Fatal(err)
 	}

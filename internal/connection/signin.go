@@ -94,7 +94,7 @@ func signInError(s *session, err error) error {
 		e.Problem, e.Reason = ProblemCredentials, ReasonMFARequired
 		e.Summary = "Multi-factor authentication is required for " + who
 		e.Detail = "The account has multi-factor authentication, so its normal password cannot be used here (" + code + "); an app password can."
-		if s.who.Credential.Kind == AppPassword {
+		if s.who.Credential.Kind() == AppPassword {
 			e.Detail = "Microsoft asks for multi-factor authentication even with the app password (" + code + "). Check that the app password is current, or create a new one at https://mysignins.microsoft.com/security-info."
 		}
 		return e

@@ -45,7 +45,7 @@ func TestSignInErrors(t *testing.T) {
 		{65001, Password, ProblemClient, ReasonConsentRequired, []string{clientID, "adminconsent?client_id=" + clientID, "contoso.onmicrosoft.com"}},
 		{12345, Password, ProblemOther, ReasonNone, nil},
 	} {
-		s := &session{who: User("admin@contoso.onmicrosoft.com", Credential{Kind: tc.cred}), account: AssignerAccount,
+		s := &session{who: User("admin@contoso.onmicrosoft.com", Credential{kind: tc.cred}), account: AssignerAccount,
 			src: fixedSource{subject: identity.Subject{ClientID: clientID}}}
 		err := signInError(s, &identity.AuthError{StatusCode: 400, Code: tc.code, Codes: []int{tc.code}, Description: "AADSTS: test"})
 		ce, ok := AsError(err)
@@ -67,14 +67,14 @@ func TestSignInErrors(t *testing.T) {
 			}
 		}
 	}
-	s := &session{who: User("a@b.c", Credential{Kind: Password})}
+	s := &session{who: User("a@b.c", Credential{kind: Password})}
 	if ce, _ := AsError(signInError(s, errors.New("dial tcp: refused"))); ce == nil || ce.Problem != ProblemOther {
 		t.Errorf("a failure before Microsoft answered: %+v", ce)
 	}
 }
 
 func TestCredentialNeverPrintsItsSecret(t *testing.T) {
-	c := Credential{Kind: Password, Secret: "s3cret-value"}
+	c := PasswordCredential("s3cret-value")
 	p := User("a@b.c", c)
 	for _, s := range []string{c.String(), c.GoString(), strings.Join([]string{fmtV(c), fmtV(p), fmtSharpV(p)}, " ")} {
 		if strings.Contains(s, "s3cret-value") {

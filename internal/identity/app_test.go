@@ -215,10 +215,10 @@ func TestApplicationCredentials(t *testing.T) {
 		cred  AppCredential
 		grant string
 	}{
-		{"client secret", AppCredential{ClientSecret: appSecret}, "secret"},
-		{"PEM certificate", AppCredential{Certificate: readFixture(t, "app-cert.pem")}, "assertion"},
-		{"PKCS#12 certificate", AppCredential{Certificate: readFixture(t, "app-cert.p12"), CertificatePassword: p12Password}, "assertion"},
-		{"federated token file", AppCredential{FederatedTokenFile: tokenFile}, "federated"},
+		{"client secret", ClientSecret(appSecret), "secret"},
+		{"PEM certificate", mustParse(t, readFixture(t, "app-cert.pem"), ""), "assertion"},
+		{"PKCS#12 certificate", mustParse(t, readFixture(t, "app-cert.p12"), p12Password), "assertion"},
+		{"federated token file", FederatedTokenFile(tokenFile), "federated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeSTS(t)
@@ -278,10 +278,10 @@ func TestApplicationSignInErrors(t *testing.T) {
 		scope    string
 		is       func(error) bool
 	}{
-		{"wrong secret", appID, AppCredential{ClientSecret: "Wrong~secret-value-0123456789"}, graphScope, IsInvalidClientSecret},
-		{"unknown application", "00000000-0000-0000-0000-00000000dead", AppCredential{ClientSecret: appSecret}, graphScope, IsApplicationNotFound},
-		{"unregistered certificate", appID, AppCredential{Certificate: append(other, otherKey...)}, graphScope, IsInvalidClientAssertion},
-		{"named scope", appID, AppCredential{ClientSecret: appSecret}, "https://graph.microsoft.com/Mail.Read", IsInvalidScope},
+		{"wrong secret", appID, ClientSecret("Wrong~secret-value-0123456789"), graphScope, IsInvalidClientSecret},
+		{"unknown application", "00000000-0000-0000-0000-00000000dead", ClientSecret(appSecret), graphScope, IsApplicationNotFound},
+		{"unregistered certificate", appID, mustParse(t, append(other, otherKey...), ""), graphScope, IsInvalidClientAssertion},
+		{"named scope", appID, ClientSecret(appSecret), "https://graph.microsoft.com/Mail.Read", IsInvalidScope},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, err := p.Application("contoso.onmicrosoft.com", tc.clientID, tc.cred)
@@ -292,7 +292,7 @@ func TestApplicationSignInErrors(t *testing.T) {
 			if !tc.is(err) {
 				t.Fatalf("err = %v", err)
 			}
-			for _, secret := range []string{tc.cred.ClientSecret, appSecret, "PRIVATE KEY"} {
+			for _, secret := range append(tc.cred.secrets(), appSecret, "PRIVATE KEY") {
 				if secret != "" && strings.Contains(err.Error(), secret) {
 					t.Fatalf("error shows a secret: %v", err)
 				}
@@ -318,25 +318,32 @@ func TestApplicationErrorPredicates(t *testing.T) {
 	}
 }
 
-// Bad credentials are refused before any request, saying what is wrong and nothing secret.
+// Bad credentials are refused before any request, saying what is wrong and nothing secret:
+// by Application, or when the certificate is read.
 func TestApplicationCredentialChecks(t *testing.T) {
 	p := New(Options{AuthorityHost: "https://login.microsoftonline.com/"})
 	ecCert, ecKey := ecSelfSigned(t)
 	expired, expiredKey := selfSigned(t, "expired", time.Now().Add(-time.Hour))
+	parseErr := func(data []byte, password string) error { _, err := ParseClientCertificate(data, password); return err }
+	appErr := func(tenant string, c AppCredential) error { _, err := p.Application(tenant, appID, c); return err }
+	publicOnly, err := ParsePublicCertificate(expired)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		name   string
-		tenant string
-		cred   AppCredential
-		want   string
+		name string
+		err  error
+		want string
 	}{
-		{"no credential", "contoso.onmicrosoft.com", AppCredential{}, "no credential"},
-		{"two credentials", "contoso.onmicrosoft.com", AppCredential{ClientSecret: appSecret, FederatedTokenFile: "/x"}, "exactly one credential"},
-		{"common tenant", "organizations", AppCredential{ClientSecret: appSecret}, "specific tenant"},
-		{"not a certificate", "contoso.onmicrosoft.com", AppCredential{Certificate: []byte("not a certificate")}, "client certificate"},
-		{"EC key", "contoso.onmicrosoft.com", AppCredential{Certificate: append(ecCert, ecKey...)}, "not an RSA key"},
-		{"wrong PKCS#12 password", "contoso.onmicrosoft.com", AppCredential{Certificate: readFixture(t, "app-cert.p12"), CertificatePassword: "wrong-password"}, "client certificate"},
+		{"no credential", appErr("contoso.onmicrosoft.com", nil), "no credential"},
+		{"empty secret", appErr("contoso.onmicrosoft.com", ClientSecret("")), "no credential"},
+		{"certificate without its key", appErr("contoso.onmicrosoft.com", publicOnly), "no private key"},
+		{"common tenant", appErr("organizations", ClientSecret(appSecret)), "specific tenant"},
+		{"not a certificate", parseErr([]byte("not a certificate"), ""), "client certificate"},
+		{"EC key", parseErr(append(ecCert, ecKey...), ""), "not an RSA key"},
+		{"wrong PKCS#12 password", parseErr(readFixture(t, "app-cert.p12"), "wrong-password"), "client certificate"},
 	} {
-		_, err := p.Application(tc.tenant, appID, tc.cred)
+		err := tc.err
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
@@ -344,15 +351,30 @@ func TestApplicationCredentialChecks(t *testing.T) {
 			t.Errorf("%s: error shows a secret: %v", tc.name, err)
 		}
 	}
-	c, err := ParseCertificate(append(expired, expiredKey...), "")
-	if err != nil || !c.NotAfter.Before(time.Now()) || len(c.ThumbprintSHA1) != 40 || len(c.ThumbprintSHA256) != 64 || c.Subject != "CN=expired" {
-		t.Fatalf("ParseCertificate = %+v, %v", c, err)
+	c, err := ParseClientCertificate(append(expired, expiredKey...), "")
+	if err != nil || !c.NotAfter.Before(time.Now()) || len(c.Thumbprint) != 40 || len(c.ThumbprintSHA256) != 64 || c.Subject != "CN=expired" {
+		t.Fatalf("ParseClientCertificate = %+v, %v", c, err)
 	}
-	pem12, err := ParseCertificate(readFixture(t, "app-cert.p12"), p12Password)
-	pemPEM, err2 := ParseCertificate(readFixture(t, "app-cert.pem"), "")
+	if c.Thumbprint != publicOnly.Thumbprint || c.KeyIdentifier() == "" {
+		t.Fatalf("the certificate with and without its key: %s, %s", c.Thumbprint, publicOnly.Thumbprint)
+	}
+	pem12, err := ParseClientCertificate(readFixture(t, "app-cert.p12"), p12Password)
+	pemPEM, err2 := ParseClientCertificate(readFixture(t, "app-cert.pem"), "")
 	if err != nil || err2 != nil || pem12.ThumbprintSHA256 != pemPEM.ThumbprintSHA256 || pem12.NotAfter.Year() < 2100 {
 		t.Fatalf("PKCS#12 %+v %v, PEM %+v %v", pem12, err, pemPEM, err2)
 	}
+	if _, err := ParsePublicCertificate(append(expiredKey, expired...)); err == nil || !strings.Contains(err.Error(), "private key") {
+		t.Fatalf("a public certificate with its key: %v", err)
+	}
+}
+
+func mustParse(t *testing.T, data []byte, password string) *Certificate {
+	t.Helper()
+	c, err := ParseClientCertificate(data, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // A federated token file is read at every token request (CI systems rotate it) and its

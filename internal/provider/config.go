@@ -35,95 +35,116 @@ func (c resolvedConfig) Cloud(name string) (cloud.Cloud, bool) {
 	return cl.WithEndpoints(c.Endpoints), true
 }
 
+// stringSetting is a configuration value that may be unset (null) or unknown.
+type stringSetting interface {
+	IsNull() bool
+	IsUnknown() bool
+	ValueString() string
+}
+
+// lookup is the one configuration-or-environment rule of the provider block: a value the
+// configuration sets wins; otherwise the first of its environment variables that is set.
+type lookup struct{ getenv func(string) string }
+
+// pick returns the value and the environment variable it came from ("" for the
+// configuration, or when nothing is set).
+func (l lookup) pick(v stringSetting, envs ...string) (value, env string) {
+	if v != nil && !v.IsNull() && !v.IsUnknown() {
+		return v.ValueString(), ""
+	}
+	for _, e := range envs {
+		if s := l.getenv(e); s != "" {
+			return s, e
+		}
+	}
+	return "", ""
+}
+
+// fromEnv says in a message where a value came from: " (from environment variable X)", or
+// nothing for the configuration.
+func fromEnv(env string) string {
+	if env == "" {
+		return ""
+	}
+	return " (from environment variable " + env + ")"
+}
+
 // resolveConfig applies precedence (configuration, then environment, then default) and
 // validates what plan-time validators could not see: values that came from the environment.
 func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	pick := func(v interface {
-		IsNull() bool
-		IsUnknown() bool
-		ValueString() string
-	}, env string) (string, string) {
-		if !v.IsNull() && !v.IsUnknown() {
-			return v.ValueString(), ""
-		}
-		if s := getenv(env); s != "" {
-			return s, env
-		}
-		return "", ""
-	}
-	from := func(env string) string {
-		if env == "" {
-			return ""
-		}
-		return " (from environment variable " + env + ")"
-	}
-
+	env := lookup{getenv}
 	cfg := resolvedConfig{DefaultCloud: cloud.Worldwide, ClientID: DefaultClientID, MaxRetries: DefaultMaxRetries}
-
-	if v, env := pick(m.Cloud, EnvCloud); v != "" {
-		if _, ok := cloud.Lookup(v); !ok {
-			diags.AddAttributeError(path.Root("cloud"), "Unknown cloud",
-				fmt.Sprintf("Cloud %q%s is not one of %v. Set `cloud` to one of them.", v, from(env), cloud.Names()))
+	resolveCloud(env, m, &cfg, &diags)
+	resolveEndpoints(env, m.Endpoints, &cfg, &diags)
+	if v, e := env.pick(m.CACertificateFile, EnvCACertFile); v != "" {
+		pemBytes, err := readCAFile(v)
+		if err != nil {
+			diags.AddAttributeError(path.Root("ca_certificate_file"), "Unusable CA certificate file",
+				fmt.Sprintf("ca_certificate_file%s: %s", fromEnv(e), err))
 		} else {
-			cfg.DefaultCloud = v
-			if env != "" {
-				warnRetiredCloud(v, path.Root("cloud"), &diags)
-			}
+			cfg.CAFile, cfg.CAPEM = v, pemBytes
 		}
 	}
+	if v, e := env.pick(m.ClientID, EnvClientID); v != "" {
+		if !guidPattern.MatchString(v) {
+			diags.AddAttributeError(path.Root("client_id"), "Invalid client ID",
+				fmt.Sprintf("client_id%s must be an application (client) ID, a GUID like %s; got %q.", fromEnv(e), DefaultClientID, v))
+		} else {
+			cfg.ClientID = v
+		}
+	}
+	resolveMaxRetries(m, getenv, &cfg, &diags)
+	mgmt, mdiags := resolveManagement(m.Management, getenv)
+	diags.Append(mdiags...)
+	cfg.Management = mgmt
+	return cfg, diags
+}
 
+func resolveCloud(env lookup, m providerModel, cfg *resolvedConfig, diags *diag.Diagnostics) {
+	v, e := env.pick(m.Cloud, EnvCloud)
+	if v == "" {
+		return
+	}
+	if _, ok := cloud.Lookup(v); !ok {
+		diags.AddAttributeError(path.Root("cloud"), "Unknown cloud",
+			fmt.Sprintf("Cloud %q%s is not one of %v. Set `cloud` to one of them.", v, fromEnv(e), cloud.Names()))
+		return
+	}
+	cfg.DefaultCloud = v
+	if e != "" {
+		warnRetiredCloud(v, path.Root("cloud"), diags)
+	}
+}
+
+func resolveEndpoints(env lookup, m *endpointsModel, cfg *resolvedConfig, diags *diag.Diagnostics) {
 	var ep endpointsModel
-	if m.Endpoints != nil {
-		ep = *m.Endpoints
+	if m != nil {
+		ep = *m
 	}
 	for _, e := range []struct {
 		name, env string
-		v         interface {
-			IsNull() bool
-			IsUnknown() bool
-			ValueString() string
-		}
-		dst *string
+		v         stringSetting
+		dst       *string
 	}{
 		{"login", EnvLoginEndpoint, ep.Login, &cfg.Endpoints.Login},
 		{"graph", EnvGraphEndpoint, ep.Graph, &cfg.Endpoints.Graph},
 		{"exchange", EnvExchangeEndpoint, ep.Exchange, &cfg.Endpoints.Exchange},
 	} {
-		if e.v == nil {
-			continue
-		}
-		v, env := pick(e.v, e.env)
+		v, from := env.pick(e.v, e.env)
 		if v == "" {
 			continue
 		}
 		if err := cloud.ValidateEndpointURL(v); err != nil {
 			diags.AddAttributeError(path.Root("endpoints").AtName(e.name), "Invalid endpoint URL",
-				fmt.Sprintf("endpoints.%s%s: %s.", e.name, from(env), err))
+				fmt.Sprintf("endpoints.%s%s: %s.", e.name, fromEnv(from), err))
 			continue
 		}
 		*e.dst = v
 	}
+}
 
-	if v, env := pick(m.CACertificateFile, EnvCACertFile); v != "" {
-		pemBytes, err := readCAFile(v)
-		if err != nil {
-			diags.AddAttributeError(path.Root("ca_certificate_file"), "Unusable CA certificate file",
-				fmt.Sprintf("ca_certificate_file%s: %s", from(env), err))
-		} else {
-			cfg.CAFile, cfg.CAPEM = v, pemBytes
-		}
-	}
-
-	if v, env := pick(m.ClientID, EnvClientID); v != "" {
-		if !guidPattern.MatchString(v) {
-			diags.AddAttributeError(path.Root("client_id"), "Invalid client ID",
-				fmt.Sprintf("client_id%s must be an application (client) ID, a GUID like %s; got %q.", from(env), DefaultClientID, v))
-		} else {
-			cfg.ClientID = v
-		}
-	}
-
+func resolveMaxRetries(m providerModel, getenv func(string) string, cfg *resolvedConfig, diags *diag.Diagnostics) {
 	switch {
 	case !m.MaxRetries.IsNull() && !m.MaxRetries.IsUnknown():
 		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
@@ -131,15 +152,11 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 		n, err := strconv.ParseInt(getenv(EnvMaxRetries), 10, 64)
 		if err != nil || n < 0 || n > 20 {
 			diags.AddAttributeError(path.Root("max_retries"), "Invalid max_retries",
-				fmt.Sprintf("max_retries%s must be a whole number between 0 and 20; got %q.", from(EnvMaxRetries), getenv(EnvMaxRetries)))
+				fmt.Sprintf("max_retries%s must be a whole number between 0 and 20; got %q.", fromEnv(EnvMaxRetries), getenv(EnvMaxRetries)))
 		} else {
 			cfg.MaxRetries = int(n)
 		}
 	}
-	mgmt, mdiags := resolveManagement(m.Management, getenv)
-	diags.Append(mdiags...)
-	cfg.Management = mgmt
-	return cfg, diags
 }
 
 // readCAFile reads a PEM bundle and checks that it holds at least one CA certificate.

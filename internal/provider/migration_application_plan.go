@@ -2,15 +2,12 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
@@ -39,26 +36,6 @@ func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req r
 	}
 	if !m.Certificate.IsNull() && !m.Certificate.IsUnknown() {
 		checkPublicCertificate(m.Certificate.ValueString(), time.Now(), &resp.Diagnostics)
-	}
-}
-
-// checkPublicCertificate: the certificate must parse (a public PEM certificate) and not have
-// expired; one expiring within 30 days warns.
-func checkPublicCertificate(text string, now time.Time, diags *diag.Diagnostics) {
-	at := path.Root("certificate")
-	c, err := connection.ParsePublicCertificate(text)
-	if err != nil {
-		diags.AddAttributeError(at, "Unusable certificate", "certificate: "+err.Error()+". Give the public certificate in PEM (-----BEGIN CERTIFICATE-----).")
-		return
-	}
-	switch {
-	case !c.NotAfter.After(now):
-		diags.AddAttributeError(at, "Certificate expired",
-			fmt.Sprintf("The certificate %s (thumbprint %s) expired on %s. Microsoft refuses sign-ins with it; give a current certificate.",
-				c.Subject, connection.Thumbprint(c), c.NotAfter.UTC().Format(time.RFC3339)))
-	case c.NotAfter.Sub(now) < credentialWarning:
-		diags.AddAttributeWarning(at, "Certificate expires soon",
-			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s; give a new one before then.", c.Subject, connection.Thumbprint(c), c.NotAfter.UTC().Format(time.RFC3339)))
 	}
 }
 
@@ -111,26 +88,4 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		plan.CredentialExpiresAt = types.StringUnknown()
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-}
-
-// checkExpiry warns 30 days before the recorded expiry and fails once it has passed.
-func checkExpiry(v types.String, diags *diag.Diagnostics) {
-	if v.IsNull() || v.IsUnknown() {
-		return
-	}
-	t, err := time.Parse(time.RFC3339, v.ValueString())
-	if err != nil {
-		return
-	}
-	at := path.Root("credential_expires_at")
-	switch left := time.Until(t); {
-	case left <= 0:
-		diags.AddAttributeError(at, "Migration application credential expired",
-			"A credential of the application expired on "+v.ValueString()+", so the migration engine can no longer sign in. "+
-				"Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.")
-	case left < credentialWarning:
-		diags.AddAttributeWarning(at, "Migration application credential expires soon",
-			fmt.Sprintf("A credential of the application expires on %s (in %d days). Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.",
-				v.ValueString(), int(left.Hours()/24)+1))
-	}
 }

@@ -38,10 +38,6 @@ const (
 // defaultSecretLifetimeDays is client_secret_lifetime_days' default (DESIGN.md §7.2).
 const defaultSecretLifetimeDays = 180
 
-// credentialWarning is how long before a credential's expiry plans warn (DESIGN.md §7.2;
-// o365_target_app_connection shares it).
-const credentialWarning = 30 * 24 * time.Hour
-
 func newMigrationApplicationResource() resource.Resource { return &migrationApplicationResource{} }
 
 type migrationApplicationResource struct {

@@ -25,15 +25,12 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 	computed := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: desc}
 	}
-	permissionSet := func(desc string) schema.SetAttribute {
-		return schema.SetAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The Entra application a migration engine signs in as, registered in the target tenant with exactly the permissions a " +
 			"migration target needs, and consented to: the automatic *Application registration* step of a migration wizard, as code. " +
 			"With `mailbox_scope`, mailbox access is limited to some mailboxes with Exchange RBAC for Applications instead of a tenant-wide consent. " +
 			"Every plan checks that no consent or role assignment was removed. It needs the provider's `management` identity.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: merged(migrationApplicationComputedAttributes(keep), map[string]schema.Attribute{
 			"id": computed("The application's client ID; also the import ID."),
 			"display_name": schema.StringAttribute{
 				Required:            true,
@@ -90,22 +87,34 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 				MarkdownDescription: "The client secret, with `create_client_secret = true`. Microsoft shows a secret only once, when it is created, " +
 					"so it is **stored in the Terraform state**: protect the state accordingly, or prefer `certificate`.",
 			},
-			"client_id":            computed("Application (client) ID: what the migration engine signs in with."),
-			"object_id":            computed("Object ID of the application."),
-			"service_principal_id": computed("Object ID of the application's service principal in the tenant (the principal of its consents)."),
-			"tenant_id":            computed("The tenant's ID."),
-			"required_permissions": permissionSet("Permissions the application needs with these settings: `" + mailGraph.Entra.String() + "`-style Entra " +
-				"permissions and, with `mailbox_scope`, `" + mailGraph.Exchange.String() + "`-style Exchange application roles."),
-			"granted_permissions": permissionSet("Required permissions found granted at the last read."),
-			"missing_permissions": permissionSet("Required permissions not granted: a consent or role assignment removed outside Terraform shows " +
-				"here at plan time and is granted again by the next apply. Empty after a successful apply."),
-			"credential_expires_at": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Earliest expiry (RFC 3339) of the credentials this resource manages. Plans warn 30 days before it and fail once it has passed.",
-			},
-		},
+		}),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+// migrationApplicationComputedAttributes are what a registration finds.
+func migrationApplicationComputedAttributes(keep []planmodifier.String) map[string]schema.Attribute {
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: desc}
+	}
+	permissionSet := func(desc string) schema.SetAttribute {
+		return schema.SetAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
+	}
+	return map[string]schema.Attribute{
+		"client_id":            computed("Application (client) ID: what the migration engine signs in with."),
+		"object_id":            computed("Object ID of the application."),
+		"service_principal_id": computed("Object ID of the application's service principal in the tenant (the principal of its consents)."),
+		"tenant_id":            computed("The tenant's ID."),
+		"required_permissions": permissionSet("Permissions the application needs with these settings: `" + mailGraph.Entra.String() + "`-style Entra " +
+			"permissions and, with `mailbox_scope`, `" + mailGraph.Exchange.String() + "`-style Exchange application roles."),
+		"granted_permissions": permissionSet("Required permissions found granted at the last read."),
+		"missing_permissions": permissionSet("Required permissions not granted: a consent or role assignment removed outside Terraform shows " +
+			"here at plan time and is granted again by the next apply. Empty after a successful apply."),
+		"credential_expires_at": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "Earliest expiry (RFC 3339) of the credentials this resource manages. Plans warn 30 days before it and fail once it has passed.",
 		},
 	}
 }

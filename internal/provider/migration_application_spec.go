@@ -74,10 +74,13 @@ func (r *migrationApplicationResource) registrationSpec(m migrationApplicationMo
 		mg := r.data.cfg.Management
 		spec = connection.RegistrationSpec{
 			Cloud: cl, Management: mg.Principal(), DisplayName: m.DisplayName.ValueString(), Options: appOptions(m),
-			CertificatePEM: m.Certificate.ValueString(), CreateSecret: m.CreateClientSecret.ValueBool(),
+			CreateSecret:   m.CreateClientSecret.ValueBool(),
 			SecretLifetime: time.Duration(m.ClientSecretLifetimeDays.ValueInt64()) * 24 * time.Hour,
 		}
 		spec.RecipientFilter, _ = recipientFilterOf(m.MailboxScope)
+		if !m.Certificate.IsNull() && !m.Certificate.IsUnknown() {
+			spec.Certificate = parsePublicCertificate(m.Certificate.ValueString(), &diags)
+		}
 		secrets := append([]string(nil), mg.Secrets...)
 		if prior != nil {
 			spec.Known = connection.Registration{ObjectID: prior.ObjectID.ValueString(), ClientID: prior.ClientID.ValueString(),

@@ -128,41 +128,59 @@ func validateManagementConfig(ctx context.Context, req provider.ValidateConfigRe
 	}
 }
 
+// managementCredential is one credential argument of the management block as the
+// configuration or the environment gives it.
+type managementCredential struct {
+	attr, value string
+	env         string // the environment variable it came from, "" for the configuration
+}
+
 // resolveManagement applies the environment to the management block and checks the result.
-// No block and no environment variable: nil (resources that need it say so).
+// No block and no environment variable: nil (resources that need it say so). The credential
+// is read here, once: a certificate file parsed with its key.
 func resolveManagement(m *managementModel, getenv func(string) string) (*managementConfig, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if m == nil {
 		m = &managementModel{}
 	}
-	at := path.Root("management")
-	pick := func(v types.String, envs ...string) (string, string) {
-		if !v.IsNull() && !v.IsUnknown() {
-			return v.ValueString(), ""
+	env := lookup{getenv}
+	tenant, _ := env.pick(m.TenantID, EnvTenantID)
+	client, clientEnv := env.pick(m.ClientID, EnvManagementClientID)
+	certPassword, _ := env.pick(m.ClientCertificatePassword, EnvManagementCertPassword)
+	var creds []managementCredential
+	for _, c := range []struct {
+		attr string
+		v    types.String
+		envs []string
+	}{
+		{"client_secret", m.ClientSecret, []string{EnvManagementClientSecret}},
+		{"client_certificate_file", m.ClientCertificateFile, []string{EnvManagementCertFile}},
+		{"federated_token_file", m.FederatedTokenFile, []string{EnvManagementFederatedFile, EnvAzureFederatedTokenFile}},
+	} {
+		if v, e := env.pick(c.v, c.envs...); v != "" {
+			creds = append(creds, managementCredential{attr: c.attr, value: v, env: e})
 		}
-		for _, e := range envs {
-			if s := getenv(e); s != "" {
-				return s, e
-			}
-		}
-		return "", ""
 	}
-	name := func(attr, env string) string {
-		if env != "" {
-			return "management." + attr + " (from environment variable " + env + ")"
-		}
-		return "management." + attr
-	}
-	tenant, _ := pick(m.TenantID, EnvTenantID)
-	client, clientEnv := pick(m.ClientID, EnvManagementClientID)
-	secret, secretEnv := pick(m.ClientSecret, EnvManagementClientSecret)
-	certFile, certEnv := pick(m.ClientCertificateFile, EnvManagementCertFile)
-	certPassword, _ := pick(m.ClientCertificatePassword, EnvManagementCertPassword)
-	tokenFile, tokenEnv := pick(m.FederatedTokenFile, EnvManagementFederatedFile, EnvAzureFederatedTokenFile)
 	explicitBlock := !m.TenantID.IsNull() || !m.ClientID.IsNull() || !m.ClientSecret.IsNull() || !m.ClientCertificateFile.IsNull() || !m.FederatedTokenFile.IsNull()
 	if !explicitBlock && client == "" && getenv(EnvManagementClientSecret) == "" && getenv(EnvManagementCertFile) == "" && getenv(EnvManagementFederatedFile) == "" {
 		return nil, nil // no management identity; AZURE_FEDERATED_TOKEN_FILE alone does not make one
 	}
+	checkManagementIdentity(tenant, client, clientEnv, &diags)
+	c, ok := oneManagementCredential(creds, &diags)
+	if !ok {
+		return nil, diags
+	}
+	cred, secrets, ok := c.read(certPassword, &diags)
+	if !ok || diags.HasError() {
+		return nil, diags
+	}
+	return &managementConfig{TenantID: tenant, ClientID: client, Credential: cred, Secrets: secrets}, diags
+}
+
+// checkManagementIdentity: the management identity needs its tenant and a client id that is a
+// GUID.
+func checkManagementIdentity(tenant, client, clientEnv string, diags *diag.Diagnostics) {
+	at := path.Root("management")
 	if tenant == "" {
 		diags.AddAttributeError(at.AtName("tenant_id"), "Management tenant missing",
 			"The management identity needs its tenant: set `management.tenant_id` (the tenant ID or a verified domain) or the environment variable "+EnvTenantID+".")
@@ -173,21 +191,15 @@ func resolveManagement(m *managementModel, getenv func(string) string) (*managem
 			"The management identity needs its application (client) ID: set `management.client_id` or the environment variable "+EnvManagementClientID+".")
 	case !guidPattern.MatchString(client):
 		diags.AddAttributeError(at.AtName("client_id"), "Invalid client ID",
-			fmt.Sprintf("%s must be an application (client) ID, a GUID; got %q.", name("client_id", clientEnv), client))
+			fmt.Sprintf("%s must be an application (client) ID, a GUID; got %q.", managementName("client_id", clientEnv), client))
 	}
-	// A credential from configuration wins over the environment's; two from the same
-	// place are an error.
-	type cred struct {
-		attr, value, env string
-	}
-	var creds []cred
-	for _, c := range []cred{{"client_secret", secret, secretEnv}, {"client_certificate_file", certFile, certEnv}, {"federated_token_file", tokenFile, tokenEnv}} {
-		if c.value != "" {
-			creds = append(creds, c)
-		}
-	}
+}
+
+// oneManagementCredential picks the one credential given: one from the configuration wins
+// over the environment's; none, or two from the same place, are an error.
+func oneManagementCredential(creds []managementCredential, diags *diag.Diagnostics) (managementCredential, bool) {
 	if len(creds) > 1 {
-		var fromConfig []cred
+		var fromConfig []managementCredential
 		for _, c := range creds {
 			if c.env == "" {
 				fromConfig = append(fromConfig, c)
@@ -197,54 +209,58 @@ func resolveManagement(m *managementModel, getenv func(string) string) (*managem
 			creds = fromConfig
 		}
 	}
-	cfg := &managementConfig{TenantID: tenant, ClientID: client}
+	at := path.Root("management")
 	switch len(creds) {
 	case 0:
 		diags.AddAttributeError(at, "Management credential missing",
 			"The management identity needs one credential: `management.client_secret` ("+EnvManagementClientSecret+"), `management.client_certificate_file` ("+
 				EnvManagementCertFile+") or `management.federated_token_file` ("+EnvManagementFederatedFile+").")
-		return nil, diags
+		return managementCredential{}, false
 	case 1:
-	default:
-		var names []string
-		for _, c := range creds {
-			names = append(names, name(c.attr, c.env))
-		}
-		diags.AddAttributeError(at, "More than one management credential",
-			"Give exactly one management credential; found "+strings.Join(names, " and ")+".")
-		return nil, diags
+		return creds[0], true
 	}
-	c := creds[0]
+	var names []string
+	for _, c := range creds {
+		names = append(names, managementName(c.attr, c.env))
+	}
+	diags.AddAttributeError(at, "More than one management credential", "Give exactly one management credential; found "+strings.Join(names, " and ")+".")
+	return managementCredential{}, false
+}
+
+// read makes the typed credential: a certificate file read and parsed with its key, a token
+// file that exists. It returns the values log lines must never show.
+func (c managementCredential) read(certPassword string, diags *diag.Diagnostics) (connection.Credential, []string, bool) {
+	at := path.Root("management").AtName(c.attr)
+	name := managementName(c.attr, c.env)
 	switch c.attr {
 	case "client_secret":
-		cfg.Credential = connection.Credential{Kind: connection.ClientSecret, Secret: c.value}
-		cfg.Secrets = []string{c.value}
+		return connection.ClientSecretCredential(c.value), []string{c.value}, true
 	case "client_certificate_file":
 		data, err := os.ReadFile(c.value)
 		if err != nil {
-			diags.AddAttributeError(at.AtName("client_certificate_file"), "Unusable management certificate",
-				fmt.Sprintf("%s: cannot read %q: %v. Give the path of a readable PEM or PKCS#12 file.", name(c.attr, c.env), c.value, unwrapPath(err)))
-			return nil, diags
+			diags.AddAttributeError(at, "Unusable management certificate",
+				fmt.Sprintf("%s: cannot read %q: %v. Give the path of a readable PEM or PKCS#12 file.", name, c.value, unwrapPath(err)))
+			return connection.Credential{}, nil, false
 		}
-		if _, err := connection.ParseCertificate(string(data), certPassword); err != nil {
-			diags.AddAttributeError(at.AtName("client_certificate_file"), "Unusable management certificate",
-				fmt.Sprintf("%s (%s): %v.", name(c.attr, c.env), c.value, err))
-			return nil, diags
+		cert, err := connection.ParseClientCertificate(string(data), certPassword)
+		if err != nil {
+			diags.AddAttributeError(at, "Unusable management certificate", fmt.Sprintf("%s (%s): %v.", name, c.value, err))
+			return connection.Credential{}, nil, false
 		}
-		cfg.Credential = connection.Credential{Kind: connection.ClientCertificate, Secret: string(data), CertificatePassword: certPassword}
-		cfg.Secrets = []string{certPassword}
-	case "federated_token_file":
-		if _, err := os.Stat(c.value); err != nil {
-			diags.AddAttributeError(at.AtName("federated_token_file"), "Unusable federated token file",
-				fmt.Sprintf("%s: %q: %v. Point it at the token file your CI system or workload identity writes.", name(c.attr, c.env), c.value, unwrapPath(err)))
-			return nil, diags
-		}
-		cfg.Credential = connection.Credential{Kind: connection.FederatedToken, Secret: c.value}
+		return connection.CertificateCredential(cert), []string{certPassword}, true
 	}
-	if diags.HasError() {
-		return nil, diags
+	if _, err := os.Stat(c.value); err != nil {
+		diags.AddAttributeError(at, "Unusable federated token file",
+			fmt.Sprintf("%s: %q: %v. Point it at the token file your CI system or workload identity writes.", name, c.value, unwrapPath(err)))
+		return connection.Credential{}, nil, false
 	}
-	return cfg, diags
+	return connection.FederatedTokenCredential(c.value), nil, true
+}
+
+// managementName names an argument of the management block in messages, with the
+// environment variable it came from.
+func managementName(attr, env string) string {
+	return "management." + attr + fromEnv(env)
 }
 
 // permissionValues lists permissions' values for a description: "`A`, `B` and `C`".

@@ -58,7 +58,7 @@ func TestResolveManagementFromEnvironment(t *testing.T) {
 			if diags.HasError() || cfg == nil {
 				t.Fatalf("cfg=%+v diags=%s", cfg, diagText(diags))
 			}
-			if cfg.TenantID != "contoso.onmicrosoft.com" || cfg.ClientID != testMgmtClientID || cfg.Credential.Kind != tc.kind {
+			if cfg.TenantID != "contoso.onmicrosoft.com" || cfg.ClientID != testMgmtClientID || cfg.Credential.Kind() != tc.kind {
 				t.Fatalf("cfg = %+v", cfg)
 			}
 		})
@@ -70,7 +70,7 @@ func TestResolveManagementConfigurationWins(t *testing.T) {
 	env := envOf(map[string]string{EnvTenantID: "env.example", EnvManagementClientID: "11111111-2222-3333-4444-555555555555", EnvManagementClientSecret: "from-env"})
 	cfg, diags := resolveManagement(&managementModel{TenantID: types.StringValue("contoso.onmicrosoft.com"), ClientID: types.StringValue(testMgmtClientID),
 		ClientSecret: types.StringValue("from-config")}, env)
-	if diags.HasError() || cfg.TenantID != "contoso.onmicrosoft.com" || cfg.ClientID != testMgmtClientID || cfg.Credential.Secret != "from-config" {
+	if diags.HasError() || cfg.TenantID != "contoso.onmicrosoft.com" || cfg.ClientID != testMgmtClientID || cfg.Credential != connection.ClientSecretCredential("from-config") {
 		t.Fatalf("cfg=%+v diags=%s", cfg, diagText(diags))
 	}
 	if len(cfg.Secrets) != 1 || cfg.Secrets[0] != "from-config" {
@@ -100,7 +100,7 @@ func TestResolveManagementCertificateFile(t *testing.T) {
 	none := envOf(nil)
 	for _, ok := range []*managementModel{base(pemFile, ""), base(p12File, c.PKCS12Password)} {
 		cfg, diags := resolveManagement(ok, none)
-		if diags.HasError() || cfg.Credential.Kind != connection.ClientCertificate {
+		if diags.HasError() || cfg.Credential.Kind() != connection.ClientCertificate {
 			t.Fatalf("%s: %s", ok.ClientCertificateFile, diagText(diags))
 		}
 	}

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"maps"
+
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -47,3 +49,13 @@ func connectionCloudAttribute() schema.StringAttribute {
 // mailGraph is the Graph protocol's mailbox need, the example the descriptions of permission
 // strings give.
 var mailGraph = roles.MailboxNeed(roles.ProtocolGraph)
+
+// merged is the union of attribute maps: a schema's configured and computed attributes,
+// declared apart.
+func merged(parts ...map[string]schema.Attribute) map[string]schema.Attribute {
+	out := map[string]schema.Attribute{}
+	for _, p := range parts {
+		maps.Copy(out, p)
+	}
+	return out
+}

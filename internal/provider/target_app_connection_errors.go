@@ -50,13 +50,10 @@ func appConnectionErrors(m targetAppConnectionModel) map[connection.Problem]erro
 
 // credentialAttribute names the configured credential attribute.
 func credentialAttribute(m targetAppConnectionModel) string {
-	switch {
-	case !m.ClientSecretWO.IsNull():
-		return "client_secret_wo"
-	case !m.ClientCertificateWO.IsNull():
-		return "client_certificate_wo"
-	case !m.ClientCertificate.IsNull():
-		return "client_certificate"
+	for _, a := range appCredentials {
+		if !a.field(&m).IsNull() {
+			return a.name
+		}
 	}
 	return "client_secret"
 }

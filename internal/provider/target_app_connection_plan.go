@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -21,10 +20,11 @@ import (
 // told from the configuration alone is an error or warning on its attribute before any call.
 
 func (r *targetAppConnectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{
-		resourcevalidator.ExactlyOneOf(path.MatchRoot("client_secret"), path.MatchRoot("client_certificate"),
-			path.MatchRoot("client_secret_wo"), path.MatchRoot("client_certificate_wo")),
+	credentials := make([]path.Expression, 0, len(appCredentials))
+	for _, a := range appCredentials {
+		credentials = append(credentials, path.MatchRoot(a.name))
 	}
+	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(credentials...)}
 }
 
 // ValidateConfig checks the certificate (parses, RSA key, not expired; a warning within 30
@@ -44,46 +44,22 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 			"Microsoft switches Exchange Web Services off in Exchange Online tenant by tenant from 1 October 2026 and for everyone on "+roles.EWSEnd+
 				" (MC1227454). A migration over EWS must finish before then; `protocol = \"graph\"` (Microsoft Graph) is the lasting path.")
 	}
-	havePassword := !m.ClientCertificatePassword.IsNull()
-	for _, a := range []struct {
-		name string
-		v    types.String
-	}{{"client_certificate", m.ClientCertificate}, {"client_certificate_wo", m.ClientCertificateWO}} {
-		if a.v.IsNull() || a.v.IsUnknown() || m.ClientCertificatePassword.IsUnknown() {
+	certificate := false
+	for _, a := range appCredentials {
+		v := a.field(&m)
+		if a.kind != connection.ClientCertificate || v.IsNull() {
 			continue
 		}
-		checkClientCertificate(a.v.ValueString(), m.ClientCertificatePassword.ValueString(), path.Root(a.name), time.Now(), &resp.Diagnostics)
+		certificate = true
+		if !v.IsUnknown() && !m.ClientCertificatePassword.IsUnknown() {
+			checkClientCertificate(v.ValueString(), m.ClientCertificatePassword.ValueString(), path.Root(a.name), time.Now(), &resp.Diagnostics)
+		}
 	}
-	if havePassword && m.ClientCertificate.IsNull() && m.ClientCertificateWO.IsNull() {
+	if !m.ClientCertificatePassword.IsNull() && !certificate {
 		resp.Diagnostics.AddAttributeError(path.Root("client_certificate_password"), "Password without a certificate",
 			"`client_certificate_password` protects a PKCS#12 `client_certificate` (or `client_certificate_wo`); remove it, or set the certificate.")
 	}
 }
-
-// checkClientCertificate reports a certificate that cannot sign in: one that does not parse, has
-// no RSA key or no certificate matching it, or has expired; and warns within 30 days of
-// its end (WIRE.md §I2, §I6).
-func checkClientCertificate(value, password string, at path.Path, now time.Time, diags *diag.Diagnostics) {
-	info, err := connection.ParseCertificate(value, password)
-	if err != nil {
-		diags.AddAttributeError(at, "Unusable client certificate",
-			at.String()+": "+err.Error()+". Give the certificate and its unencrypted RSA private key as PEM text (file(\"app.pem\")), "+
-				"or a PKCS#12 file as base64 (filebase64(\"app.pfx\")) with client_certificate_password.")
-		return
-	}
-	switch left := info.NotAfter.Sub(now); {
-	case left <= 0:
-		diags.AddAttributeError(at, "Client certificate has expired",
-			fmt.Sprintf("The certificate %s (thumbprint %s) expired on %s. Create a new certificate, upload its public part to the app registration "+
-				"(Certificates & secrets), and configure it here.", info.Subject, info.Thumbprint, info.NotAfter.UTC().Format(time.RFC3339)))
-	case left <= credentialWarning:
-		diags.AddAttributeWarning(at, "Client certificate expires soon",
-			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s, in %d day(s). Add a new certificate to the app registration and configure it "+
-				"here before then, or the migration stops signing in.", info.Subject, info.Thumbprint, info.NotAfter.UTC().Format(time.RFC3339), daysLeft(left)))
-	}
-}
-
-func daysLeft(d time.Duration) int { return int((d + 24*time.Hour - 1) / (24 * time.Hour)) }
 
 // ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and turns
 // drift into a plan: when the last read found something not working, it plans the healthy
@@ -145,21 +121,21 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 // credentialExpiry is the configured certificate's end of validity, null for a secret (and
 // unknown while the certificate is).
 func credentialExpiry(m targetAppConnectionModel) types.String {
-	cert := m.ClientCertificate
-	if cert.IsNull() {
-		cert = m.ClientCertificateWO
+	for _, a := range appCredentials {
+		cert := a.field(&m)
+		switch {
+		case a.kind != connection.ClientCertificate || cert.IsNull():
+			continue
+		case cert.IsUnknown() || m.ClientCertificatePassword.IsUnknown():
+			return types.StringUnknown()
+		}
+		info, err := connection.ParseClientCertificate(cert.ValueString(), m.ClientCertificatePassword.ValueString())
+		if err != nil {
+			return types.StringNull()
+		}
+		return types.StringValue(rfc3339(info.NotAfter))
 	}
-	switch {
-	case cert.IsUnknown() || m.ClientCertificatePassword.IsUnknown():
-		return types.StringUnknown()
-	case cert.IsNull():
-		return types.StringNull()
-	}
-	info, err := connection.ParseCertificate(cert.ValueString(), m.ClientCertificatePassword.ValueString())
-	if err != nil {
-		return types.StringNull()
-	}
-	return types.StringValue(info.NotAfter.UTC().Format(time.RFC3339))
+	return types.StringNull()
 }
 
 func appConnectionID(tenant, clientID string) string {

@@ -26,7 +26,7 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			"certificate or a client secret), the connection that works against Exchange Online today. Every plan verifies that the application " +
 			"can open each mailbox in `verify_mailboxes` (Microsoft Graph, or EWS with impersonation) and shows what has drifted, with the fix. " +
 			"It assigns nothing itself: register and consent the application with `o365_migration_application`, the azuread provider, or by hand.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: merged(appConnectionComputedAttributes(keep, keepSet), map[string]schema.Attribute{
 			"id":    connectionIDAttribute("`<tenant>/<client_id>` in lower case; also the import ID."),
 			"name":  connectionNameAttribute(),
 			"cloud": connectionCloudAttribute(),
@@ -45,8 +45,8 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			},
 			"client_secret": schema.StringAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "A client secret's **value** (not its ID). Set exactly one of `client_secret`, `client_certificate`, " +
-					"`client_secret_wo` and `client_certificate_wo`; a certificate is the recommended credential.",
+				MarkdownDescription: "A client secret's **value** (not its ID). Set exactly one of " + appCredentialNames() +
+					"; a certificate is the recommended credential.",
 				Validators: []validator.String{nonBlank()},
 			},
 			"client_certificate": schema.StringAttribute{
@@ -87,44 +87,50 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 					"application cannot reach shows in `unreachable_mailboxes`.",
 				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(emailAddress())},
 			},
-			"tenant_id": schema.StringAttribute{
-				Computed: true, PlanModifiers: keep,
-				MarkdownDescription: "The tenant's GUID.",
-			},
-			"granted_permissions": schema.SetAttribute{
-				Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
-				MarkdownDescription: "The permissions the migration needs that the application holds: application permissions from its token " +
-					"(`" + mailGraph.Entra.String() + "`) and Exchange application roles (`" + mailGraph.Exchange.String() + "`). The roles are read " +
-					"only when the application holds `" + roles.ManageAsApp().Value + "`; without it, an application scoped by RBAC for Applications shows its " +
-					"mailbox access only through the mailbox probes (its roles are then in neither set).",
-			},
-			"missing_permissions": schema.SetAttribute{
-				Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
-				MarkdownDescription: "The permissions the migration needs that the application lacks. Empty after a successful apply; a consent " +
-					"revoked outside Terraform shows here on the next plan, with the command that grants it again.",
-			},
-			"unreachable_mailboxes": schema.SetAttribute{
-				Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
-				MarkdownDescription: "Mailboxes of `verify_mailboxes` the application could not open at the last check: outside its RBAC scope, " +
-					"without a mailbox, refused, or closed to EWS.",
-			},
-			"ews_status": schema.StringAttribute{
-				Computed: true, PlanModifiers: keep,
-				MarkdownDescription: "For `protocol = \"ews\"`: `enabled`, `disabled_for_organization`, `disabled_for_mailbox`, `app_not_allowed`, or " +
-					"`disabled` when EWS refuses and the application may not read which switch closed it. Null for `graph`.",
-			},
-			"credential_expires_at": schema.StringAttribute{
-				Computed: true,
-				MarkdownDescription: "When the certificate expires (RFC 3339), read from the certificate itself. Null for a client secret, whose " +
-					"end date is not readable with the migration's own permissions.",
-			},
-			"verified_at": schema.StringAttribute{
-				Computed: true, PlanModifiers: keep,
-				MarkdownDescription: "When the last full verification succeeded (RFC 3339). Set by create and update only, so plans stay quiet.",
-			},
-		},
+		}),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+// appConnectionComputedAttributes are what a check of o365_target_app_connection finds.
+func appConnectionComputedAttributes(keep []planmodifier.String, keepSet []planmodifier.Set) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"tenant_id": schema.StringAttribute{
+			Computed: true, PlanModifiers: keep,
+			MarkdownDescription: "The tenant's GUID.",
+		},
+		"granted_permissions": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+			MarkdownDescription: "The permissions the migration needs that the application holds: application permissions from its token " +
+				"(`" + mailGraph.Entra.String() + "`) and Exchange application roles (`" + mailGraph.Exchange.String() + "`). The roles are read " +
+				"only when the application holds `" + roles.ManageAsApp().Value + "`; without it, an application scoped by RBAC for Applications shows its " +
+				"mailbox access only through the mailbox probes (its roles are then in neither set).",
+		},
+		"missing_permissions": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+			MarkdownDescription: "The permissions the migration needs that the application lacks. Empty after a successful apply; a consent " +
+				"revoked outside Terraform shows here on the next plan, with the command that grants it again.",
+		},
+		"unreachable_mailboxes": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+			MarkdownDescription: "Mailboxes of `verify_mailboxes` the application could not open at the last check: outside its RBAC scope, " +
+				"without a mailbox, refused, or closed to EWS.",
+		},
+		"ews_status": schema.StringAttribute{
+			Computed: true, PlanModifiers: keep,
+			MarkdownDescription: "For `protocol = \"ews\"`: `enabled`, `disabled_for_organization`, `disabled_for_mailbox`, `app_not_allowed`, or " +
+				"`disabled` when EWS refuses and the application may not read which switch closed it, or EWS in Exchange Online has ended. Null for `graph`.",
+		},
+		"credential_expires_at": schema.StringAttribute{
+			Computed: true,
+			MarkdownDescription: "When the certificate expires (RFC 3339), read from the certificate itself. Null for a client secret, whose " +
+				"end date is not readable with the migration's own permissions.",
+		},
+		"verified_at": schema.StringAttribute{
+			Computed: true, PlanModifiers: keep,
+			MarkdownDescription: "When the last full verification succeeded (RFC 3339). Set by create and update only, so plans stay quiet.",
 		},
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
@@ -26,7 +24,8 @@ func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppCon
 		}
 		var mailboxes []string
 		diags.Append(m.VerifyMailboxes.ElementsAs(ctx, &mailboxes, false)...)
-		cred := appCredentialOf(m)
+		cred, secrets, credDiags := appCredentialOf(m)
+		diags.Append(credDiags...)
 		spec := connection.AppSpec{
 			Cloud:     cl,
 			Principal: connection.App(m.Tenant.ValueString(), m.ClientID.ValueString(), cred),
@@ -34,38 +33,8 @@ func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppCon
 			Mailboxes: mailboxes,
 			New:       isNew,
 		}
-		return spec, []string{cred.Secret, cred.CertificatePassword}, diags
+		return spec, secrets, diags
 	}
-}
-
-// appCredentialOf is the configured credential: a write-only one when the configuration
-// gives it.
-func appCredentialOf(m targetAppConnectionModel) connection.Credential {
-	pw := m.ClientCertificatePassword.ValueString()
-	for _, c := range []struct {
-		v    types.String
-		kind connection.CredentialKind
-	}{{m.ClientSecretWO, connection.ClientSecret}, {m.ClientCertificateWO, connection.ClientCertificate},
-		{m.ClientSecret, connection.ClientSecret}, {m.ClientCertificate, connection.ClientCertificate}} {
-		if !c.v.IsNull() && !c.v.IsUnknown() && c.v.ValueString() != "" {
-			return connection.Credential{Kind: c.kind, Secret: c.v.ValueString(), CertificatePassword: pw}
-		}
-	}
-	return connection.Credential{Kind: connection.ClientSecret}
-}
-
-// hasStoredCredential reports whether the state holds a credential a plan can sign in with.
-func (m targetAppConnectionModel) hasStoredCredential() bool {
-	return !m.ClientSecret.IsNull() || !m.ClientCertificate.IsNull()
-}
-
-// appWriteOnlyFromConfig copies the write-only credentials, which exist only in
-// configuration, into the model used for this apply (they are never written to state).
-func appWriteOnlyFromConfig(ctx context.Context, config tfsdk.Config, m *targetAppConnectionModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	diags.Append(config.GetAttribute(ctx, path.Root("client_secret_wo"), &m.ClientSecretWO)...)
-	diags.Append(config.GetAttribute(ctx, path.Root("client_certificate_wo"), &m.ClientCertificateWO)...)
-	return diags
 }
 
 // setAppStatus writes what a check found into m.
@@ -88,8 +57,7 @@ func setAppStatus(m *targetAppConnectionModel, st *connection.AppStatus) {
 
 // appStateAfter is the state after a successful create or update.
 func (r *targetAppConnectionResource) appStateAfter(plan targetAppConnectionModel, st *connection.AppStatus) *targetAppConnectionModel {
-	s := plan
-	s.ClientSecretWO, s.ClientCertificateWO = types.StringNull(), types.StringNull() // never stored
+	s := plan.withoutWriteOnly()
 	setAppStatus(&s, st)
 	if s.TenantID.IsUnknown() {
 		s.TenantID = types.StringNull()

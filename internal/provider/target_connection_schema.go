@@ -23,7 +23,7 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 		MarkdownDescription: "A target connection of an Office 365 mailbox migration: an Exchange Online admin account whose EWS access and " +
 			"impersonation are verified and which holds the management roles the migration needs. Missing roles are assigned " +
 			"(optionally by a separate " + roles.GlobalAdministrator + "), and every plan checks that nothing has drifted.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: merged(connectionComputedAttributes(keep), map[string]schema.Attribute{
 			"id":    connectionIDAttribute("`<cloud>/<admin_email>` in lower case; also the import ID."),
 			"name":  connectionNameAttribute(),
 			"cloud": connectionCloudAttribute(),
@@ -84,45 +84,51 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Remove a role assignment **this resource created** when its role is no longer required (a toggle turned off) and on destroy. Assignments that existed before are never touched. Defaults to `false`.",
 			},
-			"tenant_id": schema.StringAttribute{
-				Computed: true, PlanModifiers: keep,
-				MarkdownDescription: "The tenant's GUID.",
-			},
-			"ews_url": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The Exchange Web Services endpoint the connection uses.",
-			},
-			"required_roles": schema.SetAttribute{
-				Computed: true, ElementType: types.StringType,
-				MarkdownDescription: "The roles this connection needs, given the toggles.",
-			},
-			"assigned_roles": schema.SetAttribute{
-				Computed: true, ElementType: types.StringType,
-				PlanModifiers:       []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "Required roles found assigned at the last check.",
-			},
-			"missing_roles": schema.SetAttribute{
-				Computed: true, ElementType: types.StringType,
-				PlanModifiers:       []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "`required_roles` minus `assigned_roles`. Empty after a successful apply; a role removed outside Terraform shows here on the next plan, which then proposes to assign it again.",
-			},
-			"managed_role_assignments": schema.ListNestedAttribute{
-				Computed:            true,
-				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "The role assignments this resource created (the only ones `revoke_managed_roles` ever removes).",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"role": schema.StringAttribute{Computed: true, MarkdownDescription: "Role name."},
-					"kind": schema.StringAttribute{Computed: true, MarkdownDescription: "`exchange_management_role` or `directory_role`."},
-					"id":   schema.StringAttribute{Computed: true, MarkdownDescription: "The Exchange assignment's identity, or the directory role assignment's ID."},
-				}},
-			},
-			"verified_at": schema.StringAttribute{
-				Computed: true, PlanModifiers: keep,
-				MarkdownDescription: "When the last full verification succeeded (RFC 3339). Set by create and update only, so plans stay quiet.",
-			},
-		},
+		}),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+// connectionComputedAttributes are what a check of o365_target_connection finds.
+func connectionComputedAttributes(keep []planmodifier.String) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"tenant_id": schema.StringAttribute{
+			Computed: true, PlanModifiers: keep,
+			MarkdownDescription: "The tenant's GUID.",
+		},
+		"ews_url": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "The Exchange Web Services endpoint the connection uses.",
+		},
+		"required_roles": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType,
+			MarkdownDescription: "The roles this connection needs, given the toggles.",
+		},
+		"assigned_roles": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType,
+			PlanModifiers:       []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "Required roles found assigned at the last check.",
+		},
+		"missing_roles": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType,
+			PlanModifiers:       []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "`required_roles` minus `assigned_roles`. Empty after a successful apply; a role removed outside Terraform shows here on the next plan, which then proposes to assign it again.",
+		},
+		"managed_role_assignments": schema.ListNestedAttribute{
+			Computed:            true,
+			PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "The role assignments this resource created (the only ones `revoke_managed_roles` ever removes).",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"role": schema.StringAttribute{Computed: true, MarkdownDescription: "Role name."},
+				"kind": schema.StringAttribute{Computed: true, MarkdownDescription: "`exchange_management_role` or `directory_role`."},
+				"id":   schema.StringAttribute{Computed: true, MarkdownDescription: "The Exchange assignment's identity, or the directory role assignment's ID."},
+			}},
+		},
+		"verified_at": schema.StringAttribute{
+			Computed: true, PlanModifiers: keep,
+			MarkdownDescription: "When the last full verification succeeded (RFC 3339). Set by create and update only, so plans stay quiet.",
 		},
 	}
 }

@@ -31,13 +31,13 @@ func (r *targetConnectionResource) specOf(ctx context.Context, m targetConnectio
 			RevokeManaged: m.RevokeManagedRoles.ValueBool(),
 			Managed:       managed,
 		}
-		secrets := []string{spec.Principal.Credential.Secret}
+		secrets := []string{m.Password.ValueString(), m.AppPassword.ValueString(), m.PasswordWO.ValueString(), m.AppPasswordWO.ValueString()}
 		if !m.GlobalAdmin.IsNull() && !m.GlobalAdmin.IsUnknown() {
 			var ga globalAdminModel
 			diags.Append(m.GlobalAdmin.As(ctx, &ga, objectAsOptions)...)
 			p := connection.User(ga.Email.ValueString(), credential(ga.Password, ga.AppPassword))
 			spec.Assigner = &p
-			secrets = append(secrets, p.Credential.Secret)
+			secrets = append(secrets, ga.Password.ValueString(), ga.AppPassword.ValueString())
 		}
 		return spec, secrets, diags
 	}
@@ -67,9 +67,9 @@ func adminCredential(m targetConnectionModel) connection.Credential {
 
 func credential(password, appPassword types.String) connection.Credential {
 	if !appPassword.IsNull() && appPassword.ValueString() != "" {
-		return connection.Credential{Kind: connection.AppPassword, Secret: appPassword.ValueString()}
+		return connection.AppPasswordCredential(appPassword.ValueString())
 	}
-	return connection.Credential{Kind: connection.Password, Secret: password.ValueString()}
+	return connection.PasswordCredential(password.ValueString())
 }
 
 func toggles(m targetConnectionModel) roles.Toggles {
