@@ -2,9 +2,9 @@ package provider
 
 import (
 	"context"
-	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -18,41 +18,11 @@ type providerData struct {
 	cfg resolvedConfig
 	env *connection.Env
 
-	// handover carries the assignments a connection created from its Delete to the Create
-	// that follows in the same apply when Terraform replaces it (a tainted connection, or
-	// -replace): Create gets no prior state, and a directory role assignment, unlike an
-	// Exchange one, has no name by which the new instance could recognise it as its own.
-	mu       sync.Mutex
-	handover map[string][]connection.Managed
-
-	// findings carries a connection's diagnosis from its Read to the ModifyPlan of the same
-	// plan (target_connection_diagnosis.go).
-	findings findings
-}
-
-// handOver keeps what a forgotten connection created for a Create of the same id.
-func (d *providerData) handOver(id string, ms []connection.Managed) {
-	if d == nil {
-		return
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.handover == nil {
-		d.handover = map[string][]connection.Managed{}
-	}
-	d.handover[id] = ms
-}
-
-// takeOver returns (once) what a Delete of the same id handed over.
-func (d *providerData) takeOver(id string) []connection.Managed {
-	if d == nil {
-		return nil
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	ms := d.handover[id]
-	delete(d.handover, id)
-	return ms
+	// run names this provider process: the private state a refresh writes for the plan that
+	// follows is recognised by it (finding, target_connection_diagnosis.go).
+	run string
+	// handovers carry a replaced connection's assignments from its Delete to its Create.
+	handovers handovers
 }
 
 func newProviderData(cfg resolvedConfig) (*providerData, error) {
@@ -60,7 +30,7 @@ func newProviderData(cfg resolvedConfig) (*providerData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &providerData{cfg: cfg, env: &connection.Env{
+	return &providerData{cfg: cfg, run: uuid.NewString(), env: &connection.Env{
 		HTTP:       hc,
 		ClientID:   cfg.ClientID,
 		MaxRetries: cfg.MaxRetries,

@@ -20,7 +20,7 @@ func (r *targetConnectionResource) Create(ctx context.Context, req resource.Crea
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	managed := r.data.takeOver(plan.ID.ValueString())
+	managed := r.data.handover().take(plan.ID.ValueString())
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Create, defaultCreateTimeout, r.specOf(ctx, plan, managed), func(ctx context.Context, spec connection.Spec) {
 		tflog.Info(ctx, "verifying target connection", map[string]any{"admin_email": spec.Principal.Name, "cloud": plan.Cloud.ValueString()})
 		r.ensure(ctx, spec, plan, nil, &resp.State, &resp.Diagnostics)
@@ -99,7 +99,7 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 		if st.EWSProblem != nil {
 			addConnectionError(&resp.Diagnostics, targetConnectionErrors, st.EWSProblem, "Drift check: ")
 		}
-		r.remember(state.ID.ValueString(), st.EWSProblem)
+		resp.Diagnostics.Append(r.remember(ctx, resp.Private, st.EWSProblem)...)
 		if st.TenantID != "" {
 			state.TenantID = types.StringValue(st.TenantID)
 		}
@@ -146,7 +146,7 @@ func (r *targetConnectionResource) Delete(ctx context.Context, req resource.Dele
 	if !state.RevokeManagedRoles.ValueBool() {
 		// Forgetting the connection is all a delete does without revoke_managed_roles. If a
 		// Create of the same connection follows (a replacement), it continues the record.
-		r.data.handOver(state.ID.ValueString(), managed)
+		r.data.handover().put(state.ID.ValueString(), managed)
 		return
 	}
 	if state.Password.IsNull() && state.AppPassword.IsNull() {

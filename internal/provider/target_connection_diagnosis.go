@@ -2,8 +2,8 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -23,33 +23,31 @@ import (
 //     apply could only fail. Anything else is left to apply, which reports it.
 //   - An existing connection's refresh (Read) only warns, so a refresh, a destroy or the
 //     removal of the resource from the configuration is never blocked, and state records
-//     what was found (missing_roles). The plan that follows in the same process errors when
+//     what was found (missing_roles; the diagnosis itself in the private state, finding).
+//     The plan that follows in the same process errors when
 //     it would change the connection (configuration changed, or a role to repair), since
 //     that apply cannot succeed; when there is nothing to do, the plan stays empty (a
 //     retired role is not proposed for repair) and the refresh's warning stands.
 //   - Without a refresh (-refresh=false) the plan knows nothing new, and apply fails with
 //     the same words.
 
-// findings carries what a connection's Read diagnosed to the ModifyPlan of the same plan
-// (the same provider process), by the connection's id.
-type findings struct {
-	mu sync.Mutex
-	m  map[string]*connection.Error
-}
+// findingKey is the private state key of a refresh's diagnosis of EWS: Read writes it and
+// the ModifyPlan of the same plan reads it (its req.Private is the private state Read
+// returned).
+const findingKey = "diagnosis"
 
-func (f *findings) put(id string, ce *connection.Error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.m == nil {
-		f.m = map[string]*connection.Error{}
-	}
-	f.m[id] = ce
-}
-
-func (f *findings) get(id string) *connection.Error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.m[id]
+// finding is a refresh's diagnosis as the private state keeps it. Run names the
+// provider process that wrote it: only the plan of that process's refresh uses it. A finding
+// stored with the state by an earlier apply's refresh is stale, and a plan without a refresh
+// (-refresh=false) knows nothing new; apply then fails with the same words.
+type finding struct {
+	Run     string               `json:"run"`
+	Problem connection.Problem   `json:"problem"`
+	Reason  connection.Reason    `json:"reason,omitempty"`
+	Account connection.Account   `json:"account,omitempty"`
+	Switch  connection.EWSSwitch `json:"switch,omitempty"`
+	Summary string               `json:"summary"`
+	Detail  string               `json:"detail"`
 }
 
 // blocking reports whether err is a diagnosis that no apply of this resource can overcome:
@@ -62,28 +60,41 @@ func blocking(err error) (*connection.Error, bool) {
 	return ce, ce.Problem == connection.ProblemImpersonationRetired || ce.Problem == connection.ProblemEWSClosed
 }
 
-// remember keeps the blocking diagnosis of a refresh for the plan that follows (and
-// forgets an earlier one once the tenant is healthy again).
-func (r *targetConnectionResource) remember(id string, err error) {
-	if r.data == nil {
-		return
+// remember keeps the diagnosis of a refresh's EWS check in the private state for the plan
+// that follows, and forgets an earlier one once the tenant is healthy again.
+func (r *targetConnectionResource) remember(ctx context.Context, private privateSetter, err error) diag.Diagnostics {
+	ce, _ := connection.AsError(err)
+	if ce == nil || r.data == nil {
+		return private.SetKey(ctx, findingKey, nil)
 	}
-	ce, _ := blocking(err)
-	if ce == nil && r.data.findings.get(id) == nil {
-		return
+	b, jerr := json.Marshal(finding{Run: r.data.run, Problem: ce.Problem, Reason: ce.Reason, Account: ce.Account, Switch: ce.Switch, Summary: ce.Summary, Detail: ce.Detail})
+	if jerr != nil {
+		return nil // nothing to carry: apply reports the diagnosis itself
 	}
-	r.data.findings.put(id, ce)
+	return private.SetKey(ctx, findingKey, b)
+}
+
+// recalled is the diagnosis this process's refresh of the connection kept (nil when there
+// is none).
+func (r *targetConnectionResource) recalled(ctx context.Context, private privateState) (*connection.Error, diag.Diagnostics) {
+	if r.data == nil || private == nil {
+		return nil, nil
+	}
+	b, diags := private.GetKey(ctx, findingKey)
+	var f finding
+	if len(b) > 0 && json.Unmarshal(b, &f) == nil && f.Run == r.data.run {
+		return &connection.Error{Problem: f.Problem, Reason: f.Reason, Account: f.Account, Switch: f.Switch, Summary: f.Summary, Detail: f.Detail}, diags
+	}
+	return nil, diags
 }
 
 // diagnoseExisting decides the plan of an existing connection after its refresh found a
 // blocking problem: it returns the drift that is still worth planning (a retired role is
 // not), and adds the error when the plan would change the connection.
-func (r *targetConnectionResource) diagnoseExisting(state targetConnectionModel, changed bool, diags *diag.Diagnostics) (drifted bool) {
+func (r *targetConnectionResource) diagnoseExisting(ctx context.Context, private privateState, state targetConnectionModel, changed bool, diags *diag.Diagnostics) (drifted bool) {
 	missing := setStrings(state.MissingRoles)
-	var ce *connection.Error
-	if r.data != nil {
-		ce = r.data.findings.get(state.ID.ValueString())
-	}
+	ce, pdiags := r.recalled(ctx, private)
+	diags.Append(pdiags...)
 	if ce == nil {
 		return len(missing) > 0
 	}

@@ -134,7 +134,7 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
 		changed := !equalAttributes(plan, state, configurable(req.Plan.Schema.GetAttributes()))
 		// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
-		drifted := r.diagnoseExisting(state, changed, &resp.Diagnostics)
+		drifted := r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
 		if drifted || changed {
 			plan.MissingRoles = stringSet(nil)
 			plan.AssignedRoles = types.SetUnknown(types.StringType)
