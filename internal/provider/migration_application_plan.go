@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -68,6 +69,14 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 	required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
 	plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)
 
+	planCredentials(&plan, state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planCredentials plans the client secret (kept while it exists and its lifetime is
+// unchanged, a new one otherwise) and the credentials' expiry, known (and checked) only
+// while both credentials are kept.
+func planCredentials(plan, state *migrationApplicationModel, diags *diag.Diagnostics) {
 	keepSecret := false
 	switch {
 	case plan.CreateClientSecret.IsUnknown():
@@ -83,9 +92,8 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 	secretKept := keepSecret || (state != nil && state.ClientSecret.IsNull() && plan.ClientSecret.IsNull())
 	if state != nil && certKept && secretKept {
 		plan.CredentialExpiresAt = state.CredentialExpiresAt
-		checkExpiry(state.CredentialExpiresAt, &resp.Diagnostics)
+		checkExpiry(state.CredentialExpiresAt, diags)
 	} else {
 		plan.CredentialExpiresAt = types.StringUnknown()
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

@@ -95,27 +95,34 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 		plan.EWSStatus = types.StringNull()
 	}
 
-	healthy := func() {
-		plan.MissingPermissions = stringSet(nil)
-		plan.UnreachableMailboxes = stringSet(nil)
-		plan.GrantedPermissions = types.SetUnknown(types.StringType)
-		plan.VerifiedAt = types.StringUnknown()
-		if plan.Protocol.ValueString() == string(roles.ProtocolEWS) {
-			plan.EWSStatus = types.StringValue(connection.EWSEnabled)
-		}
-	}
 	if state == nil {
-		healthy() // a successful create leaves nothing missing
+		plan.planHealthy() // a successful create leaves nothing missing
 	} else {
-		drifted := len(state.MissingPermissions.Elements()) > 0 || len(state.UnreachableMailboxes.Elements()) > 0 ||
-			(!state.EWSStatus.IsNull() && state.EWSStatus.ValueString() != connection.EWSEnabled)
 		changed := !equalAttributes(plan, *state, configurable(req.Plan.Schema.GetAttributes())) ||
 			!state.CredentialExpiresAt.Equal(plan.CredentialExpiresAt)
-		if drifted || changed {
-			healthy()
+		if state.drifted() || changed {
+			plan.planHealthy()
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planHealthy plans what a successful verification leaves: nothing missing or unreachable,
+// EWS enabled, and the verification's own results unknown.
+func (m *targetAppConnectionModel) planHealthy() {
+	m.MissingPermissions = stringSet(nil)
+	m.UnreachableMailboxes = stringSet(nil)
+	m.GrantedPermissions = types.SetUnknown(types.StringType)
+	m.VerifiedAt = types.StringUnknown()
+	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
+		m.EWSStatus = types.StringValue(connection.EWSEnabled)
+	}
+}
+
+// drifted reports whether the last check found something not working.
+func (m targetAppConnectionModel) drifted() bool {
+	return len(m.MissingPermissions.Elements()) > 0 || len(m.UnreachableMailboxes.Elements()) > 0 ||
+		(!m.EWSStatus.IsNull() && m.EWSStatus.ValueString() != connection.EWSEnabled)
 }
 
 // credentialExpiry is the configured certificate's end of validity, null for a secret (and
