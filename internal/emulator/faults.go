@@ -102,26 +102,36 @@ var routeNames = slices.Concat([]string{
 	"graph.appRoleAssignedTo.create", "graph.appRoleAssignedTo.list", "graph.appRoleAssignedTo.delete", "graph.appRoleAssignments.list",
 }, cmdletRouteNames(), []string{"ews.GetFolder", "control"})
 
+// validate is the control API's check of a fault.
 func (f Fault) validate() error {
-	known := f.Route == "*"
-	for _, r := range routeNames {
-		known = known || r == f.Route
+	if f.Route != "*" && !slices.Contains(routeNames, f.Route) {
+		return fmt.Errorf("unknown route %q (one of %s, or *)", f.Route, strings.Join(routeNames, ", "))
+	}
+	if err := f.validateEffect(); err != nil {
+		return err
 	}
 	switch {
-	case !known:
-		return fmt.Errorf("unknown route %q (one of %s, or *)", f.Route, strings.Join(routeNames, ", "))
-	case f.Status == 0 && !f.EWSBusy && !f.Reset && !f.DropResponse && f.Answer == "" && f.Delay <= 0:
-		return errors.New("a fault needs status, ews_busy, reset, drop_response, answer or delay")
-	case f.DropResponse && (f.Status != 0 || f.EWSBusy || f.Reset):
-		return errors.New("drop_response runs the handler: it excludes status, ews_busy and reset")
-	case f.Answer != "" && !slices.Contains(answers, f.Answer):
-		return fmt.Errorf("unknown answer %q (one of %s)", f.Answer, strings.Join(answers, ", "))
-	case f.Answer != "" && (f.Status != 0 || f.EWSBusy || f.Reset || f.DropResponse):
-		return errors.New("answer is a success: it excludes status, ews_busy, reset and drop_response")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("status %d is not an error status", f.Status)
 	case f.Count < 0 || f.EveryNth < 0 || f.Probability < 0 || f.Probability > 1 || f.Delay < 0:
 		return errors.New("count, every_nth, delay must be >= 0 and probability within [0, 1]")
+	}
+	return nil
+}
+
+// validateEffect: a fault does something, and drop_response and answer
+// (which let the handler run) do it alone.
+func (f Fault) validateEffect() error {
+	failure := f.Status != 0 || f.EWSBusy || f.Reset
+	switch {
+	case !failure && !f.DropResponse && f.Answer == "" && f.Delay <= 0:
+		return errors.New("a fault needs status, ews_busy, reset, drop_response, answer or delay")
+	case f.DropResponse && failure:
+		return errors.New("drop_response runs the handler: it excludes status, ews_busy and reset")
+	case f.Answer != "" && !slices.Contains(answers, f.Answer):
+		return fmt.Errorf("unknown answer %q (one of %s)", f.Answer, strings.Join(answers, ", "))
+	case f.Answer != "" && (failure || f.DropResponse):
+		return errors.New("answer is a success: it excludes status, ews_busy, reset and drop_response")
 	}
 	return nil
 }

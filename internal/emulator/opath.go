@@ -68,6 +68,8 @@ type opathToken struct {
 	start int
 }
 
+// lexOPATH splits a filter into words, -operators, quoted strings and
+// parentheses.
 func lexOPATH(s string) ([]opathToken, error) {
 	var out []opathToken
 	for i := 0; i < len(s); {
@@ -79,37 +81,18 @@ func lexOPATH(s string) ([]opathToken, error) {
 			out = append(out, opathToken{string(c), string(c), i})
 			i++
 		case c == '\'' || c == '"':
-			var b strings.Builder
-			j := i + 1
-			for {
-				if j >= len(s) {
-					return nil, fmt.Errorf("unterminated string starting at position %d", i+1)
-				}
-				if s[j] == c {
-					if j+1 < len(s) && s[j+1] == c { // doubled quote
-						b.WriteByte(c)
-						j += 2
-						continue
-					}
-					break
-				}
-				b.WriteByte(s[j])
-				j++
+			tok, next, err := lexOPATHString(s, i)
+			if err != nil {
+				return nil, err
 			}
-			out = append(out, opathToken{"string", b.String(), i})
-			i = j + 1
+			out = append(out, tok)
+			i = next
 		case c == '-':
-			j := i + 1
-			for j < len(s) && unicode.IsLetter(rune(s[j])) {
-				j++
-			}
+			j := scanWhile(s, i+1, unicode.IsLetter)
 			out = append(out, opathToken{"op", strings.ToLower(s[i:j]), i})
 			i = j
 		case unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c)):
-			j := i
-			for j < len(s) && (unicode.IsLetter(rune(s[j])) || unicode.IsDigit(rune(s[j]))) {
-				j++
-			}
+			j := scanWhile(s, i, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })
 			out = append(out, opathToken{"word", s[i:j], i})
 			i = j
 		default:
@@ -117,6 +100,34 @@ func lexOPATH(s string) ([]opathToken, error) {
 		}
 	}
 	return out, nil
+}
+
+// lexOPATHString reads the string quoted by s[start] (' or "; the quote
+// doubled stands for itself) and where the lexer goes on.
+func lexOPATHString(s string, start int) (opathToken, int, error) {
+	quote := s[start]
+	var b strings.Builder
+	for j := start + 1; j < len(s); j++ {
+		if s[j] != quote {
+			b.WriteByte(s[j])
+			continue
+		}
+		if j+1 < len(s) && s[j+1] == quote { // doubled quote
+			b.WriteByte(quote)
+			j++
+			continue
+		}
+		return opathToken{"string", b.String(), start}, j + 1, nil
+	}
+	return opathToken{}, 0, fmt.Errorf("unterminated string starting at position %d", start+1)
+}
+
+// scanWhile is the index of the first byte from i on that is not in the class.
+func scanWhile(s string, i int, in func(rune) bool) int {
+	for i < len(s) && in(rune(s[i])) {
+		i++
+	}
+	return i
 }
 
 type opathParser struct {

@@ -225,12 +225,29 @@ func ParseSeed(data []byte) (*Seed, error) {
 	return &s, nil
 }
 
+// failFunc records one validation problem.
+type failFunc func(format string, args ...any)
+
 // Validate checks the seed and fills defaults (cloud, aliases, mfa_registered).
 // All problems are reported together.
 func (s *Seed) Validate() error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	domains := s.validateTenant(fail)
+	upns, aliases := map[string]bool{}, map[string]string{}
+	for i := range s.Users {
+		s.Users[i].validate(i, domains, upns, aliases, fail)
+	}
+	s.validateAppWorld(fail)
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid seed: %w", errors.Join(errs...))
+	}
+	return nil
+}
 
+// validateTenant checks the tenant's id, name, cloud, delay and domains
+// (lower-cased here); it returns the set of domains.
+func (s *Seed) validateTenant(fail failFunc) map[string]bool {
 	if id, err := uuid.Parse(s.TenantID); err != nil || strings.Count(s.TenantID, "-") != 4 {
 		fail("tenant_id %q is not a GUID", s.TenantID)
 	} else {
@@ -263,61 +280,62 @@ func (s *Seed) Validate() error {
 		}
 		domains[d] = true
 	}
+	return domains
+}
 
-	upns, aliases := map[string]bool{}, map[string]string{}
-	for i := range s.Users {
-		u := &s.Users[i]
-		local, domain, ok := strings.Cut(u.UserPrincipalName, "@")
-		if !ok || local == "" || strings.Contains(domain, "@") {
-			fail("users[%d]: user_principal_name %q is not an address", i, u.UserPrincipalName)
-			continue
-		}
-		upn := strings.ToLower(u.UserPrincipalName)
-		if upns[upn] {
-			fail("users[%d]: duplicate user_principal_name %q", i, u.UserPrincipalName)
-		}
-		upns[upn] = true
-		if !domains[strings.ToLower(domain)] {
-			fail("users[%d]: the domain of %q is not in domains", i, u.UserPrincipalName)
-		}
-		if u.Alias == "" {
-			u.Alias = local
-		}
-		if other, dup := aliases[strings.ToLower(u.Alias)]; dup {
-			fail("users[%d]: alias %q is also the alias of %s", i, u.Alias, other)
-		}
-		aliases[strings.ToLower(u.Alias)] = u.UserPrincipalName
-		if u.DisplayName == "" {
-			u.DisplayName = local
-		}
-		if u.Password == "" {
-			fail("users[%d] (%s): password is empty", i, u.UserPrincipalName)
-		}
-		if u.MFARegistered == nil {
-			registered := true
-			u.MFARegistered = &registered
-		}
-		for _, r := range u.ExchangeRoles {
-			if !isExchangeRole(r) {
-				fail("users[%d] (%s): unknown Exchange role %q", i, u.UserPrincipalName, r)
-			}
-		}
-		for _, g := range u.ExchangeRoleGroups {
-			if findRoleGroup(g) == nil {
-				fail("users[%d] (%s): unknown Exchange role group %q", i, u.UserPrincipalName, g)
-			}
-		}
-		for _, r := range u.DirectoryRoles {
-			if findDirectoryRole(r) == nil {
-				fail("users[%d] (%s): unknown directory role %q", i, u.UserPrincipalName, r)
-			}
+// validate checks users[i] against the tenant's domains and the UPNs and
+// aliases (alias → UPN) of the users before it, and fills its defaults.
+func (u *SeedUser) validate(i int, domains, upns map[string]bool, aliases map[string]string, fail failFunc) {
+	local, domain, ok := strings.Cut(u.UserPrincipalName, "@")
+	if !ok || local == "" || strings.Contains(domain, "@") {
+		fail("users[%d]: user_principal_name %q is not an address", i, u.UserPrincipalName)
+		return
+	}
+	upn := strings.ToLower(u.UserPrincipalName)
+	if upns[upn] {
+		fail("users[%d]: duplicate user_principal_name %q", i, u.UserPrincipalName)
+	}
+	upns[upn] = true
+	if !domains[strings.ToLower(domain)] {
+		fail("users[%d]: the domain of %q is not in domains", i, u.UserPrincipalName)
+	}
+	if u.Alias == "" {
+		u.Alias = local
+	}
+	if other, dup := aliases[strings.ToLower(u.Alias)]; dup {
+		fail("users[%d]: alias %q is also the alias of %s", i, u.Alias, other)
+	}
+	aliases[strings.ToLower(u.Alias)] = u.UserPrincipalName
+	if u.DisplayName == "" {
+		u.DisplayName = local
+	}
+	if u.Password == "" {
+		fail("users[%d] (%s): password is empty", i, u.UserPrincipalName)
+	}
+	if u.MFARegistered == nil {
+		registered := true
+		u.MFARegistered = &registered
+	}
+	u.validateRoles(i, fail)
+}
+
+// validateRoles checks that the user's roles and role groups exist.
+func (u *SeedUser) validateRoles(i int, fail failFunc) {
+	for _, r := range u.ExchangeRoles {
+		if !isExchangeRole(r) {
+			fail("users[%d] (%s): unknown Exchange role %q", i, u.UserPrincipalName, r)
 		}
 	}
-	s.validateAppWorld(fail)
-	if len(errs) > 0 {
-		return fmt.Errorf("invalid seed: %w", errors.Join(errs...))
+	for _, g := range u.ExchangeRoleGroups {
+		if findRoleGroup(g) == nil {
+			fail("users[%d] (%s): unknown Exchange role group %q", i, u.UserPrincipalName, g)
+		}
 	}
-	return nil
+	for _, r := range u.DirectoryRoles {
+		if findDirectoryRole(r) == nil {
+			fail("users[%d] (%s): unknown directory role %q", i, u.UserPrincipalName, r)
+		}
+	}
 }
 
 // defaultDomain is the domain new mail addresses use.
@@ -343,6 +361,19 @@ func (sa *SeedApplication) validate(scopeExists func(string) bool, impersonation
 			fail("app_id %q is a Microsoft resource's", sa.AppID)
 		}
 	}
+	sa.validateCredentials(fail)
+	if sa.NoServicePrincipal && (sa.Disabled || len(sa.GraphPermissions)+len(sa.ExchangePermissions)+len(sa.DirectoryRoles)+len(sa.ExchangeRoles) > 0 || sa.ExchangeServicePrincipal) {
+		fail("no_service_principal excludes disabled, permissions, directory roles and Exchange roles")
+	}
+	sa.validateGrants(scopeExists, impersonationRetired, fail)
+	if len(errs) > 0 {
+		return fmt.Errorf("application %q: %w", sa.DisplayName, errors.Join(errs...))
+	}
+	return nil
+}
+
+// validateCredentials checks the secrets and certificates.
+func (sa *SeedApplication) validateCredentials(fail failFunc) {
 	for i, s := range sa.Secrets {
 		if s.Value == "" {
 			fail("secrets[%d]: value is empty", i)
@@ -359,9 +390,11 @@ func (sa *SeedApplication) validate(scopeExists func(string) bool, impersonation
 			fail("certificates[%d]: end is not after start", i)
 		}
 	}
-	if sa.NoServicePrincipal && (sa.Disabled || len(sa.GraphPermissions)+len(sa.ExchangePermissions)+len(sa.DirectoryRoles)+len(sa.ExchangeRoles) > 0 || sa.ExchangeServicePrincipal) {
-		fail("no_service_principal excludes disabled, permissions, directory roles and Exchange roles")
-	}
+}
+
+// validateGrants checks the consented permissions, directory roles and
+// Exchange roles (with their scopes).
+func (sa *SeedApplication) validateGrants(scopeExists func(string) bool, impersonationRetired bool, fail failFunc) {
 	for _, g := range []struct {
 		alias  string
 		values []string
@@ -389,28 +422,15 @@ func (sa *SeedApplication) validate(scopeExists func(string) bool, impersonation
 			fail("exchange_roles[%d]: unknown management scope %q", i, r.Scope)
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("application %q: %w", sa.DisplayName, errors.Join(errs...))
-	}
-	return nil
 }
 
 // validateAppWorld checks the seed's app-only part (WIRE §I–§K).
-func (s *Seed) validateAppWorld(fail func(string, ...any)) {
+func (s *Seed) validateAppWorld(fail failFunc) {
 	if s.RBACDelay < 0 {
 		fail("rbac_delay is negative")
 	}
-	if e := s.EWS; e != nil {
-		for _, d := range []struct{ name, value string }{{"ews.disablement_date", e.DisablementDate}, {"ews.end_date", e.EndDate}} {
-			if _, err := parseDate(d.value); err != nil {
-				fail("%s %q is not a date (YYYY-MM-DD)", d.name, d.value)
-			}
-		}
-		for _, id := range e.AllowedAppIDs {
-			if _, err := uuid.Parse(id); err != nil {
-				fail("ews.allowed_app_ids: %q is not an application id", id)
-			}
-		}
+	if s.EWS != nil {
+		s.EWS.validate(fail)
 	}
 	for i, u := range s.Users {
 		for k := range u.CustomAttributes {
@@ -422,6 +442,27 @@ func (s *Seed) validateAppWorld(fail func(string, ...any)) {
 			fail("users[%d] (%s): ApplicationImpersonation is retired in this tenant (impersonation_retired)", i, u.UserPrincipalName)
 		}
 	}
+	scopes := s.validateScopes(fail)
+	s.validateApplications(scopes, fail)
+}
+
+// validate checks the EWS dates and allowed application ids.
+func (e *SeedEWS) validate(fail failFunc) {
+	for _, d := range []struct{ name, value string }{{"ews.disablement_date", e.DisablementDate}, {"ews.end_date", e.EndDate}} {
+		if _, err := parseDate(d.value); err != nil {
+			fail("%s %q is not a date (YYYY-MM-DD)", d.name, d.value)
+		}
+	}
+	for _, id := range e.AllowedAppIDs {
+		if _, err := uuid.Parse(id); err != nil {
+			fail("ews.allowed_app_ids: %q is not an application id", id)
+		}
+	}
+}
+
+// validateScopes checks the management scopes' names and filters; it returns
+// the set of their lower-case names.
+func (s *Seed) validateScopes(fail failFunc) map[string]bool {
 	scopes := map[string]bool{}
 	for i, sc := range s.ManagementScopes {
 		switch {
@@ -435,6 +476,12 @@ func (s *Seed) validateAppWorld(fail func(string, ...any)) {
 			fail("management_scopes[%d] (%s): recipient_filter: %v", i, sc.Name, err)
 		}
 	}
+	return scopes
+}
+
+// validateApplications checks each application, and that app ids (and the
+// display names of applications without one) are unique.
+func (s *Seed) validateApplications(scopes map[string]bool, fail failFunc) {
 	appIDs, names := map[string]bool{}, map[string]bool{}
 	for i := range s.Applications {
 		sa := &s.Applications[i]
