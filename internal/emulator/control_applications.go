@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // The control API's applications as Server methods: applications and their
@@ -30,15 +29,6 @@ func (s *Server) mustSP(appID string) (*application, *servicePrincipal, error) {
 	return a, sp, err
 }
 
-func (s *Server) applicationView(a *application) Application {
-	for _, v := range s.tenant.snapshot().Applications {
-		if v.ObjectID == a.objectID {
-			return v
-		}
-	}
-	return Application{}
-}
-
 // AddApplication registers an application as a seed's "applications" entry
 // describes it (service principal, credentials, consents, roles), as an
 // administrator would in the portal.
@@ -49,7 +39,7 @@ func (s *Server) AddApplication(sa SeedApplication) (Application, error) {
 	if err != nil {
 		return Application{}, err
 	}
-	return s.applicationView(a), nil
+	return applicationView(a), nil
 }
 
 // RemoveApplication deletes an application and its service principal.
@@ -76,14 +66,7 @@ func (s *Server) AddApplicationSecret(appID string, secret SeedSecret) (string, 
 	if secret.Value == "" {
 		return "", errors.New("value is empty")
 	}
-	start, end := s.clock(), time.Time{}
-	if secret.Start != nil {
-		start = *secret.Start
-	}
-	if secret.End != nil {
-		end = *secret.End
-	}
-	return s.tenant.addPassword(a, secret.DisplayName, secret.Value, secret.KeyID, start, end).keyID, nil
+	return s.tenant.addSeedSecret(a, secret, s.clock()).keyID, nil
 }
 
 // AddApplicationCertificate adds a certificate credential from PEM; Start and
@@ -95,19 +78,10 @@ func (s *Server) AddApplicationCertificate(appID string, c SeedCertificate) (str
 	if err != nil {
 		return "", err
 	}
-	cert, err := parseCertificatePEM(c.PEM)
+	k, err := s.tenant.addSeedCertificate(a, c)
 	if err != nil {
 		return "", err
 	}
-	var start, end time.Time
-	if c.Start != nil {
-		start = *c.Start
-	}
-	if c.End != nil {
-		end = *c.End
-	}
-	k := s.tenant.newKeyCredential(a, cert, c.DisplayName, c.KeyID, start, end)
-	a.keys = append(a.keys, k)
 	return k.keyID, nil
 }
 

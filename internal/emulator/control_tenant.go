@@ -105,7 +105,7 @@ func (s *Server) AddManagementScope(name, filter string) (ManagementScope, error
 	if err != nil {
 		return ManagementScope{}, err
 	}
-	return ManagementScope{Name: sc.name, Guid: sc.guid, RecipientFilter: sc.filter}, nil
+	return scopeView(sc), nil
 }
 
 // SetImpersonationRetired removes (or brings back) ApplicationImpersonation

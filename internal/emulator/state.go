@@ -92,6 +92,22 @@ func newTenant(seed *Seed, now time.Time) *tenant {
 		passwords:    map[string]secrets{},
 	}
 	t.org = seedOrgSettings(seed)
+	t.seedRoleGroups()
+	for _, su := range seed.Users {
+		t.seedUser(su)
+	}
+	t.addResourceServicePrincipals()
+	for _, sc := range seed.ManagementScopes {
+		_, _ = t.addScope(sc.Name, sc.RecipientFilter, t.seededAt)
+	}
+	for _, sa := range seed.Applications {
+		_, _ = t.seedApplication(sa, t.seededAt) // Validate checked it
+	}
+	return t
+}
+
+// seedRoleGroups gives the built-in role groups their own assignments.
+func (t *tenant) seedRoleGroups() {
 	for _, g := range roleGroups {
 		for _, r := range g.roles {
 			if t.org.impersonationRetired && r.role == "ApplicationImpersonation" {
@@ -106,43 +122,37 @@ func newTenant(seed *Seed, now time.Time) *tenant {
 				enabled: true, createdAt: t.seededAt, seeded: true, group: g.name})
 		}
 	}
-	for _, su := range seed.Users {
-		u := &user{
-			upn: su.UserPrincipalName, displayName: su.DisplayName, alias: su.Alias,
-			oid: uuid.NewSHA1(t.namespace, []byte("user:"+strings.ToLower(su.UserPrincipalName))).String(),
-			mfa: su.MFA, mfaRegistered: su.MFARegistered == nil || *su.MFARegistered,
-			disabled: su.Disabled, locked: su.Locked, caBlocked: su.CABlocked, mailbox: su.Mailbox,
-			ewsEnabled: cloneBool(su.EWSEnabled), department: su.Department,
-		}
-		for k, v := range su.CustomAttributes {
-			if i := customAttributeIndex(k); i >= 0 {
-				u.customAttributes[i] = v
-			}
-		}
-		t.users = append(t.users, u)
-		t.byUPN[strings.ToLower(u.upn)] = u
-		t.byID[u.oid] = u
-		t.passwords[u.oid] = secrets{password: su.Password, appPassword: su.AppPassword}
-		for _, g := range su.ExchangeRoleGroups {
-			name := findRoleGroup(g).name
-			t.groupMembers[name] = append(t.groupMembers[name], u.oid)
-		}
-		for _, r := range su.ExchangeRoles {
-			a, _ := t.addExchangeAssignment(u, canonicalExchangeRole(r), "", "", t.seededAt)
-			a.seeded = true
-		}
-		for _, r := range su.DirectoryRoles {
-			_ = t.addDirectoryAssignment(u, findDirectoryRole(r))
+}
+
+// seedUser creates a seed's user with its secrets, role groups and roles.
+func (t *tenant) seedUser(su SeedUser) {
+	u := &user{
+		upn: su.UserPrincipalName, displayName: su.DisplayName, alias: su.Alias,
+		oid: uuid.NewSHA1(t.namespace, []byte("user:"+strings.ToLower(su.UserPrincipalName))).String(),
+		mfa: su.MFA, mfaRegistered: su.MFARegistered == nil || *su.MFARegistered,
+		disabled: su.Disabled, locked: su.Locked, caBlocked: su.CABlocked, mailbox: su.Mailbox,
+		ewsEnabled: cloneBool(su.EWSEnabled), department: su.Department,
+	}
+	for k, v := range su.CustomAttributes {
+		if i := customAttributeIndex(k); i >= 0 {
+			u.customAttributes[i] = v
 		}
 	}
-	t.addResourceServicePrincipals()
-	for _, sc := range seed.ManagementScopes {
-		_, _ = t.addScope(sc.Name, sc.RecipientFilter, t.seededAt)
+	t.users = append(t.users, u)
+	t.byUPN[strings.ToLower(u.upn)] = u
+	t.byID[u.oid] = u
+	t.passwords[u.oid] = secrets{password: su.Password, appPassword: su.AppPassword}
+	for _, g := range su.ExchangeRoleGroups {
+		name := findRoleGroup(g).name
+		t.groupMembers[name] = append(t.groupMembers[name], u.oid)
 	}
-	for _, sa := range seed.Applications {
-		_, _ = t.seedApplication(sa, t.seededAt) // Validate checked it
+	for _, r := range su.ExchangeRoles {
+		a, _ := t.addExchangeAssignment(u, canonicalExchangeRole(r), "", "", t.seededAt)
+		a.seeded = true
 	}
-	return t
+	for _, r := range su.DirectoryRoles {
+		_ = t.addDirectoryAssignment(u, findDirectoryRole(r))
+	}
 }
 
 // newID derives a deterministic GUID from the tenant, a kind, a name and the

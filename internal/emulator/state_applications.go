@@ -330,41 +330,39 @@ func (t *tenant) seedApplication(sa SeedApplication, now time.Time) (*applicatio
 	if sa.AppID != "" && (t.appByAppID(sa.AppID) != nil || t.spByAppID(sa.AppID) != nil) {
 		return nil, fmt.Errorf("application %s: %w", sa.AppID, errConflict)
 	}
-	appID := strings.ToLower(sa.AppID)
-	if appID == "" {
-		// Deterministic for the tenant and display name, whatever came before.
-		appID = uuid.NewSHA1(t.namespace, []byte("seed-app-id:"+strings.ToLower(sa.DisplayName))).String()
-		if t.appByAppID(appID) != nil {
-			appID = ""
-		}
-	}
-	a := t.addApplication(sa.DisplayName, appID, "", now)
+	a := t.addApplication(sa.DisplayName, t.seedAppID(sa), "", now)
 	a.identifierURIs = append(a.identifierURIs, sa.IdentifierURIs...)
 	a.tags = append(a.tags, sa.Tags...)
 	for _, s := range sa.Secrets {
-		start, end := now, time.Time{}
-		if s.Start != nil {
-			start = *s.Start
-		}
-		if s.End != nil {
-			end = *s.End
-		}
-		t.addPassword(a, s.DisplayName, s.Value, s.KeyID, start, end)
+		t.addSeedSecret(a, s, now)
 	}
 	for _, c := range sa.Certificates {
-		cert, _ := parseCertificatePEM(c.PEM) // validated
-		var start, end time.Time
-		if c.Start != nil {
-			start = *c.Start
-		}
-		if c.End != nil {
-			end = *c.End
-		}
-		a.keys = append(a.keys, t.newKeyCredential(a, cert, c.DisplayName, c.KeyID, start, end))
+		_, _ = t.addSeedCertificate(a, c) // validated
 	}
 	if sa.NoServicePrincipal {
 		return a, nil
 	}
+	return a, t.seedGrants(a, sa, now)
+}
+
+// seedAppID is the seed's app id or, without one, an id derived from the
+// tenant and display name, whatever came before ("" when another
+// application has it: addApplication then takes one of the sequence).
+func (t *tenant) seedAppID(sa SeedApplication) string {
+	if sa.AppID != "" {
+		return strings.ToLower(sa.AppID)
+	}
+	appID := uuid.NewSHA1(t.namespace, []byte("seed-app-id:"+strings.ToLower(sa.DisplayName))).String()
+	if t.appByAppID(appID) != nil {
+		return ""
+	}
+	return appID
+}
+
+// seedGrants creates the application's service principal and what it was
+// granted: consents, directory roles, and Exchange's pointer with its RBAC
+// assignments.
+func (t *tenant) seedGrants(a *application, sa SeedApplication, now time.Time) error {
 	sp, _ := t.addServicePrincipal(a, now)
 	sp.enabled = !sa.Disabled
 	for _, g := range []struct {
@@ -379,14 +377,47 @@ func (t *tenant) seedApplication(sa SeedApplication, now time.Time) (*applicatio
 	for _, name := range sa.DirectoryRoles {
 		_, _ = t.addDirectoryAssignmentTo(sp.id, findDirectoryRole(name), "")
 	}
-	if sa.ExchangeServicePrincipal || len(sa.ExchangeRoles) > 0 {
-		p := &exchangeServicePrincipal{objectID: sp.id, appID: a.appID, displayName: a.displayName, createdAt: now.UTC()}
-		t.exchangeSPs = append(t.exchangeSPs, p)
-		for _, r := range sa.ExchangeRoles {
-			if _, err := t.addAppExchangeAssignment(p, canonicalAppAssignableRole(r.Role), r.Scope, r.Name, "", now); err != nil {
-				return a, err
-			}
+	if !sa.ExchangeServicePrincipal && len(sa.ExchangeRoles) == 0 {
+		return nil
+	}
+	p := &exchangeServicePrincipal{objectID: sp.id, appID: a.appID, displayName: a.displayName, createdAt: now.UTC()}
+	t.exchangeSPs = append(t.exchangeSPs, p)
+	for _, r := range sa.ExchangeRoles {
+		if _, err := t.addAppExchangeAssignment(p, canonicalAppAssignableRole(r.Role), r.Scope, r.Name, "", now); err != nil {
+			return err
 		}
 	}
-	return a, nil
+	return nil
+}
+
+// addSeedSecret adds a secret as a seed or the control API describes it:
+// Start defaults to now, End to Start + 2 years.
+func (t *tenant) addSeedSecret(a *application, s SeedSecret, now time.Time) *passwordCredential {
+	start, end := now, time.Time{}
+	if s.Start != nil {
+		start = *s.Start
+	}
+	if s.End != nil {
+		end = *s.End
+	}
+	return t.addPassword(a, s.DisplayName, s.Value, s.KeyID, start, end)
+}
+
+// addSeedCertificate adds a certificate credential from PEM as a seed or the
+// control API describes it; Start and End default to its validity.
+func (t *tenant) addSeedCertificate(a *application, c SeedCertificate) (*keyCredential, error) {
+	cert, err := parseCertificatePEM(c.PEM)
+	if err != nil {
+		return nil, err
+	}
+	var start, end time.Time
+	if c.Start != nil {
+		start = *c.Start
+	}
+	if c.End != nil {
+		end = *c.End
+	}
+	k := t.newKeyCredential(a, cert, c.DisplayName, c.KeyID, start, end)
+	a.keys = append(a.keys, k)
+	return k, nil
 }

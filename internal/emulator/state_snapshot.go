@@ -198,45 +198,53 @@ func (t *tenant) snapshot() State {
 		RoleGroups: []RoleGroup{},
 	}
 	for _, u := range t.users {
-		v := User{UserPrincipalName: u.upn, ObjectID: u.oid, DisplayName: u.displayName, Alias: u.alias,
-			MFA: u.mfa, MFARegistered: u.mfaRegistered, Disabled: u.disabled, Locked: u.locked,
-			CABlocked: u.caBlocked, Mailbox: u.mailbox, HasAppPassword: t.passwords[u.oid].appPassword != "",
-			EWSEnabled: cloneBool(u.ewsEnabled), Department: u.department,
-			ExchangeRoleGroups: t.groupsOf(u), ExchangeAssignments: []ExchangeAssignment{},
-			DirectoryRoleAssignments: []DirectoryRoleAssignment{}}
-		if v.ExchangeRoleGroups == nil {
-			v.ExchangeRoleGroups = []string{}
-		}
-		for i, a := range u.customAttributes {
-			if a != "" {
-				if v.CustomAttributes == nil {
-					v.CustomAttributes = map[string]string{}
-				}
-				v.CustomAttributes[strconv.Itoa(i+1)] = a
-			}
-		}
-		for _, a := range t.assignmentsOf(u) {
-			v.ExchangeAssignments = append(v.ExchangeAssignments, t.exchangeView(a))
-		}
-		for _, d := range t.directoryAssignmentsOf(u) {
-			v.DirectoryRoleAssignments = append(v.DirectoryRoleAssignments, t.directoryView(d))
-		}
-		st.Users = append(st.Users, v)
+		st.Users = append(st.Users, t.userView(u))
 	}
-	for _, g := range roleGroups {
-		rg := RoleGroup{Name: g.name, Members: []string{}, Assignments: []ExchangeAssignment{}}
-		for _, id := range t.groupMembers[g.name] {
-			rg.Members = append(rg.Members, t.byID[id].upn)
-		}
-		for _, a := range t.exchange {
-			if a.group == g.name {
-				rg.Assignments = append(rg.Assignments, t.exchangeView(a))
-			}
-		}
-		st.RoleGroups = append(st.RoleGroups, rg)
+	for i := range roleGroups {
+		st.RoleGroups = append(st.RoleGroups, t.roleGroupView(&roleGroups[i]))
 	}
 	t.snapshotApps(&st)
 	return st
+}
+
+func (t *tenant) userView(u *user) User {
+	v := User{UserPrincipalName: u.upn, ObjectID: u.oid, DisplayName: u.displayName, Alias: u.alias,
+		MFA: u.mfa, MFARegistered: u.mfaRegistered, Disabled: u.disabled, Locked: u.locked,
+		CABlocked: u.caBlocked, Mailbox: u.mailbox, HasAppPassword: t.passwords[u.oid].appPassword != "",
+		EWSEnabled: cloneBool(u.ewsEnabled), Department: u.department,
+		ExchangeRoleGroups: t.groupsOf(u), ExchangeAssignments: []ExchangeAssignment{},
+		DirectoryRoleAssignments: []DirectoryRoleAssignment{}}
+	if v.ExchangeRoleGroups == nil {
+		v.ExchangeRoleGroups = []string{}
+	}
+	for i, a := range u.customAttributes {
+		if a != "" {
+			if v.CustomAttributes == nil {
+				v.CustomAttributes = map[string]string{}
+			}
+			v.CustomAttributes[strconv.Itoa(i+1)] = a
+		}
+	}
+	for _, a := range t.assignmentsOf(u) {
+		v.ExchangeAssignments = append(v.ExchangeAssignments, t.exchangeView(a))
+	}
+	for _, d := range t.directoryAssignmentsOf(u) {
+		v.DirectoryRoleAssignments = append(v.DirectoryRoleAssignments, t.directoryView(d))
+	}
+	return v
+}
+
+func (t *tenant) roleGroupView(g *roleGroup) RoleGroup {
+	rg := RoleGroup{Name: g.name, Members: []string{}, Assignments: []ExchangeAssignment{}}
+	for _, id := range t.groupMembers[g.name] {
+		rg.Members = append(rg.Members, t.byID[id].upn)
+	}
+	for _, a := range t.exchange {
+		if a.group == g.name {
+			rg.Assignments = append(rg.Assignments, t.exchangeView(a))
+		}
+	}
+	return rg
 }
 
 // snapshotApps fills the app-only part of a State.
@@ -247,46 +255,14 @@ func (t *tenant) snapshotApps(st *State) {
 	st.Applications, st.ServicePrincipals, st.ResourceServicePrincipals = []Application{}, []ServicePrincipal{}, []ResourceServicePrincipal{}
 	st.ExchangeServicePrincipals, st.ManagementScopes = []ExchangeServicePrincipal{}, []ManagementScope{}
 	for _, a := range t.apps {
-		v := Application{ObjectID: a.objectID, AppID: a.appID, DisplayName: a.displayName,
-			IdentifierURIs: slices.Clone(a.identifierURIs), Tags: slices.Clone(a.tags),
-			PasswordCredentials: []PasswordCredential{}, KeyCredentials: []KeyCredential{}, CreatedAt: a.createdAt, CreatedBy: a.createdBy}
-		for _, p := range a.passwords {
-			v.PasswordCredentials = append(v.PasswordCredentials, PasswordCredential{KeyID: p.keyID, DisplayName: p.displayName, Hint: p.hint, Start: p.start, End: p.end})
-		}
-		for _, k := range a.keys {
-			v.KeyCredentials = append(v.KeyCredentials, KeyCredential{KeyID: k.keyID, DisplayName: k.displayName,
-				Thumbprint: strings.ToUpper(fmt.Sprintf("%x", k.sha1Thumbprint())), Start: k.start, End: k.end})
-		}
-		st.Applications = append(st.Applications, v)
+		st.Applications = append(st.Applications, applicationView(a))
 	}
 	for _, sp := range t.sps {
 		if sp.resource != nil {
-			r := ResourceServicePrincipal{ID: sp.id, AppID: sp.appID, DisplayName: sp.displayName, AppRoles: []AppRole{}}
-			for _, role := range sp.resource.roles {
-				r.AppRoles = append(r.AppRoles, AppRole{ID: role.id, Value: role.value})
-			}
-			st.ResourceServicePrincipals = append(st.ResourceServicePrincipals, r)
-			continue
+			st.ResourceServicePrincipals = append(st.ResourceServicePrincipals, resourceView(sp))
+		} else {
+			st.ServicePrincipals = append(st.ServicePrincipals, t.servicePrincipalView(sp))
 		}
-		v := ServicePrincipal{ID: sp.id, AppID: sp.appID, DisplayName: sp.displayName, Enabled: sp.enabled,
-			Consents: []Consent{}, DirectoryRoles: []string{}}
-		for _, a := range t.appRoleAssignments {
-			if a.principalID != sp.id {
-				continue
-			}
-			c := Consent{ID: a.id, AppRoleID: a.appRoleID, CreatedAt: a.createdAt, CreatedBy: a.createdBy}
-			if res := t.spByID(a.resourceID); res != nil && res.resource != nil {
-				c.Resource = res.displayName
-				if role := res.resource.roleByID(a.appRoleID); role != nil {
-					c.Permission = role.value
-				}
-			}
-			v.Consents = append(v.Consents, c)
-		}
-		for _, id := range t.directoryRoleIDsOf(sp.id) {
-			v.DirectoryRoles = append(v.DirectoryRoles, findDirectoryRole(id).displayName)
-		}
-		st.ServicePrincipals = append(st.ServicePrincipals, v)
 	}
 	for _, p := range t.exchangeSPs {
 		v := ExchangeServicePrincipal{ObjectID: p.objectID, AppID: p.appID, DisplayName: p.displayName, Assignments: []ExchangeAssignment{}}
@@ -296,8 +272,59 @@ func (t *tenant) snapshotApps(st *State) {
 		st.ExchangeServicePrincipals = append(st.ExchangeServicePrincipals, v)
 	}
 	for _, s := range t.scopes {
-		st.ManagementScopes = append(st.ManagementScopes, ManagementScope{Name: s.name, Guid: s.guid, RecipientFilter: s.filter})
+		st.ManagementScopes = append(st.ManagementScopes, scopeView(s))
 	}
+}
+
+func applicationView(a *application) Application {
+	v := Application{ObjectID: a.objectID, AppID: a.appID, DisplayName: a.displayName,
+		IdentifierURIs: slices.Clone(a.identifierURIs), Tags: slices.Clone(a.tags),
+		PasswordCredentials: []PasswordCredential{}, KeyCredentials: []KeyCredential{}, CreatedAt: a.createdAt, CreatedBy: a.createdBy}
+	for _, p := range a.passwords {
+		v.PasswordCredentials = append(v.PasswordCredentials, PasswordCredential{KeyID: p.keyID, DisplayName: p.displayName, Hint: p.hint, Start: p.start, End: p.end})
+	}
+	for _, k := range a.keys {
+		v.KeyCredentials = append(v.KeyCredentials, KeyCredential{KeyID: k.keyID, DisplayName: k.displayName,
+			Thumbprint: strings.ToUpper(fmt.Sprintf("%x", k.sha1Thumbprint())), Start: k.start, End: k.end})
+	}
+	return v
+}
+
+func resourceView(sp *servicePrincipal) ResourceServicePrincipal {
+	r := ResourceServicePrincipal{ID: sp.id, AppID: sp.appID, DisplayName: sp.displayName, AppRoles: []AppRole{}}
+	for _, role := range sp.resource.roles {
+		r.AppRoles = append(r.AppRoles, AppRole{ID: role.id, Value: role.value})
+	}
+	return r
+}
+
+func (t *tenant) servicePrincipalView(sp *servicePrincipal) ServicePrincipal {
+	v := ServicePrincipal{ID: sp.id, AppID: sp.appID, DisplayName: sp.displayName, Enabled: sp.enabled,
+		Consents: []Consent{}, DirectoryRoles: []string{}}
+	for _, a := range t.appRoleAssignments {
+		if a.principalID == sp.id {
+			v.Consents = append(v.Consents, t.consentView(a))
+		}
+	}
+	for _, id := range t.directoryRoleIDsOf(sp.id) {
+		v.DirectoryRoles = append(v.DirectoryRoles, findDirectoryRole(id).displayName)
+	}
+	return v
+}
+
+func (t *tenant) consentView(a *appRoleAssignment) Consent {
+	c := Consent{ID: a.id, AppRoleID: a.appRoleID, CreatedAt: a.createdAt, CreatedBy: a.createdBy}
+	if res := t.spByID(a.resourceID); res != nil && res.resource != nil {
+		c.Resource = res.displayName
+		if role := res.resource.roleByID(a.appRoleID); role != nil {
+			c.Permission = role.value
+		}
+	}
+	return c
+}
+
+func scopeView(s *managementScope) ManagementScope {
+	return ManagementScope{Name: s.name, Guid: s.guid, RecipientFilter: s.filter}
 }
 
 func dateText(t time.Time) string {
