@@ -88,11 +88,17 @@ func (s *Server) userAndDirectoryRole(upn, roleName string) (*user, *directoryRo
 	if err != nil {
 		return nil, nil, err
 	}
-	role := findDirectoryRole(roleName)
-	if role == nil {
-		return nil, nil, fmt.Errorf("directory role %q: %w", roleName, errNotFound)
+	role, err := directoryRoleNamed(roleName)
+	return u, role, err
+}
+
+// directoryRoleNamed is the directory role with that display name or
+// template id, or a not-found error.
+func directoryRoleNamed(name string) (*directoryRole, error) {
+	if role := findDirectoryRole(name); role != nil {
+		return role, nil
 	}
-	return u, role, nil
+	return nil, fmt.Errorf("directory role %q: %w", name, errNotFound)
 }
 
 // SetPassword changes the password; the user's refresh tokens are revoked.

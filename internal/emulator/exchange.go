@@ -175,6 +175,15 @@ func (b *binder) on(name string) bool {
 	return v != nil && *v
 }
 
+// readableBy is what a cmdlet that reads RBAC checks once its parameters are
+// bound: their error, else whether the caller may read role assignments.
+func (b *binder) readableBy(t *tenant, c *caller, cmdlet string) *cmdletError {
+	if b.err == nil && !t.mayReadRoleAssignments(c) {
+		b.fail(accessDenied(c, cmdlet))
+	}
+	return b.err
+}
+
 // nonEmptyIfGiven is an optional text parameter that, given, must not be empty.
 func (b *binder) nonEmptyIfGiven(name string) string {
 	v := b.text(name)

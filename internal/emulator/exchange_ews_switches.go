@@ -32,11 +32,8 @@ func (s *Server) getOrganizationConfig(c *caller, p cmdletParameters) ([]jsonObj
 	in := binder{p: p}
 	retrieve := in.on("RetrieveEwsOperationAccessPolicy")
 	t := s.tenant
-	switch {
-	case in.err != nil:
-		return nil, in.err
-	case !t.mayReadRoleAssignments(c):
-		return nil, accessDenied(c, "Get-OrganizationConfig")
+	if err := in.readableBy(t, c, "Get-OrganizationConfig"); err != nil {
+		return nil, err
 	}
 	o := t.org
 	obj := append(jsonObject{{"Name", s.seed.Domains[0]}, {"Identity", s.seed.Domains[0]}, {"DisplayName", s.seed.DisplayName}},

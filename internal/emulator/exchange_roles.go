@@ -330,11 +330,8 @@ func (s *Server) getManagementRole(c *caller, p cmdletParameters) ([]jsonObject,
 	in := binder{p: p}
 	identity, roleType := in.text("Identity"), in.text("RoleType")
 	t := s.tenant
-	switch {
-	case in.err != nil:
-		return nil, in.err
-	case !t.mayReadRoleAssignments(c):
-		return nil, accessDenied(c, "Get-ManagementRole")
+	if err := in.readableBy(t, c, "Get-ManagementRole"); err != nil {
+		return nil, err
 	}
 	objects := []jsonObject{}
 	for _, name := range t.managementRoleNames() {

@@ -95,11 +95,8 @@ func (s *Server) getManagementScope(c *caller, p cmdletParameters) ([]jsonObject
 	in := binder{p: p}
 	identity := in.text("Identity")
 	t := s.tenant
-	switch {
-	case in.err != nil:
-		return nil, in.err
-	case !t.mayReadRoleAssignments(c):
-		return nil, accessDenied(c, "Get-ManagementScope")
+	if err := in.readableBy(t, c, "Get-ManagementScope"); err != nil {
+		return nil, err
 	}
 	if identity != "" {
 		sc := t.findScope(identity)

@@ -60,11 +60,8 @@ func (s *Server) getServicePrincipal(c *caller, p cmdletParameters) ([]jsonObjec
 	in := binder{p: p}
 	identity := in.text("Identity")
 	t := s.tenant
-	switch {
-	case in.err != nil:
-		return nil, in.err
-	case !t.mayReadRoleAssignments(c):
-		return nil, accessDenied(c, "Get-ServicePrincipal")
+	if err := in.readableBy(t, c, "Get-ServicePrincipal"); err != nil {
+		return nil, err
 	}
 	objects := []jsonObject{}
 	if ptr := t.exchangeSP(identity); identity != "" && ptr != nil {
@@ -105,11 +102,8 @@ func (s *Server) testServicePrincipalAuthorization(c *caller, p cmdletParameters
 	in := binder{p: p}
 	identity, resource := in.required("Identity"), in.text("Resource")
 	t := s.tenant
-	switch {
-	case in.err != nil:
-		return nil, in.err
-	case !t.mayReadRoleAssignments(c):
-		return nil, accessDenied(c, "Test-ServicePrincipalAuthorization")
+	if err := in.readableBy(t, c, "Test-ServicePrincipalAuthorization"); err != nil {
+		return nil, err
 	}
 	sp := t.exchangeSP(identity)
 	if sp == nil {

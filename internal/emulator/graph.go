@@ -405,25 +405,23 @@ func (q *call) graphNotFound(id string) {
 		fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 }
 
-// writeGraphStatusError is an injected fault's Graph body; 429 is
-// TooManyRequests exactly as WIRE §C0 shows.
+// graphStatusErrors are Graph's error code and message for a status, as an
+// injected fault answers; 429 is TooManyRequests exactly as WIRE §C0 shows.
+var graphStatusErrors = map[int][2]string{
+	http.StatusTooManyRequests:    {"TooManyRequests", "Please retry again later."},
+	http.StatusBadRequest:         {"Request_BadRequest", "The request is invalid."},
+	http.StatusUnauthorized:       {"InvalidAuthenticationToken", "Access token validation failure."},
+	http.StatusForbidden:          {"Authorization_RequestDenied", "Insufficient privileges to complete the operation."},
+	http.StatusNotFound:           {"Request_ResourceNotFound", "The resource does not exist."},
+	http.StatusServiceUnavailable: {"serviceNotAvailable", "The service is temporarily unavailable. Please retry after the time given in Retry-After."},
+	http.StatusGatewayTimeout:     {"gatewayTimeout", "The gateway did not receive a timely response."},
+}
+
+// writeGraphStatusError is an injected fault's Graph body.
 func (s *Server) writeGraphStatusError(w http.ResponseWriter, r *http.Request, status int) {
-	code, message := "generalException", "An unexpected error occurred."
-	switch status {
-	case http.StatusTooManyRequests:
-		code, message = "TooManyRequests", "Please retry again later."
-	case http.StatusBadRequest:
-		code, message = "Request_BadRequest", "The request is invalid."
-	case http.StatusUnauthorized:
-		code, message = "InvalidAuthenticationToken", "Access token validation failure."
-	case http.StatusForbidden:
-		code, message = "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-	case http.StatusNotFound:
-		code, message = "Request_ResourceNotFound", "The resource does not exist."
-	case http.StatusServiceUnavailable:
-		code, message = "serviceNotAvailable", "The service is temporarily unavailable. Please retry after the time given in Retry-After."
-	case http.StatusGatewayTimeout:
-		code, message = "gatewayTimeout", "The gateway did not receive a timely response."
+	e, ok := graphStatusErrors[status]
+	if !ok {
+		e = [2]string{"generalException", "An unexpected error occurred."}
 	}
-	s.writeGraphError(w, r, status, code, message)
+	s.writeGraphError(w, r, status, e[0], e[1])
 }

@@ -335,13 +335,9 @@ func guidBytesLE(s string) []byte {
 // addDirectoryAssignment gives u role out of band (seed, control API):
 // no creator is recorded, as for assignments made outside Graph.
 func (t *tenant) addDirectoryAssignment(u *user, role *directoryRole) error {
-	for _, d := range t.directory {
-		if d.principalID == u.oid && d.roleID == role.templateID && d.scope == "/" {
-			return fmt.Errorf("%s already holds %s: %w", u.upn, role.displayName, errConflict)
-		}
+	if _, err := t.addDirectoryAssignmentTo(u.oid, role, ""); err != nil {
+		return fmt.Errorf("%s already holds %s: %w", u.upn, role.displayName, errConflict)
 	}
-	t.directory = append(t.directory, &dirAssignment{id: directoryAssignmentID(role.templateID, u.oid), roleID: role.templateID,
-		principalID: u.oid, scope: "/"})
 	return nil
 }
 
