@@ -97,36 +97,60 @@ func decodeDuration(w http.ResponseWriter, r *http.Request, key string) (time.Du
 	return d, true
 }
 
-// writeControlUser answers with the user's current state.
-func (s *Server) writeControlUser(w http.ResponseWriter, upn string, status int) {
-	for _, u := range s.Snapshot().Users {
-		if strings.EqualFold(u.UserPrincipalName, upn) {
-			writeJSON(w, status, u)
-			return
-		}
-	}
-	writeControlError(w, fmt.Errorf("user %q: %w", upn, errNotFound))
-}
-
-// writeControlApplication answers with the application's current state.
-func (s *Server) writeControlApplication(w http.ResponseWriter, appID string, status int) {
-	for _, a := range s.Snapshot().Applications {
-		if strings.EqualFold(a.AppID, appID) {
-			writeJSON(w, status, a)
-			return
-		}
-	}
-	writeControlError(w, fmt.Errorf("application %q: %w", appID, errNotFound))
-}
-
-// answerControlApplication answers a control request that changed the application of the
-// path: the change's error, or the application as it is now with status.
-func (s *Server) answerControlApplication(w http.ResponseWriter, r *http.Request, err error, status int) {
-	if err != nil {
+// answerControl ends a control request: the error of what it did, else
+// value with status (nil: no body).
+func answerControl(w http.ResponseWriter, err error, status int, value any) {
+	switch {
+	case err != nil:
 		writeControlError(w, err)
-		return
+	case value == nil:
+		w.WriteHeader(status)
+	default:
+		writeJSON(w, status, value)
 	}
-	s.writeControlApplication(w, r.PathValue("app"), status)
+}
+
+// answerControlUser ends a control request that changed the user of the
+// path: the change's error, or the user as it is now with status.
+func (s *Server) answerControlUser(w http.ResponseWriter, r *http.Request, err error, status int) {
+	var v User
+	if err == nil {
+		v, err = s.userState(r.PathValue("upn"))
+	}
+	answerControl(w, err, status, v)
+}
+
+// answerControlApplication ends a control request that changed the
+// application of the path: the change's error, or the application as it is
+// now with status.
+func (s *Server) answerControlApplication(w http.ResponseWriter, r *http.Request, err error, status int) {
+	var v Application
+	if err == nil {
+		v, err = s.applicationState(r.PathValue("app"))
+	}
+	answerControl(w, err, status, v)
+}
+
+// userState is the user's current state (State's view of it).
+func (s *Server) userState(upn string) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.tenant.mustUser(upn)
+	if err != nil {
+		return User{}, err
+	}
+	return s.tenant.userView(u), nil
+}
+
+// applicationState is the application's current state (State's view of it).
+func (s *Server) applicationState(appID string) (Application, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, _, err := s.appAndSP(appID)
+	if err != nil {
+		return Application{}, err
+	}
+	return applicationView(a), nil
 }
 
 func (s *Server) getControlState(w http.ResponseWriter, r *http.Request) {
@@ -141,20 +165,12 @@ func (s *Server) postControlExchangeRole(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	a, err := s.AddExchangeRoleAssignment(r.PathValue("upn"), body.Role)
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, a)
+	answerControl(w, err, http.StatusCreated, a)
 }
 
 func (s *Server) deleteControlExchangeRole(w http.ResponseWriter, r *http.Request) {
 	n, err := s.RemoveExchangeRoleAssignment(r.PathValue("upn"), r.PathValue("role"))
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+	answerControl(w, err, http.StatusOK, map[string]int{"removed": n})
 }
 
 func (s *Server) postControlDirectoryRole(w http.ResponseWriter, r *http.Request) {
@@ -164,19 +180,11 @@ func (s *Server) postControlDirectoryRole(w http.ResponseWriter, r *http.Request
 	if !decodeControl(w, r, &body) {
 		return
 	}
-	if err := s.AddDirectoryRole(r.PathValue("upn"), body.Role); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlUser(w, r.PathValue("upn"), http.StatusCreated)
+	s.answerControlUser(w, r, s.AddDirectoryRole(r.PathValue("upn"), body.Role), http.StatusCreated)
 }
 
 func (s *Server) deleteControlDirectoryRole(w http.ResponseWriter, r *http.Request) {
-	if err := s.RemoveDirectoryRole(r.PathValue("upn"), r.PathValue("role")); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlUser(w, r.PathValue("upn"), http.StatusOK)
+	s.answerControlUser(w, r, s.RemoveDirectoryRole(r.PathValue("upn"), r.PathValue("role")), http.StatusOK)
 }
 
 // patchControlUser changes any of password, mfa, disabled, locked,
@@ -219,19 +227,11 @@ func (s *Server) patchControlUser(w http.ResponseWriter, r *http.Request) {
 	if body.Department != nil || body.CustomAttributes != nil {
 		err = errors.Join(err, s.SetUserRecipientProperties(upn, body.Department, body.CustomAttributes))
 	}
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	s.writeControlUser(w, upn, http.StatusOK)
+	s.answerControlUser(w, r, err, http.StatusOK)
 }
 
 func (s *Server) deleteControlUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.DeleteUser(r.PathValue("upn")); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	answerControl(w, s.DeleteUser(r.PathValue("upn")), http.StatusNoContent, nil)
 }
 
 func (s *Server) postControlFault(w http.ResponseWriter, r *http.Request) {
@@ -275,11 +275,7 @@ func (s *Server) deleteControlCounters(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postControlReset(w http.ResponseWriter, r *http.Request) {
-	if err := s.Reset(); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	answerControl(w, s.Reset(), http.StatusNoContent, nil)
 }
 
 func (s *Server) postControlApplication(w http.ResponseWriter, r *http.Request) {
@@ -288,11 +284,7 @@ func (s *Server) postControlApplication(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	a, err := s.AddApplication(body)
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, a)
+	answerControl(w, err, http.StatusCreated, a)
 }
 
 func (s *Server) patchControlApplication(w http.ResponseWriter, r *http.Request) {
@@ -302,21 +294,15 @@ func (s *Server) patchControlApplication(w http.ResponseWriter, r *http.Request)
 	if !decodeControl(w, r, &body) {
 		return
 	}
+	var err error
 	if body.Enabled != nil {
-		if err := s.SetServicePrincipalEnabled(r.PathValue("app"), *body.Enabled); err != nil {
-			writeControlError(w, err)
-			return
-		}
+		err = s.SetServicePrincipalEnabled(r.PathValue("app"), *body.Enabled)
 	}
-	s.writeControlApplication(w, r.PathValue("app"), http.StatusOK)
+	s.answerControlApplication(w, r, err, http.StatusOK)
 }
 
 func (s *Server) deleteControlApplication(w http.ResponseWriter, r *http.Request) {
-	if err := s.RemoveApplication(r.PathValue("app")); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	answerControl(w, s.RemoveApplication(r.PathValue("app")), http.StatusNoContent, nil)
 }
 
 func (s *Server) postControlSecret(w http.ResponseWriter, r *http.Request) {
@@ -356,11 +342,7 @@ func (s *Server) postControlConsent(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteControlConsent(w http.ResponseWriter, r *http.Request) {
 	n, err := s.RemoveConsent(r.PathValue("app"), r.PathValue("resource"), r.PathValue("permission"))
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+	answerControl(w, err, http.StatusOK, map[string]int{"removed": n})
 }
 
 func (s *Server) postControlAppDirectoryRole(w http.ResponseWriter, r *http.Request) {
@@ -385,20 +367,12 @@ func (s *Server) postControlAppExchangeRole(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	a, err := s.AddServicePrincipalExchangeRole(r.PathValue("app"), body)
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, a)
+	answerControl(w, err, http.StatusCreated, a)
 }
 
 func (s *Server) deleteControlAppExchangeRole(w http.ResponseWriter, r *http.Request) {
 	n, err := s.RemoveServicePrincipalExchangeRole(r.PathValue("app"), r.PathValue("role"))
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+	answerControl(w, err, http.StatusOK, map[string]int{"removed": n})
 }
 
 func (s *Server) postControlScope(w http.ResponseWriter, r *http.Request) {
@@ -407,11 +381,7 @@ func (s *Server) postControlScope(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sc, err := s.AddManagementScope(body.Name, body.RecipientFilter)
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, sc)
+	answerControl(w, err, http.StatusCreated, sc)
 }
 
 // patchControlOrganization changes any of the switches; a JSON null sets
@@ -461,11 +431,7 @@ func (s *Server) patchControlOrganization(w http.ResponseWriter, r *http.Request
 			d.set(t)
 		}
 	}
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.Snapshot().Organization)
+	answerControl(w, err, http.StatusOK, s.Snapshot().Organization)
 }
 
 func (s *Server) putControlRBACDelay(w http.ResponseWriter, r *http.Request) {
