@@ -25,10 +25,12 @@ const DefaultCooldown = 30 * time.Second
 //     answer) becomes the service's prober and retries under its Policy; the calls of the
 //     same tenant and service that start or fail meanwhile wait for its next attempt
 //     instead of running their own back-off: a blip costs them one wait;
-//   - when that next attempt fails too, the service is failing: the waiting calls, and
-//     every call while the prober goes on retrying, fail at once with the failure seen so
-//     far (*UnavailableError). They do not keep the caller's slots (Terraform runs ten
-//     operations at a time) from the other tenants' calls for the length of the retries;
+//   - when that next attempt fails too, the service is failing: a check (a context marked
+//     with Checking: a drift check, which loses nothing by reporting the tenant unavailable
+//     now) fails at once with the failure seen so far (*UnavailableError), so the checks of
+//     a down tenant do not keep the caller's slots (Terraform runs ten operations at a
+//     time) from the other tenants' for the length of the retries; any other call (a
+//     change, which needs the real outcome) waits for the prober's;
 //   - when the prober gives up, the service is down: every call for Cooldown fails at once
 //     with its diagnosis (the tenant, the endpoint and what it answered); then one call
 //     tries again with a single attempt, whose success ends the outage and whose failure
@@ -114,6 +116,20 @@ func serviceName(s string) string {
 	return s
 }
 
+type checkingKey struct{}
+
+// Checking marks ctx as a read-only check (a drift check): while a tenant's service is
+// failing, its calls report it at once instead of waiting for the end of another call's
+// retries.
+func Checking(ctx context.Context) context.Context {
+	return context.WithValue(ctx, checkingKey{}, true)
+}
+
+func checking(ctx context.Context) bool {
+	b, _ := ctx.Value(checkingKey{}).(bool)
+	return b
+}
+
 // AttemptFunc is one try of an operation under Policy.Do.
 type AttemptFunc func(ctx context.Context) (retryAfter time.Duration, retry bool, err error)
 
@@ -196,12 +212,12 @@ func (h *Health) admit(ctx context.Context, key HealthKey) (probing bool, err er
 		h.mu.Lock()
 		st := h.state(key)
 		switch {
-		case st.probing != nil && st.failed != nil:
+		case st.probing != nil && st.failed != nil && checking(ctx):
 			v := st.failed.shared()
 			h.mu.Unlock()
 			return false, v
 		case st.probing != nil:
-			probe, failing := st.probing, st.failing
+			probe, failing := st.probing, st.failingFor(ctx)
 			h.mu.Unlock()
 			if err := wait(ctx, probe, failing); err != nil {
 				return false, err
@@ -236,12 +252,12 @@ func (h *Health) join(ctx context.Context, key HealthKey) (became bool, verdict 
 		st.startProbe()
 		h.mu.Unlock()
 		return true, nil
-	case st.failed != nil:
+	case st.failed != nil && checking(ctx):
 		v := st.failed.shared()
 		h.mu.Unlock()
 		return false, v
 	}
-	probe, failing := st.probing, st.failing
+	probe, failing := st.probing, st.failingFor(ctx)
 	h.mu.Unlock()
 	if err := wait(ctx, probe, failing); err != nil {
 		return false, err
@@ -249,12 +265,21 @@ func (h *Health) join(ctx context.Context, key HealthKey) (became bool, verdict 
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
-	case st.probing != nil && st.failed != nil:
+	case st.probing != nil && st.failed != nil && checking(ctx):
 		return false, st.failed.shared()
 	case st.probing == nil && st.down != nil && h.now().Before(st.down.Until):
 		return false, st.down.shared()
 	}
 	return false, nil
+}
+
+// failingFor is the channel that releases ctx's call when the service is failing: a
+// check's; nil (never) for any other call, which waits for the prober's outcome.
+func (st *serviceHealth) failingFor(ctx context.Context) chan struct{} {
+	if checking(ctx) {
+		return st.failing
+	}
+	return nil
 }
 
 func (st *serviceHealth) startProbe() {
@@ -347,7 +372,8 @@ func (e *UnavailableError) shared() *UnavailableError {
 	return &v
 }
 
-// wait waits until the prober's call ends, its attempts fail twice in a row, or ctx ends.
+// wait waits until the prober's call ends, failing is closed (its attempts failed twice in
+// a row; nil: never) or ctx ends.
 func wait(ctx context.Context, probe, failing <-chan struct{}) error {
 	select {
 	case <-probe:

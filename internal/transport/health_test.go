@@ -243,8 +243,8 @@ func TestHealthNestedCallOfTheSameServiceIsNotGated(t *testing.T) {
 }
 
 // While the prober goes on retrying a service that failed twice in a row, the tenant's
-// other calls do not wait for the end of its retries: they fail at once with what it saw,
-// so they do not hold the caller's slots from the other tenants' calls.
+// checks do not wait for the end of its retries: they fail at once with what it saw, so
+// they do not hold the caller's slots from the other tenants' calls. A change waits.
 func TestHealthFailingServiceReleasesWaitersBeforeTheRetriesEnd(t *testing.T) {
 	h := &Health{}
 	var attempts atomic.Int32
@@ -263,7 +263,7 @@ func TestHealthFailingServiceReleasesWaitersBeforeTheRetriesEnd(t *testing.T) {
 	go func() { prober <- h.Do(context.Background(), keyA, "https://x/token", p, down) }()
 	<-secondFailed
 	for i := range 5 {
-		err := h.Do(context.Background(), keyA, "https://x/token", policy(5), down)
+		err := h.Do(Checking(context.Background()), keyA, "https://x/token", policy(5), down)
 		ue, ok := errors.AsType[*UnavailableError](err)
 		if !ok || !ue.Shared || !ue.Until.IsZero() || !errors.Is(err, errDown) {
 			t.Fatalf("call %d while the prober retries: %v", i, err)
@@ -272,7 +272,18 @@ func TestHealthFailingServiceReleasesWaitersBeforeTheRetriesEnd(t *testing.T) {
 	if got := attempts.Load(); got != 2 {
 		t.Fatalf("attempts = %d, want 2 (only the prober's)", got)
 	}
+	// A change needs the real outcome: it waits for the prober, and shares its verdict.
+	change := make(chan error, 1)
+	go func() { change <- h.Do(context.Background(), keyA, "https://x/token", policy(5), down) }()
+	select {
+	case err := <-change:
+		t.Fatalf("a change did not wait for the prober: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
 	close(release)
+	if ue, ok := errors.AsType[*UnavailableError](<-change); !ok || ue.Until.IsZero() {
+		t.Fatalf("the change's verdict: %+v", ue)
+	}
 	ue, ok := errors.AsType[*UnavailableError](<-prober)
 	if !ok || ue.Shared || ue.Until.IsZero() {
 		t.Fatalf("prober: %+v", ue)
@@ -292,7 +303,7 @@ func TestHealthBlipReleasesWaitersWithoutFailure(t *testing.T) {
 			return 0, true, errDown
 		case k == calls:
 			close(allIn)
-			return 0, true, errDown
+			return time.Millisecond, true, errDown
 		}
 		return 0, false, nil
 	}
