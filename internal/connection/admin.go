@@ -8,7 +8,6 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
-	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // The admin-account connection (DESIGN.md §3): an Exchange Online admin account signing in
@@ -142,7 +141,6 @@ func (e *Env) Ensure(ctx context.Context, spec Spec) (*Result, error) {
 // process), one InvokeCommand, one EWS call, and a Graph call only when a directory role is
 // required.
 func (e *Env) Check(ctx context.Context, spec Spec) (*Status, error) {
-	ctx = transport.Checking(ctx) // read-only: a failing tenant is reported at once, not waited for
 	conn, err := e.session(spec.Cloud, spec.Principal, ConnectionAccount)
 	if err != nil {
 		return nil, err

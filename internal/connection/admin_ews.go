@@ -6,7 +6,6 @@ import (
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
-	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // The EWS side of the admin-account connection: its verification by impersonating its own
@@ -119,7 +118,6 @@ func (s *session) ewsRefused(ctx context.Context, err error) error {
 // the role is not assigned yet), the sign-in error, or the diagnosis: role retired, EWS
 // closed (and which switch). Two requests when the account already holds its roles.
 func (e *Env) Diagnose(ctx context.Context, spec Spec) error {
-	ctx = transport.Checking(ctx) // read-only: a failing tenant is reported at once, not waited for
 	conn, err := e.session(spec.Cloud, spec.Principal, ConnectionAccount)
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
 	"github.com/o365-terraform/terraform-provider-o365/internal/identity"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
-	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // The application connection (DESIGN.md §7.3): an Entra application signing in with client
@@ -110,7 +109,6 @@ func (st *AppStatus) Healthy() bool {
 // Test-ServicePrincipalAuthorization; diagnosing a failure costs at most three Exchange
 // calls more.
 func (e *Env) CheckApp(ctx context.Context, spec AppSpec) (*AppStatus, error) {
-	ctx = transport.Checking(ctx) // read-only: a failing tenant is reported at once, not waited for
 	s, err := e.session(spec.Cloud, spec.Principal, ConnectionAccount)
 	if err != nil {
 		return nil, err

@@ -114,3 +114,10 @@ func (e *Env) source(c cloud.Cloud, p Principal) (identity.Source, error) {
 func (e *Env) TenantID(ctx context.Context, c cloud.Cloud, domain string) (string, error) {
 	return e.identity(c.AuthorityHost()).TenantID(ctx, domain)
 }
+
+// DriftCheck marks ctx as the drift check of a plan: while a tenant's service is failing
+// (another call's attempts failed twice in a row), its calls report it at once instead of
+// waiting for the end of that call's retries. A drift check loses nothing by it (it warns and
+// keeps what it knew) and gives its slot back to the other tenants' checks; a change, which
+// needs the real outcome, waits.
+func DriftCheck(ctx context.Context) context.Context { return transport.Checking(ctx) }

@@ -8,7 +8,6 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
 	"github.com/o365-terraform/terraform-provider-o365/internal/graph"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
-	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // The application registration (DESIGN.md §7.2): the management identity (§7.1) registers
@@ -167,7 +166,6 @@ func (e *Env) Register(ctx context.Context, spec RegistrationSpec) (*Registratio
 // that no longer exists gives Gone. With only a client id known (after import) it finds the
 // application by it.
 func (e *Env) ReadRegistration(ctx context.Context, spec RegistrationSpec) (*Registration, error) {
-	ctx = transport.Checking(ctx) // read-only: a failing tenant is reported at once, not waited for
 	r, err := e.registrar(spec)
 	if err != nil {
 		return &spec.Known, err

@@ -71,6 +71,7 @@ func (r *migrationApplicationResource) register(ctx context.Context, spec connec
 
 // Read is the drift check of every plan.
 func (r *migrationApplicationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	ctx = connection.DriftCheck(ctx)
 	var state migrationApplicationModel
 	if !decode(ctx, req.State, &state, &resp.Diagnostics) {
 		return

@@ -57,6 +57,7 @@ func (r *targetAppConnectionResource) ensure(ctx context.Context, spec connectio
 
 // Read is the drift check of every plan.
 func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	ctx = connection.DriftCheck(ctx)
 	var state targetAppConnectionModel
 	if !decode(ctx, req.State, &state, &resp.Diagnostics) {
 		return

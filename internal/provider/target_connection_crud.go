@@ -69,6 +69,7 @@ func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.S
 
 // Read is the drift check of every plan.
 func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	ctx = connection.DriftCheck(ctx)
 	var state targetConnectionModel
 	if !decode(ctx, req.State, &state, &resp.Diagnostics) {
 		return

@@ -110,6 +110,7 @@ func (r *targetConnectionResource) diagnoseExisting(ctx context.Context, private
 // diagnoseNew tries a connection that does not exist yet, when everything it signs in with
 // is known at plan time.
 func (r *targetConnectionResource) diagnoseNew(ctx context.Context, req resource.ModifyPlanRequest, plan targetConnectionModel, diags *diag.Diagnostics) {
+	ctx = connection.DriftCheck(ctx)
 	if r.data == nil || plan.AdminEmail.IsUnknown() || plan.Cloud.IsUnknown() {
 		return
 	}
