@@ -6,7 +6,8 @@
 # an earlier one failed; the exit status is non-zero if any did.
 #   scripts/testacc.sh [all|terraform|tofu|NAME-VERSION] [go test args...]
 # `terraform` is every Terraform of the matrix, NAME-VERSION one entry (e.g. terraform-1.13.3);
-# `both` is the old name of `all`. The default go test args: -run '^TestAcc' ./internal/...
+# `both` is the old name of `all`. The default go test args: -run '^TestAcc' . ./internal/...
+# (the root package's test serves main.go's provider to the CLI: its log lines).
 # In CI (CI set) or with O365_TEST_VERBOSE=1 the full `go test -v` output is shown; otherwise
 # only failures and the summary. The full output is kept in .bin/testacc/NAME-VERSION.log.
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$root"
 . scripts/lib/cli.sh
 which=${1:-all}
 shift || true
-[[ $# -gt 0 ]] || set -- -run '^TestAcc' ./internal/...
+[[ $# -gt 0 ]] || set -- -run '^TestAcc' . ./internal/...
 clis=$(cli_select "$which")
 
 export TF_ACC=1 CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1

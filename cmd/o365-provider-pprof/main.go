@@ -20,6 +20,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/o365-terraform/terraform-provider-o365/internal/clilog"
 	"github.com/o365-terraform/terraform-provider-o365/internal/provider"
 )
 
@@ -38,7 +39,13 @@ func main() {
 		}()
 	}
 	// As in ../../main.go; keep the two alike.
-	err := providerserver.Serve(context.Background(), provider.New("pprof"), providerserver.ServeOpts{
+	logs := clilog.ProviderLinesShown(os.Getenv)
+	if !logs {
+		if err := clilog.SilenceSDK(os.Setenv); err != nil {
+			log.Fatal(err)
+		}
+	}
+	err := providerserver.Serve(context.Background(), provider.New("pprof", provider.WithLogs(logs)), providerserver.ServeOpts{
 		Address: "registry.terraform.io/o365-terraform/o365",
 	})
 	if err != nil {

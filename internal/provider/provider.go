@@ -43,15 +43,30 @@ const DefaultMaxRetries = 5
 var _ provider.ProviderWithValidateConfig = (*o365Provider)(nil)
 
 // New returns a constructor of the provider for providerserver.Serve.
-func New(version string) func() provider.Provider {
+func New(version string, opts ...Option) func() provider.Provider {
 	return func() provider.Provider {
-		return &o365Provider{version: version, getenv: os.Getenv}
+		p := &o365Provider{version: version, getenv: os.Getenv, logs: true}
+		for _, o := range opts {
+			o(p)
+		}
+		return p
 	}
+}
+
+// Option changes how New builds the provider.
+type Option func(*o365Provider)
+
+// WithLogs says whether anyone will see the provider's log lines (internal/clilog decides it
+// from the CLI's environment). Without them the API clients get no logger, so they build no
+// line; the default is with.
+func WithLogs(on bool) Option {
+	return func(p *o365Provider) { p.logs = on }
 }
 
 type o365Provider struct {
 	version string
 	getenv  func(string) string
+	logs    bool // the API clients' lines go to tflog (WithLogs)
 }
 
 type providerModel struct {
@@ -156,6 +171,9 @@ func (p *o365Provider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot set up the provider's HTTP client", err.Error())
 		return
+	}
+	if !p.logs {
+		data.env.Log = nil // nobody sees them: the clients skip building their lines
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
