@@ -32,6 +32,20 @@ type targetConnectionModel struct {
 	VerifiedAt             types.String   `tfsdk:"verified_at"`
 }
 
+func (m *targetConnectionModel) fields() []modelField {
+	return []modelField{
+		{"id", &m.ID}, {"name", &m.Name}, {"cloud", &m.Cloud}, {"admin_email", &m.AdminEmail},
+		{"password", &m.Password}, {"app_password", &m.AppPassword}, {"password_wo", &m.PasswordWO},
+		{"app_password_wo", &m.AppPasswordWO}, {"password_wo_version", &m.PasswordWOVersion},
+		{"assign_missing_roles", &m.AssignMissingRoles}, {"public_folders_role", &m.PublicFoldersRole},
+		{"user_management_role", &m.UserManagementRole}, {"global_admin", &m.GlobalAdmin},
+		{"revoke_managed_roles", &m.RevokeManagedRoles}, {"timeouts", &m.Timeouts}, {"tenant_id", &m.TenantID},
+		{"ews_url", &m.EWSURL}, {"required_roles", &m.RequiredRoles}, {"assigned_roles", &m.AssignedRoles},
+		{"missing_roles", &m.MissingRoles}, {"managed_role_assignments", &m.ManagedRoleAssignments},
+		{"verified_at", &m.VerifiedAt},
+	}
+}
+
 type globalAdminModel struct {
 	Email       types.String `tfsdk:"email"`
 	Password    types.String `tfsdk:"password"`

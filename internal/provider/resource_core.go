@@ -43,9 +43,18 @@ func callWith[S any](ctx context.Context, diags *diag.Diagnostics, timeout timeo
 }
 
 // decode reads a plan, state or configuration into the model m, reporting whether it could.
+// A model that lists its fields is read without the framework's reflection (model_codec.go).
 func decode(ctx context.Context, from interface {
 	Get(context.Context, any) diag.Diagnostics
 }, m any, diags *diag.Diagnostics) bool {
+	if lm, listed := m.(listedModel); listed {
+		if raw, s, ok := rawOf(from); ok {
+			if t, ok := typeOf(ctx, lm, s); ok {
+				diags.Append(getModel(ctx, raw, t, lm)...)
+				return !diags.HasError()
+			}
+		}
+	}
 	diags.Append(from.Get(ctx, m)...)
 	return !diags.HasError()
 }

@@ -106,7 +106,7 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 		}
 		r.fillKnown(&state)
 		setRoleSets(&state, st)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		resp.Diagnostics.Append(setModel(ctx, &resp.State, &state)...)
 	})
 }
 
@@ -131,7 +131,7 @@ func (r *targetConnectionResource) readWithoutSecret(ctx context.Context, state 
 			}
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, &state)...)
 }
 
 func (r *targetConnectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

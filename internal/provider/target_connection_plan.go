@@ -28,8 +28,7 @@ func (r *targetConnectionResource) ConfigValidators(context.Context) []resource.
 // domain against the cloud, and the global administrator's secret.
 func (r *targetConnectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m targetConnectionModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !decode(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() && !m.AdminEmail.IsUnknown() && !m.AdminEmail.IsNull() {
@@ -89,16 +88,15 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return // destroy, or provider not configured yet (validate)
 	}
-	// Every plan of every connection runs this: each model is decoded once (the framework's
-	// reflection is most of a no-change plan's CPU, BENCHMARKS.md), and of the configuration
-	// only `cloud` is read.
+	// Every plan of every connection runs this: each model is decoded once, without the
+	// framework's reflection (model_codec.go), and of the configuration only `cloud` is read.
 	var plan, state targetConnectionModel
 	var configCloud types.String
 	hasState := !req.State.Raw.IsNull()
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	decode(ctx, req.Plan, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("cloud"), &configCloud)...)
 	if hasState {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		decode(ctx, req.State, &state, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -142,7 +140,7 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 			plan.VerifiedAt = types.StringUnknown()
 		}
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.Plan, &plan)...)
 }
 
 // configEqual reports whether the configurable attributes of plan and state are equal.
