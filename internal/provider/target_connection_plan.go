@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/helpers/validatordiag"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -18,19 +19,42 @@ import (
 // Plan-time validation and planning of o365_target_connection: errors name the attribute and
 // the fix while the values are still only configuration.
 
-func (r *targetConnectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{
-		resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("app_password"), path.MatchRoot("password_wo"), path.MatchRoot("app_password_wo")),
+// secretAttributes are the admin's secrets, of which a configuration sets exactly one.
+var secretAttributes = []string{"password", "app_password", "password_wo", "app_password_wo"}
+
+// exactlyOneSecret is the framework validator whose rule and words checkOneSecret applies.
+var exactlyOneSecret = resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("app_password"), path.MatchRoot("password_wo"), path.MatchRoot("app_password_wo"))
+
+// checkOneSecret is exactlyOneSecret's check on the decoded configuration, with its
+// diagnostics: the validator itself would search the whole configuration once per attribute
+// (Config.PathMatches) on every validation of every connection.
+func checkOneSecret(ctx context.Context, m targetConnectionModel, diags *diag.Diagnostics) {
+	var configured []path.Path
+	unknown := false
+	for i, v := range []types.String{m.Password, m.AppPassword, m.PasswordWO, m.AppPasswordWO} {
+		switch {
+		case v.IsUnknown():
+			unknown = true
+		case !v.IsNull():
+			configured = append(configured, path.Root(secretAttributes[i]))
+		}
+	}
+	if len(configured) > 1 {
+		diags.Append(validatordiag.InvalidAttributeCombinationDiagnostic(configured[0], exactlyOneSecret.Description(ctx)))
+	}
+	if !unknown && len(configured) == 0 {
+		diags.AddError("Missing Attribute Configuration", exactlyOneSecret.Description(ctx))
 	}
 }
 
-// ValidateConfig checks what needs more than one attribute at plan time: the address's
-// domain against the cloud, and the global administrator's secret.
+// ValidateConfig checks what needs more than one attribute at plan time: exactly one secret,
+// the address's domain against the cloud, and the global administrator's secret.
 func (r *targetConnectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m targetConnectionModel
 	if !decode(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
+	checkOneSecret(ctx, m, &resp.Diagnostics)
 	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() && !m.AdminEmail.IsUnknown() && !m.AdminEmail.IsNull() {
 		checkAddressCloud(m.AdminEmail.ValueString(), m.Cloud.ValueString(), path.Root("admin_email"), &resp.Diagnostics)
 	}

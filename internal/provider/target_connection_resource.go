@@ -23,11 +23,10 @@ import (
 // what is derived from model and schema) is in resource_core.go; the model in models.go.
 
 var (
-	_ resource.ResourceWithConfigure        = (*targetConnectionResource)(nil)
-	_ resource.ResourceWithImportState      = (*targetConnectionResource)(nil)
-	_ resource.ResourceWithModifyPlan       = (*targetConnectionResource)(nil)
-	_ resource.ResourceWithConfigValidators = (*targetConnectionResource)(nil)
-	_ resource.ResourceWithValidateConfig   = (*targetConnectionResource)(nil)
+	_ resource.ResourceWithConfigure      = (*targetConnectionResource)(nil)
+	_ resource.ResourceWithImportState    = (*targetConnectionResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*targetConnectionResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*targetConnectionResource)(nil)
 )
 
 // Default timeouts. Create and update include the wait for new roles to take effect.
