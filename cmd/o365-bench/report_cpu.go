@@ -24,7 +24,8 @@ func (r *report) renderCPU(b *strings.Builder) {
 	p("*CLI CPU* the plan's whole CPU time minus the provider's; both the least of the repeated plans. *Baseline*: the\n")
 	p("same CLI's whole CPU time for a no-change plan of as many built-in `terraform_data` resources (no provider at all),\n")
 	p("the least of %s plans, at the largest size. *Loggers off*: the same plans at 0 ms with `TF_LOG_SDK`,\n", orDash(r.meta["plan_runs"]))
-	p("`TF_LOG_SDK_FRAMEWORK`, `TF_LOG_SDK_PROTO` and `TF_LOG_PROVIDER` set to `off` (see the profile below), at the largest size.\n\n")
+	p("`TF_LOG_SDK_FRAMEWORK`, `TF_LOG_SDK_PROTO` and `TF_LOG_PROVIDER` set to `off` (see the profile below), at the largest size;\n")
+	p("the provider already builds no log line when the CLI shows none, so these equal the plans beside them within the noise.\n\n")
 	p("| CLI | connections | latency (ms) | provider CPU (s) | provider CPU per connection (ms) | CLI CPU (s) | baseline: plan of as many `terraform_data` (s) | loggers off: provider CPU per connection (ms) | loggers off: CLI CPU (s) |\n")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range r.clis {
@@ -94,11 +95,11 @@ func (r *report) renderProfile(b *strings.Builder) {
 			p("| %s | %.2f | %.0f%% | %.2f | %.0f%% |\n", k, s.ByGroup[k], 100*s.ByGroup[k]/s.CPUS, s.FlatByGroup[k], 100*s.FlatByGroup[k]/s.CPUS)
 		}
 		p("\n")
-		p("Logging costs although no `TF_LOG` is set: terraform-plugin-go creates the SDK's and the provider's loggers at\n")
-		p("TRACE when `TF_LOG`, `TF_LOG_SDK*` and `TF_LOG_PROVIDER` are unset (terraform-plugin-log v0.11's\n")
-		p("`tfsdklog.NewRootSDKLogger` and `NewRootProviderLogger` default to `hclog.Trace`), so every framework trace line and\n")
-		p("every `tflog` call of this project is built and JSON-encoded to stderr, where the CLI reads it and drops it below\n")
-		p("its own level.\n\n")
+		p("No `TF_LOG` is set, so the CLI shows no provider log line, and the provider builds none: it sets the plugin SDK's\n")
+		p("loggers (`TF_LOG_SDK`, `TF_LOG_SDK_PROTO`, `TF_LOG_SDK_FRAMEWORK`, `TF_LOG_PROVIDER_O365`) to `OFF` and gives its API\n")
+		p("clients no logger (`main.go`, `internal/clilog`). What logging remains is terraform-plugin-go's per-request logger\n")
+		p("set-up (a root logger and its fields for every request) and the framework's per-attribute logger fields, which\n")
+		p("neither can switch off.\n\n")
 		if len(s.ProjectLeafGroups) > 0 {
 			p("Of the time attributed to this project, where the CPU ran: ")
 			var parts []string
