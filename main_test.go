@@ -39,6 +39,7 @@ const (
 // logTest is one CLI, one emulated tenant and one working directory for plans.
 type logTest struct {
 	cli, dir, rawStderr string
+	tofu                bool // the CLI is OpenTofu
 	env                 []string
 }
 
@@ -53,6 +54,10 @@ func newLogTest(t *testing.T) *logTest {
 		if cli, err = exec.LookPath("terraform"); err != nil {
 			t.Skip("no CLI: set TF_ACC_TERRAFORM_PATH")
 		}
+	}
+	version, err := exec.Command(cli, "version").Output()
+	if err != nil {
+		t.Fatalf("%s version: %v", cli, err)
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -70,7 +75,8 @@ func newLogTest(t *testing.T) *logTest {
 	t.Cleanup(func() { _ = s.Close() })
 
 	base := t.TempDir()
-	lt := &logTest{cli: cli, dir: filepath.Join(base, "work"), rawStderr: filepath.Join(base, "provider-stderr.log")}
+	lt := &logTest{cli: cli, dir: filepath.Join(base, "work"), rawStderr: filepath.Join(base, "provider-stderr.log"),
+		tofu: strings.HasPrefix(string(version), "OpenTofu")}
 	plugins := filepath.Join(base, "plugins")
 	for _, d := range []string{lt.dir, plugins} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -207,6 +213,11 @@ func TestAccMain_logLinesFollowTheCLI(t *testing.T) {
 		shown(t, read(), all)
 	})
 	t.Run("TF_TEMP_LOG_PATH: every line, whatever TF_LOG says", func(t *testing.T) {
+		if lt.tofu {
+			// Its go-plugin (1.7) drops the provider's lines when the provider logger is off;
+			// the provider writes them all the same (internal/clilog cannot tell the CLIs apart).
+			t.Skip("OpenTofu records no provider line in TF_TEMP_LOG_PATH")
+		}
 		if err := os.WriteFile(logFile, nil, 0o644); err != nil { // the CLI appends, never creates
 			t.Fatal(err)
 		}

@@ -8,9 +8,11 @@
 // an hclog entry, into its "provider" logger. That logger's level is TF_LOG_PROVIDER, or TF_LOG
 // when TF_LOG_PROVIDER is empty, upper-cased: empty or OFF is off, JSON is TRACE, a level name
 // is that level, anything else is TRACE (with a warning). It writes to stderr, or TF_LOG_PATH
-// when set. Besides, when TF_TEMP_LOG_PATH names a file (HCP Terraform's agents set it), every
-// line of every logger goes there at TRACE whatever the levels are. TF_LOG_CORE, TF_LOG_PATH
-// alone, TF_LOG_CLOUD and TF_LOG_STACKS never make a provider line visible.
+// when set. Besides, when TF_TEMP_LOG_PATH names a file (HCP Terraform's agents set it),
+// Terraform records there every line of every logger at TRACE whatever the levels are (OpenTofu
+// 1.12 records none of the provider's then: its go-plugin 1.7 drops them when the provider
+// logger is off). TF_LOG_CORE, TF_LOG_PATH alone, TF_LOG_CLOUD and TF_LOG_STACKS never make a
+// provider line visible.
 package clilog
 
 import "strings"
@@ -26,8 +28,9 @@ const (
 // the provider's log lines at any level.
 func ProviderLinesShown(getenv func(string) string) bool {
 	if getenv(EnvTempLogPath) != "" {
-		// The CLI opens the file without creating it and skips the sink when it cannot; the
-		// provider cannot know whether it could, so it assumes the lines are recorded.
+		// Terraform opens the file without creating it and skips the sink when it cannot, and
+		// OpenTofu records no provider line there; the provider cannot tell which CLI started it
+		// nor whether it could open the file, so it assumes the lines are recorded.
 		return true
 	}
 	level := strings.ToUpper(getenv(EnvLogProvider))
