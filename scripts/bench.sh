@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: the plan/apply benchmark against the emulated tenant (issues 7 and 11); writes BENCHMARKS.md.
+# make bench: the plan/apply benchmark against the emulated tenant; writes BENCHMARKS.md.
 #
 # For each CLI (BENCH_CLIS, default "terraform tofu": scripts/install-cli.sh names), each scenario
 # (BENCH_SCENARIOS, default "target app-secret app-cert app-ews outage"), each size (BENCH_SIZES, default
@@ -7,10 +7,10 @@
 # directory with N connections, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
 # `plan -detailed-exitcode` runs (each must exit 0; the fastest is reported). Scenario target:
 # N o365_target_connection resources (default toggles) whose admin accounts already hold every
-# required role. The app-* scenarios (issue 11): N o365_target_app_connection resources sharing
+# required role. The app-* scenarios: N o365_target_app_connection resources sharing
 # one application, one verified mailbox each (app-secret and app-cert: protocol graph with a
 # secret or a certificate; app-ews: protocol ews with a secret); each of their no-change plans
-# must also keep issue 11's request budget (cmd/o365-bench/budget.go), or the bench fails. Before each command the tenant's request
+# must also keep the request budget (cmd/o365-bench/budget.go), or the bench fails. Before each command the tenant's request
 # counters are reset; after it they are read. The provider binary is started through a
 # wrapper (o365-bench rss) that records each provider process's peak RSS and CPU time. Also
 # measured: per CLI, the baseline (apply and no-change plans of as many built-in terraform_data
@@ -191,7 +191,7 @@ for c in $clis; do
   tf=${cli_bin[$c]}
   for sc in $scenarios; do
     [[ $sc == outage ]] && continue # bench_outage, below
-    budget=() # the app scenarios' plans must keep issue 11's request budget
+    budget=() # the app scenarios' plans must keep the request budget
     [[ $sc == app-* ]] && budget=(-check-budget)
     for n in $sizes; do
       # One apply per latency, each on a fresh state (create: the full verification).

@@ -8,7 +8,7 @@ import (
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
-// budget is issue 11's request budget of a no-change plan of application connections: "at
+// budget is the request budget of a no-change plan of application connections: "at
 // most one request per verified mailbox plus one token per application and audience per
 // provider process (plus at most two Exchange calls per connection for protocol = ews)".
 //

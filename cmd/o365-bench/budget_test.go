@@ -157,7 +157,7 @@ func TestReportApp(t *testing.T) {
 	}
 	md := string(b)
 	for _, want := range []string{
-		"## Application connections (issue 11)",
+		"## Application connections",
 		"| `app-secret` | terraform | 10 | 12 | 10 / 10 | 1 / 3 | 1 / 3 | 0 / 0 | — | yes |",
 		"| `app-secret` | terraform | 50 | 52 | 50 / 50 | **50 / 3** | 1 / 3 | 0 / 0 | — | **no** (budget exceeded) |",
 		"#### `app-secret`: requests per connection by route: no-change `plan` (the drift check)",
@@ -170,7 +170,7 @@ func TestReportApp(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	// The app scenario's runs stay out of issue 7's route tables.
+	// The app scenario's runs stay out of the target scenario's route tables.
 	target := md[:strings.Index(md, "## Application connections")]
 	if strings.Contains(target, "graph.mailFolders") {
 		t.Error("the target connection's sections show an application connection's route")

@@ -53,7 +53,7 @@ type record struct {
 
 	Meta map[string]string `json:"meta,omitempty"`
 
-	// A no-change plan of application connections: issue 11's request budget, each term
+	// A no-change plan of application connections: the request budget, each term
 	// allowed and used (budget.go), and whether all were kept.
 	Budget     []budgetLine `json:"budget,omitempty"`
 	BudgetKept bool         `json:"budget_kept,omitempty"`
@@ -162,7 +162,7 @@ func cmdMeasure(args []string) error {
 	rssFile := fs.String("rss", "", "file the rss wrapper appends to (truncated first)")
 	expect := fs.Int("expect-exit", 0, "expected exit status")
 	scenario := fs.String("scenario", scenarioTarget, "what the configuration holds (one of "+strings.Join(scenarios, ", ")+")")
-	checkBudget := fs.Bool("check-budget", false, "fail unless the command kept issue 11's request budget of a no-change plan (application scenarios)")
+	checkBudget := fs.Bool("check-budget", false, "fail unless the command kept the request budget of a no-change plan (application scenarios)")
 	healthy := fs.Int("healthy", outageDefaultHealthy, "scenario outage: connections in each healthy tenant (as given to config)")
 	downTenant := fs.Int("down-tenant", 0, "scenario outage: the benchmark tenant whose token endpoint answers 503 during the command (0: none); its connections must be warned about, the others verified")
 	_ = fs.Parse(args)
@@ -268,7 +268,7 @@ func cmdMeasure(args []string) error {
 		return exitCode(1)
 	}
 	if *checkBudget && !rec.BudgetKept {
-		fmt.Fprintf(os.Stderr, "o365-bench: %s of %d %s connections exceeded issue 11's request budget:\n", *name, *n, *scenario)
+		fmt.Fprintf(os.Stderr, "o365-bench: %s of %d %s connections exceeded the request budget:\n", *name, *n, *scenario)
 		for _, l := range rec.Budget {
 			fmt.Fprintf(os.Stderr, "    %-60s allowed %5d  used %5d\n", l.Term, l.Allowed, l.Used)
 		}

@@ -344,7 +344,7 @@ func TestReportOutage(t *testing.T) {
 	}
 	md := string(b)
 	for _, want := range []string{
-		"## One tenant down (issue 17)",
+		"## One tenant down",
 		"**Reproduce this section alone:** `BENCH_SCENARIOS=outage make bench`",
 		"| terraform | 10 | 2 | 1.60 (1.50–1.70) | 11.00 (9.50–12.50) | 9.40 | yes | 0 | 10 / 9–11 | 20 of 20 | 10 of 10 |",
 		"| terraform | 100 | 1 | 5.00 | 48.00 | 43.00 | **no** (slowest 48.0 s) | 0 | 100 / 13 | 20 of 20 | 100 of 100 |",
@@ -356,9 +356,45 @@ func TestReportOutage(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	for _, section := range []string{"## Targets (issue 7)", "## Wall time, requests, memory", "## Where the requests come from"} {
+	for _, section := range []string{"## Targets", "## Wall time, requests, memory", "## Where the requests come from"} {
 		if strings.Contains(md, section) {
 			t.Errorf("the report of an outage-only run has %q", section)
+		}
+	}
+}
+
+// The targets table gains the provider's CPU per connection of the no-change plan at the largest
+// size, judged on the larger of the latencies run.
+func TestReportCPUTarget(t *testing.T) {
+	for _, c := range []struct {
+		cpu20, cpu0 float64
+		want        string
+	}{
+		{1.0, 0.9, "| terraform | provider CPU ≤ 6 ms per connection (no-change plan, 200 connections) | 4.5 ms at 0 ms latency; 5.0 ms at 20 ms latency | yes |"},
+		{1.0, 1.3, "| terraform | provider CPU ≤ 6 ms per connection (no-change plan, 200 connections) | 6.5 ms at 0 ms latency; 5.0 ms at 20 ms latency | **no** (missed by 0.5 ms) |"},
+	} {
+		dir := t.TempDir()
+		res := filepath.Join(dir, "results.jsonl")
+		for _, r := range []struct {
+			lat int
+			cpu float64
+		}{{20, c.cpu20}, {0, c.cpu0}} {
+			ctrs := sumCounters([]emulator.Counters{perUser(1, 200, "token", "exo.Get-ManagementRoleAssignment", "ews.GetFolder")})
+			rec := record{Kind: "run", Scenario: scenarioTarget, CLI: "terraform", N: 200, LatencyMS: r.lat, Cmd: "plan", WallS: 4, Counters: &ctrs, ProviderCPUS: r.cpu, CLICPUS: r.cpu + 2}
+			if err := appendRecord(res, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := filepath.Join(dir, "BENCHMARKS.md")
+		if err := cmdReport([]string{"-results", res, "-o", out}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), c.want) {
+			t.Errorf("the targets table lacks %q:\n%s", c.want, b)
 		}
 	}
 }

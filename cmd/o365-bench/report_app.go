@@ -27,7 +27,7 @@ func (r *report) appScenarios() []string {
 	return out
 }
 
-// renderApp is the section of issue 11: o365_target_app_connection resources sharing one
+// renderApp is the section on o365_target_app_connection resources sharing one
 // application, the wall time and requests of apply and of the no-change plan, and the plan's
 // request budget.
 func (r *report) renderApp(b *strings.Builder) {
@@ -37,7 +37,7 @@ func (r *report) renderApp(b *strings.Builder) {
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	L := r.lat
-	p("## Application connections (issue 11)\n\n")
+	p("## Application connections\n\n")
 	p("N `o365_target_app_connection` resources sharing **one application**, each verifying one mailbox of its own\n")
 	p("(`verify_mailboxes = [each.key]`), against the same emulated tenant and in the same way as above: for each CLI,\n")
 	p("scenario and size one `apply` per latency on a fresh state, then the no-change plans (each must exit 0). The\n")
@@ -51,7 +51,7 @@ func (r *report) renderApp(b *strings.Builder) {
 	p("\n")
 
 	p("### Budget of a no-change plan\n\n")
-	p("Issue 11: *a no-change plan costs at most one request per verified mailbox plus one token per application and\n")
+	p("The budget: *a no-change plan costs at most one request per verified mailbox plus one token per application and\n")
 	p("audience per provider process (plus at most two Exchange calls per connection for `protocol = \"ews\"`)*. Each\n")
 	p("term below is *used / allowed*, from the tenant's counters by route: mailbox probes (Graph `mailFolders`,\n")
 	p("EWS `GetFolder`) against one per connection; tokens against the audiences (`graph`: Microsoft Graph; `ews`:\n")

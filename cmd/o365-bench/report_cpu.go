@@ -137,3 +137,25 @@ func sortedKeys(m map[string]float64) []string {
 	})
 	return ks
 }
+
+// renderCPUTarget: the provider's CPU time per connection of the no-change plan at size n, the
+// target row; the verdict is on the largest over the latencies run (the CPU does not depend on
+// the latency, so the larger one is the noisier, not the truer).
+func (r *report) renderCPUTarget(b *strings.Builder, c string, n int) {
+	var parts []string
+	worst := -1.0
+	for _, l := range r.lats {
+		x, ok := r.get(c, n, l, "plan")
+		if !ok || x.ProviderCPUS == 0 {
+			continue
+		}
+		ms := 1000 * x.ProviderCPUS / float64(n)
+		parts = append(parts, fmt.Sprintf("%.1f ms at %d ms latency", ms, l))
+		worst = max(worst, ms)
+	}
+	if worst < 0 {
+		return
+	}
+	fmt.Fprintf(b, "| %s | provider CPU ≤ %.0f ms per connection (no-change plan, %d connections) | %s | %s |\n",
+		c, targetCPUMsPerConn, n, strings.Join(parts, "; "), verdict(worst <= targetCPUMsPerConn, fmt.Sprintf("missed by %.1f ms", worst-targetCPUMsPerConn)))
+}

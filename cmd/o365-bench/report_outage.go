@@ -165,7 +165,7 @@ func (r *report) renderOutage(b *strings.Builder) {
 	}
 	g0 := groups[0]
 	worst := outageWorstBackoff().Seconds()
-	p("## One tenant down (issue 17)\n\n")
+	p("## One tenant down\n\n")
 	p("A managed-services state: %d benchmark tenants in one configuration, served by one emulator. N\n", outageTenantCount)
 	p("`o365_target_connection` resources in `%s` and %d in each of %s, every admin holding its\n", downDomain, g0.healthy, strings.Join(healthyDomains, " and "))
 	p("roles; `max_retries` unset (the provider's default, %d retries with a full-jitter back-off). For each CLI and N:\n", outageDefaultRetries)
