@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -245,4 +247,65 @@ func TestAccMigrationApplication_expiredSecretRepairedInOneApply(t *testing.T) {
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 		}},
 	})
+}
+
+// The plan's decisions, at a fixed time: kept outside the window, renewed inside it (the
+// old secret retiring) or once expired (the old one not kept), the retiring one removed once
+// its overlap is over, and a changed overlap moving that end.
+func TestPlanSecret(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) types.String { return types.StringValue(now.Add(d).Format(time.RFC3339)) }
+	model := func(end types.String) migrationApplicationModel {
+		return migrationApplicationModel{
+			CreateClientSecret: types.BoolValue(true), ClientSecretLifetimeDays: types.Int64Value(180),
+			ClientSecretRotateBeforeDays: types.Int64Value(30), ClientSecretOverlapDays: types.Int64Value(7),
+			ClientSecret: types.StringValue("value"), ClientSecretKeyID: types.StringValue("old"), ClientSecretExpiresAt: end,
+			RetiringClientSecretKeyID: types.StringNull(), RetiringClientSecretExpiresAt: types.StringNull(), RetiringClientSecretRemoveAfter: types.StringNull(),
+		}
+	}
+	retiring := func(m migrationApplicationModel, removeAfter types.String) migrationApplicationModel {
+		m.RetiringClientSecretKeyID, m.RetiringClientSecretExpiresAt, m.RetiringClientSecretRemoveAfter = types.StringValue("older"), at(time.Hour), removeAfter
+		return m
+	}
+	for _, tc := range []struct {
+		name          string
+		state, config migrationApplicationModel
+		kept          bool
+		retiringKey   string
+		removeAfter   types.String
+		warnings      int
+	}{
+		{"outside the window", model(at(31 * day)), model(at(31 * day)), true, "", types.StringNull(), 0},
+		{"inside the window", model(at(29 * day)), model(at(29 * day)), false, "old", at(7 * day), 0},
+		{"expired", model(at(-time.Hour)), model(at(-time.Hour)), false, "", types.StringNull(), 1},
+		{"no window set", model(at(29 * day)), func() migrationApplicationModel {
+			m := model(at(29 * day))
+			m.ClientSecretRotateBeforeDays = types.Int64Null()
+			return m
+		}(), true, "", types.StringNull(), 0},
+		{"overlap running", retiring(model(at(100*day)), at(day)), model(at(100 * day)), true, "older", at(day), 0},
+		{"overlap over", retiring(model(at(100*day)), at(-time.Second)), model(at(100 * day)), true, "", types.StringNull(), 0},
+		{"overlap shortened", retiring(model(at(100*day)), at(day)), func() migrationApplicationModel {
+			m := model(at(100 * day))
+			m.ClientSecretOverlapDays = types.Int64Value(5)
+			return m
+		}(), true, "", types.StringNull(), 0},
+		{"overlap lengthened", retiring(model(at(100*day)), at(day)), func() migrationApplicationModel {
+			m := model(at(100 * day))
+			m.ClientSecretOverlapDays = types.Int64Value(10)
+			return m
+		}(), true, "older", at(4 * day), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var diags diag.Diagnostics
+			plan, state := tc.config, tc.state
+			kept := planSecret(&plan, &state, now, &diags)
+			if kept != tc.kept || plan.ClientSecret.IsUnknown() == tc.kept || diags.WarningsCount() != tc.warnings || diags.HasError() {
+				t.Fatalf("kept %v (secret unknown %v), diagnostics %v", kept, plan.ClientSecret.IsUnknown(), diags)
+			}
+			if plan.RetiringClientSecretKeyID.ValueString() != tc.retiringKey || !plan.RetiringClientSecretRemoveAfter.Equal(tc.removeAfter) {
+				t.Fatalf("retiring %v until %v, want %q until %v", plan.RetiringClientSecretKeyID, plan.RetiringClientSecretRemoveAfter, tc.retiringKey, tc.removeAfter)
+			}
+		})
+	}
 }
