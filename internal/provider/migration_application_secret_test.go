@@ -175,6 +175,49 @@ func TestAccMigrationApplication_secretRotationWithOverlap(t *testing.T) {
 	})
 }
 
+// The renewal's addPassword answer is lost: the retry never leaves a secret nobody knows;
+// the tenant holds exactly the retiring and the new secret, and the recorded one works.
+func TestAccMigrationApplication_secretRotationLostAnswer(t *testing.T) {
+	s := registrationTenant(t)
+	cfg := migrationConfig(s, mgmtClientID, "  create_client_secret = true\n  client_secret_rotate_before_days = 30\n")
+	var clientID, oldKey string
+	accTest(t, resource.TestCase{
+		CheckDestroy: checkNoRegistration(s),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: func(st *terraform.State) error {
+				clientID, oldKey = stateAttr(st, "client_id"), stateAttr(st, "client_secret_key_id")
+				return nil
+			},
+		}, {
+			PreConfig: func() {
+				if err := s.SetApplicationCredentialEnd(clientID, oldKey, time.Now().Add(5*24*time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				s.ResetCounters()
+				s.InjectFault(emulator.Fault{Route: "graph.applications.addPassword", DropResponse: true, Count: 1})
+			},
+			Config: cfg,
+			Check: func(st *terraform.State) error {
+				newKey := stateAttr(st, "client_secret_key_id")
+				if err := equalStrings(secretKeyIDs(s), []string{strings.ToLower(oldKey), strings.ToLower(newKey)}); err != nil {
+					return fmt.Errorf("tenant secrets (retiring and new only): %w", err)
+				}
+				if !strings.EqualFold(stateAttr(st, "retiring_client_secret_key_id"), oldKey) {
+					return fmt.Errorf("retiring %q, want %q", stateAttr(st, "retiring_client_secret_key_id"), oldKey)
+				}
+				if n := s.Counters().ByRoute["graph.applications.addPassword"]; n != 2 {
+					return fmt.Errorf("addPassword sent %d times, want 2 (the lost one and its retry)", n)
+				}
+				if code := tokenStatus(t, s, clientID, stateAttr(st, "client_secret")); code != http.StatusOK {
+					return fmt.Errorf("the recorded secret does not sign in: HTTP %d", code)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
 // A renewal window as long as the lifetime is refused at plan time, naming both attributes.
 func TestAccMigrationApplication_secretRotationWindowTooLong(t *testing.T) {
 	s := registrationTenant(t)
