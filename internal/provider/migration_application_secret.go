@@ -26,7 +26,8 @@ import (
 // date it read. The replaced secret, while
 // it has not expired, becomes the retiring one: it stays registered, so a migration engine
 // outside Terraform can switch to the new value, and the first plan once
-// client_secret_overlap_days have passed since the renewal removes it (0: the next plan).
+// client_secret_overlap_days have passed since the renewal, or once it has expired, removes
+// it (0: the next plan).
 // There is one retiring secret at most; a renewal during an overlap removes the older one.
 
 // secretClockKey is the private state key of the refresh's time: the plan that follows
@@ -131,7 +132,8 @@ func planSecret(plan, state *migrationApplicationModel, now time.Time, diags *di
 			setRetiring(plan, &connection.Secret{KeyID: state.ClientSecretKeyID.ValueString(), EndAt: end}, types.StringValue(rfc3339(removeAfter)))
 		}
 	case state != nil && !state.RetiringClientSecretKeyID.IsNull():
-		if removeAfter, ok := retiringRemoveAfter(plan, state); ok && removeAfter.After(now) {
+		end, _ := timeOf(state.RetiringClientSecretExpiresAt)
+		if removeAfter, ok := retiringRemoveAfter(plan, state); ok && removeAfter.After(now) && (end.IsZero() || end.After(now)) {
 			plan.RetiringClientSecretKeyID, plan.RetiringClientSecretExpiresAt = state.RetiringClientSecretKeyID, state.RetiringClientSecretExpiresAt
 			plan.RetiringClientSecretRemoveAfter = types.StringValue(rfc3339(removeAfter))
 		}

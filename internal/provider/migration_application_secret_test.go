@@ -328,6 +328,11 @@ func TestPlanSecret(t *testing.T) {
 		}(), true, "", types.StringNull(), 0},
 		{"overlap running", retiring(model(at(100*day)), at(day)), model(at(100 * day)), true, "older", at(day), 0},
 		{"overlap over", retiring(model(at(100*day)), at(-time.Second)), model(at(100 * day)), true, "", types.StringNull(), 0},
+		{"retiring secret expired", func() migrationApplicationModel {
+			m := retiring(model(at(100*day)), at(day))
+			m.RetiringClientSecretExpiresAt = at(-time.Second)
+			return m
+		}(), model(at(100 * day)), true, "", types.StringNull(), 0},
 		{"overlap shortened", retiring(model(at(100*day)), at(day)), func() migrationApplicationModel {
 			m := model(at(100 * day))
 			m.ClientSecretOverlapDays = types.Int64Value(5)
