@@ -48,8 +48,13 @@ type RegistrationSpec struct {
 	Certificate    *Certificate
 	CreateSecret   bool
 	SecretLifetime time.Duration
-	// RenewSecret replaces the recorded secret (its lifetime setting changed).
+	// RenewSecret replaces the recorded secret (its lifetime setting changed, it is inside
+	// its renewal window, or it has expired).
 	RenewSecret bool
+	// RetiringSecretKeyID is a replaced secret the caller keeps for a while ("" none), so a
+	// migration engine outside Terraform can switch to the new one; every other secret the
+	// provider added and no longer needs is removed.
+	RetiringSecretKeyID string
 	// WasScoped: earlier applies made the Exchange side, which is undone when the spec is
 	// no longer scoped.
 	WasScoped bool
@@ -63,6 +68,9 @@ type Registration struct {
 	// Secret is the client secret the provider added (its value is known only to the apply
 	// that added it, and kept by the caller).
 	Secret *Secret
+	// RetiringSecret is the replaced secret still kept (RegistrationSpec.RetiringSecretKeyID;
+	// its Value is empty), nil when there is none.
+	RetiringSecret *Secret
 	// Required, Granted and Missing are grant strings ("Microsoft Graph/Mail.ReadWrite",
 	// "Exchange/Application Mail.ReadWrite"), sorted.
 	Required, Granted, Missing []string

@@ -16,14 +16,17 @@ import (
 // it adds.
 
 // ensureCredentials brings the certificate and the secret to the spec. A secret is added
-// once and kept while it exists and the lifetime is unchanged; secrets the provider added
-// earlier and no longer needs are removed.
+// once and kept while it exists and is not renewed (RenewSecret); a renewed secret the
+// caller keeps for an overlap stays as the retiring one (RetiringSecretKeyID). Every other
+// secret the provider added earlier is removed. A lost answer of the add is recovered by
+// graph.AddPassword itself (it removes the orphan before adding again), so a retry never
+// leaves two new secrets.
 func (r *registrar) ensureCredentials(ctx context.Context, app *graph.Application) error {
 	g := r.graph()
 	if err := r.ensureCertificate(ctx, app); err != nil {
 		return err
 	}
-	keep := ""
+	keep, retiring := "", ""
 	if r.spec.CreateSecret {
 		if k := r.reg.Secret; k != nil && k.Value != "" && hasSecret(app, k.KeyID) && !r.spec.RenewSecret {
 			keep = k.KeyID
@@ -35,27 +38,53 @@ func (r *registrar) ensureCredentials(ctx context.Context, app *graph.Applicatio
 			r.reg.Secret = &Secret{KeyID: p.KeyID, Value: p.SecretText, EndAt: p.EndDateTime}
 			keep = p.KeyID
 		}
+		if id := r.spec.RetiringSecretKeyID; id != "" && !strings.EqualFold(id, keep) && hasSecret(app, id) {
+			retiring = id
+		}
 	} else {
 		r.reg.Secret = nil
 	}
 	for _, p := range app.PasswordCredentials {
-		if strings.HasPrefix(p.DisplayName, secretNamePrefix) && !strings.EqualFold(p.KeyID, keep) {
+		if strings.HasPrefix(p.DisplayName, secretNamePrefix) && !strings.EqualFold(p.KeyID, keep) && !strings.EqualFold(p.KeyID, retiring) {
 			if err := g.RemovePassword(ctx, app.ID, p.KeyID); err != nil {
 				return r.graphError(err, roles.ManageRegistrations, "remove an old client secret")
 			}
 		}
 	}
+	r.reg.RetiringSecret = secretEntry(app, retiring)
 	r.credentialExpiry(app)
 	return nil
 }
 
 func hasSecret(app *graph.Application, keyID string) bool {
+	return secretEntry(app, keyID) != nil
+}
+
+// secretEntry is the application's secret keyID without its value (nil when it has none).
+func secretEntry(app *graph.Application, keyID string) *Secret {
+	if keyID == "" {
+		return nil
+	}
 	for _, p := range app.PasswordCredentials {
 		if strings.EqualFold(p.KeyID, keyID) {
-			return true
+			return &Secret{KeyID: p.KeyID, EndAt: p.EndDateTime}
 		}
 	}
-	return false
+	return nil
+}
+
+// readSecrets updates the recorded secret from what the application shows (its end date
+// as registered; nil when it was removed out of band, so the next apply adds one) and finds
+// the retiring one.
+func (r *registrar) readSecrets(app *graph.Application) {
+	if k := r.reg.Secret; k != nil {
+		if e := secretEntry(app, k.KeyID); e != nil {
+			r.reg.Secret = &Secret{KeyID: k.KeyID, Value: k.Value, EndAt: e.EndAt}
+		} else {
+			r.reg.Secret = nil
+		}
+	}
+	r.reg.RetiringSecret = secretEntry(app, r.spec.RetiringSecretKeyID)
 }
 
 // ensureCertificate registers the configured public certificate as the provider's key

@@ -26,9 +26,7 @@ func (r *registrar) read(ctx context.Context) error {
 	}
 	importing := r.spec.Known.ObjectID == ""
 	r.reg.ObjectID, r.reg.ClientID, r.reg.DisplayName = app.ID, app.AppID, app.DisplayName
-	if k := r.reg.Secret; k != nil && !hasSecret(app, k.KeyID) {
-		r.reg.Secret = nil // removed out of band: the next apply adds one
-	}
+	r.readSecrets(app)
 	r.credentialExpiry(app)
 	sp, err := r.graph().ServicePrincipalByAppID(ctx, app.AppID)
 	if err != nil {

@@ -40,6 +40,7 @@ func (s *Server) controlAppRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /_emulator/applications/{app}", s.deleteControlApplication)
 	mux.HandleFunc("POST /_emulator/applications/{app}/secrets", s.postControlSecret)
 	mux.HandleFunc("POST /_emulator/applications/{app}/certificates", s.postControlCertificate)
+	mux.HandleFunc("PATCH /_emulator/applications/{app}/credentials/{key}", s.patchControlCredential)
 	mux.HandleFunc("DELETE /_emulator/applications/{app}/credentials/{key}", s.deleteControlCredential)
 	mux.HandleFunc("POST /_emulator/applications/{app}/consents", s.postControlConsent)
 	mux.HandleFunc("DELETE /_emulator/applications/{app}/consents/{resource}/{permission}", s.deleteControlConsent)
@@ -321,6 +322,21 @@ func (s *Server) postControlCertificate(w http.ResponseWriter, r *http.Request) 
 	}
 	_, err := s.AddApplicationCertificate(r.PathValue("app"), body)
 	s.answerControlApplication(w, r, err, http.StatusCreated)
+}
+
+func (s *Server) patchControlCredential(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		End *time.Time `json:"end"`
+	}
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	if body.End == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "end (RFC 3339) is required"})
+		return
+	}
+	err := s.SetApplicationCredentialEnd(r.PathValue("app"), r.PathValue("key"), *body.End)
+	s.answerControlApplication(w, r, err, http.StatusOK)
 }
 
 func (s *Server) deleteControlCredential(w http.ResponseWriter, r *http.Request) {

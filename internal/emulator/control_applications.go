@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The control API's applications as Server methods: applications and their
@@ -105,6 +106,34 @@ func (s *Server) RemoveApplicationCredential(appID, keyID string) error {
 			return fmt.Errorf("credential %q: %w", keyID, errNotFound)
 		}
 		return nil
+	})
+}
+
+// SetApplicationCredentialEnd moves the end date of a secret or certificate credential (by
+// key id), so a test can put a credential inside its renewal window or make it expire
+// without waiting. Microsoft has no such operation (a credential's dates are fixed when it
+// is added); only the control API changes them.
+func (s *Server) SetApplicationCredentialEnd(appID, keyID string, end time.Time) error {
+	return s.onApplication(appID, func(_ *tenant, a *application) error {
+		for _, p := range a.passwords {
+			if strings.EqualFold(p.keyID, keyID) {
+				if !end.After(p.start) {
+					p.start = end.Add(-time.Hour)
+				}
+				p.end = end
+				return nil
+			}
+		}
+		for _, k := range a.keys {
+			if strings.EqualFold(k.keyID, keyID) {
+				if !end.After(k.start) {
+					k.start = end.Add(-time.Hour)
+				}
+				k.end = end
+				return nil
+			}
+		}
+		return fmt.Errorf("credential %q: %w", keyID, errNotFound)
 	})
 }
 

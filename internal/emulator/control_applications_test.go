@@ -47,6 +47,33 @@ func TestControlAPIApplications(t *testing.T) {
 	if got := aadCode(t, tok("control-secret-2")); got != 7000222 {
 		t.Errorf("expired secret: AADSTS%d", got)
 	}
+	// A working secret's end date moved into the past: it expires at once; moved back, it works.
+	keyOf := func(value string) string {
+		for _, a := range e.srv.Snapshot().Applications {
+			for _, p := range a.PasswordCredentials {
+				if a.AppID == newApp && strings.HasPrefix(value, p.Hint) && p.DisplayName != "old" {
+					return p.KeyID
+				}
+			}
+		}
+		return ""
+	}
+	key := keyOf("control-secret-1")
+	if res = e.do("PATCH", "/_emulator/applications/"+newApp+"/credentials/"+key, h, []byte(`{"end":"`+yesterday.UTC().Format(time.RFC3339)+`"}`)); res.status != http.StatusOK {
+		t.Fatalf("move end: %d %s", res.status, res.body)
+	}
+	if got := aadCode(t, tok("control-secret-1")); got != 7000222 {
+		t.Errorf("secret moved into the past: AADSTS%d", got)
+	}
+	if err := e.srv.SetApplicationCredentialEnd(newApp, key, time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if res = tok("control-secret-1"); res.status != http.StatusOK {
+		t.Errorf("secret moved back: %d %s", res.status, res.body)
+	}
+	if res = e.do("PATCH", "/_emulator/applications/"+newApp+"/credentials/"+key, h, []byte(`{}`)); res.status != http.StatusBadRequest {
+		t.Errorf("no end: %d %s", res.status, res.body)
+	}
 	cert, _ := json.Marshal(SeedCertificate{PEM: string(f.cert.PEM)}) // certificate and key: the key is not kept
 	res = e.do("POST", "/_emulator/applications/"+newApp+"/certificates", h, cert)
 	var app Application

@@ -202,10 +202,10 @@ func checkExpiry(v types.String, diags *diag.Diagnostics) {
 	case e.expired:
 		diags.AddAttributeError(at, "Migration application credential expired",
 			"A credential of the application expired on "+v.ValueString()+", so the migration engine can no longer sign in. "+
-				"Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.")
+				"Give a new `certificate`; an expired client secret is replaced by the next plan itself.")
 	case e.soon:
 		diags.AddAttributeWarning(at, "Migration application credential expires soon",
-			fmt.Sprintf("A credential of the application expires on %s (in %d day(s)). Give a new `certificate`, or change `client_secret_lifetime_days` to replace the client secret.",
+			fmt.Sprintf("A credential of the application expires on %s (in %d day(s)). Give a new `certificate`, or set `client_secret_rotate_before_days` to renew the client secret ahead of its end.",
 				v.ValueString(), e.daysLeft))
 	}
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -60,6 +61,8 @@ func (r *migrationApplicationResource) register(ctx context.Context, spec connec
 		if err != nil && prior != nil {
 			base = *prior
 			base.Timeouts = plan.Timeouts
+			// A secret renewed before the failure keeps the overlap the plan gave the old one.
+			base.RetiringClientSecretRemoveAfter = plan.RetiringClientSecretRemoveAfter
 		}
 		diags.Append(state.Set(ctx, stateOf(base, reg))...)
 		diags.Append(private.SetKey(ctx, registrationPrivateKey, privateOf(reg))...)
@@ -104,6 +107,7 @@ func (r *migrationApplicationResource) Read(ctx context.Context, req resource.Re
 			}
 			resp.Diagnostics.Append(resp.State.Set(ctx, stateOf(state, reg))...)
 			resp.Diagnostics.Append(resp.Private.SetKey(ctx, registrationPrivateKey, privateOf(reg))...)
+			resp.Diagnostics.Append(rememberRefresh(ctx, resp.Private, time.Now())...)
 		})
 }
 

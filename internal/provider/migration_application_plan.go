@@ -35,6 +35,7 @@ func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req r
 			"Microsoft Graph has no API for public folders, so a public-folder migration uses Exchange Web Services. "+
 				"Set protocol = \"ews\" (until "+roles.EWSEnd+"), or remove public_folders.")
 	}
+	validateSecretRotation(m, &resp.Diagnostics)
 	if !m.Certificate.IsNull() && !m.Certificate.IsUnknown() {
 		checkPublicCertificate(m.Certificate.ValueString(), time.Now(), &resp.Diagnostics)
 	}
@@ -63,31 +64,18 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		}
 		state = &s
 	}
-	if plan.Protocol.IsUnknown() || plan.UserManagement.IsUnknown() || plan.PublicFolders.IsUnknown() || plan.MailboxScope.IsUnknown() {
-		return
+	planCredentials(&plan, state, planTime(ctx, req.Private), &resp.Diagnostics)
+	if !plan.Protocol.IsUnknown() && !plan.UserManagement.IsUnknown() && !plan.PublicFolders.IsUnknown() && !plan.MailboxScope.IsUnknown() {
+		required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
+		plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)
 	}
-	required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
-	plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)
-
-	planCredentials(&plan, state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// planCredentials plans the client secret (kept while it exists and its lifetime is
-// unchanged, a new one otherwise) and the credentials' expiry, known (and checked) only
-// while both credentials are kept.
-func planCredentials(plan, state *migrationApplicationModel, diags *diag.Diagnostics) {
-	keepSecret := false
-	switch {
-	case plan.CreateClientSecret.IsUnknown():
-		plan.ClientSecret = types.StringUnknown()
-	case !plan.CreateClientSecret.ValueBool():
-		plan.ClientSecret = types.StringNull()
-	case state != nil && !state.ClientSecret.IsNull() && state.ClientSecretLifetimeDays.Equal(plan.ClientSecretLifetimeDays):
-		plan.ClientSecret, keepSecret = state.ClientSecret, true
-	default:
-		plan.ClientSecret = types.StringUnknown()
-	}
+// planCredentials plans the client secret (migration_application_secret.go) and the
+// credentials' expiry, known (and checked) only while both credentials are kept.
+func planCredentials(plan, state *migrationApplicationModel, now time.Time, diags *diag.Diagnostics) {
+	keepSecret := planSecret(plan, state, now, diags)
 	certKept := state != nil && state.Certificate.Equal(plan.Certificate)
 	secretKept := keepSecret || (state != nil && state.ClientSecret.IsNull() && plan.ClientSecret.IsNull())
 	if state != nil && certKept && secretKept {

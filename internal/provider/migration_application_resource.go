@@ -18,6 +18,7 @@ import (
 //	migration_application_plan.go      plan-time validation and ModifyPlan
 //	migration_application_crud.go      Create, Read, Update, Delete, ImportState
 //	migration_application_spec.go      model ↔ connection.RegistrationSpec / Registration
+//	migration_application_secret.go    the client secret's renewal, rotation and overlap
 //	migration_application_errors.go    the resource's wording of registration errors
 
 var (
@@ -45,25 +46,33 @@ type migrationApplicationResource struct {
 }
 
 type migrationApplicationModel struct {
-	ID                       types.String   `tfsdk:"id"`
-	DisplayName              types.String   `tfsdk:"display_name"`
-	Protocol                 types.String   `tfsdk:"protocol"`
-	PublicFolders            types.Bool     `tfsdk:"public_folders"`
-	UserManagement           types.Bool     `tfsdk:"user_management"`
-	MailboxScope             types.Object   `tfsdk:"mailbox_scope"`
-	Certificate              types.String   `tfsdk:"certificate"`
-	CreateClientSecret       types.Bool     `tfsdk:"create_client_secret"`
-	ClientSecretLifetimeDays types.Int64    `tfsdk:"client_secret_lifetime_days"`
-	ClientSecret             types.String   `tfsdk:"client_secret"`
-	ClientID                 types.String   `tfsdk:"client_id"`
-	ObjectID                 types.String   `tfsdk:"object_id"`
-	ServicePrincipalID       types.String   `tfsdk:"service_principal_id"`
-	TenantID                 types.String   `tfsdk:"tenant_id"`
-	RequiredPermissions      types.Set      `tfsdk:"required_permissions"`
-	GrantedPermissions       types.Set      `tfsdk:"granted_permissions"`
-	MissingPermissions       types.Set      `tfsdk:"missing_permissions"`
-	CredentialExpiresAt      types.String   `tfsdk:"credential_expires_at"`
-	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
+	ID                       types.String `tfsdk:"id"`
+	DisplayName              types.String `tfsdk:"display_name"`
+	Protocol                 types.String `tfsdk:"protocol"`
+	PublicFolders            types.Bool   `tfsdk:"public_folders"`
+	UserManagement           types.Bool   `tfsdk:"user_management"`
+	MailboxScope             types.Object `tfsdk:"mailbox_scope"`
+	Certificate              types.String `tfsdk:"certificate"`
+	CreateClientSecret       types.Bool   `tfsdk:"create_client_secret"`
+	ClientSecretLifetimeDays types.Int64  `tfsdk:"client_secret_lifetime_days"`
+	ClientSecret             types.String `tfsdk:"client_secret"`
+	// The secret's rotation (migration_application_secret.go).
+	ClientSecretRotateBeforeDays    types.Int64    `tfsdk:"client_secret_rotate_before_days"`
+	ClientSecretOverlapDays         types.Int64    `tfsdk:"client_secret_overlap_days"`
+	ClientSecretKeyID               types.String   `tfsdk:"client_secret_key_id"`
+	ClientSecretExpiresAt           types.String   `tfsdk:"client_secret_expires_at"`
+	RetiringClientSecretKeyID       types.String   `tfsdk:"retiring_client_secret_key_id"`
+	RetiringClientSecretExpiresAt   types.String   `tfsdk:"retiring_client_secret_expires_at"`
+	RetiringClientSecretRemoveAfter types.String   `tfsdk:"retiring_client_secret_remove_after"`
+	ClientID                        types.String   `tfsdk:"client_id"`
+	ObjectID                        types.String   `tfsdk:"object_id"`
+	ServicePrincipalID              types.String   `tfsdk:"service_principal_id"`
+	TenantID                        types.String   `tfsdk:"tenant_id"`
+	RequiredPermissions             types.Set      `tfsdk:"required_permissions"`
+	GrantedPermissions              types.Set      `tfsdk:"granted_permissions"`
+	MissingPermissions              types.Set      `tfsdk:"missing_permissions"`
+	CredentialExpiresAt             types.String   `tfsdk:"credential_expires_at"`
+	Timeouts                        timeouts.Value `tfsdk:"timeouts"`
 }
 
 // mailboxScopeTypes are the attributes of `mailbox_scope`.

@@ -30,7 +30,7 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			"migration target needs, and consented to: the automatic *Application registration* step of a migration wizard, as code. " +
 			"With `mailbox_scope`, mailbox access is limited to some mailboxes with Exchange RBAC for Applications instead of a tenant-wide consent. " +
 			"Every plan checks that no consent or role assignment was removed. It needs the provider's `management` identity.",
-		Attributes: merged(migrationApplicationComputedAttributes(keep), map[string]schema.Attribute{
+		Attributes: merged(migrationApplicationComputedAttributes(keep), migrationApplicationSecretAttributes(), map[string]schema.Attribute{
 			"id": computed("The application's client ID; also the import ID."),
 			"display_name": schema.StringAttribute{
 				Required:            true,
@@ -79,7 +79,7 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			"client_secret_lifetime_days": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultSecretLifetimeDays),
 				MarkdownDescription: "Lifetime of the client secret in days, from 1 to 730. Defaults to " + strconv.Itoa(defaultSecretLifetimeDays) +
-					". Changing it replaces the secret.",
+					". Changing it replaces the secret (the old one is kept as the retiring secret, see `client_secret_overlap_days`).",
 				Validators: []validator.Int64{int64validator.Between(1, 730)},
 			},
 			"client_secret": schema.StringAttribute{

@@ -90,7 +90,11 @@ func (r *migrationApplicationResource) registrationSpec(m migrationApplicationMo
 				secrets = append(secrets, prior.ClientSecret.ValueString())
 			}
 			spec.WasScoped = !prior.MailboxScope.IsNull()
-			spec.RenewSecret = !prior.ClientSecretLifetimeDays.IsNull() && prior.ClientSecretLifetimeDays.ValueInt64() != m.ClientSecretLifetimeDays.ValueInt64()
+			// The plan decided (migration_application_secret.go): a new secret is unknown.
+			spec.RenewSecret = !prior.ClientSecret.IsNull() && m.ClientSecret.IsUnknown()
+		}
+		if !m.RetiringClientSecretKeyID.IsUnknown() {
+			spec.RetiringSecretKeyID = m.RetiringClientSecretKeyID.ValueString()
 		}
 		return spec, secrets, diags
 	}
@@ -117,11 +121,7 @@ func stateOf(m migrationApplicationModel, reg *connection.Registration) migratio
 	m.ObjectID = str(reg.ObjectID, m.ObjectID)
 	m.ServicePrincipalID = str(reg.ServicePrincipalID, m.ServicePrincipalID)
 	m.TenantID = str(reg.TenantID, m.TenantID)
-	if reg.Secret != nil && reg.Secret.Value != "" {
-		m.ClientSecret = types.StringValue(reg.Secret.Value)
-	} else {
-		m.ClientSecret = types.StringNull()
-	}
+	secretStateOf(&m, reg)
 	m.RequiredPermissions = stringSet(reg.Required)
 	m.GrantedPermissions = stringSet(reg.Granted)
 	m.MissingPermissions = stringSet(reg.Missing)

@@ -168,14 +168,15 @@ func TestCheckCertificateAndExpiry(t *testing.T) {
 	for _, tc := range []struct {
 		at        time.Time
 		errs, wrn int
+		fix       string
 	}{
-		{time.Now().Add(60 * 24 * time.Hour), 0, 0},
-		{time.Now().Add(29 * 24 * time.Hour), 0, 1},
-		{time.Now().Add(-time.Hour), 1, 0},
+		{time.Now().Add(60 * 24 * time.Hour), 0, 0, ""},
+		{time.Now().Add(29 * 24 * time.Hour), 0, 1, "client_secret_rotate_before_days"},
+		{time.Now().Add(-time.Hour), 1, 0, "new `certificate`"},
 	} {
 		var d diag.Diagnostics
 		checkExpiry(types.StringValue(tc.at.UTC().Format(time.RFC3339)), &d)
-		if d.ErrorsCount() != tc.errs || d.WarningsCount() != tc.wrn || (tc.errs+tc.wrn > 0 && !strings.Contains(diagText(d), "client_secret_lifetime_days")) {
+		if d.ErrorsCount() != tc.errs || d.WarningsCount() != tc.wrn || !strings.Contains(diagText(d), tc.fix) {
 			t.Errorf("expiry %v: %s", tc.at, diagText(d))
 		}
 	}

@@ -77,11 +77,7 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Read, defaultAppReadTimeout, r.specOf(ctx, state, false), func(ctx context.Context, spec connection.AppSpec) {
 		st, err := r.data.env.CheckApp(ctx, spec)
 		if err != nil {
-			ce, _ := connection.AsError(err)
-			if ce != nil && (ce.Problem == connection.ProblemCredentials || ce.Problem == connection.ProblemAccountGone || ce.Problem == connection.ProblemTenant ||
-				ce.Problem == connection.ProblemServiceUnavailable) && ce.Reason != connection.ReasonSecretExpired {
-				// Never block the plan that fixes the credentials, nor the plan of the other
-				// tenants when one tenant's service is down: warn and keep the state.
+			if refreshOnlyWarns(err) {
 				addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "Drift check skipped: ")
 				return
 			}

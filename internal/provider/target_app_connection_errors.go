@@ -21,7 +21,8 @@ func appConnectionErrors(m targetAppConnectionModel) map[connection.Problem]erro
 			case connection.ReasonWrongSecret:
 				return path.Root(cred), fmt.Sprintf("Put the secret's current value into `%s`.", cred)
 			case connection.ReasonSecretExpired:
-				return path.Root(cred), fmt.Sprintf("Then put the new secret's value into `%s`.", cred)
+				return path.Root(cred), fmt.Sprintf("Then put the new secret's value into `%s`; the apply verifies the connection with it. "+
+					"When `%s` refers to an o365_migration_application's `client_secret`, the plan that renews that secret updates this connection too.", cred, cred)
 			case connection.ReasonKeyNotRegistered, connection.ReasonBadCredential:
 				return path.Root(cred), fmt.Sprintf("Or configure in `%s` the certificate that is registered.", cred)
 			case connection.ReasonDisabled:

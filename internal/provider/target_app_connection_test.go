@@ -8,6 +8,7 @@ package provider
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -456,16 +457,18 @@ func TestAccTargetAppConnection_credentialExpiry(t *testing.T) {
 	})
 }
 
-// A secret that expires after the connection was made: the next plan is an error naming the
-// secret (AADSTS7000222), unlike a rotated one, which only warns.
+// A secret that expires after the connection was made: the refresh warns and keeps the
+// state, so the plan that brings the new secret is not blocked (an unchanged configuration
+// plans nothing, since no apply could repair it); the apply verifies with the new secret.
 func TestAccTargetAppConnection_secretExpiresLater(t *testing.T) {
 	var mu sync.Mutex
 	offset := time.Duration(0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
 	s := startTenant(t, emulator.Options{Clock: clock})
-	const shortLived = "Short~lived-secret-0123456789abcdefgh"
+	const shortLived, renewed = "Short~lived-secret-0123456789abcdefgh", "Renewed~secret-0123456789abcdefghijkl"
 	end := time.Now().Add(time.Hour)
 	cfg := appConfig(s, appLogin(appScopedID, shortLived, upnInA))
+	verifiedAt := ""
 	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{
 			{
@@ -475,12 +478,40 @@ func TestAccTargetAppConnection_secretExpiresLater(t *testing.T) {
 					}
 				},
 				Config: cfg,
+				Check: func(st *terraform.State) error {
+					verifiedAt = st.RootModule().Resources[appConnRes].Primary.Attributes["verified_at"]
+					return nil
+				},
 			},
 			{
-				PreConfig:   func() { mu.Lock(); offset = 2 * time.Hour; mu.Unlock() },
-				Config:      cfg,
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Client secret of application ` + appScopedID + ` has expired.*AADSTS7000222.*client_secret`),
+				PreConfig: func() { mu.Lock(); offset = 2 * time.Hour; mu.Unlock() },
+				Config:    cfg,
+				PlanOnly:  true,
+			},
+			{
+				PreConfig: func() {
+					if _, err := s.AddApplicationSecret(appScopedID, emulator.SeedSecret{Value: renewed}); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(time.Second) // verified_at (seconds) must move
+				},
+				Config: appConfig(s, appLogin(appScopedID, renewed, upnInA)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("client_secret"), knownvalue.StringExact(renewed)),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("unreachable_mailboxes"), setOf()),
+				},
+				Check: func(st *terraform.State) error {
+					if v := st.RootModule().Resources[appConnRes].Primary.Attributes["verified_at"]; v == verifiedAt {
+						return fmt.Errorf("not verified again: verified_at %s", v)
+					}
+					if tokenStatus(t, s, appScopedID, renewed) != http.StatusOK || tokenStatus(t, s, appScopedID, shortLived) == http.StatusOK {
+						return fmt.Errorf("the tenant does not hold the renewed secret, or the short-lived one still works")
+					}
+					return nil
+				},
 			},
 		},
 	})

@@ -113,6 +113,8 @@ variable "application" {
     client_secret    = optional(bool, false)
     recipient_filter = optional(string)          # OPATH filter: only these mailboxes (RBAC for Applications)
     verify_mailboxes = optional(set(string), []) # verified on every plan by an o365_target_app_connection
+    # Renew the secret this many days before its end; the old one stays registered 7 more days.
+    client_secret_rotate_before_days = optional(number)
   })
   default = null
 }
@@ -136,6 +138,8 @@ resource "o365_migration_application" "this" {
   certificate          = var.application.certificate
   create_client_secret = var.application.client_secret
   mailbox_scope        = var.application.recipient_filter == null ? null : { recipient_filter = var.application.recipient_filter }
+  # The connection below uses the secret: a renewal updates and re-verifies it in the same apply.
+  client_secret_rotate_before_days = var.application.client_secret_rotate_before_days
 }
 
 variable "application_certificate_key" {

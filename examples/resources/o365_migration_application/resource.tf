@@ -14,12 +14,15 @@ resource "o365_migration_application" "graph" {
 }
 
 # Only the mailboxes to migrate, with Exchange RBAC for Applications: no tenant-wide consent
-# for mail, calendars, contacts or settings; a client secret kept in the state.
+# for mail, calendars, contacts or settings; a client secret kept in the state, renewed 30
+# days before it expires, the old one kept 7 more days for the migration engine to switch.
 resource "o365_migration_application" "scoped" {
-  display_name                = "Mailbox migration (scoped)"
-  create_client_secret        = true
-  client_secret_lifetime_days = 90
-  user_management             = true
+  display_name                     = "Mailbox migration (scoped)"
+  create_client_secret             = true
+  client_secret_lifetime_days      = 90
+  client_secret_rotate_before_days = 30
+  client_secret_overlap_days       = 7
+  user_management                  = true
 
   mailbox_scope = {
     recipient_filter = "CustomAttribute15 -eq 'migrate'"
