@@ -47,15 +47,21 @@ func (m *targetConnectionModel) fields() []modelField {
 }
 
 type globalAdminModel struct {
-	Email       types.String `tfsdk:"email"`
-	Password    types.String `tfsdk:"password"`
-	AppPassword types.String `tfsdk:"app_password"`
+	Email             types.String `tfsdk:"email"`
+	Password          types.String `tfsdk:"password"`
+	AppPassword       types.String `tfsdk:"app_password"`
+	PasswordWO        types.String `tfsdk:"password_wo"`
+	AppPasswordWO     types.String `tfsdk:"app_password_wo"`
+	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
 }
 
 var globalAdminAttrTypes = map[string]attr.Type{
-	"email":        types.StringType,
-	"password":     types.StringType,
-	"app_password": types.StringType,
+	"email":               types.StringType,
+	"password":            types.StringType,
+	"app_password":        types.StringType,
+	"password_wo":         types.StringType,
+	"app_password_wo":     types.StringType,
+	"password_wo_version": types.Int64Type,
 }
 
 var managedAssignmentType = types.ObjectType{AttrTypes: map[string]attr.Type{

@@ -156,6 +156,12 @@ func (r *targetConnectionResource) Delete(ctx context.Context, req resource.Dele
 				". Remove them by hand (Remove-ManagementRoleAssignment), or use `password`/`app_password` with `revoke_managed_roles`.")
 		return
 	}
+	if gaWriteOnly(ctx, state) {
+		resp.Diagnostics.AddWarning("Role assignments not revoked",
+			"The global administrator's write-only credentials are not available when destroying, so the assignments this connection created were left in place: "+managedSummary(managed)+
+				". Remove them by hand (Remove-ManagementRoleAssignment), or use `global_admin.password`/`global_admin.app_password` with `revoke_managed_roles`.")
+		return
+	}
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Delete, defaultDeleteTimeout, r.specOf(ctx, state, managed), func(ctx context.Context, spec connection.Spec) {
 		left, err := r.data.env.Revoke(ctx, spec)
 		if err != nil {
@@ -167,4 +173,17 @@ func (r *targetConnectionResource) Delete(ctx context.Context, req resource.Dele
 		}
 		tflog.Info(ctx, "revoked managed role assignments", map[string]any{"count": len(managed)})
 	})
+}
+
+// gaWriteOnly reports whether the state's global_admin holds no stored secret (it uses the
+// write-only ones), so nothing can sign in as it without the configuration.
+func gaWriteOnly(ctx context.Context, m targetConnectionModel) bool {
+	if m.GlobalAdmin.IsNull() || m.GlobalAdmin.IsUnknown() {
+		return false
+	}
+	var ga globalAdminModel
+	if m.GlobalAdmin.As(ctx, &ga, objectAsOptions).HasError() {
+		return false
+	}
+	return ga.Password.IsNull() && ga.AppPassword.IsNull()
 }

@@ -67,14 +67,37 @@ func (r *targetConnectionResource) ValidateConfig(ctx context.Context, req resou
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		known := func(v types.String) bool { return !v.IsNull() }
-		if !ga.Password.IsUnknown() && !ga.AppPassword.IsUnknown() && known(ga.Password) == known(ga.AppPassword) {
-			resp.Diagnostics.AddAttributeError(path.Root("global_admin"), "Global administrator needs exactly one secret",
-				"Set exactly one of `global_admin.password` and `global_admin.app_password` (the app password when that account has multi-factor authentication).")
-		}
+		checkGlobalAdminSecret(ga, &resp.Diagnostics)
 		if !ga.Email.IsNull() && !ga.Email.IsUnknown() && !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
 			checkAddressCloud(ga.Email.ValueString(), m.Cloud.ValueString(), path.Root("global_admin").AtName("email"), &resp.Diagnostics)
 		}
+	}
+}
+
+// globalAdminSecrets are the global administrator's secrets, of which a configuration sets
+// exactly one (the write-only ones stay out of state).
+var globalAdminSecrets = []string{"password", "app_password", "password_wo", "app_password_wo"}
+
+// checkGlobalAdminSecret requires exactly one of global_admin's secrets, naming the one to
+// remove (or the block, when none is set).
+func checkGlobalAdminSecret(ga globalAdminModel, diags *diag.Diagnostics) {
+	var configured []string
+	for i, v := range []types.String{ga.Password, ga.AppPassword, ga.PasswordWO, ga.AppPasswordWO} {
+		if v.IsUnknown() {
+			return
+		}
+		if !v.IsNull() {
+			configured = append(configured, globalAdminSecrets[i])
+		}
+	}
+	const which = "`global_admin.password`, `global_admin.app_password`, `global_admin.password_wo` and `global_admin.app_password_wo` " +
+		"(an app password when that account has multi-factor authentication; a write-only one to keep it out of state)"
+	switch {
+	case len(configured) == 0:
+		diags.AddAttributeError(path.Root("global_admin"), "Global administrator needs exactly one secret", "Set exactly one of "+which+".")
+	case len(configured) > 1:
+		diags.AddAttributeError(path.Root("global_admin").AtName(configured[1]), "Global administrator needs exactly one secret",
+			"`global_admin."+configured[0]+"` and `global_admin."+configured[1]+"` are both set. Set exactly one of "+which+".")
 	}
 }
 

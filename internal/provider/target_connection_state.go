@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ func (r *targetConnectionResource) fillKnown(m *targetConnectionModel) {
 func (r *targetConnectionResource) stateAfter(plan targetConnectionModel, res *connection.Result, verified bool) *targetConnectionModel {
 	s := plan
 	s.PasswordWO, s.AppPasswordWO = types.StringNull(), types.StringNull() // never stored
+	s.GlobalAdmin = gaWithoutWriteOnly(s.GlobalAdmin)
 	if res.Status != nil {
 		if res.Status.TenantID != "" {
 			s.TenantID = types.StringValue(res.Status.TenantID)
@@ -108,4 +110,14 @@ func logResult(ctx context.Context, res *connection.Result) {
 	tflog.Info(ctx, "target connection verified", map[string]any{
 		"assigned": strings.Join(res.Assigned, ", "), "revoked": strings.Join(res.Revoked, ", "), "assigned_by": assignedBy[res.AssignedBy],
 	})
+}
+
+// gaWithoutWriteOnly is global_admin as state keeps it: no write-only secret.
+func gaWithoutWriteOnly(ga types.Object) types.Object {
+	if ga.IsNull() || ga.IsUnknown() {
+		return ga
+	}
+	attrs := maps.Clone(ga.Attributes())
+	attrs["password_wo"], attrs["app_password_wo"] = types.StringNull(), types.StringNull()
+	return types.ObjectValueMust(globalAdminAttrTypes, attrs)
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-version"
@@ -64,6 +65,84 @@ func TestAccTargetConnection_writeOnlyCredentials(t *testing.T) {
 				// Bumping the version applies again with the write-only secret: the drift is repaired.
 				Config: cfg(2),
 				Check:  checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnMFA), defaultRequired) }),
+			},
+		},
+	})
+}
+
+// The global administrator's write-only secret: it assigns the roles the admin cannot, and
+// neither its value nor its hash is anywhere in the state; bumping its version applies again
+// with it and repairs a removed role. Setting two of its secrets fails at plan time.
+func TestAccTargetConnection_globalAdminWriteOnly(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	cfg := func(secrets string) string {
+		return connectionConfig(s, fmt.Sprintf(`  admin_email = %q
+  password    = %q
+  global_admin = {
+    email = %q
+%s
+  }`, upnHelpdesk, pwHelpdesk, upnGlobal, secrets))
+	}
+	writeOnly := func(v int) string {
+		return cfg(fmt.Sprintf("    app_password_wo     = %q\n    password_wo_version = %d", appPwGlobal, v))
+	}
+	noSecret := func(st *terraform.State) error {
+		for k, v := range st.RootModule().Resources[res].Primary.Attributes {
+			if strings.Contains(v, appPwGlobal) {
+				return fmt.Errorf("state attribute %s holds the global administrator's write-only secret", k)
+			}
+		}
+		return nil
+	}
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(version.Must(version.NewVersion("1.11.0")))},
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg(fmt.Sprintf("    app_password    = %q\n    app_password_wo = %q", appPwGlobal, appPwGlobal)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Global administrator needs exactly one secret.*global_admin.app_password.*global_admin.app_password_wo`),
+			},
+			{
+				Config: writeOnly(1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), knownvalue.ListSizeExact(5)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("global_admin").AtMapKey("app_password_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("global_admin").AtMapKey("app_password"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("global_admin").AtMapKey("password_wo_version"), knownvalue.Int64Exact(1)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkTenant(func() error {
+						if n := assignmentsCreatedBy(s, upnGlobal); n != 5 {
+							return fmt.Errorf("global admin created %d assignments, want 5", n)
+						}
+						return equalStrings(exchangeRolesOf(s, upnHelpdesk), defaultRequired)
+					}),
+					noSecret,
+				),
+			},
+			{
+				// Bumping the version applies again with the write-only secret: the removed role
+				// is assigned again by the global administrator.
+				PreConfig: func() {
+					if _, err := s.RemoveExchangeRoleAssignment(upnHelpdesk, "Mail Recipients"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: writeOnly(2),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("global_admin").AtMapKey("password_wo_version"), knownvalue.Int64Exact(2)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkTenant(func() error {
+						if n := assignmentsCreatedBy(s, upnGlobal); n != 5 {
+							return fmt.Errorf("global admin created %d of the assignments, want 5 (the removed one again)", n)
+						}
+						return equalStrings(exchangeRolesOf(s, upnHelpdesk), defaultRequired)
+					}),
+					noSecret,
+				),
 			},
 		},
 	})
