@@ -111,14 +111,9 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 }
 
 // readWithoutSecret is the read of a connection whose state holds no secret (imported, or
-// write-only credentials): it cannot verify, says so, and fills what needs no secret.
+// write-only credentials): it cannot verify, so it leaves the check to the plan, which has
+// the configuration's secret (checkAtPlan), and fills what needs no secret.
 func (r *targetConnectionResource) readWithoutSecret(ctx context.Context, state targetConnectionModel, resp *resource.ReadResponse) {
-	why := "it was imported"
-	if !state.PasswordWOVersion.IsNull() || !state.VerifiedAt.IsNull() {
-		why = "its credentials are write-only"
-	}
-	resp.Diagnostics.AddWarning("Connection not re-verified",
-		"The state holds no password or app password for "+state.AdminEmail.ValueString()+" ("+why+"), so this plan could not check its roles and EWS access. The next apply verifies them with the configured secret.")
 	r.fillKnown(&state)
 	if state.TenantID.IsNull() && r.data != nil {
 		// The tenant id needs no secret: the tenant's OpenID configuration names it.

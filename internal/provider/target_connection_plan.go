@@ -179,7 +179,14 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
 		changed := !equalAttributes(plan, state, configurable(req.Plan.Schema.GetAttributes()))
 		// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
-		drifted := r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
+		// A refresh without a stored secret left the check to this plan, which has the
+		// configuration's.
+		var drifted bool
+		if state.Password.IsNull() && state.AppPassword.IsNull() {
+			_, drifted = r.checkAtPlan(ctx, req, plan, changed, &resp.Diagnostics)
+		} else {
+			drifted = r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
+		}
 		if drifted || changed {
 			plan.MissingRoles = stringSet(nil)
 			plan.AssignedRoles = types.SetUnknown(types.StringType)

@@ -47,7 +47,7 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 			"password_wo": schema.StringAttribute{
 				Optional: true, Sensitive: true, WriteOnly: true,
 				MarkdownDescription: "Write-only alternative to `password`: used during apply, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
-					"Plans cannot re-verify the connection without a stored secret and say so. Change `password_wo_version` to apply a new value.",
+					"Plans verify the connection with it (it is in the configuration while planning), as with `password`. Change `password_wo_version` to apply a new value.",
 				Validators: []validator.String{nonBlank()},
 			},
 			"app_password_wo": schema.StringAttribute{

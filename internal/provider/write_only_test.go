@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -56,13 +57,26 @@ func TestAccTargetConnection_writeOnlyCredentials(t *testing.T) {
 				),
 			},
 			{
-				// A plan cannot re-verify without a stored secret: it warns and proposes nothing.
-				PreConfig: func() { _, _ = s.RemoveExchangeRoleAssignment(upnMFA, "Mail Recipients") },
-				Config:    cfg(1),
-				PlanOnly:  true,
+				// The plan checks with the configuration's write-only secret: the removed role
+				// shows as drift, and the apply assigns it again.
+				PreConfig: func() {
+					if _, err := s.RemoveExchangeRoleAssignment(upnMFA, "Mail Recipients"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg(1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnMFA), defaultRequired) }),
 			},
 			{
-				// Bumping the version applies again with the write-only secret: the drift is repaired.
+				// Bumping the version applies again with the write-only secret.
+				PreConfig: func() {
+					if _, err := s.RemoveExchangeRoleAssignment(upnMFA, "Mail Recipients"); err != nil {
+						t.Fatal(err)
+					}
+				},
 				Config: cfg(2),
 				Check:  checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnMFA), defaultRequired) }),
 			},
@@ -143,6 +157,65 @@ func TestAccTargetConnection_globalAdminWriteOnly(t *testing.T) {
 					}),
 					noSecret,
 				),
+			},
+		},
+	})
+}
+
+// EWS switched off for the organization under a connection with a write-only password: the
+// plan checks with the configuration's value, so it behaves as with a stored password (the
+// warning names the switch and the command, no "not re-verified"; a no-change plan stays
+// empty, a rename fails with the diagnosis), and once EWS is back the rename applies.
+func TestAccTargetConnection_writeOnlyCheckedAtPlan(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	logged := diagnosticsLog(t)
+	off := false
+	cfg := func(name string) string {
+		return providerBlock(s, defaultMaxRetries) + fmt.Sprintf(`
+resource "o365_target_connection" "test" {
+  name                = %q
+  admin_email         = %q
+  password_wo         = %q
+  password_wo_version = 1
+}
+`, name, upnFull, pwFull)
+	}
+	orgWords := `(?s)EWS is turned off for the organization.*Set-OrganizationConfig -EwsEnabled \$true`
+	accTest(t, resource.TestCase{
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(version.Must(version.NewVersion("1.11.0")))},
+		Steps: []resource.TestStep{
+			{Config: cfg("Target")},
+			{
+				PreConfig: func() { s.SetOrganizationEWSEnabled(&off) },
+				Config:    cfg("Target"),
+				PlanOnly:  true, // warns, proposes nothing: apply cannot turn EWS on
+			},
+			{
+				PreConfig: func() {
+					log := logged()
+					if !regexp.MustCompile(`Drift check: EWS is turned off for the organization`).MatchString(log) {
+						t.Fatalf("the plan did not check with the write-only password; log:\n%s", log)
+					}
+					if strings.Contains(log, "Connection not re-verified") {
+						t.Fatalf("the plan had the write-only password yet warned that it could not verify; log:\n%s", log)
+					}
+				},
+				Config:      cfg("Renamed"),
+				ExpectError: regexp.MustCompile(orgWords),
+			},
+			{
+				PreConfig: func() { s.SetOrganizationEWSEnabled(nil) },
+				Config:    cfg("Renamed"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("name"), knownvalue.StringExact("Renamed")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("password_wo"), knownvalue.Null()),
+				},
+				Check: checkTenant(func() error {
+					if s.Snapshot().Organization.EWSEnabled != nil {
+						return fmt.Errorf("the organization's EwsEnabled changed")
+					}
+					return equalStrings(exchangeRolesOf(s, upnFull), allExchangeRoles)
+				}),
 			},
 		},
 	})
