@@ -56,6 +56,7 @@ func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.S
 		return
 	case prior != nil:
 		s := *prior
+		s.EWSStatus = ewsStatusOf(err, s.EWSStatus)
 		s.ManagedRoleAssignments = managedList(res.Managed)
 		if res.Status != nil {
 			setRoleSets(&s, res.Status)
@@ -101,6 +102,7 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 			addConnectionError(&resp.Diagnostics, targetConnectionErrors, st.EWSProblem, "Drift check: ")
 		}
 		resp.Diagnostics.Append(r.remember(ctx, resp.Private, st.EWSProblem)...)
+		state.EWSStatus = ewsStatusOf(st.EWSProblem, state.EWSStatus)
 		if st.TenantID != "" {
 			state.TenantID = types.StringValue(st.TenantID)
 		}

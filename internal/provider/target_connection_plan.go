@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
@@ -174,6 +175,7 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 
 	if !hasState {
 		plan.MissingRoles = stringSet(nil) // a successful create leaves nothing missing
+		plan.EWSStatus = types.StringValue(connection.EWSEnabled)
 		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
 	} else {
 		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
@@ -188,6 +190,13 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 			drifted = r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
 		}
 		if drifted || changed {
+			// A successful apply leaves EWS working, but apply cannot reopen it: a plan never
+			// proposes `enabled` over a closed EWS (such a plan fails above, or, without a
+			// refresh, apply finds out).
+			plan.EWSStatus = types.StringUnknown()
+			if state.EWSStatus.ValueString() == connection.EWSEnabled {
+				plan.EWSStatus = state.EWSStatus
+			}
 			plan.MissingRoles = stringSet(nil)
 			plan.AssignedRoles = types.SetUnknown(types.StringType)
 			plan.ManagedRoleAssignments = types.ListUnknown(managedAssignmentType)

@@ -116,6 +116,12 @@ func connectionComputedAttributes(keep []planmodifier.String) map[string]schema.
 			Computed:            true,
 			MarkdownDescription: "The Exchange Web Services endpoint the connection uses.",
 		},
+		"ews_status": schema.StringAttribute{
+			Computed: true,
+			MarkdownDescription: "What the last check found of EWS for the admin account: `enabled`, or the switch that closed it — `disabled_for_organization`, " +
+				"`disabled_for_mailbox`, `app_not_allowed` (the allow list excludes `client_id`), `disabled` (EWS in Exchange Online has ended, or the switch is not known). " +
+				"A refresh records it; apply cannot reopen EWS, so a plan never proposes `enabled`: it warns while nothing changes, and fails a change with the command that reopens EWS.",
+		},
 		"required_roles": schema.SetAttribute{
 			Computed: true, ElementType: types.StringType,
 			MarkdownDescription: "The roles this connection needs, given the toggles.",

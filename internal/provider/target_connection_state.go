@@ -51,9 +51,13 @@ func (r *targetConnectionResource) stateAfter(plan targetConnectionModel, res *c
 	}
 	s.ManagedRoleAssignments = managedList(res.Managed)
 	if verified {
+		s.EWSStatus = types.StringValue(connection.EWSEnabled) // impersonation worked
 		s.VerifiedAt = types.StringValue(r.data.env.Now().UTC().Format(time.RFC3339))
 	} else if s.VerifiedAt.IsUnknown() {
 		s.VerifiedAt = types.StringNull()
+	}
+	if s.EWSStatus.IsUnknown() {
+		s.EWSStatus = types.StringNull()
 	}
 	return &s
 }
@@ -120,4 +124,18 @@ func gaWithoutWriteOnly(ga types.Object) types.Object {
 	attrs := maps.Clone(ga.Attributes())
 	attrs["password_wo"], attrs["app_password_wo"] = types.StringNull(), types.StringNull()
 	return types.ObjectValueMust(globalAdminAttrTypes, attrs)
+}
+
+// ewsStatusOf is ews_status after a check whose diagnosis of EWS is err: enabled when EWS
+// answered (a retired role or a denied impersonation is not EWS closing), the switch that
+// closed it, or prior when EWS failed otherwise (nothing was learnt).
+func ewsStatusOf(err error, prior types.String) types.String {
+	ce, _ := connection.AsError(err)
+	switch {
+	case err == nil || (ce != nil && ce.Problem == connection.ProblemImpersonationRetired):
+		return types.StringValue(connection.EWSEnabled)
+	case ce != nil && ce.Problem == connection.ProblemEWSClosed:
+		return types.StringValue(connection.EWSClosure{Switch: ce.Switch}.Status())
+	}
+	return prior
 }

@@ -314,9 +314,10 @@ func TestAccTargetConnection_import(t *testing.T) {
 				ImportStateId:     "worldwide/" + upnFull,
 				ImportStateVerify: true,
 				// Secrets and the name live only in configuration; the role status comes from the
-				// first verification with the configured secret. The tenant id is resolved
+				// first verification with the configured secret (and ews_status from the first
+				// check). The tenant id is resolved
 				// without a secret.
-				ImportStateVerifyIgnore: []string{"name", "password", "app_password", "assigned_roles", "missing_roles", "verified_at"},
+				ImportStateVerifyIgnore: []string{"name", "password", "app_password", "assigned_roles", "missing_roles", "ews_status", "verified_at"},
 			},
 			{
 				ResourceName:  res,
