@@ -82,6 +82,7 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Read, defaultReadTimeout, r.specOf(ctx, state, nil), func(ctx context.Context, spec connection.Spec) {
 		st, err := r.data.env.Check(ctx, spec)
 		if err != nil {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, uncheckedKey, []byte(`true`))...)
 			ce, _ := connection.AsError(err)
 			switch {
 			case ce != nil && ce.Problem == connection.ProblemAccountGone:
@@ -102,6 +103,7 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 			addConnectionError(&resp.Diagnostics, targetConnectionErrors, st.EWSProblem, "Drift check: ")
 		}
 		resp.Diagnostics.Append(r.remember(ctx, resp.Private, st.EWSProblem)...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, uncheckedKey, nil)...)
 		state.EWSStatus = ewsStatusOf(st.EWSProblem, state.EWSStatus)
 		if st.TenantID != "" {
 			state.TenantID = types.StringValue(st.TenantID)

@@ -175,6 +175,7 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 
 	if !hasState {
 		plan.MissingRoles = stringSet(nil) // a successful create leaves nothing missing
+		plan.AssignedRoles = plan.RequiredRoles // ... and every required role assigned
 		plan.EWSStatus = types.StringValue(connection.EWSEnabled)
 		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
 	} else {
@@ -184,10 +185,18 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 		// A refresh without a stored secret left the check to this plan, which has the
 		// configuration's.
 		var drifted bool
+		predicted := types.ListUnknown(managedAssignmentType)
 		if state.Password.IsNull() && state.AppPassword.IsNull() {
+			// The plan's own check: the final plan of the apply checks again, so nothing
+			// it found can be promised as a known value.
 			_, drifted = r.checkAtPlan(ctx, req, plan, changed, &resp.Diagnostics)
 		} else {
 			drifted = r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
+			checked, pdiags := refreshChecked(ctx, req.Private)
+			resp.Diagnostics.Append(pdiags...)
+			if checked {
+				predicted = predictedManaged(ctx, plan, state, setStrings(state.MissingRoles))
+			}
 		}
 		if drifted || changed {
 			// A successful apply leaves EWS working, but apply cannot reopen it: a plan never
@@ -197,9 +206,11 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 			if state.EWSStatus.ValueString() == connection.EWSEnabled {
 				plan.EWSStatus = state.EWSStatus
 			}
+			// A successful apply leaves every required role assigned, and records the
+			// assignments it makes: known here wherever they can be (predictedManaged).
 			plan.MissingRoles = stringSet(nil)
-			plan.AssignedRoles = types.SetUnknown(types.StringType)
-			plan.ManagedRoleAssignments = types.ListUnknown(managedAssignmentType)
+			plan.AssignedRoles = plan.RequiredRoles
+			plan.ManagedRoleAssignments = predicted
 			plan.VerifiedAt = types.StringUnknown()
 		}
 	}
@@ -207,3 +218,59 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 }
 
 // configEqual reports whether the configurable attributes of plan and state are equal.
+
+// predictedManaged is managed_role_assignments after a successful apply of plan over state,
+// whose check found missing: the recorded assignments, less those removed outside Terraform
+// (apply forgets them) and those revoke_managed_roles removes, plus one per missing role,
+// whose identity apply names (connection.ManagedName). It is unknown where apply's record
+// cannot be known at plan time: a state never verified by an apply (an import: apply adopts
+// assignments it finds), toggles that change (a newly required role may be held already),
+// or a missing directory role (its assignment's id is Graph's).
+func predictedManaged(ctx context.Context, plan, state targetConnectionModel, missing []string) types.List {
+	unknown := types.ListUnknown(managedAssignmentType)
+	if state.VerifiedAt.IsNull() || state.VerifiedAt.IsUnknown() || plan.RequiredRoles.IsUnknown() || !plan.RequiredRoles.Equal(state.RequiredRoles) ||
+		plan.RevokeManagedRoles.IsUnknown() || plan.AdminEmail.IsUnknown() {
+		return unknown
+	}
+	held, diags := managedFromState(ctx, state.ManagedRoleAssignments)
+	if diags.HasError() || state.ManagedRoleAssignments.IsUnknown() {
+		return unknown
+	}
+	gone := map[string]bool{}
+	for _, name := range missing {
+		if role, ok := roles.Lookup(name); !ok || role.Kind != roles.ExchangeManagementRole {
+			return unknown
+		}
+		gone[name] = true
+	}
+	required := map[string]bool{}
+	for _, name := range setStrings(plan.RequiredRoles) {
+		required[name] = true
+	}
+	var out []connection.Managed
+	for _, m := range held {
+		if (m.Kind == roles.ExchangeManagementRole && gone[m.Role]) || (plan.RevokeManagedRoles.ValueBool() && !required[m.Role]) {
+			continue
+		}
+		out = append(out, m)
+	}
+	for _, name := range missing {
+		out = append(out, connection.Managed{Role: name, Kind: roles.ExchangeManagementRole, ID: connection.ManagedName(name, plan.AdminEmail.ValueString())})
+	}
+	return managedList(out)
+}
+
+// uncheckedKey marks, in the private state, a refresh whose check failed (its state is the
+// previous one): the state it leaves says nothing about the tenant now, so no plan predicts
+// from it. The plan of an apply reads the same private state as the plan it carries out,
+// so both predict the same.
+const uncheckedKey = "unchecked"
+
+// refreshChecked reports whether the last refresh checked the connection.
+func refreshChecked(ctx context.Context, private privateState) (bool, diag.Diagnostics) {
+	if private == nil {
+		return true, nil
+	}
+	b, diags := private.GetKey(ctx, uncheckedKey)
+	return len(b) == 0, diags
+}
