@@ -67,6 +67,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		return
 	}
 	required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
+	r.data.checkManagementRoles(ctx, managementNeeds(plan, state, required), &resp.Diagnostics)
 	plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)
 
 	planCredentials(&plan, state, &resp.Diagnostics)

@@ -174,7 +174,7 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 	}
 
 	if !hasState {
-		plan.MissingRoles = stringSet(nil) // a successful create leaves nothing missing
+		plan.MissingRoles = stringSet(nil)      // a successful create leaves nothing missing
 		plan.AssignedRoles = plan.RequiredRoles // ... and every required role assigned
 		plan.EWSStatus = types.StringValue(connection.EWSEnabled)
 		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
