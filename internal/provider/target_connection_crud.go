@@ -63,7 +63,9 @@ func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.S
 		}
 		diags.Append(state.Set(ctx, &s)...)
 	case len(res.Managed) > 0:
-		diags.Append(state.Set(ctx, r.stateAfter(plan, res, false))...)
+		s := r.stateAfter(plan, res, false)
+		s.EWSStatus = ewsStatusOf(err, types.StringNull()) // the plan's "enabled" was a prediction
+		diags.Append(state.Set(ctx, s)...)
 	}
 	addConnectionError(diags, targetConnectionErrors, err, "")
 }
