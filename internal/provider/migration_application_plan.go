@@ -67,6 +67,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 	planCredentials(&plan, state, planTime(ctx, req.Private), &resp.Diagnostics)
 	if !plan.Protocol.IsUnknown() && !plan.UserManagement.IsUnknown() && !plan.PublicFolders.IsUnknown() && !plan.MailboxScope.IsUnknown() {
 		required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
+		r.data.checkManagementRoles(ctx, managementNeeds(plan, state, required), &resp.Diagnostics)
 		plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)

@@ -115,7 +115,8 @@ func TestTargetConnectionModel_listedAsTheFrameworkReadsAndWritesIt(t *testing.T
 		"assign_missing_roles": tftypes.NewValue(tftypes.Bool, true), "public_folders_role": tftypes.NewValue(tftypes.Bool, false),
 		"user_management_role": tftypes.NewValue(tftypes.Bool, true), "revoke_managed_roles": tftypes.NewValue(tftypes.Bool, false),
 		"global_admin": tftypes.NewValue(at["global_admin"], map[string]tftypes.Value{
-			"email": str("ga@contoso.onmicrosoft.com"), "password": tftypes.NewValue(tftypes.String, nil), "app_password": str("gaapw")}),
+			"email": str("ga@contoso.onmicrosoft.com"), "password": tftypes.NewValue(tftypes.String, nil), "app_password": str("gaapw"),
+			"password_wo": tftypes.NewValue(tftypes.String, nil), "app_password_wo": str("gaawo"), "password_wo_version": tftypes.NewValue(tftypes.Number, big.NewFloat(2))}),
 		"timeouts": tftypes.NewValue(at["timeouts"], map[string]tftypes.Value{
 			"create": str("10m"), "read": str("1m"), "update": tftypes.NewValue(tftypes.String, nil), "delete": str("2m")}),
 		"tenant_id": str("3b2a1c0d-1111-4222-8333-944445555666"), "ews_url": str("https://outlook.office365.com/EWS/Exchange.asmx"),
@@ -130,7 +131,8 @@ func TestTargetConnectionModel_listedAsTheFrameworkReadsAndWritesIt(t *testing.T
 	planned := objectOf(t, typ, map[string]tftypes.Value{
 		"name": unknown("name"), "admin_email": str("admin@contoso.onmicrosoft.com"), "password": unknown("password"),
 		"global_admin": tftypes.NewValue(at["global_admin"], map[string]tftypes.Value{
-			"email": str("ga@contoso.onmicrosoft.com"), "password": tftypes.NewValue(tftypes.String, tftypes.UnknownValue), "app_password": tftypes.NewValue(tftypes.String, nil)}),
+			"email": str("ga@contoso.onmicrosoft.com"), "password": tftypes.NewValue(tftypes.String, tftypes.UnknownValue), "app_password": tftypes.NewValue(tftypes.String, nil),
+			"password_wo": tftypes.NewValue(tftypes.String, nil), "app_password_wo": tftypes.NewValue(tftypes.String, nil), "password_wo_version": tftypes.NewValue(tftypes.Number, nil)}),
 		"tenant_id": unknown("tenant_id"), "required_roles": unknown("required_roles"), "assigned_roles": unknown("assigned_roles"),
 		"missing_roles": roles(), "managed_role_assignments": unknown("managed_role_assignments"), "verified_at": unknown("verified_at"),
 		"timeouts": unknown("timeouts"), "password_wo_version": unknown("password_wo_version"),

@@ -25,6 +25,7 @@ type targetConnectionModel struct {
 	Timeouts               timeouts.Value `tfsdk:"timeouts"`
 	TenantID               types.String   `tfsdk:"tenant_id"`
 	EWSURL                 types.String   `tfsdk:"ews_url"`
+	EWSStatus              types.String   `tfsdk:"ews_status"`
 	RequiredRoles          types.Set      `tfsdk:"required_roles"`
 	AssignedRoles          types.Set      `tfsdk:"assigned_roles"`
 	MissingRoles           types.Set      `tfsdk:"missing_roles"`
@@ -40,22 +41,28 @@ func (m *targetConnectionModel) fields() []modelField {
 		{"assign_missing_roles", &m.AssignMissingRoles}, {"public_folders_role", &m.PublicFoldersRole},
 		{"user_management_role", &m.UserManagementRole}, {"global_admin", &m.GlobalAdmin},
 		{"revoke_managed_roles", &m.RevokeManagedRoles}, {"timeouts", &m.Timeouts}, {"tenant_id", &m.TenantID},
-		{"ews_url", &m.EWSURL}, {"required_roles", &m.RequiredRoles}, {"assigned_roles", &m.AssignedRoles},
+		{"ews_url", &m.EWSURL}, {"ews_status", &m.EWSStatus}, {"required_roles", &m.RequiredRoles}, {"assigned_roles", &m.AssignedRoles},
 		{"missing_roles", &m.MissingRoles}, {"managed_role_assignments", &m.ManagedRoleAssignments},
 		{"verified_at", &m.VerifiedAt},
 	}
 }
 
 type globalAdminModel struct {
-	Email       types.String `tfsdk:"email"`
-	Password    types.String `tfsdk:"password"`
-	AppPassword types.String `tfsdk:"app_password"`
+	Email             types.String `tfsdk:"email"`
+	Password          types.String `tfsdk:"password"`
+	AppPassword       types.String `tfsdk:"app_password"`
+	PasswordWO        types.String `tfsdk:"password_wo"`
+	AppPasswordWO     types.String `tfsdk:"app_password_wo"`
+	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
 }
 
 var globalAdminAttrTypes = map[string]attr.Type{
-	"email":        types.StringType,
-	"password":     types.StringType,
-	"app_password": types.StringType,
+	"email":               types.StringType,
+	"password":            types.StringType,
+	"app_password":        types.StringType,
+	"password_wo":         types.StringType,
+	"app_password_wo":     types.StringType,
+	"password_wo_version": types.Int64Type,
 }
 
 var managedAssignmentType = types.ObjectType{AttrTypes: map[string]attr.Type{

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
@@ -295,4 +297,71 @@ func sorted(ss []string) []string {
 	out := append([]string(nil), ss...)
 	sort.Strings(out)
 	return out
+}
+
+// managementRolesCheck is the read of the management identity's own directory roles, made
+// once per provider process by the first plan that needs it, and its one log line when the
+// identity may not read them.
+type managementRolesCheck struct {
+	once   sync.Once
+	held   *connection.DirectoryRoles // nil when they could not be read
+	logged sync.Once
+}
+
+// checkManagementRoles fails the plan of a resource whose apply needs the management
+// identity's directory roles for needs, when the identity can read its own roles and lacks
+// one: the error is on `management` and names the role and the command that assigns it.
+// When it may not read them (or cannot sign in: the resource reports that itself) nothing
+// fails, and one log line per process says the check was skipped.
+func (d *providerData) checkManagementRoles(ctx context.Context, needs []roles.Management, diags *diag.Diagnostics) {
+	if d == nil || d.cfg.Management == nil || len(needs) == 0 {
+		return
+	}
+	cl, ok := d.cfg.Cloud(d.cfg.DefaultCloud)
+	if !ok {
+		return
+	}
+	mg := d.cfg.Management
+	c := &d.managementRoles
+	c.once.Do(func() {
+		ctx, cancel := context.WithTimeout(maskSecrets(ctx, mg.Secrets), defaultReadTimeout)
+		defer cancel()
+		if held, err := d.env.ManagementDirectoryRoles(ctx, cl, mg.Principal()); err == nil {
+			c.held = held
+		}
+	})
+	if c.held == nil {
+		// Nothing is known: apply reports a role the identity lacks. Said once, in the log
+		// only: most management identities are not given the read, and their plans stay quiet.
+		c.logged.Do(func() {
+			tflog.Info(ctx, "management identity's directory roles not checked at plan time: it may not read them (RoleManagement.Read.Directory or Directory.Read.All)",
+				map[string]any{"client_id": mg.ClientID})
+		})
+		return
+	}
+	for _, n := range c.held.Lacking(needs) {
+		diags.AddAttributeError(path.Root("management"), "Management identity lacks the "+n.DirectoryRole+" role",
+			fmt.Sprintf("The provider's management application %s (provider \"o365\" { management = … }) does not hold the directory role %s, which it needs to %s, so this apply would fail. "+
+				"A Privileged Role Administrator or Global Administrator assigns it with:\n\n"+
+				"  $sp = Get-MgServicePrincipal -Filter \"appId eq '%s'\"\n"+
+				"  New-MgRoleManagementDirectoryRoleAssignment -PrincipalId $sp.Id -RoleDefinitionId %s -DirectoryScopeId '/'\n\n"+
+				"(or in the Entra admin center: Roles and administrators, %s, Add assignments). Then plan again.",
+				mg.ClientID, n.DirectoryRole, n.Job, mg.ClientID, n.DirectoryRoleTemplateID, n.DirectoryRole))
+	}
+}
+
+// managementNeeds are the jobs of the management identity that the apply of plan (over
+// state, nil on create) will do and that need a directory role: consent when it creates the
+// application or grants a permission, and for a mailbox scope the Exchange role assignments.
+// A plan that grants nothing needs none.
+func managementNeeds(plan migrationApplicationModel, state *migrationApplicationModel, required types.Set) []roles.Management {
+	grants := state == nil || len(state.MissingPermissions.Elements()) > 0 || !state.RequiredPermissions.Equal(required)
+	if !grants {
+		return nil
+	}
+	needs := []roles.Management{roles.ManageConsent}
+	if !plan.MailboxScope.IsNull() {
+		needs = append(needs, roles.ManageScopes)
+	}
+	return needs
 }

@@ -23,6 +23,9 @@ type providerData struct {
 	run string
 	// handovers carry a replaced connection's assignments from its Delete to its Create.
 	handovers handovers
+	// managementRoles is the plan-time read of the management identity's directory roles,
+	// once per process (provider_management.go).
+	managementRoles managementRolesCheck
 }
 
 func newProviderData(cfg resolvedConfig) (*providerData, error) {

@@ -56,7 +56,8 @@ func TestEqualAttributesSeesEveryConfigurableField(t *testing.T) {
 			f.Set(reflect.ValueOf(types.Int64Value(1)))
 		case types.Object:
 			f.Set(reflect.ValueOf(types.ObjectValueMust(globalAdminAttrTypes, map[string]attr.Value{
-				"email": types.StringValue("a@b.c"), "password": types.StringNull(), "app_password": types.StringNull()})))
+				"email": types.StringValue("a@b.c"), "password": types.StringNull(), "app_password": types.StringNull(),
+				"password_wo": types.StringNull(), "app_password_wo": types.StringNull(), "password_wo_version": types.Int64Null()})))
 		default:
 			continue
 		}

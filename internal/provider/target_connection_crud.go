@@ -56,13 +56,16 @@ func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.S
 		return
 	case prior != nil:
 		s := *prior
+		s.EWSStatus = ewsStatusOf(err, s.EWSStatus)
 		s.ManagedRoleAssignments = managedList(res.Managed)
 		if res.Status != nil {
 			setRoleSets(&s, res.Status)
 		}
 		diags.Append(state.Set(ctx, &s)...)
 	case len(res.Managed) > 0:
-		diags.Append(state.Set(ctx, r.stateAfter(plan, res, false))...)
+		s := r.stateAfter(plan, res, false)
+		s.EWSStatus = ewsStatusOf(err, types.StringNull()) // the plan's "enabled" was a prediction
+		diags.Append(state.Set(ctx, s)...)
 	}
 	addConnectionError(diags, targetConnectionErrors, err, "")
 }
@@ -81,6 +84,7 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Read, defaultReadTimeout, r.specOf(ctx, state, nil), func(ctx context.Context, spec connection.Spec) {
 		st, err := r.data.env.Check(ctx, spec)
 		if err != nil {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, uncheckedKey, []byte(`true`))...)
 			ce, _ := connection.AsError(err)
 			switch {
 			case ce != nil && ce.Problem == connection.ProblemAccountGone:
@@ -101,6 +105,8 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 			addConnectionError(&resp.Diagnostics, targetConnectionErrors, st.EWSProblem, "Drift check: ")
 		}
 		resp.Diagnostics.Append(r.remember(ctx, resp.Private, st.EWSProblem)...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, uncheckedKey, nil)...)
+		state.EWSStatus = ewsStatusOf(st.EWSProblem, state.EWSStatus)
 		if st.TenantID != "" {
 			state.TenantID = types.StringValue(st.TenantID)
 		}
@@ -111,14 +117,9 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 }
 
 // readWithoutSecret is the read of a connection whose state holds no secret (imported, or
-// write-only credentials): it cannot verify, says so, and fills what needs no secret.
+// write-only credentials): it cannot verify, so it leaves the check to the plan, which has
+// the configuration's secret (checkAtPlan), and fills what needs no secret.
 func (r *targetConnectionResource) readWithoutSecret(ctx context.Context, state targetConnectionModel, resp *resource.ReadResponse) {
-	why := "it was imported"
-	if !state.PasswordWOVersion.IsNull() || !state.VerifiedAt.IsNull() {
-		why = "its credentials are write-only"
-	}
-	resp.Diagnostics.AddWarning("Connection not re-verified",
-		"The state holds no password or app password for "+state.AdminEmail.ValueString()+" ("+why+"), so this plan could not check its roles and EWS access. The next apply verifies them with the configured secret.")
 	r.fillKnown(&state)
 	if state.TenantID.IsNull() && r.data != nil {
 		// The tenant id needs no secret: the tenant's OpenID configuration names it.
@@ -156,6 +157,12 @@ func (r *targetConnectionResource) Delete(ctx context.Context, req resource.Dele
 				". Remove them by hand (Remove-ManagementRoleAssignment), or use `password`/`app_password` with `revoke_managed_roles`.")
 		return
 	}
+	if gaWriteOnly(ctx, state) {
+		resp.Diagnostics.AddWarning("Role assignments not revoked",
+			"The global administrator's write-only credentials are not available when destroying, so the assignments this connection created were left in place: "+managedSummary(managed)+
+				". Remove them by hand (Remove-ManagementRoleAssignment), or use `global_admin.password`/`global_admin.app_password` with `revoke_managed_roles`.")
+		return
+	}
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Delete, defaultDeleteTimeout, r.specOf(ctx, state, managed), func(ctx context.Context, spec connection.Spec) {
 		left, err := r.data.env.Revoke(ctx, spec)
 		if err != nil {
@@ -167,4 +174,17 @@ func (r *targetConnectionResource) Delete(ctx context.Context, req resource.Dele
 		}
 		tflog.Info(ctx, "revoked managed role assignments", map[string]any{"count": len(managed)})
 	})
+}
+
+// gaWriteOnly reports whether the state's global_admin holds no stored secret (it uses the
+// write-only ones), so nothing can sign in as it without the configuration.
+func gaWriteOnly(ctx context.Context, m targetConnectionModel) bool {
+	if m.GlobalAdmin.IsNull() || m.GlobalAdmin.IsUnknown() {
+		return false
+	}
+	var ga globalAdminModel
+	if m.GlobalAdmin.As(ctx, &ga, objectAsOptions).HasError() {
+		return false
+	}
+	return ga.Password.IsNull() && ga.AppPassword.IsNull()
 }

@@ -92,19 +92,74 @@ func (r *targetConnectionResource) recalled(ctx context.Context, private private
 // blocking problem: it returns the drift that is still worth planning (a retired role is
 // not), and adds the error when the plan would change the connection.
 func (r *targetConnectionResource) diagnoseExisting(ctx context.Context, private privateState, state targetConnectionModel, changed bool, diags *diag.Diagnostics) (drifted bool) {
-	missing := setStrings(state.MissingRoles)
 	ce, pdiags := r.recalled(ctx, private)
 	diags.Append(pdiags...)
+	drifted, _ = driftRule(ce, setStrings(state.MissingRoles), changed, diags)
+	return drifted
+}
+
+// driftRule is the one rule for what a check found (ce, the refresh's diagnosis of EWS, nil
+// when healthy; missing, the roles found missing): the missing roles apply can assign are
+// drift to plan (a retired role is not); when the check found a problem apply cannot
+// overcome, a plan that would change the connection (changed, or drift to repair) fails with
+// the diagnosis. It reports whether it failed.
+func driftRule(ce *connection.Error, missing []string, changed bool, diags *diag.Diagnostics) (drifted, failed bool) {
 	if ce == nil {
-		return len(missing) > 0
+		return len(missing) > 0, false
 	}
 	if ce.Problem == connection.ProblemImpersonationRetired {
 		missing = slices.DeleteFunc(missing, func(s string) bool { return s == roles.Impersonation().Name })
 	}
 	if changed || len(missing) > 0 {
 		addConnectionError(diags, targetConnectionErrors, ce, "")
+		return len(missing) > 0, true
 	}
-	return len(missing) > 0
+	return false, false
+}
+
+// checkAtPlan is the drift check of a connection whose state holds no secret (its refresh
+// could not sign in), run by the plan with the configuration's secret (a write-only one is
+// there during planning, and again in the final plan of the apply, which so repairs what the
+// plan showed), so drift shows as with a stored secret: a missing role is planned for repair (the returned
+// status), a problem apply cannot overcome warns, or fails a plan that would change the
+// connection. Where the configuration's secret is unknown it warns that nothing was
+// checked. It returns the status found (nil when nothing was checked) and whether drift is
+// planned.
+func (r *targetConnectionResource) checkAtPlan(ctx context.Context, req resource.ModifyPlanRequest, plan targetConnectionModel, changed bool, diags *diag.Diagnostics) (st *connection.Status, drifted bool) {
+	ctx = connection.DriftCheck(ctx)
+	m := plan
+	diags.Append(writeOnlyFromConfig(ctx, req.Config, &m)...)
+	known := false
+	for _, v := range []types.String{m.Password, m.AppPassword, m.PasswordWO, m.AppPasswordWO} {
+		if v.IsUnknown() {
+			known = false
+			break
+		}
+		known = known || (!v.IsNull() && v.ValueString() != "")
+	}
+	if !known {
+		diags.AddWarning("Connection not re-verified",
+			"The state holds no password or app password for "+plan.AdminEmail.ValueString()+" and the configured secret is only known at apply, "+
+				"so this plan could not check its roles and EWS access. The apply verifies them with the configured secret.")
+		return nil, false
+	}
+	callWith(ctx, diags, m.Timeouts.Read, defaultReadTimeout, r.specOf(ctx, m, nil), func(ctx context.Context, spec connection.Spec) {
+		found, err := r.data.env.Check(ctx, spec)
+		if err != nil {
+			// Never block the plan that fixes the credentials (or the connection's other
+			// problems): apply reports them with the same words.
+			addConnectionError(diags, targetConnectionErrors, err, "Drift check skipped: ")
+			return
+		}
+		st = found
+		ce, _ := connection.AsError(found.EWSProblem)
+		var failed bool
+		drifted, failed = driftRule(ce, found.Missing, changed, diags)
+		if ce != nil && !failed {
+			addConnectionError(diags, targetConnectionErrors, ce, "Drift check: ")
+		}
+	})
+	return st, drifted
 }
 
 // diagnoseNew tries a connection that does not exist yet, when everything it signs in with

@@ -330,3 +330,86 @@ resource "o365_target_connection" "test" {
 		},
 	})
 }
+
+// The rule for a connection that cannot work any more, with EWS switched off for the
+// organization: the refresh records ews_status and warns; a no-change plan stays empty (exit
+// 0: apply cannot reopen EWS); a plan that would change the connection (a role to repair, a
+// rename) fails with the diagnosis; once EWS is back, the same drift plans a change (exit 2)
+// and the apply repairs it.
+func TestAccTargetConnection_cannotWorkRule(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	logged := diagnosticsLog(t)
+	off := false
+	cfg := func(name string) string {
+		return providerBlock(s, defaultMaxRetries) + fmt.Sprintf(`
+resource "o365_target_connection" "test" {
+  name        = %q
+  admin_email = %q
+  password    = %q
+}
+`, name, upnExchangeAdmin, pwExchangeAdmin)
+	}
+	orgWords := `(?s)EWS is turned off for the organization.*Set-OrganizationConfig -EwsEnabled \$true`
+	accTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("Target"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
+				},
+			},
+			{
+				// The refresh records what it found, and the plan after it is empty.
+				PreConfig:    func() { s.SetOrganizationEWSEnabled(&off) },
+				RefreshState: true,
+				Check:        resource.TestCheckResourceAttr(res, "ews_status", "disabled_for_organization"),
+			},
+			{
+				Config:   cfg("Target"),
+				PlanOnly: true, // no change, exit 0: nothing apply could do
+			},
+			{
+				// A role to repair is a change: its apply cannot succeed, so the plan fails.
+				PreConfig: func() {
+					if log := logged(); !strings.Contains(log, "Drift check: EWS is turned off for the organization") {
+						t.Fatalf("the refresh did not warn; log:\n%s", log)
+					}
+					if n, err := s.RemoveExchangeRoleAssignment(upnExchangeAdmin, "Mail Recipients"); err != nil || n != 1 {
+						t.Fatalf("remove: %d %v", n, err)
+					}
+				},
+				Config:      cfg("Target"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(orgWords),
+			},
+			{
+				Config:      cfg("Renamed"), // an apply: its plan fails, nothing is changed
+				ExpectError: regexp.MustCompile(orgWords),
+			},
+			{
+				// EWS open again: the same drift is a change apply can make (exit 2).
+				PreConfig:          func() { s.SetOrganizationEWSEnabled(nil) },
+				Config:             cfg("Target"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: cfg("Renamed"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("name"), knownvalue.StringExact("Renamed")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				},
+				Check: checkTenant(func() error {
+					if s.Snapshot().Organization.EWSEnabled != nil {
+						return fmt.Errorf("the organization's EwsEnabled was changed by the provider")
+					}
+					return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired)
+				}),
+			},
+		},
+	})
+}

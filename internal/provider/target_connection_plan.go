@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
 
@@ -67,14 +68,37 @@ func (r *targetConnectionResource) ValidateConfig(ctx context.Context, req resou
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		known := func(v types.String) bool { return !v.IsNull() }
-		if !ga.Password.IsUnknown() && !ga.AppPassword.IsUnknown() && known(ga.Password) == known(ga.AppPassword) {
-			resp.Diagnostics.AddAttributeError(path.Root("global_admin"), "Global administrator needs exactly one secret",
-				"Set exactly one of `global_admin.password` and `global_admin.app_password` (the app password when that account has multi-factor authentication).")
-		}
+		checkGlobalAdminSecret(ga, &resp.Diagnostics)
 		if !ga.Email.IsNull() && !ga.Email.IsUnknown() && !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
 			checkAddressCloud(ga.Email.ValueString(), m.Cloud.ValueString(), path.Root("global_admin").AtName("email"), &resp.Diagnostics)
 		}
+	}
+}
+
+// globalAdminSecrets are the global administrator's secrets, of which a configuration sets
+// exactly one (the write-only ones stay out of state).
+var globalAdminSecrets = []string{"password", "app_password", "password_wo", "app_password_wo"}
+
+// checkGlobalAdminSecret requires exactly one of global_admin's secrets, naming the one to
+// remove (or the block, when none is set).
+func checkGlobalAdminSecret(ga globalAdminModel, diags *diag.Diagnostics) {
+	var configured []string
+	for i, v := range []types.String{ga.Password, ga.AppPassword, ga.PasswordWO, ga.AppPasswordWO} {
+		if v.IsUnknown() {
+			return
+		}
+		if !v.IsNull() {
+			configured = append(configured, globalAdminSecrets[i])
+		}
+	}
+	const which = "`global_admin.password`, `global_admin.app_password`, `global_admin.password_wo` and `global_admin.app_password_wo` " +
+		"(an app password when that account has multi-factor authentication; a write-only one to keep it out of state)"
+	switch {
+	case len(configured) == 0:
+		diags.AddAttributeError(path.Root("global_admin"), "Global administrator needs exactly one secret", "Set exactly one of "+which+".")
+	case len(configured) > 1:
+		diags.AddAttributeError(path.Root("global_admin").AtName(configured[1]), "Global administrator needs exactly one secret",
+			"`global_admin."+configured[0]+"` and `global_admin."+configured[1]+"` are both set. Set exactly one of "+which+".")
 	}
 }
 
@@ -150,17 +174,43 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 	}
 
 	if !hasState {
-		plan.MissingRoles = stringSet(nil) // a successful create leaves nothing missing
+		plan.MissingRoles = stringSet(nil)      // a successful create leaves nothing missing
+		plan.AssignedRoles = plan.RequiredRoles // ... and every required role assigned
+		plan.EWSStatus = types.StringValue(connection.EWSEnabled)
 		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
 	} else {
 		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
 		changed := !equalAttributes(plan, state, configurable(req.Plan.Schema.GetAttributes()))
 		// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
-		drifted := r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
+		// A refresh without a stored secret left the check to this plan, which has the
+		// configuration's.
+		var drifted bool
+		predicted := types.ListUnknown(managedAssignmentType)
+		if state.Password.IsNull() && state.AppPassword.IsNull() {
+			// The plan's own check: the final plan of the apply checks again, so nothing
+			// it found can be promised as a known value.
+			_, drifted = r.checkAtPlan(ctx, req, plan, changed, &resp.Diagnostics)
+		} else {
+			drifted = r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
+			checked, pdiags := refreshChecked(ctx, req.Private)
+			resp.Diagnostics.Append(pdiags...)
+			if checked {
+				predicted = predictedManaged(ctx, plan, state, setStrings(state.MissingRoles))
+			}
+		}
 		if drifted || changed {
+			// A successful apply leaves EWS working, but apply cannot reopen it: a plan never
+			// proposes `enabled` over a closed EWS (such a plan fails above, or, without a
+			// refresh, apply finds out).
+			plan.EWSStatus = types.StringUnknown()
+			if state.EWSStatus.ValueString() == connection.EWSEnabled {
+				plan.EWSStatus = state.EWSStatus
+			}
+			// A successful apply leaves every required role assigned, and records the
+			// assignments it makes: known here wherever they can be (predictedManaged).
 			plan.MissingRoles = stringSet(nil)
-			plan.AssignedRoles = types.SetUnknown(types.StringType)
-			plan.ManagedRoleAssignments = types.ListUnknown(managedAssignmentType)
+			plan.AssignedRoles = plan.RequiredRoles
+			plan.ManagedRoleAssignments = predicted
 			plan.VerifiedAt = types.StringUnknown()
 		}
 	}
@@ -168,3 +218,59 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 }
 
 // configEqual reports whether the configurable attributes of plan and state are equal.
+
+// predictedManaged is managed_role_assignments after a successful apply of plan over state,
+// whose check found missing: the recorded assignments, less those removed outside Terraform
+// (apply forgets them) and those revoke_managed_roles removes, plus one per missing role,
+// whose identity apply names (connection.ManagedName). It is unknown where apply's record
+// cannot be known at plan time: a state never verified by an apply (an import: apply adopts
+// assignments it finds), toggles that change (a newly required role may be held already),
+// or a missing directory role (its assignment's id is Graph's).
+func predictedManaged(ctx context.Context, plan, state targetConnectionModel, missing []string) types.List {
+	unknown := types.ListUnknown(managedAssignmentType)
+	if state.VerifiedAt.IsNull() || state.VerifiedAt.IsUnknown() || plan.RequiredRoles.IsUnknown() || !plan.RequiredRoles.Equal(state.RequiredRoles) ||
+		plan.RevokeManagedRoles.IsUnknown() || plan.AdminEmail.IsUnknown() {
+		return unknown
+	}
+	held, diags := managedFromState(ctx, state.ManagedRoleAssignments)
+	if diags.HasError() || state.ManagedRoleAssignments.IsUnknown() {
+		return unknown
+	}
+	gone := map[string]bool{}
+	for _, name := range missing {
+		if role, ok := roles.Lookup(name); !ok || role.Kind != roles.ExchangeManagementRole {
+			return unknown
+		}
+		gone[name] = true
+	}
+	required := map[string]bool{}
+	for _, name := range setStrings(plan.RequiredRoles) {
+		required[name] = true
+	}
+	var out []connection.Managed
+	for _, m := range held {
+		if (m.Kind == roles.ExchangeManagementRole && gone[m.Role]) || (plan.RevokeManagedRoles.ValueBool() && !required[m.Role]) {
+			continue
+		}
+		out = append(out, m)
+	}
+	for _, name := range missing {
+		out = append(out, connection.Managed{Role: name, Kind: roles.ExchangeManagementRole, ID: connection.ManagedName(name, plan.AdminEmail.ValueString())})
+	}
+	return managedList(out)
+}
+
+// uncheckedKey marks, in the private state, a refresh whose check failed (its state is the
+// previous one): the state it leaves says nothing about the tenant now, so no plan predicts
+// from it. The plan of an apply reads the same private state as the plan it carries out,
+// so both predict the same.
+const uncheckedKey = "unchecked"
+
+// refreshChecked reports whether the last refresh checked the connection.
+func refreshChecked(ctx context.Context, private privateState) (bool, diag.Diagnostics) {
+	if private == nil {
+		return true, nil
+	}
+	b, diags := private.GetKey(ctx, uncheckedKey)
+	return len(b) == 0, diags
+}

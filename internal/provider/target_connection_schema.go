@@ -47,7 +47,7 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 			"password_wo": schema.StringAttribute{
 				Optional: true, Sensitive: true, WriteOnly: true,
 				MarkdownDescription: "Write-only alternative to `password`: used during apply, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
-					"Plans cannot re-verify the connection without a stored secret and say so. Change `password_wo_version` to apply a new value.",
+					"Plans verify the connection with it (it is in the configuration while planning), as with `password`. Change `password_wo_version` to apply a new value.",
 				Validators: []validator.String{nonBlank()},
 			},
 			"app_password_wo": schema.StringAttribute{
@@ -73,11 +73,25 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 			},
 			"global_admin": schema.SingleNestedAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "Credentials of a " + roles.GlobalAdministrator + " used **only** to assign the roles the admin account cannot assign itself; never for the migration or EWS.",
+				MarkdownDescription: "Credentials of a " + roles.GlobalAdministrator + " used **only** to assign the roles the admin account cannot assign itself; never for the migration or EWS. " +
+					"Set exactly one of its `password`, `app_password`, `password_wo` and `app_password_wo`; the write-only ones keep its secret out of state.",
 				Attributes: map[string]schema.Attribute{
 					"email":        schema.StringAttribute{Required: true, MarkdownDescription: "User principal name of the " + roles.GlobalAdministrator + ".", Validators: []validator.String{emailAddress()}},
 					"password":     schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its password."},
 					"app_password": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its app password, when it has multi-factor authentication."},
+					"password_wo": schema.StringAttribute{
+						Optional: true, Sensitive: true, WriteOnly: true, Validators: []validator.String{nonBlank()},
+						MarkdownDescription: "Write-only alternative to `password`: used by the apply that assigns roles, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
+							"Change `global_admin.password_wo_version` to apply a new value.",
+					},
+					"app_password_wo": schema.StringAttribute{
+						Optional: true, Sensitive: true, WriteOnly: true, Validators: []validator.String{nonBlank()},
+						MarkdownDescription: "Write-only alternative to `app_password`, never stored in state. Change `global_admin.password_wo_version` to apply a new value.",
+					},
+					"password_wo_version": schema.Int64Attribute{
+						Optional:            true,
+						MarkdownDescription: "Any number; change it to make apply use a new `global_admin.password_wo` / `global_admin.app_password_wo` (write-only values never show as a change).",
+					},
 				},
 			},
 			"revoke_managed_roles": schema.BoolAttribute{
@@ -101,6 +115,12 @@ func connectionComputedAttributes(keep []planmodifier.String) map[string]schema.
 		"ews_url": schema.StringAttribute{
 			Computed:            true,
 			MarkdownDescription: "The Exchange Web Services endpoint the connection uses.",
+		},
+		"ews_status": schema.StringAttribute{
+			Computed: true,
+			MarkdownDescription: "What the last check found of EWS for the admin account: `enabled`, or the switch that closed it — `disabled_for_organization`, " +
+				"`disabled_for_mailbox`, `app_not_allowed` (the allow list excludes `client_id`), `disabled` (EWS in Exchange Online has ended, or the switch is not known). " +
+				"A refresh records it; apply cannot reopen EWS, so a plan never proposes `enabled`: it warns while nothing changes, and fails a change with the command that reopens EWS.",
 		},
 		"required_roles": schema.SetAttribute{
 			Computed: true, ElementType: types.StringType,

@@ -35,9 +35,9 @@ func (r *targetConnectionResource) specOf(ctx context.Context, m targetConnectio
 		if !m.GlobalAdmin.IsNull() && !m.GlobalAdmin.IsUnknown() {
 			var ga globalAdminModel
 			diags.Append(m.GlobalAdmin.As(ctx, &ga, objectAsOptions)...)
-			p := connection.User(ga.Email.ValueString(), credential(ga.Password, ga.AppPassword))
+			p := connection.User(ga.Email.ValueString(), writeOnlyFirst(ga.Password, ga.AppPassword, ga.PasswordWO, ga.AppPasswordWO))
 			spec.Assigner = &p
-			secrets = append(secrets, ga.Password.ValueString(), ga.AppPassword.ValueString())
+			secrets = append(secrets, ga.Password.ValueString(), ga.AppPassword.ValueString(), ga.PasswordWO.ValueString(), ga.AppPasswordWO.ValueString())
 		}
 		return spec, secrets, diags
 	}
@@ -51,18 +51,31 @@ func writeOnlyFromConfig(ctx context.Context, config tfsdk.Config, m *targetConn
 	diags.Append(config.GetAttribute(ctx, path.Root("password_wo"), &pw)...)
 	diags.Append(config.GetAttribute(ctx, path.Root("app_password_wo"), &apw)...)
 	m.PasswordWO, m.AppPasswordWO = pw, apw
+	// global_admin as configured: the plan's and the state's copy hold its write-only
+	// secrets as null, the configuration's holds them (and the same everything else).
+	var ga types.Object
+	diags.Append(config.GetAttribute(ctx, path.Root("global_admin"), &ga)...)
+	if !ga.IsNull() && !ga.IsUnknown() {
+		m.GlobalAdmin = ga
+	}
 	return diags
 }
 
 // adminCredential is the admin's secret: a write-only one when the configuration gives it.
 func adminCredential(m targetConnectionModel) connection.Credential {
+	return writeOnlyFirst(m.Password, m.AppPassword, m.PasswordWO, m.AppPasswordWO)
+}
+
+// writeOnlyFirst is an account's secret from its four attributes: a write-only one when the
+// configuration gives it (it is only there during plan and apply), else the stored one.
+func writeOnlyFirst(password, appPassword, passwordWO, appPasswordWO types.String) connection.Credential {
 	switch {
-	case !m.PasswordWO.IsNull() && m.PasswordWO.ValueString() != "":
-		return credential(m.PasswordWO, types.StringNull())
-	case !m.AppPasswordWO.IsNull() && m.AppPasswordWO.ValueString() != "":
-		return credential(types.StringNull(), m.AppPasswordWO)
+	case !passwordWO.IsNull() && passwordWO.ValueString() != "":
+		return credential(passwordWO, types.StringNull())
+	case !appPasswordWO.IsNull() && appPasswordWO.ValueString() != "":
+		return credential(types.StringNull(), appPasswordWO)
 	}
-	return credential(m.Password, m.AppPassword)
+	return credential(password, appPassword)
 }
 
 func credential(password, appPassword types.String) connection.Credential {

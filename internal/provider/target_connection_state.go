@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ func (r *targetConnectionResource) fillKnown(m *targetConnectionModel) {
 func (r *targetConnectionResource) stateAfter(plan targetConnectionModel, res *connection.Result, verified bool) *targetConnectionModel {
 	s := plan
 	s.PasswordWO, s.AppPasswordWO = types.StringNull(), types.StringNull() // never stored
+	s.GlobalAdmin = gaWithoutWriteOnly(s.GlobalAdmin)
 	if res.Status != nil {
 		if res.Status.TenantID != "" {
 			s.TenantID = types.StringValue(res.Status.TenantID)
@@ -49,9 +51,13 @@ func (r *targetConnectionResource) stateAfter(plan targetConnectionModel, res *c
 	}
 	s.ManagedRoleAssignments = managedList(res.Managed)
 	if verified {
+		s.EWSStatus = types.StringValue(connection.EWSEnabled) // impersonation worked
 		s.VerifiedAt = types.StringValue(r.data.env.Now().UTC().Format(time.RFC3339))
 	} else if s.VerifiedAt.IsUnknown() {
 		s.VerifiedAt = types.StringNull()
+	}
+	if s.EWSStatus.IsUnknown() {
+		s.EWSStatus = types.StringNull()
 	}
 	return &s
 }
@@ -108,4 +114,28 @@ func logResult(ctx context.Context, res *connection.Result) {
 	tflog.Info(ctx, "target connection verified", map[string]any{
 		"assigned": strings.Join(res.Assigned, ", "), "revoked": strings.Join(res.Revoked, ", "), "assigned_by": assignedBy[res.AssignedBy],
 	})
+}
+
+// gaWithoutWriteOnly is global_admin as state keeps it: no write-only secret.
+func gaWithoutWriteOnly(ga types.Object) types.Object {
+	if ga.IsNull() || ga.IsUnknown() {
+		return ga
+	}
+	attrs := maps.Clone(ga.Attributes())
+	attrs["password_wo"], attrs["app_password_wo"] = types.StringNull(), types.StringNull()
+	return types.ObjectValueMust(globalAdminAttrTypes, attrs)
+}
+
+// ewsStatusOf is ews_status after a check whose diagnosis of EWS is err: enabled when EWS
+// answered (a retired role or a denied impersonation is not EWS closing), the switch that
+// closed it, or prior when EWS failed otherwise (nothing was learnt).
+func ewsStatusOf(err error, prior types.String) types.String {
+	ce, _ := connection.AsError(err)
+	switch {
+	case err == nil || (ce != nil && ce.Problem == connection.ProblemImpersonationRetired):
+		return types.StringValue(connection.EWSEnabled)
+	case ce != nil && ce.Problem == connection.ProblemEWSClosed:
+		return types.StringValue(connection.EWSClosure{Switch: ce.Switch}.Status())
+	}
+	return prior
 }

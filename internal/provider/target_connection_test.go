@@ -314,9 +314,10 @@ func TestAccTargetConnection_import(t *testing.T) {
 				ImportStateId:     "worldwide/" + upnFull,
 				ImportStateVerify: true,
 				// Secrets and the name live only in configuration; the role status comes from the
-				// first verification with the configured secret. The tenant id is resolved
+				// first verification with the configured secret (and ews_status from the first
+				// check). The tenant id is resolved
 				// without a secret.
-				ImportStateVerifyIgnore: []string{"name", "password", "app_password", "assigned_roles", "missing_roles", "verified_at"},
+				ImportStateVerifyIgnore: []string{"name", "password", "app_password", "assigned_roles", "missing_roles", "ews_status", "verified_at"},
 			},
 			{
 				ResourceName:  res,
@@ -528,6 +529,64 @@ func TestAccTargetConnection_replacementKeepsManagedDirectoryRole(t *testing.T) 
 						return err
 					}
 					return equalStrings(exchangeRolesOf(s, upnHelpdesk), defaultRequired)
+				}),
+			},
+		},
+	})
+}
+
+// The plan predicts what apply will assign: a new connection's plan shows every required
+// role assigned; a removed role's repair plans the managed assignments as known values, the
+// repaired one with the identity apply gives it and every other one unchanged (nothing is
+// removed), as the saved plan's JSON (terraform show -json) shows.
+func TestAccTargetConnection_planPredictsAssignments(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	cfg := connectionConfig(s, adminLogin(upnExchangeAdmin, pwExchangeAdmin))
+	managed := func() knownvalue.Check {
+		var items []knownvalue.Check
+		for _, role := range defaultRequired { // sorted by role, as the list is
+			items = append(items, knownvalue.ObjectExact(map[string]knownvalue.Check{
+				"role": knownvalue.StringExact(role),
+				"kind": knownvalue.StringExact("exchange_management_role"),
+				"id":   knownvalue.StringExact("tf-o365 " + role + " " + upnExchangeAdmin),
+			}))
+		}
+		return knownvalue.ListExact(items)
+	}
+	accTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("assigned_roles"), setOf(defaultRequired...)),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), managed()),
+				},
+			},
+			{
+				PreConfig: func() {
+					if n, err := s.RemoveExchangeRoleAssignment(upnExchangeAdmin, "Mail Recipients"); err != nil || n != 1 {
+						t.Fatalf("remove: %d %v", n, err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("assigned_roles"), setOf(defaultRequired...)),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("missing_roles"), setOf()),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), managed()),
+					plancheck.ExpectUnknownValue(res, tfjsonpath.New("verified_at")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("managed_role_assignments"), managed()),
+				},
+				Check: checkTenant(func() error {
+					if n := assignmentsCreatedBy(s, upnExchangeAdmin); n != 5 {
+						return fmt.Errorf("the admin created %d of its assignments, want 5", n)
+					}
+					return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), defaultRequired)
 				}),
 			},
 		},

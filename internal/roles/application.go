@@ -396,7 +396,9 @@ type Management struct {
 // Directory role template ids (WIRE.md §I11, §J1).
 const (
 	PrivilegedRoleAdministratorTemplateID = "e8611ab8-c189-46e8-94e1-60213ab1f814"
-	ExchangeAdministratorTemplateID       = "29232cdf-9323-42fd-ade2-1d097af3e4de"
+	// GlobalAdministratorTemplateID: a Global Administrator may do every job of Management.
+	GlobalAdministratorTemplateID   = "62e90394-69f5-4237-9190-012177145e10"
+	ExchangeAdministratorTemplateID = "29232cdf-9323-42fd-ade2-1d097af3e4de"
 )
 
 // The management identity's needs, per job (WIRE.md §I8 last table, §I11, §J1).
