@@ -59,7 +59,11 @@ func (r *registrar) findApplication(ctx context.Context) (*graph.Application, er
 	case r.reg.ObjectID != "":
 		app, err = g.GetApplication(ctx, r.reg.ObjectID)
 	case r.reg.ClientID != "":
-		app, err = g.ApplicationByAppID(ctx, r.reg.ClientID)
+		// A list carries no certificate's key (§I10): found, the application is read again
+		// as a single object.
+		if app, err = g.ApplicationByAppID(ctx, r.reg.ClientID); err == nil && app != nil {
+			app, err = g.GetApplication(ctx, app.ID)
+		}
 	default:
 		return nil, nil
 	}
@@ -92,6 +96,9 @@ func (r *registrar) ensureServicePrincipal(ctx context.Context) (*graph.ServiceP
 	if sp == nil {
 		if sp, err = g.CreateServicePrincipal(ctx, r.reg.ClientID); err != nil {
 			return nil, r.graphError(err, roles.ManageRegistrations, "create the application's service principal")
+		}
+		if r.adopted() {
+			r.reg.Adoption.ServicePrincipal = true
 		}
 	}
 	r.reg.ServicePrincipalID = sp.ID

@@ -501,3 +501,79 @@ func TestRegisterEWS(t *testing.T) {
 		t.Fatalf("exchange roles = %v, missing %v", got, scoped.Missing)
 	}
 }
+
+// An application that existed before is adopted (read by client id), completed with a
+// scope and a certificate (the answers of the PATCH and the assignments lost), and removed
+// again: only what the registration added goes; the application, its secret, its consent,
+// its Exchange service principal and its own assignment stay.
+func TestAdoptedRegistrationRemovesOnlyWhatItAdded(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	before, beforeSP := appOf(s, otherApp)
+	spec := regSpec(cl, mgmtFull, true)
+	spec.Known = Registration{ClientID: otherApp}
+	read, err := e.ReadRegistration(ctx, spec)
+	if err != nil || read.Adoption == nil || read.ObjectID != before.ObjectID {
+		t.Fatalf("read=%+v err=%v", read, err)
+	}
+	cert, err := emulator.NewTestCertificate("engine", time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Certificate, err = ParsePublicCertificate(publicPart(t, cert.CertPEM)); err != nil {
+		t.Fatal(err)
+	}
+	for _, route := range []string{"graph.applications.update", "exo.New-ManagementRoleAssignment"} {
+		s.InjectFault(emulator.Fault{Route: route, DropResponse: true, Count: 2})
+	}
+	spec.Known = *read
+	reg, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, sp := appOf(s, otherApp)
+	a := reg.Adoption
+	if a == nil || len(app.KeyCredentials) != 1 || len(a.Keys) != 1 || a.Keys[0] != app.KeyCredentials[0].KeyID ||
+		len(a.Secrets) != 1 || reg.Secret == nil || a.Secrets[0] != reg.Secret.KeyID || !a.Scope || a.ExchangeServicePrincipal || a.ServicePrincipal ||
+		len(a.Assignments) != 4 || len(a.Consents) != 1 {
+		t.Fatalf("adoption %+v, keys %v", a, app.KeyCredentials)
+	}
+	// Its own tenant-wide Mail.ReadWrite stays (not Terraform's to revoke); User.Read.All is added.
+	if got := consentsOf(sp); fmt.Sprint(got) != "[Microsoft Graph/Mail.ReadWrite Microsoft Graph/User.Read.All]" {
+		t.Fatalf("consents %v", got)
+	}
+	if c := s.Counters().ByRoute; c["exo.New-ManagementRoleAssignment"] != 4 || c["graph.applications.update"] < 3 {
+		t.Fatalf("assignments sent %d times (want 4: lost answers found again), PATCHes %d (two answers lost)",
+			c["exo.New-ManagementRoleAssignment"], c["graph.applications.update"])
+	}
+	if got := exchangeRolesOfApp(s, otherApp); len(got) != 5 {
+		t.Fatalf("exchange roles %v: want its own and the four in the registration's scope", got)
+	}
+	// The same certificate again: found by its thumbprint, not added twice.
+	spec.Known = *reg
+	if again, err := e.Register(ctx, spec); err != nil || len(again.Adoption.Keys) != 1 {
+		t.Fatalf("again: %+v %v", again, err)
+	}
+	if app, _ := appOf(s, otherApp); len(app.KeyCredentials) != 1 {
+		t.Fatalf("keys %v", app.KeyCredentials)
+	}
+	if err := e.Unregister(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	app, sp = appOf(s, otherApp)
+	if app == nil || sp == nil || sp.ID != beforeSP.ID || len(app.KeyCredentials) != 0 || len(app.PasswordCredentials) != 1 ||
+		app.PasswordCredentials[0].KeyID != before.PasswordCredentials[0].KeyID {
+		t.Fatalf("after: app=%+v sp=%v", app, sp)
+	}
+	if got := consentsOf(sp); fmt.Sprint(got) != fmt.Sprint(consentsOf(beforeSP)) {
+		t.Fatalf("consents after %v, before %v", got, consentsOf(beforeSP))
+	}
+	if got := exchangeRolesOfApp(s, otherApp); fmt.Sprint(got) != "[Application Mail.ReadWrite@Sales mailboxes]" {
+		t.Fatalf("exchange roles after %v", got)
+	}
+	for _, sc := range s.Snapshot().ManagementScopes {
+		if sc.Name == ScopeName(otherApp) {
+			t.Fatal("the registration's scope was left behind")
+		}
+	}
+}

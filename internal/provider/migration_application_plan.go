@@ -63,6 +63,10 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		}
 		state = &s
 	}
+	if state == nil {
+		plan.Adopted = types.BoolValue(false) // created, not adopted
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("adopted"), plan.Adopted)...)
+	}
 	if plan.Protocol.IsUnknown() || plan.UserManagement.IsUnknown() || plan.PublicFolders.IsUnknown() || plan.MailboxScope.IsUnknown() {
 		return
 	}

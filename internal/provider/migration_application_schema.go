@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -112,6 +113,13 @@ func migrationApplicationComputedAttributes(keep []planmodifier.String) map[stri
 		"granted_permissions": permissionSet("Required permissions found granted at the last read."),
 		"missing_permissions": permissionSet("Required permissions not granted: a consent or role assignment removed outside Terraform shows " +
 			"here at plan time and is granted again by the next apply. Empty after a successful apply."),
+		"adopted": schema.BoolAttribute{
+			Computed: true, PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "Whether the application was adopted by `terraform import` rather than created by this resource. " +
+				"Destroying an adopted application removes only what Terraform added to it since (the client secrets and certificate it added, " +
+				"the consents it granted, and the service principal, management scope and Exchange role assignments it made) and leaves the " +
+				"application with everything it had before; a created application is deleted.",
+		},
 		"credential_expires_at": schema.StringAttribute{
 			Computed:            true,
 			MarkdownDescription: "Earliest expiry (RFC 3339) of the credentials this resource manages. Plans warn 30 days before it and fail once it has passed.",

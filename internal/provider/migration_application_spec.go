@@ -122,6 +122,7 @@ func stateOf(m migrationApplicationModel, reg *connection.Registration) migratio
 	} else {
 		m.ClientSecret = types.StringNull()
 	}
+	m.Adopted = adoptedValue(reg)
 	m.RequiredPermissions = stringSet(reg.Required)
 	m.GrantedPermissions = stringSet(reg.Granted)
 	m.MissingPermissions = stringSet(reg.Missing)

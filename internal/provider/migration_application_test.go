@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -454,7 +455,96 @@ func TestAccMigrationApplication_import(t *testing.T) {
 			ResourceName:            migRes,
 			ImportState:             true,
 			ImportStateVerify:       true,
-			ImportStateVerifyIgnore: []string{"timeouts"},
+			ImportStateVerifyIgnore: []string{"timeouts", "adopted"}, // imported, the application is adopted
+		}, {
+			Config:           cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		}},
+	})
+}
+
+// An application registered by hand (a secret, a certificate and consents Terraform never
+// made) is imported, adopted and completed; destroy removes only what Terraform added and
+// leaves the application with its own secret, certificate and consents.
+func TestAccMigrationApplication_adoptedApplication(t *testing.T) {
+	s := registrationTenant(t)
+	const (
+		adoptedClientID = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+		foreignSecretID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+		foreignCertID   = "1c2d3e4f-5061-4728-93a4-b5c6d7e8f90a"
+	)
+	cert := testCertificatePEM(t, time.Now().Add(365*24*time.Hour))
+	foreignConsents := []string{"Microsoft Graph/Directory.Read.All", "Microsoft Graph/Mail.ReadWrite"}
+	if _, err := s.AddApplication(emulator.SeedApplication{DisplayName: appDisplayName, AppID: adoptedClientID,
+		Secrets:          []emulator.SeedSecret{{DisplayName: "engine", Value: "Foreign~Secret.0123456789abcdef", KeyID: foreignSecretID}},
+		Certificates:     []emulator.SeedCertificate{{DisplayName: "CN=engine", PEM: cert, KeyID: foreignCertID}},
+		GraphPermissions: []string{"Mail.ReadWrite", "Directory.Read.All"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate          = %q\n  create_client_secret = true", cert))
+	credentials := func(r registered) (secrets, keys []string) {
+		for _, p := range r.app.PasswordCredentials {
+			secrets = append(secrets, p.KeyID)
+		}
+		for _, k := range r.app.KeyCredentials {
+			keys = append(keys, k.KeyID)
+		}
+		return secrets, keys
+	}
+	accTest(t, resource.TestCase{
+		// After destroy: the application, its service principal, its own secret, certificate
+		// and consents; nothing Terraform added.
+		CheckDestroy: func(*terraform.State) error {
+			r, n := registrationOf(s)
+			if n != 1 || r.app.AppID != adoptedClientID || r.sp == nil {
+				return fmt.Errorf("the adopted application is gone: %d applications, service principal %v", n, r.sp)
+			}
+			secrets, keys := credentials(r)
+			if err := equalStrings(secrets, []string{foreignSecretID}); err != nil {
+				return fmt.Errorf("secrets: %w", err)
+			}
+			if err := equalStrings(keys, []string{foreignCertID}); err != nil {
+				return fmt.Errorf("certificates: %w", err)
+			}
+			return equalStrings(r.consents(), foreignConsents)
+		},
+		Steps: []resource.TestStep{{
+			Config:             cfg,
+			ResourceName:       migRes,
+			ImportState:        true,
+			ImportStateId:      adoptedClientID,
+			ImportStatePersist: true,
+			ImportStateCheck: func(is []*terraform.InstanceState) error {
+				if len(is) != 1 {
+					return fmt.Errorf("%d instances imported", len(is))
+				}
+				a := is[0].Attributes
+				if a["adopted"] != "true" || a["certificate"] != cert || a["create_client_secret"] != "false" {
+					return fmt.Errorf("imported adopted=%q create_client_secret=%q certificate=%q", a["adopted"], a["create_client_secret"], a["certificate"])
+				}
+				return nil
+			},
+		}, {
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("adopted"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
+			},
+			Check: func(st *terraform.State) error {
+				r, n := registrationOf(s)
+				if n != 1 || r.app.AppID != adoptedClientID || stateAttr(st, "client_id") != adoptedClientID {
+					return fmt.Errorf("%d applications, state client id %s", n, stateAttr(st, "client_id"))
+				}
+				secrets, keys := credentials(r)
+				if len(secrets) != 2 || !slices.Contains(secrets, foreignSecretID) {
+					return fmt.Errorf("secrets %v: want the application's own and the one Terraform added", secrets)
+				}
+				// The configured certificate is the one already registered: adopted, not added again.
+				if err := equalStrings(keys, []string{foreignCertID}); err != nil {
+					return fmt.Errorf("certificates: %w", err)
+				}
+				return equalStrings(r.consents(), append([]string{"Microsoft Graph/Directory.Read.All"}, graphConsents...))
+			},
 		}, {
 			Config:           cfg,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
