@@ -71,7 +71,9 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			"certificate": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "A public certificate (PEM) registered as the application's credential: the recommended one, since no secret exists " +
-					"anywhere (the migration engine keeps the private key). Checked at plan time: it must parse and must not have expired.",
+					"anywhere (the migration engine keeps the private key). Checked at plan time: it must parse and must not have expired, and " +
+					"private-key material (any `PRIVATE KEY` PEM block, e.g. a `key_and_cert.pem` bundle) is refused without showing the value: " +
+					"pass the `.crt` (`openssl x509 -in key_and_cert.pem -out migration.crt`).",
 			},
 			"create_client_secret": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),

@@ -1,7 +1,12 @@
 package provider
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -744,4 +749,82 @@ resource "o365_target_app_connection" "check" {
   verify_mailboxes = %s
 }
 `, credential, hclList(mailboxes))
+}
+
+// A private key passed as `certificate` (with the certificate, alone, in PKCS#1, SEC 1 or
+// encrypted PKCS#8 form, read with file() or through a local) fails at plan time on the
+// attribute, says what to pass instead, and the CLI's output shows none of the value; nothing
+// is registered.
+func TestAccMigrationApplication_privateKeyAsCertificate(t *testing.T) {
+	s := registrationTenant(t)
+	c, err := emulator.NewTestCertificate("tf-o365 migration", time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaDER := x509.MarshalPKCS1PrivateKey(c.Key)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, err := x509.MarshalECPrivateKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(kind string, der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}))
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, pem string
+		viaLocal  bool
+	}{
+		{"certificate and PKCS#8 key", string(c.PEM), false},
+		{"PKCS#8 key alone", string(c.KeyPEM), true},
+		{"RSA key and certificate", string(c.CertPEM) + block("RSA PRIVATE KEY", rsaDER), false},
+		{"EC key", block("EC PRIVATE KEY", ecDER), true},
+		{"encrypted key", block("ENCRYPTED PRIVATE KEY", rsaDER), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".pem")
+			if err := os.WriteFile(file, []byte(tc.pem), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			body := fmt.Sprintf("  certificate = file(%q)", file)
+			extra := ""
+			if tc.viaLocal {
+				body, extra = "  certificate = local.engine", fmt.Sprintf("\nlocals {\n  engine = file(%q)\n}\n", file)
+			}
+			// Every base64 line of the value is a piece of it the output must not show.
+			var pieces []string
+			for _, line := range strings.Split(tc.pem, "\n") {
+				if len(line) >= 32 && !strings.HasPrefix(line, "-----") {
+					pieces = append(pieces, line)
+				}
+			}
+			failed := false
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkNoRegistration(s),
+				ErrorCheck: func(err error) error {
+					out := err.Error()
+					for _, p := range append(pieces, "-----BEGIN") {
+						if strings.Contains(out, p) {
+							return fmt.Errorf("the CLI's output shows the value (%q):\n%s", p, out)
+						}
+					}
+					if !regexp.MustCompile(`(?s)Private key given as certificate.*certificate.*openssl x509 -in`).MatchString(out) {
+						return err
+					}
+					failed = true
+					return nil
+				},
+				Steps: []resource.TestStep{{Config: migrationConfig(s, mgmtClientID, body) + extra, PlanOnly: true}},
+			})
+			if !failed {
+				t.Fatal("the plan did not fail")
+			}
+			if _, n := registrationOf(s); n != 0 {
+				t.Fatalf("%d applications registered", n)
+			}
+		})
+	}
 }
