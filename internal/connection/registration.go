@@ -161,7 +161,10 @@ func (e *Env) Register(ctx context.Context, spec RegistrationSpec) (*Registratio
 	}
 	err = r.register(ctx)
 	r.summarise()
-	return r.reg, err
+	if err != nil {
+		return r.undoRefusedCreate(ctx, err)
+	}
+	return r.reg, nil
 }
 
 // ReadRegistration is the drift check of every plan: it reads the application, its
@@ -210,6 +213,9 @@ func (r *registrar) exchange() *exchange.Client { return r.s.exchange() }
 func (r *registrar) grants() []roles.Grant { return roles.Grants(r.spec.Options) }
 
 func (r *registrar) register(ctx context.Context) error {
+	if err := r.checkFilter(); err != nil {
+		return err
+	}
 	if err := r.signIn(ctx); err != nil {
 		return err
 	}

@@ -577,3 +577,33 @@ func TestAdoptedRegistrationRemovesOnlyWhatItAdded(t *testing.T) {
 		}
 	}
 }
+
+// A filter with a syntax error fails before any call; one Exchange refuses (an unknown
+// property) fails at the scope, and the create is undone: no application is left.
+func TestRegisterRefusedFilterLeavesNothing(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	spec := regSpec(cl, mgmtFull, true)
+	spec.RecipientFilter = "Department -eq Sales"
+	_, err := e.Register(ctx, spec)
+	if ce, ok := AsError(err); !ok || ce.Problem != ProblemScopeRefused || !strings.Contains(ce.Detail, "write Department -eq 'Sales'") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := s.Counters().ByRoute["graph.applications.create"]; n != 0 {
+		t.Fatalf("%d applications created for a filter with a syntax error", n)
+	}
+	spec.RecipientFilter = "NoSuchProperty -eq 'x'"
+	reg, err := e.Register(ctx, spec)
+	ce, ok := AsError(err)
+	if !ok || ce.Problem != ProblemScopeRefused || !strings.Contains(ce.Detail, "deleted again") || reg.ObjectID != "" || reg.ClientID != "" {
+		t.Fatalf("reg=%+v err=%v", reg, err)
+	}
+	if c := s.Counters().ByRoute; c["graph.applications.create"] != 1 || countApps(s, spec.DisplayName) != 0 {
+		t.Fatalf("created %d, left %d", c["graph.applications.create"], countApps(s, spec.DisplayName))
+	}
+	for _, p := range s.Snapshot().ExchangeServicePrincipals {
+		if p.DisplayName == spec.DisplayName {
+			t.Fatal("the Exchange service principal was left behind")
+		}
+	}
+}

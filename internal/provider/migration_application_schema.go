@@ -63,8 +63,9 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 					"recipient_filter": schema.StringAttribute{
 						Required: true,
 						MarkdownDescription: "OPATH recipient filter of the mailboxes the application may open, e.g. `CustomAttribute15 -eq 'migrate'` or " +
-							"`Department -eq 'Sales'`.",
-						Validators: []validator.String{nonBlank()},
+							"`Department -eq 'Sales'`. Its syntax is checked at plan time (operators with a hyphen, values in quotes, balanced " +
+							"parentheses); a create whose filter Exchange refuses is undone, so no half-made application is left.",
+						Validators: []validator.String{nonBlank(), recipientFilter()},
 					},
 				},
 			},

@@ -828,3 +828,57 @@ func TestAccMigrationApplication_privateKeyAsCertificate(t *testing.T) {
 		})
 	}
 }
+
+// An OPATH filter with a syntax error fails the plan on mailbox_scope.recipient_filter with
+// the fix; one Exchange refuses at apply leaves no application (the create is undone, nothing
+// is tainted), and the corrected filter then registers exactly one.
+func TestAccMigrationApplication_recipientFilterChecks(t *testing.T) {
+	s := registrationTenant(t)
+	scoped := func(filter string) string {
+		return migrationConfig(s, mgmtClientID, fmt.Sprintf("  mailbox_scope = {\n    recipient_filter = %q\n  }", filter))
+	}
+	for _, tc := range []struct{ name, filter, err string }{
+		{"unquoted value", "Department -eq Sales", `(?s)Invalid recipient filter.*mailbox_scope\.recipient_filter: the value Sales is not\s+quoted.*write\s+Department\s+-eq\s+'Sales'`},
+		{"unknown operator", "Department -equals 'Sales'", `(?s)Invalid recipient filter.*mailbox_scope\.recipient_filter: unknown operator\s+-equals.*-eq, -ne`},
+		{"unbalanced parentheses", "(Department -eq 'Sales' -or CustomAttribute15 -eq 'migrate'", `(?s)Invalid recipient filter.*mailbox_scope\.recipient_filter: '\(' is not\s+closed`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkNoRegistration(s),
+				Steps:        []resource.TestStep{{Config: scoped(tc.filter), PlanOnly: true, ExpectError: regexp.MustCompile(tc.err)}},
+			})
+			if c := s.Counters().ByRoute["graph.applications.create"]; c != 0 {
+				t.Fatalf("%d applications created", c)
+			}
+		})
+	}
+	t.Run("refused by Exchange at apply", func(t *testing.T) {
+		accTest(t, resource.TestCase{
+			CheckDestroy: checkNoRegistration(s),
+			Steps: []resource.TestStep{{
+				Config:      scoped("NoSuchProperty -eq 'x'"),
+				ExpectError: regexp.MustCompile(`(?s)Exchange refused the recipient filter.*deleted again`),
+			}, {
+				// Nothing was recorded (so nothing is tainted): the plan creates, and the tenant
+				// holds nothing of the refused create.
+				PreConfig: func() {
+					if r, n := registrationOf(s); n != 0 || r.exchange != nil {
+						t.Fatalf("the refused create left %d applications, exchange %v", n, r.exchange)
+					}
+				},
+				Config:           scoped(scopeFilter),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionCreate)}},
+				Check: func(st *terraform.State) error {
+					r, n := registrationOf(s)
+					if n != 1 || stateAttr(st, "client_id") != r.app.AppID || len(r.scopes) != 1 {
+						return fmt.Errorf("%d applications, scopes %v", n, r.scopes)
+					}
+					if c := s.Counters().ByRoute["graph.applications.create"]; c != 2 {
+						return fmt.Errorf("%d application creates, want 2 (the refused one and this)", c)
+					}
+					return nil
+				},
+			}},
+		})
+	})
+}
