@@ -175,3 +175,27 @@ func observedCertificate(keys []graph.KeyCredential) *graph.KeyCredential {
 	}
 	return best
 }
+
+// withAccess is what an adopted application asks for (have) plus what the registration
+// needs (want), in have's order.
+func withAccess(have, want []graph.RequiredResourceAccess) []graph.RequiredResourceAccess {
+	out := make([]graph.RequiredResourceAccess, 0, len(have)+len(want))
+	for _, h := range have {
+		out = append(out, graph.RequiredResourceAccess{ResourceAppID: h.ResourceAppID, ResourceAccess: slices.Clone(h.ResourceAccess)})
+	}
+	for _, w := range want {
+		i := slices.IndexFunc(out, func(o graph.RequiredResourceAccess) bool { return strings.EqualFold(o.ResourceAppID, w.ResourceAppID) })
+		if i < 0 {
+			out = append(out, graph.RequiredResourceAccess{ResourceAppID: w.ResourceAppID})
+			i = len(out) - 1
+		}
+		for _, ra := range w.ResourceAccess {
+			if !slices.ContainsFunc(out[i].ResourceAccess, func(x graph.ResourceAccess) bool {
+				return strings.EqualFold(x.ID, ra.ID) && strings.EqualFold(x.Type, ra.Type)
+			}) {
+				out[i].ResourceAccess = append(out[i].ResourceAccess, ra)
+			}
+		}
+	}
+	return out
+}

@@ -29,9 +29,13 @@ func (r *registrar) ensureApplication(ctx context.Context) (*graph.Application, 
 			return nil, r.graphError(err, roles.ManageRegistrations, "create the application")
 		}
 		r.reg.ObjectID, r.reg.ClientID, r.reg.ServicePrincipalID, r.reg.Secret = app.ID, app.AppID, "", nil
+		r.reg.Adoption = nil // created, so its own entirely
 		return app, nil
 	}
 	r.reg.ObjectID, r.reg.ClientID = app.ID, app.AppID
+	if r.adopted() {
+		rra = withAccess(app.RequiredResourceAccess, rra) // what it asked for before stays
+	}
 	props := map[string]any{}
 	if app.DisplayName != r.spec.DisplayName {
 		props["displayName"] = r.spec.DisplayName

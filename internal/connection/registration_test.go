@@ -607,3 +607,18 @@ func TestRegisterRefusedFilterLeavesNothing(t *testing.T) {
 		}
 	}
 }
+
+// An adopted application keeps what it asked for; the registration's needs are added.
+func TestWithAccessKeepsTheApplicationsOwn(t *testing.T) {
+	have := []graph.RequiredResourceAccess{{ResourceAppID: "graph", ResourceAccess: []graph.ResourceAccess{{ID: "sites", Type: "Role"}, {ID: "mail", Type: "Role"}}},
+		{ResourceAppID: "sharepoint", ResourceAccess: []graph.ResourceAccess{{ID: "x", Type: "Scope"}}}}
+	want := []graph.RequiredResourceAccess{{ResourceAppID: "GRAPH", ResourceAccess: []graph.ResourceAccess{{ID: "MAIL", Type: "Role"}, {ID: "users", Type: "Role"}}},
+		{ResourceAppID: "exchange", ResourceAccess: []graph.ResourceAccess{{ID: "eas", Type: "Role"}}}}
+	got := withAccess(have, want)
+	if fmt.Sprint(got) != "[{graph [{sites Role} {mail Role} {users Role}]} {sharepoint [{x Scope}]} {exchange [{eas Role}]}]" {
+		t.Fatalf("got %v", got)
+	}
+	if !sameAccess(withAccess(got, want), got) || len(have[0].ResourceAccess) != 2 {
+		t.Fatalf("not idempotent, or have changed: %v", have)
+	}
+}
