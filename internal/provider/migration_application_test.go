@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -881,4 +885,29 @@ func TestAccMigrationApplication_recipientFilterChecks(t *testing.T) {
 			}},
 		})
 	})
+}
+
+// A certificate known only when planning (not at validation) is checked in ModifyPlan: a
+// private key fails the plan, which is then not shown, and the diagnostic has none of it.
+func TestModifyPlanRefusesPrivateKeyKnownOnlyAtPlan(t *testing.T) {
+	c, err := emulator.NewTestCertificate("engine", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := migrationConfigValue(t, map[string]tftypes.Value{"display_name": tftypes.NewValue(tftypes.String, "x"),
+		"certificate": tftypes.NewValue(tftypes.String, string(c.PEM))})
+	plan := tfsdk.Plan(cfg)
+	state := tfsdk.State{Schema: cfg.Schema, Raw: tftypes.NewValue(cfg.Raw.Type(), nil)}
+	resp := fwresource.ModifyPlanResponse{Plan: plan}
+	(&migrationApplicationResource{}).ModifyPlan(context.Background(), fwresource.ModifyPlanRequest{Config: cfg, Plan: plan, State: state}, &resp)
+	d := resp.Diagnostics
+	text := diagText(d)
+	if d.ErrorsCount() != 1 || !strings.Contains(text, "Private key given as certificate") || diagPath(d.Errors()[0]) != "certificate" {
+		t.Fatalf("%s", text)
+	}
+	for _, line := range strings.Split(string(c.PEM), "\n") {
+		if len(line) > 16 && strings.Contains(text, line) {
+			t.Fatalf("the diagnostic shows the value: %s", text)
+		}
+	}
 }
