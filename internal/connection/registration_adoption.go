@@ -65,6 +65,12 @@ func (r *registrar) ownsAssignment(name string) bool {
 	return !r.adopted() || containsFold(r.reg.Adoption.Assignments, name)
 }
 
+// ownsSecret: the registration may remove the client secret keyID: one it added, or any of
+// its name on an application it created.
+func (r *registrar) ownsSecret(keyID string) bool {
+	return !r.adopted() || containsFold(r.reg.Adoption.Secrets, keyID)
+}
+
 // ownsKey: the certificate k is the registration's: one it added (by key id) or, of an
 // application it created, the one under its name.
 func (r *registrar) ownsKey(k graph.KeyCredential) bool {

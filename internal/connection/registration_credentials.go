@@ -39,7 +39,7 @@ func (r *registrar) ensureCredentials(ctx context.Context, app *graph.Applicatio
 		r.reg.Secret = nil
 	}
 	for _, p := range app.PasswordCredentials {
-		if strings.HasPrefix(p.DisplayName, secretNamePrefix) && !strings.EqualFold(p.KeyID, keep) {
+		if strings.HasPrefix(p.DisplayName, secretNamePrefix) && !strings.EqualFold(p.KeyID, keep) && r.ownsSecret(p.KeyID) {
 			if err := g.RemovePassword(ctx, app.ID, p.KeyID); err != nil {
 				return r.graphError(err, roles.ManageRegistrations, "remove an old client secret")
 			}

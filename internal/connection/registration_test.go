@@ -509,6 +509,10 @@ func TestRegisterEWS(t *testing.T) {
 func TestAdoptedRegistrationRemovesOnlyWhatItAdded(t *testing.T) {
 	s, e, cl := regSetup(t)
 	ctx := context.Background()
+	// A secret under the provider's name from before the import is the application's own too.
+	if _, err := s.AddApplicationSecret(otherApp, emulator.SeedSecret{DisplayName: secretNamePrefix + "earlier", Value: "Earlier~Secret.0123456789abcdefghij"}); err != nil {
+		t.Fatal(err)
+	}
 	before, beforeSP := appOf(s, otherApp)
 	spec := regSpec(cl, mgmtFull, true)
 	spec.Known = Registration{ClientID: otherApp}
@@ -561,9 +565,8 @@ func TestAdoptedRegistrationRemovesOnlyWhatItAdded(t *testing.T) {
 		t.Fatal(err)
 	}
 	app, sp = appOf(s, otherApp)
-	if app == nil || sp == nil || sp.ID != beforeSP.ID || len(app.KeyCredentials) != 0 || len(app.PasswordCredentials) != 1 ||
-		app.PasswordCredentials[0].KeyID != before.PasswordCredentials[0].KeyID {
-		t.Fatalf("after: app=%+v sp=%v", app, sp)
+	if app == nil || sp == nil || sp.ID != beforeSP.ID || len(app.KeyCredentials) != 0 || fmt.Sprint(app.PasswordCredentials) != fmt.Sprint(before.PasswordCredentials) {
+		t.Fatalf("after: app=%+v sp=%v, secrets before %v", app, sp, before.PasswordCredentials)
 	}
 	if got := consentsOf(sp); fmt.Sprint(got) != fmt.Sprint(consentsOf(beforeSP)) {
 		t.Fatalf("consents after %v, before %v", got, consentsOf(beforeSP))
