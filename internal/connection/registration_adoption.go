@@ -88,6 +88,29 @@ func (r *registrar) noteSecret() {
 	}
 }
 
+// confirmAddedKey records, for an adopted application, the id Graph gave the certificate the
+// registration added (normally the one it chose, WIRE.md §I10): the application is read again
+// and the key found by its thumbprint.
+func (r *registrar) confirmAddedKey(ctx context.Context, app *graph.Application, der []byte) error {
+	if !r.adopted() {
+		return nil
+	}
+	got, err := r.graph().GetApplication(ctx, app.ID)
+	if err != nil {
+		return r.graphError(err, roles.ManageRegistrations, "read the certificate it registered")
+	}
+	if got == nil {
+		return nil // deleted meanwhile: the next read finds it gone
+	}
+	for _, k := range got.KeyCredentials {
+		if sameCertificate(k, der) {
+			r.noteAdded(&r.reg.Adoption.Keys, k.KeyID)
+		}
+	}
+	app.KeyCredentials = got.KeyCredentials
+	return nil
+}
+
 // sameCertificate: the key credential k holds the certificate want (base64 DER): compared by
 // their SHA-1 thumbprints, from the key when Graph returned it (only on a single object's
 // $select, WIRE.md §I10), else from customKeyIdentifier.

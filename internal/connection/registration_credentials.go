@@ -97,6 +97,9 @@ func (r *registrar) ensureCertificate(ctx context.Context, app *graph.Applicatio
 		return r.graphError(err, roles.ManageRegistrations, "register the certificate")
 	}
 	app.KeyCredentials = keys
+	if want != nil && !found {
+		return r.confirmAddedKey(ctx, app, r.spec.Certificate.DER)
+	}
 	return nil
 }
 
