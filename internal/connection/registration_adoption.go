@@ -80,6 +80,15 @@ func (r *registrar) ownsKey(k graph.KeyCredential) bool {
 	return k.DisplayName == certificateName
 }
 
+// managesKey: the certificate k counts for credential_expires_at: the configured one (also
+// when adopted), or one the registration registered.
+func (r *registrar) managesKey(k graph.KeyCredential) bool {
+	if c := r.spec.Certificate; c != nil && sameCertificate(k, c.DER) {
+		return true
+	}
+	return r.ownsKey(k)
+}
+
 // noteSecret records the registration's client secret as added (every secret in reg.Secret
 // is one the provider added).
 func (r *registrar) noteSecret() {

@@ -120,7 +120,7 @@ func (r *registrar) credentialExpiry(app *graph.Application) {
 		note(r.reg.Secret.EndAt) // a secret added by this run is not in app yet
 	}
 	for _, k := range app.KeyCredentials {
-		if k.DisplayName == certificateName && k.EndDateTime != nil {
+		if r.managesKey(k) && k.EndDateTime != nil {
 			note(*k.EndDateTime)
 		}
 	}

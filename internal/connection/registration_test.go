@@ -625,3 +625,36 @@ func TestWithAccessKeepsTheApplicationsOwn(t *testing.T) {
 		t.Fatalf("not idempotent, or have changed: %v", have)
 	}
 }
+
+// The configured certificate of an adopted application (registered before, not added) is a
+// managed credential: its end is the registration's credential expiry.
+func TestAdoptedCertificateCountsForExpiry(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	cert, err := emulator.NewTestCertificate("engine", time.Now().Add(20*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddApplicationCertificate(otherApp, emulator.SeedCertificate{DisplayName: "CN=engine", PEM: string(cert.CertPEM)}); err != nil {
+		t.Fatal(err)
+	}
+	spec := regSpec(cl, mgmtFull, false)
+	spec.CreateSecret = false
+	if spec.Certificate, err = ParsePublicCertificate(publicPart(t, cert.CertPEM)); err != nil {
+		t.Fatal(err)
+	}
+	spec.Known = Registration{ClientID: otherApp}
+	read, err := e.ReadRegistration(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Known = *read
+	reg, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := appOf(s, otherApp)
+	if len(app.KeyCredentials) != 1 || len(reg.Adoption.Keys) != 0 || !reg.CredentialExpiresAt.Equal(cert.Certificate.NotAfter.UTC()) {
+		t.Fatalf("keys %v, adoption %+v, expiry %v (certificate until %v)", app.KeyCredentials, reg.Adoption, reg.CredentialExpiresAt, cert.Certificate.NotAfter)
+	}
+}
