@@ -75,6 +75,10 @@ func (r *registrar) observe(ctx context.Context, app *graph.Application) {
 	if k := observedCertificate(app.KeyCredentials); k != nil {
 		if der, err := base64.StdEncoding.DecodeString(k.Key); err == nil && len(der) > 0 {
 			o.CertificatePEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+			if r.spec.Certificate == nil {
+				r.spec.Certificate = &Certificate{DER: der} // the observed one is the configured one
+				r.credentialExpiry(app)
+			}
 		}
 	}
 	for _, p := range app.PasswordCredentials {
