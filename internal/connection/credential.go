@@ -106,6 +106,10 @@ func ParseClientCertificate(value, password string) (*Certificate, error) {
 	return identity.ParseClientCertificate(decodeCertificate(value), password)
 }
 
+// PrivateKeyError is ParsePublicCertificate's refusal of private-key material; it names the
+// PEM block's type only.
+type PrivateKeyError = identity.PrivateKeyError
+
 // ParsePublicCertificate reads a PEM public certificate; it refuses private keys (only the
 // public part is ever uploaded, WIRE.md §I10).
 func ParsePublicCertificate(text string) (*Certificate, error) {

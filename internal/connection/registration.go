@@ -86,6 +86,9 @@ type Registration struct {
 	DisplayName string
 	// Observed is what a read of an imported registration found of its settings (nil otherwise).
 	Observed *Observed
+	// Adoption is what the registration added to an application it adopted (imported); nil
+	// for an application it created (registration_adoption.go).
+	Adoption *Adoption
 }
 
 // Observed are the settings of a registration as the tenant shows them, for an import.
@@ -151,7 +154,7 @@ func (e *Env) registrar(spec RegistrationSpec) (*registrar, error) {
 		return nil, err
 	}
 	known := spec.Known
-	known.Warnings, known.Gone = nil, false
+	known.Warnings, known.Gone, known.Adoption = nil, false, known.Adoption.clone()
 	return &registrar{env: e, spec: spec, s: s, reg: &known,
 		resources: map[string]*graph.ServicePrincipal{}, roleIDs: map[string]string{}, heldEntra: map[string][]string{}}, nil
 }
@@ -166,7 +169,10 @@ func (e *Env) Register(ctx context.Context, spec RegistrationSpec) (*Registratio
 	}
 	err = r.register(ctx)
 	r.summarise()
-	return r.reg, err
+	if err != nil {
+		return r.undoRefusedCreate(ctx, err)
+	}
+	return r.reg, nil
 }
 
 // ReadRegistration is the drift check of every plan: it reads the application, its
@@ -185,7 +191,8 @@ func (e *Env) ReadRegistration(ctx context.Context, spec RegistrationSpec) (*Reg
 
 // Unregister removes what the registration created, in reverse order: the Exchange role
 // assignments, the management scope and the Exchange service principal, the consents, the
-// service principal, the application. Objects already gone are skipped.
+// service principal, the application. Objects already gone are skipped. Of an adopted
+// application it removes only what it added, and leaves the application.
 func (e *Env) Unregister(ctx context.Context, spec RegistrationSpec) error {
 	r, err := e.registrar(spec)
 	if err != nil {
@@ -214,6 +221,9 @@ func (r *registrar) exchange() *exchange.Client { return r.s.exchange() }
 func (r *registrar) grants() []roles.Grant { return roles.Grants(r.spec.Options) }
 
 func (r *registrar) register(ctx context.Context) error {
+	if err := r.checkFilter(); err != nil {
+		return err
+	}
 	if err := r.signIn(ctx); err != nil {
 		return err
 	}
@@ -231,7 +241,9 @@ func (r *registrar) register(ctx context.Context) error {
 	if err := r.ensureConsents(ctx, sp); err != nil {
 		return err
 	}
-	if err := r.ensureCredentials(ctx, app); err != nil {
+	err = r.ensureCredentials(ctx, app)
+	r.noteSecret()
+	if err != nil {
 		return err
 	}
 	if r.spec.Options.Scoped {

@@ -29,9 +29,13 @@ func (r *registrar) ensureApplication(ctx context.Context) (*graph.Application, 
 			return nil, r.graphError(err, roles.ManageRegistrations, "create the application")
 		}
 		r.reg.ObjectID, r.reg.ClientID, r.reg.ServicePrincipalID, r.reg.Secret = app.ID, app.AppID, "", nil
+		r.reg.Adoption = nil // created, so its own entirely
 		return app, nil
 	}
 	r.reg.ObjectID, r.reg.ClientID = app.ID, app.AppID
+	if r.adopted() {
+		rra = withAccess(app.RequiredResourceAccess, rra) // what it asked for before stays
+	}
 	props := map[string]any{}
 	if app.DisplayName != r.spec.DisplayName {
 		props["displayName"] = r.spec.DisplayName
@@ -59,7 +63,11 @@ func (r *registrar) findApplication(ctx context.Context) (*graph.Application, er
 	case r.reg.ObjectID != "":
 		app, err = g.GetApplication(ctx, r.reg.ObjectID)
 	case r.reg.ClientID != "":
-		app, err = g.ApplicationByAppID(ctx, r.reg.ClientID)
+		// A list carries no certificate's key (§I10): found, the application is read again
+		// as a single object.
+		if app, err = g.ApplicationByAppID(ctx, r.reg.ClientID); err == nil && app != nil {
+			app, err = g.GetApplication(ctx, app.ID)
+		}
 	default:
 		return nil, nil
 	}
@@ -92,6 +100,9 @@ func (r *registrar) ensureServicePrincipal(ctx context.Context) (*graph.ServiceP
 	if sp == nil {
 		if sp, err = g.CreateServicePrincipal(ctx, r.reg.ClientID); err != nil {
 			return nil, r.graphError(err, roles.ManageRegistrations, "create the application's service principal")
+		}
+		if r.adopted() {
+			r.reg.Adoption.ServicePrincipal = true
 		}
 	}
 	r.reg.ServicePrincipalID = sp.ID

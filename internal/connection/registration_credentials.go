@@ -45,7 +45,7 @@ func (r *registrar) ensureCredentials(ctx context.Context, app *graph.Applicatio
 		r.reg.Secret = nil
 	}
 	for _, p := range app.PasswordCredentials {
-		if strings.HasPrefix(p.DisplayName, secretNamePrefix) && !strings.EqualFold(p.KeyID, keep) && !strings.EqualFold(p.KeyID, retiring) {
+		if strings.HasPrefix(p.DisplayName, secretNamePrefix) && !strings.EqualFold(p.KeyID, keep) && !strings.EqualFold(p.KeyID, retiring) && r.ownsSecret(p.KeyID) {
 			if err := g.RemovePassword(ctx, app.ID, p.KeyID); err != nil {
 				return r.graphError(err, roles.ManageRegistrations, "remove an old client secret")
 			}
@@ -88,23 +88,26 @@ func (r *registrar) readSecrets(app *graph.Application) {
 }
 
 // ensureCertificate registers the configured public certificate as the provider's key
-// credential, keeping keys registered by others (the PATCH replaces the list, §I10).
+// credential, keeping keys registered by others (the PATCH replaces the list, §I10). A
+// certificate already registered (same thumbprint) is not added again: of an adopted
+// application it stays the application's own. The new key's id is chosen here and recorded
+// before the PATCH, so a retry after a lost answer finds it instead of adding another.
 func (r *registrar) ensureCertificate(ctx context.Context, app *graph.Application) error {
 	var want *graph.KeyCredential
 	if c := r.spec.Certificate; c != nil {
 		start, end := c.NotBefore.UTC().Truncate(time.Second), c.NotAfter.UTC().Truncate(time.Second)
-		want = &graph.KeyCredential{Type: "AsymmetricX509Cert", Usage: "Verify", Key: base64.StdEncoding.EncodeToString(c.DER),
+		want = &graph.KeyCredential{KeyID: uuid.NewString(), Type: "AsymmetricX509Cert", Usage: "Verify", Key: base64.StdEncoding.EncodeToString(c.DER),
 			DisplayName: certificateName, CustomKeyIdentifier: c.KeyIdentifier(), StartDateTime: &start, EndDateTime: &end}
 	}
 	var keys []graph.KeyCredential
 	found, changed := false, false
 	for _, k := range app.KeyCredentials {
-		if k.DisplayName != certificateName {
+		if want != nil && !found && sameCertificate(k, r.spec.Certificate.DER) {
+			found = true
 			keys = append(keys, k)
 			continue
 		}
-		if want != nil && !found && k.Key == want.Key {
-			found = true
+		if !r.ownsKey(k) {
 			keys = append(keys, k)
 			continue
 		}
@@ -112,6 +115,9 @@ func (r *registrar) ensureCertificate(ctx context.Context, app *graph.Applicatio
 	}
 	if want != nil && !found {
 		keys, changed = append(keys, *want), true
+		if r.adopted() {
+			r.noteAdded(&r.reg.Adoption.Keys, want.KeyID)
+		}
 	}
 	if !changed {
 		return nil
@@ -120,6 +126,9 @@ func (r *registrar) ensureCertificate(ctx context.Context, app *graph.Applicatio
 		return r.graphError(err, roles.ManageRegistrations, "register the certificate")
 	}
 	app.KeyCredentials = keys
+	if want != nil && !found {
+		return r.confirmAddedKey(ctx, app, r.spec.Certificate.DER)
+	}
 	return nil
 }
 
@@ -140,7 +149,7 @@ func (r *registrar) credentialExpiry(app *graph.Application) {
 		note(r.reg.Secret.EndAt) // a secret added by this run is not in app yet
 	}
 	for _, k := range app.KeyCredentials {
-		if k.DisplayName == certificateName && k.EndDateTime != nil {
+		if r.managesKey(k) && k.EndDateTime != nil {
 			note(*k.EndDateTime)
 		}
 	}

@@ -22,6 +22,9 @@ func (r *registrar) ensureScoped(ctx context.Context, sp *graph.ServicePrincipal
 		return r.exchangeError(err, "read the Exchange service principal")
 	}
 	if ptr == nil {
+		if r.adopted() {
+			r.reg.Adoption.ExchangeServicePrincipal = true // before: a lost answer may have made it
+		}
 		if _, err := x.NewServicePrincipal(ctx, r.reg.ClientID, sp.ID, r.spec.DisplayName); err != nil {
 			return r.exchangeError(err, "create the Exchange service principal")
 		}
@@ -42,6 +45,9 @@ func (r *registrar) ensureScope(ctx context.Context) error {
 	}
 	switch {
 	case sc == nil:
+		if r.adopted() {
+			r.reg.Adoption.Scope = true // before: a lost answer may have made it
+		}
 		if _, err := x.NewManagementScope(ctx, scope, r.spec.RecipientFilter); err != nil {
 			return r.exchangeError(err, "create the management scope")
 		}
@@ -76,6 +82,9 @@ func (r *registrar) ensureAppRoleAssignments(ctx context.Context, spID string) e
 			have[role] = true
 			continue
 		}
+		if !r.ownsAssignment(a.Name) {
+			continue // an adopted application's own assignment stays
+		}
 		if err := x.RemoveManagementRoleAssignment(ctx, a.Identity); err != nil {
 			return r.exchangeError(err, "remove the Exchange role assignment "+a.Identity)
 		}
@@ -84,7 +93,11 @@ func (r *registrar) ensureAppRoleAssignments(ctx context.Context, spID string) e
 		if g.Kind != roles.ExchangeApplicationRole || have[strings.ToLower(g.Role.Name)] {
 			continue
 		}
-		if _, err := x.NewAppRoleAssignment(ctx, g.Role.Name, spID, scope, assignmentName(g.Role.Name, r.reg.ClientID)); err != nil {
+		name := assignmentName(g.Role.Name, r.reg.ClientID)
+		if r.adopted() {
+			r.noteAdded(&r.reg.Adoption.Assignments, name) // before: a lost answer may have made it
+		}
+		if _, err := x.NewAppRoleAssignment(ctx, g.Role.Name, spID, scope, name); err != nil {
 			return r.exchangeError(err, "assign "+g.Role.Name)
 		}
 	}
@@ -149,15 +162,22 @@ func (r *registrar) removeExchange(ctx context.Context, spID string) error {
 		return r.exchangeError(err, "read the Exchange role assignments")
 	}
 	for _, a := range held {
+		if !r.ownsAssignment(a.Name) {
+			continue
+		}
 		if err := x.RemoveManagementRoleAssignment(ctx, a.Identity); err != nil {
 			return r.exchangeError(err, "remove the Exchange role assignment "+a.Identity)
 		}
 	}
-	if err := x.RemoveManagementScope(ctx, ScopeName(r.reg.ClientID)); err != nil {
-		return r.exchangeError(err, "remove the management scope")
+	if !r.adopted() || r.reg.Adoption.Scope {
+		if err := x.RemoveManagementScope(ctx, ScopeName(r.reg.ClientID)); err != nil {
+			return r.exchangeError(err, "remove the management scope")
+		}
 	}
-	if err := x.RemoveServicePrincipal(ctx, spID); err != nil {
-		return r.exchangeError(err, "remove the Exchange service principal")
+	if !r.adopted() || r.reg.Adoption.ExchangeServicePrincipal {
+		if err := x.RemoveServicePrincipal(ctx, spID); err != nil {
+			return r.exchangeError(err, "remove the Exchange service principal")
+		}
 	}
 	return nil
 }

@@ -138,6 +138,9 @@ func (r *registrar) ensureConsents(ctx context.Context, sp *graph.ServicePrincip
 				r.heldEntra[api.AppID] = append(r.heldEntra[api.AppID], valueOf(res, a.AppRoleID))
 				continue
 			}
+			if !r.ownsConsent(a.ID) {
+				continue // an adopted application's own consent stays
+			}
 			if err := r.graph().DeleteAppRoleAssignment(ctx, res.ID, a.ID); err != nil {
 				return r.graphError(err, roles.ManageConsent, "revoke the consent to "+api.Name+"/"+valueOf(res, a.AppRoleID))
 			}
@@ -156,8 +159,12 @@ func (r *registrar) grantMissing(ctx context.Context, api roles.API, res *graph.
 		if have[strings.ToLower(id)] {
 			continue
 		}
-		if _, err := r.graph().CreateAppRoleAssignment(ctx, res.ID, spID, id); err != nil {
+		made, err := r.graph().CreateAppRoleAssignment(ctx, res.ID, spID, id)
+		if err != nil {
 			return r.graphError(err, roles.ManageConsent, "consent to "+gr.String())
+		}
+		if r.adopted() {
+			r.noteAdded(&r.reg.Adoption.Consents, made.ID)
 		}
 		r.heldEntra[api.AppID] = append(r.heldEntra[api.AppID], gr.Permission.Value)
 	}

@@ -25,6 +25,9 @@ func (r *registrar) read(ctx context.Context) error {
 		return nil
 	}
 	importing := r.spec.Known.ObjectID == ""
+	if importing {
+		r.reg.Adoption = &Adoption{} // found, not created: everything it has is its own
+	}
 	r.reg.ObjectID, r.reg.ClientID, r.reg.DisplayName = app.ID, app.AppID, app.DisplayName
 	r.readSecrets(app)
 	r.credentialExpiry(app)
@@ -67,12 +70,13 @@ func (r *registrar) observe(ctx context.Context, app *graph.Application) {
 		o.Protocol = roles.ProtocolEWS
 	}
 	o.UserManagement = containsFold(r.heldEntra[users.Entra.API.AppID], users.Entra.Value)
-	for _, k := range app.KeyCredentials {
-		if k.DisplayName != certificateName {
-			continue
-		}
+	if k := observedCertificate(app.KeyCredentials); k != nil {
 		if der, err := base64.StdEncoding.DecodeString(k.Key); err == nil && len(der) > 0 {
 			o.CertificatePEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+			if r.spec.Certificate == nil {
+				r.spec.Certificate = &Certificate{DER: der} // the observed one is the configured one
+				r.credentialExpiry(app)
+			}
 		}
 	}
 	for _, p := range app.PasswordCredentials {
@@ -105,6 +109,9 @@ func (r *registrar) unregister(ctx context.Context) error {
 	app, err := r.findApplication(ctx)
 	if err != nil {
 		return err
+	}
+	if r.adopted() {
+		return r.unadopt(ctx, app)
 	}
 	if r.reg.ClientID != "" && (r.spec.Options.Scoped || r.spec.WasScoped) {
 		if err := r.removeScoped(ctx); err != nil {

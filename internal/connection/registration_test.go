@@ -501,3 +501,160 @@ func TestRegisterEWS(t *testing.T) {
 		t.Fatalf("exchange roles = %v, missing %v", got, scoped.Missing)
 	}
 }
+
+// An application that existed before is adopted (read by client id), completed with a
+// scope and a certificate (the answers of the PATCH and the assignments lost), and removed
+// again: only what the registration added goes; the application, its secret, its consent,
+// its Exchange service principal and its own assignment stay.
+func TestAdoptedRegistrationRemovesOnlyWhatItAdded(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	// A secret under the provider's name from before the import is the application's own too.
+	if _, err := s.AddApplicationSecret(otherApp, emulator.SeedSecret{DisplayName: secretNamePrefix + "earlier", Value: "Earlier~Secret.0123456789abcdefghij"}); err != nil {
+		t.Fatal(err)
+	}
+	before, beforeSP := appOf(s, otherApp)
+	spec := regSpec(cl, mgmtFull, true)
+	spec.Known = Registration{ClientID: otherApp}
+	read, err := e.ReadRegistration(ctx, spec)
+	if err != nil || read.Adoption == nil || read.ObjectID != before.ObjectID {
+		t.Fatalf("read=%+v err=%v", read, err)
+	}
+	cert, err := emulator.NewTestCertificate("engine", time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Certificate, err = ParsePublicCertificate(publicPart(t, cert.CertPEM)); err != nil {
+		t.Fatal(err)
+	}
+	for _, route := range []string{"graph.applications.update", "exo.New-ManagementRoleAssignment"} {
+		s.InjectFault(emulator.Fault{Route: route, DropResponse: true, Count: 2})
+	}
+	spec.Known = *read
+	reg, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, sp := appOf(s, otherApp)
+	a := reg.Adoption
+	if a == nil || len(app.KeyCredentials) != 1 || len(a.Keys) != 1 || a.Keys[0] != app.KeyCredentials[0].KeyID ||
+		len(a.Secrets) != 1 || reg.Secret == nil || a.Secrets[0] != reg.Secret.KeyID || !a.Scope || a.ExchangeServicePrincipal || a.ServicePrincipal ||
+		len(a.Assignments) != 4 || len(a.Consents) != 1 {
+		t.Fatalf("adoption %+v, keys %v", a, app.KeyCredentials)
+	}
+	// Its own tenant-wide Mail.ReadWrite stays (not Terraform's to revoke); User.Read.All is added.
+	if got := consentsOf(sp); fmt.Sprint(got) != "[Microsoft Graph/Mail.ReadWrite Microsoft Graph/User.Read.All]" {
+		t.Fatalf("consents %v", got)
+	}
+	if c := s.Counters().ByRoute; c["exo.New-ManagementRoleAssignment"] != 4 || c["graph.applications.update"] < 3 {
+		t.Fatalf("assignments sent %d times (want 4: lost answers found again), PATCHes %d (two answers lost)",
+			c["exo.New-ManagementRoleAssignment"], c["graph.applications.update"])
+	}
+	if got := exchangeRolesOfApp(s, otherApp); len(got) != 5 {
+		t.Fatalf("exchange roles %v: want its own and the four in the registration's scope", got)
+	}
+	// The same certificate again: found by its thumbprint, not added twice.
+	spec.Known = *reg
+	if again, err := e.Register(ctx, spec); err != nil || len(again.Adoption.Keys) != 1 {
+		t.Fatalf("again: %+v %v", again, err)
+	}
+	if app, _ := appOf(s, otherApp); len(app.KeyCredentials) != 1 {
+		t.Fatalf("keys %v", app.KeyCredentials)
+	}
+	if err := e.Unregister(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	app, sp = appOf(s, otherApp)
+	if app == nil || sp == nil || sp.ID != beforeSP.ID || len(app.KeyCredentials) != 0 || fmt.Sprint(app.PasswordCredentials) != fmt.Sprint(before.PasswordCredentials) {
+		t.Fatalf("after: app=%+v sp=%v, secrets before %v", app, sp, before.PasswordCredentials)
+	}
+	if got := consentsOf(sp); fmt.Sprint(got) != fmt.Sprint(consentsOf(beforeSP)) {
+		t.Fatalf("consents after %v, before %v", got, consentsOf(beforeSP))
+	}
+	if got := exchangeRolesOfApp(s, otherApp); fmt.Sprint(got) != "[Application Mail.ReadWrite@Sales mailboxes]" {
+		t.Fatalf("exchange roles after %v", got)
+	}
+	for _, sc := range s.Snapshot().ManagementScopes {
+		if sc.Name == ScopeName(otherApp) {
+			t.Fatal("the registration's scope was left behind")
+		}
+	}
+}
+
+// A filter with a syntax error fails before any call; one Exchange refuses (an unknown
+// property) fails at the scope, and the create is undone: no application is left.
+func TestRegisterRefusedFilterLeavesNothing(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	spec := regSpec(cl, mgmtFull, true)
+	spec.RecipientFilter = "Department -eq Sales"
+	_, err := e.Register(ctx, spec)
+	if ce, ok := AsError(err); !ok || ce.Problem != ProblemScopeRefused || !strings.Contains(ce.Detail, "write Department -eq 'Sales'") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := s.Counters().ByRoute["graph.applications.create"]; n != 0 {
+		t.Fatalf("%d applications created for a filter with a syntax error", n)
+	}
+	spec.RecipientFilter = "NoSuchProperty -eq 'x'"
+	reg, err := e.Register(ctx, spec)
+	ce, ok := AsError(err)
+	if !ok || ce.Problem != ProblemScopeRefused || !strings.Contains(ce.Detail, "deleted again") || reg.ObjectID != "" || reg.ClientID != "" {
+		t.Fatalf("reg=%+v err=%v", reg, err)
+	}
+	if c := s.Counters().ByRoute; c["graph.applications.create"] != 1 || countApps(s, spec.DisplayName) != 0 {
+		t.Fatalf("created %d, left %d", c["graph.applications.create"], countApps(s, spec.DisplayName))
+	}
+	for _, p := range s.Snapshot().ExchangeServicePrincipals {
+		if p.DisplayName == spec.DisplayName {
+			t.Fatal("the Exchange service principal was left behind")
+		}
+	}
+}
+
+// An adopted application keeps what it asked for; the registration's needs are added.
+func TestWithAccessKeepsTheApplicationsOwn(t *testing.T) {
+	have := []graph.RequiredResourceAccess{{ResourceAppID: "graph", ResourceAccess: []graph.ResourceAccess{{ID: "sites", Type: "Role"}, {ID: "mail", Type: "Role"}}},
+		{ResourceAppID: "sharepoint", ResourceAccess: []graph.ResourceAccess{{ID: "x", Type: "Scope"}}}}
+	want := []graph.RequiredResourceAccess{{ResourceAppID: "GRAPH", ResourceAccess: []graph.ResourceAccess{{ID: "MAIL", Type: "Role"}, {ID: "users", Type: "Role"}}},
+		{ResourceAppID: "exchange", ResourceAccess: []graph.ResourceAccess{{ID: "eas", Type: "Role"}}}}
+	got := withAccess(have, want)
+	if fmt.Sprint(got) != "[{graph [{sites Role} {mail Role} {users Role}]} {sharepoint [{x Scope}]} {exchange [{eas Role}]}]" {
+		t.Fatalf("got %v", got)
+	}
+	if !sameAccess(withAccess(got, want), got) || len(have[0].ResourceAccess) != 2 {
+		t.Fatalf("not idempotent, or have changed: %v", have)
+	}
+}
+
+// The configured certificate of an adopted application (registered before, not added) is a
+// managed credential: its end is the registration's credential expiry.
+func TestAdoptedCertificateCountsForExpiry(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	cert, err := emulator.NewTestCertificate("engine", time.Now().Add(20*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddApplicationCertificate(otherApp, emulator.SeedCertificate{DisplayName: "CN=engine", PEM: string(cert.CertPEM)}); err != nil {
+		t.Fatal(err)
+	}
+	spec := regSpec(cl, mgmtFull, false)
+	spec.CreateSecret = false
+	if spec.Certificate, err = ParsePublicCertificate(publicPart(t, cert.CertPEM)); err != nil {
+		t.Fatal(err)
+	}
+	spec.Known = Registration{ClientID: otherApp}
+	read, err := e.ReadRegistration(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Known = *read
+	reg, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := appOf(s, otherApp)
+	if len(app.KeyCredentials) != 1 || len(reg.Adoption.Keys) != 0 || !reg.CredentialExpiresAt.Equal(cert.Certificate.NotAfter.UTC()) {
+		t.Fatalf("keys %v, adoption %+v, expiry %v (certificate until %v)", app.KeyCredentials, reg.Adoption, reg.CredentialExpiresAt, cert.Certificate.NotAfter)
+	}
+}

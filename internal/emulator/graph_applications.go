@@ -354,7 +354,8 @@ func (s *Server) listApplications(q *call) {
 			"publisherDomain": s.seed.Domains[0], "tags": a.tags, "identifierUris": a.identifierURIs}) {
 			continue
 		}
-		objects = append(objects, selectObject(s.applicationObject(a, slices.Contains(selected, "keyCredentials")), selected))
+		// A key credential's key is returned only on a single object's $select (WIRE §I10).
+		objects = append(objects, selectObject(s.applicationObject(a, false), selected))
 	}
 	context := s.selectContext("applications", selected, false)
 	q.writeGraphPage(context, objects)

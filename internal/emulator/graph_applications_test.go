@@ -123,6 +123,10 @@ func TestGraphApplicationLifecycle(t *testing.T) {
 	if jsonPath(t, e.do("GET", "/v1.0/applications/"+id, bearer(tok), nil).json(t), "keyCredentials", 0, "key") != nil {
 		t.Error("key returned without $select")
 	}
+	list := e.do("GET", "/v1.0/applications?$filter=id+eq+'"+id+"'&$select=id,keyCredentials", bearer(tok), nil).json(t)
+	if jsonPath(t, list, "value", 0, "keyCredentials", 0, "key") != nil {
+		t.Error("key returned in a list: Graph returns it only on a single object's $select")
+	}
 	for name, body := range map[string]string{
 		"bad key":              `{"keyCredentials":[{"type":"AsymmetricX509Cert","usage":"Verify","key":"bm90IGEgY2VydA=="}]}`,
 		"symmetric":            `{"keyCredentials":[{"type":"Symmetric","usage":"Sign","key":"` + f.cert.KeyBase64 + `"}]}`,

@@ -78,6 +78,9 @@ func ParseClientCertificate(data []byte, password string) (*Certificate, error) 
 // ParsePublicCertificate reads a PEM public certificate (the first CERTIFICATE block). It
 // refuses private keys: only the public part is ever uploaded (§I10).
 func ParsePublicCertificate(data []byte) (*Certificate, error) {
+	if kind := privateKeyBlock(data); kind != "" {
+		return nil, &PrivateKeyError{Kind: kind}
+	}
 	if !isPEM(data) {
 		return nil, errors.New("no PEM certificate found (expected a -----BEGIN CERTIFICATE----- block)")
 	}
@@ -89,6 +92,38 @@ func ParsePublicCertificate(data []byte) (*Certificate, error) {
 		return nil, errors.New("the PEM holds a private key; give only the public certificate, the key stays with the migration engine")
 	}
 	return describe(certs[0]), nil
+}
+
+// PrivateKeyError: a public certificate input holds private-key material. It names the
+// PEM block's type only, never any of its content.
+type PrivateKeyError struct {
+	// Kind is the PEM block's type, e.g. "RSA PRIVATE KEY" or "ENCRYPTED PRIVATE KEY".
+	Kind string
+}
+
+func (e *PrivateKeyError) Error() string {
+	return "it holds a private key (a -----BEGIN " + e.Kind + "----- block); only the public certificate may be given, the key stays with the migration engine"
+}
+
+// privateKeyBlock is the type of the first private-key PEM block in data ("" none): PKCS#8
+// (plain and encrypted), PKCS#1 RSA, SEC 1 EC, OpenSSH and any other "… PRIVATE KEY" block,
+// found by its header even where the block itself would not decode.
+func privateKeyBlock(data []byte) string {
+	const begin = "-----BEGIN "
+	for rest := string(data); ; {
+		i := strings.Index(rest, begin)
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+len(begin):]
+		end := strings.Index(rest, "-----")
+		if end < 0 {
+			return ""
+		}
+		if kind := rest[:end]; strings.HasSuffix(kind, "PRIVATE KEY") && len(kind) < 40 {
+			return kind
+		}
+	}
 }
 
 // parseCertificates is the one reader of certificates: PEM blocks (CERTIFICATE, and at most

@@ -3,6 +3,7 @@ package provider
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 )
 
 // resolvedConfig is the provider configuration after environment variables and defaults
@@ -172,6 +174,11 @@ func readCAFile(name string) ([]byte, error) {
 }
 
 func checkPEMCertificates(b []byte) error {
+	if _, err := connection.ParsePublicCertificate(string(b)); err != nil {
+		if pk, ok := errors.AsType[*connection.PrivateKeyError](err); ok {
+			return fmt.Errorf("holds a private key (a PEM block of type %q; not shown): give only the CA certificates, e.g. `openssl x509 -in ca.pem -out ca.crt`", pk.Kind)
+		}
+	}
 	n := 0
 	for rest := b; ; {
 		var block *pem.Block

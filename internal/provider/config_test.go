@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 )
 
 func writeCA(t *testing.T) string {
@@ -93,6 +95,14 @@ func TestResolveConfigErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	withKey := filepath.Join(t.TempDir(), "ca-and-key.pem")
+	keyed, err := emulator.NewTestCertificate("ca", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(withKey, keyed.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name         string
 		env          map[string]string
@@ -112,6 +122,8 @@ func TestResolveConfigErrors(t *testing.T) {
 			wantInDetail: `cannot read "/nonexistent/ca.pem"`},
 		{name: "CA file without certificates", env: map[string]string{EnvCACertFile: bad}, wantPath: "ca_certificate_file", wantSummary: "Unusable CA certificate file",
 			wantInDetail: "holds no PEM certificate"},
+		{name: "CA file with a private key", env: map[string]string{EnvCACertFile: withKey}, wantPath: "ca_certificate_file", wantSummary: "Unusable CA certificate file",
+			wantInDetail: `holds a private key (a PEM block of type "PRIVATE KEY"; not shown): give only the CA certificates`},
 		{name: "client id", env: map[string]string{EnvClientID: "my-app"}, wantPath: "client_id", wantSummary: "Invalid client ID",
 			wantInDetail: `must be an application (client) ID, a GUID like fb78d390-0c51-40cd-8e17-fdbfab77341b; got "my-app"`},
 		{name: "max retries", env: map[string]string{EnvMaxRetries: "lots"}, wantPath: "max_retries", wantSummary: "Invalid max_retries",

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -161,11 +162,35 @@ func checkClientCertificate(value, password string, at path.Path, now time.Time,
 // parse (or holds a private key) is an error on `certificate`.
 func parsePublicCertificate(text string, diags *diag.Diagnostics) *connection.Certificate {
 	c, err := connection.ParsePublicCertificate(text)
+	if pk, ok := errors.AsType[*connection.PrivateKeyError](err); ok {
+		addPrivateKeyError(path.Root("certificate"), pk, diags)
+		return nil
+	}
 	if err != nil {
 		diags.AddAttributeError(path.Root("certificate"), "Unusable certificate", "certificate: "+err.Error()+". Give the public certificate in PEM (-----BEGIN CERTIFICATE-----).")
 		return nil
 	}
 	return c
+}
+
+// addPrivateKeyError reports private-key material in a public certificate input at: what
+// to pass instead, and never any of the value (its PEM block's type only).
+func addPrivateKeyError(at path.Path, pk *connection.PrivateKeyError, diags *diag.Diagnostics) {
+	diags.AddAttributeError(at, "Private key given as certificate",
+		at.String()+" takes the public certificate only, and the value given holds a private key (a PEM block of type \""+pk.Kind+"\"; "+
+			"the value is not shown). The private key stays with the migration engine. Pass the public part: the .crt file, "+
+			"or extract it with `openssl x509 -in key_and_cert.pem -out migration.crt` and set certificate = file(\"migration.crt\").")
+}
+
+// rejectPrivateKey reports (and is true for) private-key material in the public
+// certificate input at.
+func rejectPrivateKey(at path.Path, text string, diags *diag.Diagnostics) bool {
+	_, err := connection.ParsePublicCertificate(text)
+	pk, ok := errors.AsType[*connection.PrivateKeyError](err)
+	if ok {
+		addPrivateKeyError(at, pk, diags)
+	}
+	return ok
 }
 
 // checkPublicCertificate: the certificate must parse (a public PEM certificate) and not have

@@ -40,8 +40,11 @@ func (r *migrationApplicationResource) Update(ctx context.Context, req resource.
 	}
 	priv, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
+	adoption, diags := adoptionOf(ctx, req.Private, state)
+	resp.Diagnostics.Append(diags...)
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Update, defaultRegistrationUpdateTimeout, r.registrationSpec(plan, &state, priv),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
+			spec.Known.Adoption = adoption
 			r.register(ctx, spec, plan, &state, &resp.State, resp.Private, &resp.Diagnostics)
 		})
 }
@@ -66,6 +69,7 @@ func (r *migrationApplicationResource) register(ctx context.Context, spec connec
 		}
 		diags.Append(state.Set(ctx, stateOf(base, reg))...)
 		diags.Append(private.SetKey(ctx, registrationPrivateKey, privateOf(reg))...)
+		diags.Append(setAdoption(ctx, private, reg)...)
 	}
 	if err != nil {
 		addRegistrationError(diags, err, "")
@@ -85,8 +89,11 @@ func (r *migrationApplicationResource) Read(ctx context.Context, req resource.Re
 	}
 	priv, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
+	adoption, diags := adoptionOf(ctx, req.Private, state)
+	resp.Diagnostics.Append(diags...)
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Read, defaultRegistrationReadTimeout, r.registrationSpec(state, &state, priv),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
+			spec.Known.Adoption = adoption
 			reg, err := r.data.env.ReadRegistration(ctx, spec)
 			if err != nil {
 				// Never block the plan that fixes the management identity: warn, keep the state.
@@ -108,6 +115,7 @@ func (r *migrationApplicationResource) Read(ctx context.Context, req resource.Re
 			resp.Diagnostics.Append(resp.State.Set(ctx, stateOf(state, reg))...)
 			resp.Diagnostics.Append(resp.Private.SetKey(ctx, registrationPrivateKey, privateOf(reg))...)
 			resp.Diagnostics.Append(rememberRefresh(ctx, resp.Private, time.Now())...)
+			resp.Diagnostics.Append(setAdoption(ctx, resp.Private, reg)...)
 		})
 }
 
@@ -135,8 +143,11 @@ func (r *migrationApplicationResource) Delete(ctx context.Context, req resource.
 	}
 	priv, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
+	adoption, diags := adoptionOf(ctx, req.Private, state)
+	resp.Diagnostics.Append(diags...)
 	callWith(ctx, &resp.Diagnostics, state.Timeouts.Delete, defaultRegistrationDeleteTimeout, r.registrationSpec(state, &state, priv),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
+			spec.Known.Adoption = adoption
 			spec.WasScoped = !state.MailboxScope.IsNull()
 			if err := r.data.env.Unregister(ctx, spec); err != nil {
 				addRegistrationError(&resp.Diagnostics, err, "")
@@ -157,7 +168,7 @@ func (r *migrationApplicationResource) ImportState(ctx context.Context, req reso
 	}
 	id = strings.ToLower(id)
 	resp.Diagnostics.Append(importedState(ctx, &resp.State, map[string]attr.Value{
-		"id": types.StringValue(id), "client_id": types.StringValue(id),
+		"id": types.StringValue(id), "client_id": types.StringValue(id), "adopted": types.BoolValue(true),
 		"required_permissions": stringSet(roles.GrantStrings(roles.Grants(roles.AppOptions{Protocol: roles.ProtocolGraph}))),
 	})...)
 }

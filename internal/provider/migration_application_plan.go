@@ -56,6 +56,9 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 	if !decode(ctx, req.Plan, &plan, &resp.Diagnostics) {
 		return
 	}
+	if !plan.Certificate.IsNull() && !plan.Certificate.IsUnknown() && rejectPrivateKey(path.Root("certificate"), plan.Certificate.ValueString(), &resp.Diagnostics) {
+		return // known only now (not at validation): the plan must not show it
+	}
 	var state *migrationApplicationModel
 	if !req.State.Raw.IsNull() {
 		var s migrationApplicationModel
@@ -63,6 +66,9 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 			return
 		}
 		state = &s
+	}
+	if state == nil {
+		plan.Adopted = types.BoolValue(false) // created, not adopted
 	}
 	planCredentials(&plan, state, planTime(ctx, req.Private), &resp.Diagnostics)
 	if !plan.Protocol.IsUnknown() && !plan.UserManagement.IsUnknown() && !plan.PublicFolders.IsUnknown() && !plan.MailboxScope.IsUnknown() {

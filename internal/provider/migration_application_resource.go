@@ -72,6 +72,7 @@ type migrationApplicationModel struct {
 	GrantedPermissions              types.Set      `tfsdk:"granted_permissions"`
 	MissingPermissions              types.Set      `tfsdk:"missing_permissions"`
 	CredentialExpiresAt             types.String   `tfsdk:"credential_expires_at"`
+	Adopted                         types.Bool     `tfsdk:"adopted"`
 	Timeouts                        timeouts.Value `tfsdk:"timeouts"`
 }
 

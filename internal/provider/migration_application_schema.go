@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -62,15 +63,18 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 					"recipient_filter": schema.StringAttribute{
 						Required: true,
 						MarkdownDescription: "OPATH recipient filter of the mailboxes the application may open, e.g. `CustomAttribute15 -eq 'migrate'` or " +
-							"`Department -eq 'Sales'`.",
-						Validators: []validator.String{nonBlank()},
+							"`Department -eq 'Sales'`. Its syntax is checked at plan time (operators with a hyphen, values in quotes, balanced " +
+							"parentheses); a create whose filter Exchange refuses is undone, so no half-made application is left.",
+						Validators: []validator.String{nonBlank(), recipientFilter()},
 					},
 				},
 			},
 			"certificate": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "A public certificate (PEM) registered as the application's credential: the recommended one, since no secret exists " +
-					"anywhere (the migration engine keeps the private key). Checked at plan time: it must parse and must not have expired.",
+					"anywhere (the migration engine keeps the private key). Checked at plan time: it must parse and must not have expired, and " +
+					"private-key material (any `PRIVATE KEY` PEM block, e.g. a `key_and_cert.pem` bundle) is refused without showing the value: " +
+					"pass the `.crt` (`openssl x509 -in key_and_cert.pem -out migration.crt`).",
 			},
 			"create_client_secret": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
@@ -112,6 +116,13 @@ func migrationApplicationComputedAttributes(keep []planmodifier.String) map[stri
 		"granted_permissions": permissionSet("Required permissions found granted at the last read."),
 		"missing_permissions": permissionSet("Required permissions not granted: a consent or role assignment removed outside Terraform shows " +
 			"here at plan time and is granted again by the next apply. Empty after a successful apply."),
+		"adopted": schema.BoolAttribute{
+			Computed: true, PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "Whether the application was adopted by `terraform import` rather than created by this resource. " +
+				"Destroying an adopted application removes only what Terraform added to it since (the client secrets and certificate it added, " +
+				"the consents it granted, and the service principal, management scope and Exchange role assignments it made) and leaves the " +
+				"application with everything it had before; a created application is deleted.",
+		},
 		"credential_expires_at": schema.StringAttribute{
 			Computed:            true,
 			MarkdownDescription: "Earliest expiry (RFC 3339) of the credentials this resource manages. Plans warn 30 days before it and fail once it has passed.",

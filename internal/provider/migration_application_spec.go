@@ -122,6 +122,7 @@ func stateOf(m migrationApplicationModel, reg *connection.Registration) migratio
 	m.ServicePrincipalID = str(reg.ServicePrincipalID, m.ServicePrincipalID)
 	m.TenantID = str(reg.TenantID, m.TenantID)
 	secretStateOf(&m, reg)
+	m.Adopted = adoptedValue(reg)
 	m.RequiredPermissions = stringSet(reg.Required)
 	m.GrantedPermissions = stringSet(reg.Granted)
 	m.MissingPermissions = stringSet(reg.Missing)

@@ -1,7 +1,13 @@
 package provider
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,11 +15,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -454,7 +464,96 @@ func TestAccMigrationApplication_import(t *testing.T) {
 			ResourceName:            migRes,
 			ImportState:             true,
 			ImportStateVerify:       true,
-			ImportStateVerifyIgnore: []string{"timeouts"},
+			ImportStateVerifyIgnore: []string{"timeouts", "adopted"}, // imported, the application is adopted
+		}, {
+			Config:           cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		}},
+	})
+}
+
+// An application registered by hand (a secret, a certificate and consents Terraform never
+// made) is imported, adopted and completed; destroy removes only what Terraform added and
+// leaves the application with its own secret, certificate and consents.
+func TestAccMigrationApplication_adoptedApplication(t *testing.T) {
+	s := registrationTenant(t)
+	const (
+		adoptedClientID = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+		foreignSecretID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+		foreignCertID   = "1c2d3e4f-5061-4728-93a4-b5c6d7e8f90a"
+	)
+	cert := testCertificatePEM(t, time.Now().Add(365*24*time.Hour))
+	foreignConsents := []string{"Microsoft Graph/Directory.Read.All", "Microsoft Graph/Mail.ReadWrite"}
+	if _, err := s.AddApplication(emulator.SeedApplication{DisplayName: appDisplayName, AppID: adoptedClientID,
+		Secrets:          []emulator.SeedSecret{{DisplayName: "engine", Value: "Foreign~Secret.0123456789abcdef", KeyID: foreignSecretID}},
+		Certificates:     []emulator.SeedCertificate{{DisplayName: "CN=engine", PEM: cert, KeyID: foreignCertID}},
+		GraphPermissions: []string{"Mail.ReadWrite", "Directory.Read.All"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := migrationConfig(s, mgmtClientID, fmt.Sprintf("  certificate          = %q\n  create_client_secret = true", cert))
+	credentials := func(r registered) (secrets, keys []string) {
+		for _, p := range r.app.PasswordCredentials {
+			secrets = append(secrets, p.KeyID)
+		}
+		for _, k := range r.app.KeyCredentials {
+			keys = append(keys, k.KeyID)
+		}
+		return secrets, keys
+	}
+	accTest(t, resource.TestCase{
+		// After destroy: the application, its service principal, its own secret, certificate
+		// and consents; nothing Terraform added.
+		CheckDestroy: func(*terraform.State) error {
+			r, n := registrationOf(s)
+			if n != 1 || r.app.AppID != adoptedClientID || r.sp == nil {
+				return fmt.Errorf("the adopted application is gone: %d applications, service principal %v", n, r.sp)
+			}
+			secrets, keys := credentials(r)
+			if err := equalStrings(secrets, []string{foreignSecretID}); err != nil {
+				return fmt.Errorf("secrets: %w", err)
+			}
+			if err := equalStrings(keys, []string{foreignCertID}); err != nil {
+				return fmt.Errorf("certificates: %w", err)
+			}
+			return equalStrings(r.consents(), foreignConsents)
+		},
+		Steps: []resource.TestStep{{
+			Config:             cfg,
+			ResourceName:       migRes,
+			ImportState:        true,
+			ImportStateId:      adoptedClientID,
+			ImportStatePersist: true,
+			ImportStateCheck: func(is []*terraform.InstanceState) error {
+				if len(is) != 1 {
+					return fmt.Errorf("%d instances imported", len(is))
+				}
+				a := is[0].Attributes
+				if a["adopted"] != "true" || a["certificate"] != cert || a["create_client_secret"] != "false" {
+					return fmt.Errorf("imported adopted=%q create_client_secret=%q certificate=%q", a["adopted"], a["create_client_secret"], a["certificate"])
+				}
+				return nil
+			},
+		}, {
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("adopted"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(migRes, tfjsonpath.New("missing_permissions"), setOf()),
+			},
+			Check: func(st *terraform.State) error {
+				r, n := registrationOf(s)
+				if n != 1 || r.app.AppID != adoptedClientID || stateAttr(st, "client_id") != adoptedClientID {
+					return fmt.Errorf("%d applications, state client id %s", n, stateAttr(st, "client_id"))
+				}
+				secrets, keys := credentials(r)
+				if len(secrets) != 2 || !slices.Contains(secrets, foreignSecretID) {
+					return fmt.Errorf("secrets %v: want the application's own and the one Terraform added", secrets)
+				}
+				// The configured certificate is the one already registered: adopted, not added again.
+				if err := equalStrings(keys, []string{foreignCertID}); err != nil {
+					return fmt.Errorf("certificates: %w", err)
+				}
+				return equalStrings(r.consents(), append([]string{"Microsoft Graph/Directory.Read.All"}, graphConsents...))
+			},
 		}, {
 			Config:           cfg,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
@@ -654,4 +753,161 @@ resource "o365_target_app_connection" "check" {
   verify_mailboxes = %s
 }
 `, credential, hclList(mailboxes))
+}
+
+// A private key passed as `certificate` (with the certificate, alone, in PKCS#1, SEC 1 or
+// encrypted PKCS#8 form, read with file() or through a local) fails at plan time on the
+// attribute, says what to pass instead, and the CLI's output shows none of the value; nothing
+// is registered.
+func TestAccMigrationApplication_privateKeyAsCertificate(t *testing.T) {
+	s := registrationTenant(t)
+	c, err := emulator.NewTestCertificate("tf-o365 migration", time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaDER := x509.MarshalPKCS1PrivateKey(c.Key)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, err := x509.MarshalECPrivateKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(kind string, der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}))
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, pem string
+		viaLocal  bool
+	}{
+		{"certificate and PKCS#8 key", string(c.PEM), false},
+		{"PKCS#8 key alone", string(c.KeyPEM), true},
+		{"RSA key and certificate", string(c.CertPEM) + block("RSA PRIVATE KEY", rsaDER), false},
+		{"EC key", block("EC PRIVATE KEY", ecDER), true},
+		{"encrypted key", block("ENCRYPTED PRIVATE KEY", rsaDER), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".pem")
+			if err := os.WriteFile(file, []byte(tc.pem), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			body := fmt.Sprintf("  certificate = file(%q)", file)
+			extra := ""
+			if tc.viaLocal {
+				body, extra = "  certificate = local.engine", fmt.Sprintf("\nlocals {\n  engine = file(%q)\n}\n", file)
+			}
+			// Every base64 line of the value is a piece of it the output must not show.
+			var pieces []string
+			for _, line := range strings.Split(tc.pem, "\n") {
+				if len(line) >= 32 && !strings.HasPrefix(line, "-----") {
+					pieces = append(pieces, line)
+				}
+			}
+			failed := false
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkNoRegistration(s),
+				ErrorCheck: func(err error) error {
+					out := err.Error()
+					for _, p := range append(pieces, "-----BEGIN") {
+						if strings.Contains(out, p) {
+							return fmt.Errorf("the CLI's output shows the value (%q):\n%s", p, out)
+						}
+					}
+					if !regexp.MustCompile(`(?s)Private key given as certificate.*certificate.*openssl x509 -in`).MatchString(out) {
+						return err
+					}
+					failed = true
+					return nil
+				},
+				Steps: []resource.TestStep{{Config: migrationConfig(s, mgmtClientID, body) + extra, PlanOnly: true}},
+			})
+			if !failed {
+				t.Fatal("the plan did not fail")
+			}
+			if _, n := registrationOf(s); n != 0 {
+				t.Fatalf("%d applications registered", n)
+			}
+		})
+	}
+}
+
+// An OPATH filter with a syntax error fails the plan on mailbox_scope.recipient_filter with
+// the fix; one Exchange refuses at apply leaves no application (the create is undone, nothing
+// is tainted), and the corrected filter then registers exactly one.
+func TestAccMigrationApplication_recipientFilterChecks(t *testing.T) {
+	s := registrationTenant(t)
+	scoped := func(filter string) string {
+		return migrationConfig(s, mgmtClientID, fmt.Sprintf("  mailbox_scope = {\n    recipient_filter = %q\n  }", filter))
+	}
+	for _, tc := range []struct{ name, filter, err string }{
+		{"unquoted value", "Department -eq Sales", `(?s)Invalid recipient filter.*mailbox_scope\.recipient_filter: the value Sales is not\s+quoted.*write\s+Department\s+-eq\s+'Sales'`},
+		{"unknown operator", "Department -equals 'Sales'", `(?s)Invalid recipient filter.*mailbox_scope\.recipient_filter: unknown operator\s+-equals.*-eq, -ne`},
+		{"unbalanced parentheses", "(Department -eq 'Sales' -or CustomAttribute15 -eq 'migrate'", `(?s)Invalid recipient filter.*mailbox_scope\.recipient_filter: '\(' is not\s+closed`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			accTest(t, resource.TestCase{
+				CheckDestroy: checkNoRegistration(s),
+				Steps:        []resource.TestStep{{Config: scoped(tc.filter), PlanOnly: true, ExpectError: regexp.MustCompile(tc.err)}},
+			})
+			if c := s.Counters().ByRoute["graph.applications.create"]; c != 0 {
+				t.Fatalf("%d applications created", c)
+			}
+		})
+	}
+	t.Run("refused by Exchange at apply", func(t *testing.T) {
+		accTest(t, resource.TestCase{
+			CheckDestroy: checkNoRegistration(s),
+			Steps: []resource.TestStep{{
+				Config:      scoped("NoSuchProperty -eq 'x'"),
+				ExpectError: regexp.MustCompile(`(?s)Exchange refused the recipient filter.*deleted again`),
+			}, {
+				// Nothing was recorded (so nothing is tainted): the plan creates, and the tenant
+				// holds nothing of the refused create.
+				PreConfig: func() {
+					if r, n := registrationOf(s); n != 0 || r.exchange != nil {
+						t.Fatalf("the refused create left %d applications, exchange %v", n, r.exchange)
+					}
+				},
+				Config:           scoped(scopeFilter),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(migRes, plancheck.ResourceActionCreate)}},
+				Check: func(st *terraform.State) error {
+					r, n := registrationOf(s)
+					if n != 1 || stateAttr(st, "client_id") != r.app.AppID || len(r.scopes) != 1 {
+						return fmt.Errorf("%d applications, scopes %v", n, r.scopes)
+					}
+					if c := s.Counters().ByRoute["graph.applications.create"]; c != 2 {
+						return fmt.Errorf("%d application creates, want 2 (the refused one and this)", c)
+					}
+					return nil
+				},
+			}},
+		})
+	})
+}
+
+// A certificate known only when planning (not at validation) is checked in ModifyPlan: a
+// private key fails the plan, which is then not shown, and the diagnostic has none of it.
+func TestModifyPlanRefusesPrivateKeyKnownOnlyAtPlan(t *testing.T) {
+	c, err := emulator.NewTestCertificate("engine", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := migrationConfigValue(t, map[string]tftypes.Value{"display_name": tftypes.NewValue(tftypes.String, "x"),
+		"certificate": tftypes.NewValue(tftypes.String, string(c.PEM))})
+	plan := tfsdk.Plan(cfg)
+	state := tfsdk.State{Schema: cfg.Schema, Raw: tftypes.NewValue(cfg.Raw.Type(), nil)}
+	resp := fwresource.ModifyPlanResponse{Plan: plan}
+	(&migrationApplicationResource{}).ModifyPlan(context.Background(), fwresource.ModifyPlanRequest{Config: cfg, Plan: plan, State: state}, &resp)
+	d := resp.Diagnostics
+	text := diagText(d)
+	if d.ErrorsCount() != 1 || !strings.Contains(text, "Private key given as certificate") || diagPath(d.Errors()[0]) != "certificate" {
+		t.Fatalf("%s", text)
+	}
+	for _, line := range strings.Split(string(c.PEM), "\n") {
+		if len(line) > 16 && strings.Contains(text, line) {
+			t.Fatalf("the diagnostic shows the value: %s", text)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/cloud"
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 )
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -49,6 +50,19 @@ func guid() validator.String {
 		}
 		return nil
 	}}
+}
+
+// recipientFilter checks the syntax of a management scope's OPATH filter at plan time, so a
+// filter Exchange would refuse fails before the application is created (a blank one is
+// nonBlank's).
+func recipientFilter() validator.String {
+	return stringCheck{desc: "must be an OPATH recipient filter, e.g. Department -eq 'Sales'", summary: "Invalid recipient filter",
+		check: func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return nil
+			}
+			return connection.CheckRecipientFilter(s)
+		}}
 }
 
 func nonBlank() validator.String {
