@@ -46,6 +46,7 @@ func (r *targetAppConnectionResource) ensure(ctx context.Context, spec connectio
 	st, err := r.data.env.EnsureApp(ctx, spec)
 	if err == nil {
 		tflog.Info(ctx, "target app connection verified", map[string]any{"granted": strings.Join(st.Granted, ", ")})
+		addDrift(diags, st)
 		diags.Append(state.Set(ctx, r.appStateAfter(plan, st))...)
 		return
 	}

@@ -64,13 +64,16 @@ func credentialAttribute(m targetAppConnectionModel) string {
 func addDrift(diags *diag.Diagnostics, st *connection.AppStatus) {
 	if len(st.Missing) > 0 {
 		diags.AddAttributeWarning(path.Root("missing_permissions"),
-			fmt.Sprintf("Application lacks %d permission(s): %s", len(st.Missing), strings.Join(st.Missing, ", ")),
+			fmt.Sprintf("Application lacks %s: %s", connection.MissingSummary(st), strings.Join(st.Missing, ", ")),
 			connection.MissingPermissionsText(st))
 	}
 	if len(st.Unreachable) > 0 {
 		diags.AddAttributeWarning(path.Root("unreachable_mailboxes"),
-			fmt.Sprintf("%d mailbox(es) unreachable: %s", len(st.Unreachable), strings.Join(st.UnreachableMailboxes(), ", ")),
+			fmt.Sprintf("%s unreachable: %s", connection.Count(len(st.Unreachable), "mailbox", "mailboxes"), strings.Join(st.UnreachableMailboxes(), ", ")),
 			connection.UnreachableText(st))
+	}
+	if len(st.Pending) > 0 {
+		diags.AddAttributeWarning(path.Root("pending_mailboxes"), "Exchange RBAC not effective yet for "+strings.Join(st.Pending, ", "), connection.PendingText(st))
 	}
 	if st.EWSStatus != "" && st.EWSStatus != connection.EWSEnabled {
 		diags.AddAttributeWarning(path.Root("ews_status"), "EWS closed: ews_status = "+st.EWSStatus, st.EWSDetail)

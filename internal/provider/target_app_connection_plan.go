@@ -112,6 +112,7 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 func (m *targetAppConnectionModel) planHealthy() {
 	m.MissingPermissions = stringSet(nil)
 	m.UnreachableMailboxes = stringSet(nil)
+	m.PendingMailboxes = types.SetUnknown(types.StringType)
 	m.GrantedPermissions = types.SetUnknown(types.StringType)
 	m.VerifiedAt = types.StringUnknown()
 	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {

@@ -118,6 +118,13 @@ func appConnectionComputedAttributes(keep []planmodifier.String, keepSet []planm
 			MarkdownDescription: "Mailboxes of `verify_mailboxes` the application could not open at the last check: outside its RBAC scope, " +
 				"without a mailbox, refused, or closed to EWS.",
 		},
+		"pending_mailboxes": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+			MarkdownDescription: "Mailboxes of `verify_mailboxes` that an Exchange application role of the application covers " +
+				"(`Test-ServicePrincipalAuthorization` shows the assignment) but that Microsoft Graph or EWS does not open yet: Exchange applies " +
+				"RBAC changes within 30 minutes to 2 hours. Not a failure: apply succeeds and warns, and a later plan finds them open. " +
+				"Read with the application's own `" + roles.ManageAsApp().Value + "`, or else with the provider's management identity when one is configured.",
+		},
 		"ews_status": schema.StringAttribute{
 			Computed: true, PlanModifiers: keep,
 			MarkdownDescription: "For `protocol = \"ews\"`: `enabled`, `disabled_for_organization`, `disabled_for_mailbox`, `app_not_allowed`, or " +

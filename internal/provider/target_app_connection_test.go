@@ -244,7 +244,7 @@ func TestAccTargetAppConnection_consentRemoved(t *testing.T) {
 					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
 				}},
-				ExpectError: regexp.MustCompile(`(?s)permission\(s\) missing.*Microsoft Graph/Calendars.ReadWrite.*New-MgServicePrincipalAppRoleAssignedTo.*'Calendars.ReadWrite'`),
+				ExpectError: regexp.MustCompile(`(?s)1 permission missing.*Microsoft Graph/Calendars.ReadWrite.*New-MgServicePrincipalAppRoleAssignedTo.*'Calendars.ReadWrite'`),
 			},
 			{
 				PreConfig: func() {
@@ -305,7 +305,7 @@ func TestAccTargetAppConnection_rbacScope(t *testing.T) {
 			},
 			{
 				Config:      cfg(upnInA, upnInB),
-				ExpectError: regexp.MustCompile(`(?s)mailbox\(es\) unreachable.*` + regexp.QuoteMeta(upnInB) + `.*outside the management scope.*` + scopeName),
+				ExpectError: regexp.MustCompile(`(?s)1 mailbox unreachable.*` + regexp.QuoteMeta(upnInB) + `.*outside the management scope.*` + scopeName),
 			},
 			{
 				// A mailbox without an Exchange mailbox is unreachable too, and says why.
