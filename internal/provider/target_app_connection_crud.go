@@ -64,13 +64,8 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 		return
 	}
 	if !state.hasStoredCredential() {
-		why := "it was imported"
-		if !state.CredentialWOVersion.IsNull() || !state.VerifiedAt.IsNull() {
-			why = "its credential is write-only"
-		}
-		resp.Diagnostics.AddWarning("Connection not re-verified",
-			"The state holds no client secret or certificate for application "+state.ClientID.ValueString()+" ("+why+"), so this plan could not check its permissions and mailboxes. "+
-				"The next apply verifies them with the configured credential.")
+		// Without a stored credential the plan checks the connection with the configured
+		// one (verifyAtPlan); the refresh resolves only the tenant.
 		r.resolveTenant(ctx, &state, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
@@ -94,6 +89,7 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 			tflog.Info(ctx, "Exchange application roles not readable", map[string]any{"evidently_held": strings.Join(st.Unconfirmed, ", "), "why": st.ExchangeRolesUnread})
 		}
 		setAppStatus(&state, st)
+		resp.Diagnostics.Append(r.rememberEWS(ctx, resp.Private, st)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	})
 }

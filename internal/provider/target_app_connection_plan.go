@@ -62,8 +62,10 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 }
 
 // ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and turns
-// drift into a plan: when the last read found something not working, it plans the healthy
-// values, so that apply verifies again (and fails with the fix while it is not fixed).
+// drift into a plan (target_app_connection_verify.go): when this plan's check found something
+// not working that an apply can repair, it plans the healthy values, so that apply verifies
+// again (and fails with the fix while it is not fixed); EWS closed plans nothing, and a
+// change while it is closed fails at plan.
 func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -100,7 +102,18 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 	} else {
 		changed := !equalAttributes(plan, *state, configurable(req.Plan.Schema.GetAttributes())) ||
 			!state.CredentialExpiresAt.Equal(plan.CredentialExpiresAt)
-		if state.drifted() || changed {
+		f, checked := r.planFinding(ctx, req, plan, config, *state, &resp.Diagnostics)
+		drifted := state.drifted()
+		if checked {
+			drifted = f.drifted
+		}
+		switch {
+		case checked && f.ewsClosed() && plan.Protocol.ValueString() == string(roles.ProtocolEWS):
+			// Nothing an apply can repair: no value it cannot set, and no change it cannot make.
+			if changed {
+				refuseEWSClosed(f, plan, &resp.Diagnostics)
+			}
+		case drifted || changed:
 			plan.planHealthy()
 		}
 	}

@@ -359,9 +359,10 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				}),
 			},
 			{
-				PreConfig:          func() { s.SetOrganizationEWSEnabled(&off) },
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
+				// EWS closed is drift no apply can repair: the refresh records it and warns,
+				// and the plan proposes nothing (no ews_status "enabled" it cannot set).
+				PreConfig:    func() { s.SetOrganizationEWSEnabled(&off) },
+				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(appConnRes, "ews_status", "disabled_for_organization"),
 					resource.TestCheckTypeSetElemAttr(appConnRes, "unreachable_mailboxes.*", upnInA),
@@ -378,12 +379,26 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				),
 			},
 			{
-				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\""),
-				ExpectError: regexp.MustCompile(`(?s)EWS disabled_for_organization.*Set-OrganizationConfig -EwsEnabled \$true`),
+				Config:           cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("disabled_for_organization")),
+				},
+				Check: checkTenant(func() error {
+					if e := s.Snapshot().Organization.EWSEnabled; e == nil || *e {
+						return fmt.Errorf("the organisation's EWS switch is %v, want off", e)
+					}
+					return nil
+				}),
 			},
 			{
-				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)EWS disabled.*does not hold Exchange.ManageAsApp.*Get-OrganizationConfig`),
+				// A change while EWS is closed fails at plan with the diagnosis: its apply could only fail.
+				Config:      strings.Replace(cfg, `"Target app"`, `"Target app renamed"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled_for_organization.*Set-OrganizationConfig -EwsEnabled \$true`),
+			},
+			{
+				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\"") + strings.Replace(appResource("plain", appLogin(appEWSPlainID, appPlainSecret, upnInA)+"\n  protocol = \"ews\""), `"Target app"`, `"Plain renamed"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled.*does not hold Exchange.ManageAsApp.*Get-OrganizationConfig`),
 			},
 			{
 				// The mailbox's own switch, with the organisation open again.
@@ -393,9 +408,9 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
-				Check:              resource.TestCheckResourceAttr(appConnRes, "ews_status", "disabled_for_mailbox"),
+				Config:            cfg,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("disabled_for_mailbox"))},
 			},
 			{
 				PreConfig: func() {
@@ -795,7 +810,7 @@ func TestAccTargetAppConnection_writeOnlySecret(t *testing.T) {
 					return nil
 				},
 			},
-			{Config: cfg(1), PlanOnly: true}, // cannot re-verify without a stored secret: warns, proposes nothing
+			{Config: cfg(1), PlanOnly: true}, // verified at plan with the configuration's write-only secret: nothing to propose
 			{Config: cfg(2)},                 // a new version applies again with the write-only secret
 		},
 	})
