@@ -25,11 +25,6 @@ func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req r
 	if m.Protocol.IsNull() {
 		protocol = string(roles.ProtocolGraph)
 	}
-	if !m.Protocol.IsUnknown() && protocol == string(roles.ProtocolEWS) {
-		resp.Diagnostics.AddAttributeWarning(path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,
-			"Exchange Online switches Exchange Web Services off tenant by tenant from 1 October 2026 and for good on "+roles.EWSEnd+
-				". An application registered for EWS stops working then; prefer protocol = \"graph\".")
-	}
 	if !m.Protocol.IsUnknown() && !m.PublicFolders.IsUnknown() && m.PublicFolders.ValueBool() && protocol == string(roles.ProtocolGraph) {
 		resp.Diagnostics.AddAttributeError(path.Root("public_folders"), "Public folders need EWS",
 			"Microsoft Graph has no API for public folders, so a public-folder migration uses Exchange Web Services. "+
@@ -55,6 +50,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 	if !decode(ctx, req.Plan, &plan, &resp.Diagnostics) {
 		return
 	}
+	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
 	var state *migrationApplicationModel
 	if !req.State.Raw.IsNull() {
 		var s migrationApplicationModel

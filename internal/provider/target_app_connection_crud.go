@@ -46,7 +46,7 @@ func (r *targetAppConnectionResource) ensure(ctx context.Context, spec connectio
 	st, err := r.data.env.EnsureApp(ctx, spec)
 	if err == nil {
 		tflog.Info(ctx, "target app connection verified", map[string]any{"granted": strings.Join(st.Granted, ", ")})
-		addDrift(diags, st)
+		r.addDrift(diags, spec.Principal.Name, st)
 		diags.Append(state.Set(ctx, r.appStateAfter(plan, st))...)
 		return
 	}
@@ -64,9 +64,12 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 		return
 	}
 	if !state.hasStoredCredential() {
-		// Without a stored credential the plan checks the connection with the configured
-		// one (verifyAtPlan); the refresh resolves only the tenant.
+		// Without a stored credential the plan of this process checks the connection with
+		// the configured one (verifyAtPlan); the refresh resolves only the tenant.
 		r.resolveTenant(ctx, &state, &resp.Diagnostics)
+		if r.data != nil {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, refreshedKey, []byte(`"`+r.data.run+`"`))...)
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
@@ -78,13 +81,15 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 				ce.Problem == connection.ProblemServiceUnavailable) && ce.Reason != connection.ReasonSecretExpired {
 				// Never block the plan that fixes the credentials, nor the plan of the other
 				// tenants when one tenant's service is down: warn and keep the state.
-				addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "Drift check skipped: ")
+				if r.data.warned.first(strings.ToLower(spec.Principal.Tenant+"/"+spec.Principal.Name) + "|skipped|" + ce.Summary) {
+					addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "Drift check skipped: ")
+				}
 				return
 			}
 			addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "")
 			return
 		}
-		addDrift(&resp.Diagnostics, st)
+		r.addDrift(&resp.Diagnostics, spec.Principal.Name, st)
 		if len(st.Unconfirmed) > 0 {
 			tflog.Info(ctx, "Exchange application roles not readable", map[string]any{"evidently_held": strings.Join(st.Unconfirmed, ", "), "why": st.ExchangeRolesUnread})
 		}

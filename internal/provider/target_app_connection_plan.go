@@ -28,8 +28,8 @@ func (r *targetAppConnectionResource) ConfigValidators(context.Context) []resour
 }
 
 // ValidateConfig checks the certificate (parses, RSA key, not expired; a warning within 30
-// days of its end), the password's pairing with a certificate, the EWS end date and a
-// retired cloud.
+// days of its end), the password's pairing with a certificate and a retired cloud. (The EWS
+// end date is ModifyPlan's, once per plan.)
 func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m targetAppConnectionModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -38,11 +38,6 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
 		warnRetiredCloud(m.Cloud.ValueString(), path.Root("cloud"), &resp.Diagnostics)
-	}
-	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
-		resp.Diagnostics.AddAttributeWarning(path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,
-			"Microsoft switches Exchange Web Services off in Exchange Online tenant by tenant from 1 October 2026 and for everyone on "+roles.EWSEnd+
-				" (MC1227454). A migration over EWS must finish before then; `protocol = \"graph\"` (Microsoft Graph) is the lasting path.")
 	}
 	certificate := false
 	for _, a := range appCredentials {
@@ -61,11 +56,11 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 }
 
-// ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and turns
-// drift into a plan (target_app_connection_verify.go): when this plan's check found something
-// not working that an apply can repair, it plans the healthy values, so that apply verifies
-// again (and fails with the fix while it is not fixed); EWS closed plans nothing, and a
-// change while it is closed fails at plan.
+// ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and plans
+// by the drift rule (target_app_connection_verify.go): drift alone plans nothing (the
+// refresh recorded and warned); a change plans the healthy values, so that apply verifies
+// again (and fails with the fix while it is not fixed), except while EWS is closed, when it
+// fails at plan.
 func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -92,6 +87,7 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 	if !plan.Tenant.IsUnknown() && !plan.ClientID.IsUnknown() {
 		plan.ID = types.StringValue(appConnectionID(plan.Tenant.ValueString(), plan.ClientID.ValueString()))
 	}
+	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
 	plan.CredentialExpiresAt = credentialExpiry(config)
 	if !plan.Protocol.IsUnknown() && plan.Protocol.ValueString() != string(roles.ProtocolEWS) {
 		plan.EWSStatus = types.StringNull()
@@ -103,17 +99,16 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 		changed := !equalAttributes(plan, *state, configurable(req.Plan.Schema.GetAttributes())) ||
 			!state.CredentialExpiresAt.Equal(plan.CredentialExpiresAt)
 		f, checked := r.planFinding(ctx, req, plan, config, *state, &resp.Diagnostics)
-		drifted := state.drifted()
-		if checked {
-			drifted = f.drifted
-		}
 		switch {
+		case !changed:
+			// Drift alone plans nothing: this resource changes nothing in the tenant, so no
+			// apply of it repairs a missing permission or a closed switch. The refresh recorded
+			// the finding and warned with the fix; a repair made elsewhere (by an administrator,
+			// or o365_migration_application) shows at the next refresh.
 		case checked && f.ewsClosed() && plan.Protocol.ValueString() == string(roles.ProtocolEWS):
-			// Nothing an apply can repair: no value it cannot set, and no change it cannot make.
-			if changed {
-				refuseEWSClosed(f, plan, &resp.Diagnostics)
-			}
-		case drifted || changed:
+			// EWS closed: no apply can verify a change.
+			refuseEWSClosed(f, plan, &resp.Diagnostics)
+		default:
 			plan.planHealthy()
 		}
 	}
@@ -131,12 +126,6 @@ func (m *targetAppConnectionModel) planHealthy() {
 	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
 		m.EWSStatus = types.StringValue(connection.EWSEnabled)
 	}
-}
-
-// drifted reports whether the last check found something not working.
-func (m targetAppConnectionModel) drifted() bool {
-	return len(m.MissingPermissions.Elements()) > 0 || len(m.UnreachableMailboxes.Elements()) > 0 ||
-		(!m.EWSStatus.IsNull() && m.EWSStatus.ValueString() != connection.EWSEnabled)
 }
 
 // credentialExpiry is the configured certificate's end of validity, null for a secret (and

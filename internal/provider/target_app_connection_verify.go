@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -20,19 +21,18 @@ import (
 //     with the configuration's credential (write-only values are in the configuration during
 //     planning), with the same warnings. Only a credential whose value is unknown at plan
 //     time leaves the connection unchecked, and says so.
-//   - EWS closed is drift the provider cannot repair: the plan proposes no value it cannot
-//     set (ews_status stays as found, no change, the warning names the command that opens
-//     EWS), and a plan that would change the connection while EWS is closed fails with the
-//     diagnosis, since its apply could only fail.
-//   - Other drift (a permission missing, a mailbox unreachable) plans the healthy values:
-//     o365_migration_application in the same apply, or an administrator, can repair it, and
-//     apply verifies again.
+//   - The resource changes nothing in the tenant, so no apply of it repairs drift: drift
+//     alone plans no change (never a value the provider cannot set, such as ews_status
+//     "enabled" or missing_permissions = []); the refresh's warning names the fix, and a
+//     repair made elsewhere shows at the next refresh.
+//   - A plan that changes the connection plans the healthy values and apply verifies again
+//     (a permission may be granted by o365_migration_application in the same apply). While
+//     EWS is closed nothing can make that apply succeed: the plan fails with the diagnosis.
 
 // appFinding is what the check of this plan found (the refresh's, or the plan's own for a
-// state without a stored credential): the EWS closure, and whether anything drifted.
+// state without a stored credential): the EWS closure.
 type appFinding struct {
 	ewsStatus, ewsDetail string
-	drifted              bool
 }
 
 // ewsClosed reports whether the finding is EWS closed for a connection over EWS.
@@ -58,7 +58,7 @@ func (r *targetAppConnectionResource) rememberEWS(ctx context.Context, private p
 // when nothing could be checked.
 func (r *targetAppConnectionResource) planFinding(ctx context.Context, req resource.ModifyPlanRequest, plan, config, state targetAppConnectionModel, diags *diag.Diagnostics) (appFinding, bool) {
 	if state.hasStoredCredential() {
-		f := appFinding{drifted: state.drifted(), ewsStatus: state.EWSStatus.ValueString()}
+		f := appFinding{ewsStatus: state.EWSStatus.ValueString()}
 		if req.Private != nil {
 			b, pdiags := req.Private.GetKey(ctx, findingKey)
 			diags.Append(pdiags...)
@@ -69,7 +69,27 @@ func (r *targetAppConnectionResource) planFinding(ctx context.Context, req resou
 		}
 		return f, true
 	}
+	if !r.refreshedHere(ctx, req, diags) {
+		// No refresh in this process: a plan with -refresh=false, or the plan Terraform
+		// makes again during apply. It knows nothing new and warns of nothing again.
+		return appFinding{}, false
+	}
 	return r.verifyAtPlan(ctx, plan, config, state, diags)
+}
+
+// refreshedKey is the private state key by which Read tells the plan of the same process
+// that it refreshed a state without a stored credential.
+const refreshedKey = "refreshed"
+
+// refreshedHere reports whether this provider process refreshed the resource.
+func (r *targetAppConnectionResource) refreshedHere(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics) bool {
+	if req.Private == nil {
+		return false
+	}
+	b, pdiags := req.Private.GetKey(ctx, refreshedKey)
+	diags.Append(pdiags...)
+	var run string
+	return len(b) > 0 && json.Unmarshal(b, &run) == nil && run == r.data.run
 }
 
 // verifyAtPlan checks a connection whose state holds no credential with the credential of
@@ -82,7 +102,7 @@ func (r *targetAppConnectionResource) verifyAtPlan(ctx context.Context, plan, co
 		if !state.CredentialWOVersion.IsNull() || !state.VerifiedAt.IsNull() {
 			why = "its credential is write-only"
 		}
-		diags.AddWarning("Connection not re-verified",
+		r.data.warnOnce(diags, strings.ToLower(plan.Tenant.ValueString()+"/"+state.ClientID.ValueString())+"|unverified", path.Empty(), "Connection not re-verified",
 			"The state holds no client secret or certificate for application "+state.ClientID.ValueString()+" ("+why+") and the configured credential is not known "+
 				"until apply, so this plan could not check its permissions and mailboxes. The apply verifies them with the configured credential.")
 		return appFinding{}, false
@@ -101,8 +121,8 @@ func (r *targetAppConnectionResource) verifyAtPlan(ctx context.Context, plan, co
 			addConnectionError(diags, appConnectionErrors(m), err, "Drift check skipped: ")
 			return
 		}
-		addDrift(diags, st)
-		f, ok = appFinding{ewsStatus: st.EWSStatus, ewsDetail: st.EWSDetail, drifted: !st.Healthy()}, true
+		r.addDrift(diags, spec.Principal.Name, st)
+		f, ok = appFinding{ewsStatus: st.EWSStatus, ewsDetail: st.EWSDetail}, true
 	})
 	return f, ok
 }

@@ -44,13 +44,13 @@ func TestAccTargetAppConnection_writeOnlyVerifiedAtPlan(t *testing.T) {
 				},
 			},
 			{
-				// A consent removed: the plan's own check finds it and plans the update.
+				// A consent removed: the plan's own check finds it; a change verifies at apply, which names the fix.
 				PreConfig: func() {
 					if n, err := s.RemoveConsent(appEWSID, "exchange", "full_access_as_app"); err != nil || n != 1 {
 						t.Fatalf("remove consent: %d %v", n, err)
 					}
 				},
-				Config: cfg("Target app"),
+				Config: cfg("Target app consent"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
 				}},
