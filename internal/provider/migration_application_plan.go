@@ -21,7 +21,7 @@ func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req r
 	if !decode(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
-	protocol := m.Protocol.ValueString()
+	protocol := string(roles.ProtocolOf(m.Protocol.ValueString()))
 	if m.Protocol.IsNull() {
 		protocol = string(roles.ProtocolGraph)
 	}

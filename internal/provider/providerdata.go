@@ -91,7 +91,7 @@ var objectAsOptions = basetypes.ObjectAsOptions{}
 // once per plan, whatever the number of resources over EWS), from ModifyPlan, which a destroy
 // does not reach with a plan: never on destroy.
 func (d *providerData) warnEWSEnd(diags *diag.Diagnostics, protocol string) {
-	if protocol != string(roles.ProtocolEWS) {
+	if roles.ProtocolOf(protocol) != roles.ProtocolEWS {
 		return
 	}
 	d.warnOnce(diags, "ews-end", path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,

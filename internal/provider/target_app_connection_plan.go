@@ -89,7 +89,7 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 	}
 	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
 	plan.CredentialExpiresAt = credentialExpiry(config)
-	if !plan.Protocol.IsUnknown() && plan.Protocol.ValueString() != string(roles.ProtocolEWS) {
+	if !plan.Protocol.IsUnknown() && roles.ProtocolOf(plan.Protocol.ValueString()) != roles.ProtocolEWS {
 		plan.EWSStatus = types.StringNull()
 	}
 
@@ -105,7 +105,7 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 			// apply of it repairs a missing permission or a closed switch. The refresh recorded
 			// the finding and warned with the fix; a repair made elsewhere (by an administrator,
 			// or o365_migration_application) shows at the next refresh.
-		case checked && f.ewsClosed() && plan.Protocol.ValueString() == string(roles.ProtocolEWS):
+		case checked && f.ewsClosed() && roles.ProtocolOf(plan.Protocol.ValueString()) == roles.ProtocolEWS:
 			// EWS closed: no apply can verify a change.
 			refuseEWSClosed(f, plan, &resp.Diagnostics)
 		default:
@@ -123,7 +123,7 @@ func (m *targetAppConnectionModel) planHealthy() {
 	m.PendingMailboxes = types.SetUnknown(types.StringType)
 	m.GrantedPermissions = types.SetUnknown(types.StringType)
 	m.VerifiedAt = types.StringUnknown()
-	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
+	if roles.ProtocolOf(m.Protocol.ValueString()) == roles.ProtocolEWS {
 		m.EWSStatus = types.StringValue(connection.EWSEnabled)
 	}
 }

@@ -80,8 +80,8 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			"protocol": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
 				MarkdownDescription: "How the migration reaches the mailboxes: `graph` (Microsoft Graph, the default) or `ews` (Exchange Web Services with " +
-					"impersonation; a plan warns that EWS ends in Exchange Online on " + roles.EWSEnd + ").",
-				Validators: []validator.String{stringvalidator.OneOf(roles.Protocols()...)},
+					"impersonation; a plan warns once that EWS ends in Exchange Online on " + roles.EWSEnd + "). Accepted in any case (`\"EWS\"` is `ews`).",
+				Validators: []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
 			},
 			"verify_mailboxes": schema.SetAttribute{
 				Required: true, ElementType: types.StringType,

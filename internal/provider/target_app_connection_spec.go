@@ -29,7 +29,7 @@ func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppCon
 		spec := connection.AppSpec{
 			Cloud:     cl,
 			Principal: connection.App(m.Tenant.ValueString(), m.ClientID.ValueString(), cred),
-			Protocol:  roles.Protocol(m.Protocol.ValueString()),
+			Protocol:  roles.ProtocolOf(m.Protocol.ValueString()),
 			Mailboxes: mailboxes,
 			New:       isNew,
 		}

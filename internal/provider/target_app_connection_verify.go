@@ -130,7 +130,7 @@ func (r *targetAppConnectionResource) verifyAtPlan(ctx context.Context, plan, co
 // refuseEWSClosed fails a plan that would change a connection over EWS while EWS is closed:
 // its apply could only fail. The diagnosis is the refresh's (or the plan's own check's).
 func refuseEWSClosed(f appFinding, plan targetAppConnectionModel, diags *diag.Diagnostics) {
-	if !f.ewsClosed() || plan.Protocol.ValueString() != string(roles.ProtocolEWS) {
+	if !f.ewsClosed() || roles.ProtocolOf(plan.Protocol.ValueString()) != roles.ProtocolEWS {
 		return
 	}
 	detail := f.ewsDetail
