@@ -35,7 +35,7 @@ func missingRolesError(s *session, missing []roles.Role) error {
 	for _, r := range missing {
 		fmt.Fprintf(&b, "\n  %s (%s):\n    %s\n", r.Name, r.Purpose, r.GrantCommand(upn))
 	}
-	e := s.fail(ProblemMissingRoles, fmt.Sprintf("%d required role(s) missing for %s", len(missing), upn), b.String(), nil)
+	e := s.fail(ProblemMissingRoles, Count(len(missing), "required role", "required roles")+" missing for "+upn, b.String(), nil)
 	e.Roles = missing
 	return e
 }

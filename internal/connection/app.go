@@ -30,6 +30,10 @@ type AppSpec struct {
 	// 7000215, 700027 meanwhile, WIRE.md §I5): EnsureApp then retries those for up to
 	// replicationWait.
 	New bool
+	// Reader, when set, reads the application's Exchange application roles
+	// (Test-ServicePrincipalAuthorization, WIRE.md §J6) when the application itself may not
+	// (it lacks Exchange.ManageAsApp): the provider's management identity, used read-only.
+	Reader *Principal
 }
 
 // replicationWait bounds the retries of a new connection's sign-in while Entra replicates a
@@ -77,6 +81,10 @@ type AppStatus struct {
 	Unconfirmed []string
 	// Unreachable are the mailboxes that could not be opened, sorted by address.
 	Unreachable []Unreachable
+	// Pending are the mailboxes an Exchange application role covers
+	// (Test-ServicePrincipalAuthorization says so) that Graph or EWS does not open yet:
+	// Exchange applies RBAC changes within 30 minutes to 2 hours (WIRE.md §J). Not a failure.
+	Pending []string
 	// EWSStatus is one of the EWS* values for protocol ews, "" for graph; EWSDetail says
 	// what closed it and the command that would open it.
 	EWSStatus, EWSDetail string

@@ -29,12 +29,17 @@ func (c *appCheck) explainUnreachable() {
 			u.Detail = fmt.Sprintf("%s is outside the management scope of the application's Exchange roles: %s. Widen the scope's recipient filter "+
 				"(Set-ManagementScope -Identity '<scope>' -RecipientRestrictionFilter \"…\") or set the mailbox's properties so the filter matches it. "+
 				"Exchange takes 30 minutes to 2 hours to apply a changed scope.", u.Mailbox, strings.Join(scopes, "; "))
-		case MailboxNotYetEffective:
-			u.Detail = fmt.Sprintf("An Exchange application role of the application covers %s, but Exchange has not applied it yet: a new or changed "+
-				"role assignment or scope takes 30 minutes to 2 hours to reach Microsoft Graph and EWS. Run apply again later.", u.Mailbox)
 		case MailboxEWSClosed:
 			u.Detail = "EWS refused the request by policy (HTTP 403); the EWS status says which switch closed it."
 		default:
+			if c.opts().Scoped {
+				// The application's mailbox access comes from Exchange application roles: the
+				// fix is the role, inside the scope its other roles use, never a tenant-wide consent.
+				g := roles.Grant{Kind: roles.ExchangeApplicationRole, Role: need.Exchange}
+				u.Detail = fmt.Sprintf("The application may not open %s: none of its Exchange application roles grants %s. Assign it: %s",
+					u.Mailbox, mailRole, g.GrantCommand(c.spec.Principal.Name, c.scope()))
+				break
+			}
 			u.Detail = fmt.Sprintf("The application may not open %s: it holds neither the application permission %s (tenant-wide) nor an Exchange application role %s whose scope contains the mailbox. "+
 				"Grant the permission with admin consent, or assign the role with New-ManagementRoleAssignment -App '%s' -Role '%s' -CustomResourceScope '<scope>'.",
 				u.Mailbox, mailPerm, mailRole, c.spec.Principal.Name, mailRole)
@@ -43,6 +48,17 @@ func (c *appCheck) explainUnreachable() {
 			}
 		}
 	}
+	// A mailbox a role covers that Exchange has not applied yet is pending, not unreachable.
+	kept := c.st.Unreachable[:0]
+	for _, u := range c.st.Unreachable {
+		if u.Problem == MailboxNotYetEffective {
+			c.st.Pending = append(c.st.Pending, u.Mailbox)
+			continue
+		}
+		kept = append(kept, u)
+	}
+	c.st.Unreachable = kept
+	sort.Strings(c.st.Pending)
 	sort.Slice(c.st.Unreachable, func(i, j int) bool { return c.st.Unreachable[i].Mailbox < c.st.Unreachable[j].Mailbox })
 }
 
@@ -56,11 +72,11 @@ func appProblems(spec AppSpec, st *AppStatus) error {
 	var b strings.Builder
 	var parts []string
 	if len(st.Missing) > 0 {
-		parts = append(parts, fmt.Sprintf("%d permission(s) missing", len(st.Missing)))
+		parts = append(parts, MissingSummary(st)+" missing")
 		b.WriteString(MissingPermissionsText(st))
 	}
 	if len(st.Unreachable) > 0 {
-		parts = append(parts, fmt.Sprintf("%d mailbox(es) unreachable", len(st.Unreachable)))
+		parts = append(parts, Count(len(st.Unreachable), "mailbox", "mailboxes")+" unreachable")
 		if b.Len() > 0 {
 			b.WriteString("\n")
 		}
@@ -85,15 +101,42 @@ func appProblems(spec AppSpec, st *AppStatus) error {
 		Summary: "Application " + spec.Principal.Name + " cannot serve the migration: " + strings.Join(parts, ", "), Detail: b.String()}
 }
 
-// MissingPermissionsText lists the missing permissions with what grants each.
+// MissingSummary counts what is missing by what grants it: "1 Exchange application role",
+// "2 permissions", or both.
+func MissingSummary(st *AppStatus) string {
+	exo := 0
+	for _, m := range st.Missing {
+		if strings.HasPrefix(m, roles.ExchangeRBAC+"/") {
+			exo++
+		}
+	}
+	var parts []string
+	if n := len(st.Missing) - exo; n > 0 {
+		parts = append(parts, Count(n, "permission", "permissions"))
+	}
+	if exo > 0 {
+		parts = append(parts, Count(exo, "Exchange application role", "Exchange application roles"))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// MissingPermissionsText lists the missing permissions with what grants each: admin
+// consent for an application permission, the role assignment for an Exchange role.
 func MissingPermissionsText(st *AppStatus) string {
 	var b strings.Builder
-	b.WriteString("Missing permissions (grant each with admin consent, or run):\n")
+	b.WriteString("Missing (run what follows each):\n")
 	for _, m := range st.Missing {
 		n, _ := roles.LookupGrant(m)
 		fmt.Fprintf(&b, "\n  %s (%s):\n    %s\n", m, n.Purpose, st.MissingFixes[m])
 	}
 	return b.String()
+}
+
+// PendingText says which mailboxes wait for Exchange to apply an RBAC change.
+func PendingText(st *AppStatus) string {
+	return "Test-ServicePrincipalAuthorization shows an Exchange application role of the application covering " + strings.Join(st.Pending, ", ") +
+		", but Microsoft Graph and EWS do not open " + map[bool]string{true: "it", false: "them"}[len(st.Pending) == 1] +
+		" yet: the role assignment or its scope is not effective yet — Exchange applies RBAC changes within 30 minutes to 2 hours; plan again later."
 }
 
 // UnreachableText lists the unreachable mailboxes with why and the fix.

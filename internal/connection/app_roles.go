@@ -13,8 +13,9 @@ import (
 // WIRE.md §J6), read only when the application may read them.
 
 // readExchangeRoles reads the service principal's Exchange application roles with
-// Test-ServicePrincipalAuthorization (WIRE.md §J6), naming the first unreachable mailbox so
-// the answer also says whether a role's scope covers it. Only when the token allows it.
+// Test-ServicePrincipalAuthorization (WIRE.md §J6), naming each unreachable mailbox so the
+// answer also says whether a role's scope covers it. The application reads them itself when
+// its token allows it, else the spec's Reader does (read only).
 func (c *appCheck) readExchangeRoles(ctx context.Context) {
 	if c.exoTok == nil {
 		if err := c.exchangeToken(ctx); err != nil {
@@ -22,18 +23,25 @@ func (c *appCheck) readExchangeRoles(ctx context.Context) {
 			return
 		}
 	}
+	reader := c.s
 	if !c.mayManage() {
-		c.st.ExchangeRolesUnread = "the application does not hold " + roles.ManageAsApp().String() + ", so its Exchange application roles (RBAC for Applications) cannot be read"
-		return
-	}
-	resource := ""
-	for _, u := range c.st.Unreachable {
-		if u.Problem == MailboxDenied {
-			resource = u.Mailbox
-			break
+		reader = c.roleReader(ctx)
+		if reader == nil {
+			c.st.ExchangeRolesUnread = "the application does not hold " + roles.ManageAsApp().String() + ", so its Exchange application roles (RBAC for Applications) cannot be read"
+			return
 		}
 	}
-	rows, err := c.servicePrincipalAuthorization(ctx, resource)
+	var denied []string
+	for _, u := range c.st.Unreachable {
+		if u.Problem == MailboxDenied {
+			denied = append(denied, u.Mailbox)
+		}
+	}
+	first := ""
+	if len(denied) > 0 {
+		first = denied[0]
+	}
+	rows, err := c.servicePrincipalAuthorization(ctx, reader, first)
 	if err != nil {
 		c.st.ExchangeRolesUnread = "Test-ServicePrincipalAuthorization failed: " + err.Error()
 		return
@@ -44,29 +52,68 @@ func (c *appCheck) readExchangeRoles(ctx context.Context) {
 		c.held.ExchangeRoles = append(c.held.ExchangeRoles, r.RoleName)
 		c.scopes[r.RoleName] = append(c.scopes[r.RoleName], r.AllowedResourceScope)
 	}
-	if resource == "" || len(rows) == 0 {
-		return
+	for i, mailbox := range denied {
+		if i > 0 {
+			if rows, err = c.servicePrincipalAuthorization(ctx, reader, mailbox); err != nil {
+				return
+			}
+		}
+		c.classify(mailbox, rows)
+	}
+}
+
+// classify says why the denied mailbox did not open, from Test-ServicePrincipalAuthorization's
+// answer about it: a role that grants mailbox access and covers it is not effective yet; one
+// whose scope leaves it out is out of scope; no such role at all leaves it denied (the
+// missing role says what to assign).
+func (c *appCheck) classify(mailbox string, rows []exchange.ServicePrincipalAuthorization) {
+	need := roles.MailboxNeed(c.spec.Protocol)
+	problem := MailboxDenied
+	for _, r := range rows {
+		if !need.CoveredBy(r.RoleName) {
+			continue
+		}
+		if r.Covers() {
+			problem = MailboxNotYetEffective
+			break
+		}
+		problem = MailboxOutOfScope
 	}
 	for i := range c.st.Unreachable {
-		if c.st.Unreachable[i].Mailbox == strings.ToLower(resource) {
-			c.st.Unreachable[i].Problem = MailboxOutOfScope
-			if c.coversMailbox(rows) {
-				c.st.Unreachable[i].Problem = MailboxNotYetEffective
-			}
+		if c.st.Unreachable[i].Mailbox == strings.ToLower(mailbox) {
+			c.st.Unreachable[i].Problem = problem
 		}
 	}
 }
 
+// roleReader is the spec's Reader signed in to the admin API, when it may read the
+// application's roles: it holds Exchange.ManageAsApp and signs in to the application's own
+// tenant. nil otherwise.
+func (c *appCheck) roleReader(ctx context.Context) *session {
+	if c.spec.Reader == nil {
+		return nil
+	}
+	s, err := c.s.env.session(c.spec.Cloud, *c.spec.Reader, ManagementAccount)
+	if err != nil {
+		return nil
+	}
+	t, err := s.src.Token(ctx, s.cloud.ExchangeScope())
+	if err != nil || !strings.EqualFold(t.TenantID, c.st.TenantID) || !containsFold(t.Roles, roles.ManageAsApp().Value) {
+		return nil
+	}
+	return s
+}
+
 // servicePrincipalAuthorization is Test-ServicePrincipalAuthorization's answer for the
-// application, about resource (a mailbox, or "" for none). The answer without a mailbox is
-// the same for every connection of the application, so the process asks it once
-// (appRolesCache).
-func (c *appCheck) servicePrincipalAuthorization(ctx context.Context, resource string) ([]exchange.ServicePrincipalAuthorization, error) {
+// application, asked by reader, about resource (a mailbox, or "" for none). The answer
+// without a mailbox is the same for every connection of the application, so the process
+// asks it once (appRolesCache).
+func (c *appCheck) servicePrincipalAuthorization(ctx context.Context, reader *session, resource string) ([]exchange.ServicePrincipalAuthorization, error) {
 	key := c.s.cloud.Endpoints.Exchange + "|" + c.st.TenantID + "|" + strings.ToLower(c.spec.Principal.Name)
 	if rows, cached := c.s.env.appRoles.get(key); cached && resource == "" {
 		return rows, nil
 	}
-	rows, err := c.s.exchange().TestServicePrincipalAuthorization(ctx, c.spec.Principal.Name, resource)
+	rows, err := reader.exchange().TestServicePrincipalAuthorization(ctx, c.spec.Principal.Name, resource)
 	if exchange.IsNotFound(err) {
 		// Exchange knows no service principal for the application (New-ServicePrincipal
 		// never ran, §J2): it holds no Exchange application role.
@@ -76,18 +123,6 @@ func (c *appCheck) servicePrincipalAuthorization(ctx context.Context, resource s
 		c.s.env.appRoles.put(key, rows)
 	}
 	return rows, err
-}
-
-// coversMailbox reports whether a role in scope of the tested mailbox grants the protocol's
-// mailbox access (a role for contacts alone does not open the inbox).
-func (c *appCheck) coversMailbox(rows []exchange.ServicePrincipalAuthorization) bool {
-	need := roles.MailboxNeed(c.spec.Protocol)
-	for _, r := range rows {
-		if r.Covers() && need.CoveredBy(r.RoleName) {
-			return true
-		}
-	}
-	return false
 }
 
 // appRolesCache keeps the Exchange application roles of each application as

@@ -272,7 +272,7 @@ func encodeStd(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // A new Exchange application role that Exchange has not applied yet (RBAC changes take 30
 // minutes to 2 hours): the mailbox is refused, but Test-ServicePrincipalAuthorization says
-// the role covers it, so the finding says to wait, not to grant.
+// the role covers it, so the mailbox is pending (wait), not unreachable (grant).
 func TestCheckApp_rbacNotYetEffective(t *testing.T) {
 	s, env, cl := setupApps(t)
 	s.SetRBACDelay(time.Hour)
@@ -286,7 +286,7 @@ func TestCheckApp_rbacNotYetEffective(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Unreachable) != 1 || st.Unreachable[0].Problem != MailboxNotYetEffective || !strings.Contains(st.Unreachable[0].Detail, "30 minutes to 2 hours") {
+	if len(st.Unreachable) != 0 || strings.Join(st.Pending, ",") != mbxA || !strings.Contains(PendingText(st), "30 minutes to 2 hours") {
 		t.Fatalf("status %+v", st)
 	}
 }

@@ -153,8 +153,8 @@ func checkClientCertificate(value, password string, at path.Path, now time.Time,
 				"(Certificates & secrets), and configure it here.", c.Subject, c.Thumbprint, rfc3339(c.NotAfter)))
 	case e.soon:
 		diags.AddAttributeWarning(at, "Client certificate expires soon",
-			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s, in %d day(s). Add a new certificate to the app registration and configure it "+
-				"here before then, or the migration stops signing in.", c.Subject, c.Thumbprint, rfc3339(c.NotAfter), e.daysLeft))
+			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s, in %s. Add a new certificate to the app registration and configure it "+
+				"here before then, or the migration stops signing in.", c.Subject, c.Thumbprint, rfc3339(c.NotAfter), connection.Count(e.daysLeft, "day", "days")))
 	}
 }
 
@@ -208,7 +208,7 @@ func checkPublicCertificate(text string, now time.Time, diags *diag.Diagnostics)
 				c.Subject, c.Thumbprint, rfc3339(c.NotAfter)))
 	case e.soon:
 		diags.AddAttributeWarning(at, "Certificate expires soon",
-			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s, in %d day(s); give a new one before then.", c.Subject, c.Thumbprint, rfc3339(c.NotAfter), e.daysLeft))
+			fmt.Sprintf("The certificate %s (thumbprint %s) expires on %s, in %s; give a new one before then.", c.Subject, c.Thumbprint, rfc3339(c.NotAfter), connection.Count(e.daysLeft, "day", "days")))
 	}
 }
 
@@ -230,8 +230,8 @@ func checkExpiry(v types.String, diags *diag.Diagnostics) {
 				"Give a new `certificate`; an expired client secret is replaced by the next plan itself.")
 	case e.soon:
 		diags.AddAttributeWarning(at, "Migration application credential expires soon",
-			fmt.Sprintf("A credential of the application expires on %s (in %d day(s)). Give a new `certificate`, or set `client_secret_rotate_before_days` to renew the client secret ahead of its end.",
-				v.ValueString(), e.daysLeft))
+			fmt.Sprintf("A credential of the application expires on %s (in %s). Give a new `certificate`, or set `client_secret_rotate_before_days` to renew the client secret ahead of its end.",
+				v.ValueString(), connection.Count(e.daysLeft, "day", "days")))
 	}
 }
 

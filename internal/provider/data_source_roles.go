@@ -77,7 +77,7 @@ func (d *rolesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			"protocol": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "With `connection_type = \"application\"`: `graph` (the default) or `ews`, as on `o365_migration_application`.",
-				Validators:          []validator.String{stringvalidator.OneOf(roles.Protocols()...)},
+				Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
 			},
 			"mailbox_scope": schema.BoolAttribute{
 				Optional: true,
@@ -176,7 +176,7 @@ func (d *rolesDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 // Exchange application roles when scoped. It returns the names of the required ones.
 func (d *rolesDataSource) applicationCatalogue(m rolesDataSourceModel, add func(map[string]attr.Value), diags *diag.Diagnostics) []string {
 	protocol := roles.ProtocolGraph
-	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
+	if roles.ProtocolOf(m.Protocol.ValueString()) == roles.ProtocolEWS {
 		protocol = roles.ProtocolEWS
 	}
 	if protocol == roles.ProtocolGraph && m.PublicFoldersRole.ValueBool() {

@@ -21,14 +21,9 @@ func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req r
 	if !decode(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
-	protocol := m.Protocol.ValueString()
+	protocol := string(roles.ProtocolOf(m.Protocol.ValueString()))
 	if m.Protocol.IsNull() {
 		protocol = string(roles.ProtocolGraph)
-	}
-	if !m.Protocol.IsUnknown() && protocol == string(roles.ProtocolEWS) {
-		resp.Diagnostics.AddAttributeWarning(path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,
-			"Exchange Online switches Exchange Web Services off tenant by tenant from 1 October 2026 and for good on "+roles.EWSEnd+
-				". An application registered for EWS stops working then; prefer protocol = \"graph\".")
 	}
 	if !m.Protocol.IsUnknown() && !m.PublicFolders.IsUnknown() && m.PublicFolders.ValueBool() && protocol == string(roles.ProtocolGraph) {
 		resp.Diagnostics.AddAttributeError(path.Root("public_folders"), "Public folders need EWS",
@@ -59,6 +54,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 	if !plan.Certificate.IsNull() && !plan.Certificate.IsUnknown() && rejectPrivateKey(path.Root("certificate"), plan.Certificate.ValueString(), &resp.Diagnostics) {
 		return // known only now (not at validation): the plan must not show it
 	}
+	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
 	var state *migrationApplicationModel
 	if !req.State.Raw.IsNull() {
 		var s migrationApplicationModel

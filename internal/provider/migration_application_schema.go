@@ -41,8 +41,8 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			"protocol": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
 				MarkdownDescription: "How the migration engine reaches the mailboxes: `graph` (Microsoft Graph application permissions, the default) or `ews` " +
-					"(`" + roles.MailboxNeed(roles.ProtocolEWS).Entra.Value + "`; Exchange Online switches EWS off for good on " + roles.EWSEnd + ").",
-				Validators: []validator.String{stringvalidator.OneOf(roles.Protocols()...)},
+					"(`" + roles.MailboxNeed(roles.ProtocolEWS).Entra.Value + "`; Exchange Online switches EWS off for good on " + roles.EWSEnd + "). Accepted in any case (`\"EWS\"` is `ews`).",
+				Validators: []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
 			},
 			"public_folders": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),

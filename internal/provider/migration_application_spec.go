@@ -50,7 +50,7 @@ func privateOf(reg *connection.Registration) []byte {
 // appOptions are the catalogue's options for a model's settings.
 func appOptions(m migrationApplicationModel) roles.AppOptions {
 	p := roles.ProtocolGraph
-	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
+	if roles.ProtocolOf(m.Protocol.ValueString()) == roles.ProtocolEWS {
 		p = roles.ProtocolEWS
 	}
 	return roles.AppOptions{Protocol: p, UserManagement: m.UserManagement.ValueBool(), PublicFolders: m.PublicFolders.ValueBool(), Scoped: !m.MailboxScope.IsNull()}

@@ -212,9 +212,9 @@ func TestValidateConfigProtocolRules(t *testing.T) {
 		want      string
 	}{
 		{"graph", map[string]tftypes.Value{"display_name": tftypes.NewValue(tftypes.String, "x")}, 0, 0, ""},
-		{"ews warns with the end date", map[string]tftypes.Value{"protocol": tftypes.NewValue(tftypes.String, "ews")}, 0, 1, "1 April 2027"},
+		{"ews: the end date is the plan's notice, not validation's", map[string]tftypes.Value{"protocol": tftypes.NewValue(tftypes.String, "ews")}, 0, 0, ""},
 		{"public folders over graph", map[string]tftypes.Value{"public_folders": tftypes.NewValue(tftypes.Bool, true)}, 1, 0, "Public folders need EWS"},
-		{"public folders over ews", map[string]tftypes.Value{"protocol": tftypes.NewValue(tftypes.String, "ews"), "public_folders": tftypes.NewValue(tftypes.Bool, true)}, 0, 1, "EWS ends"},
+		{"public folders over ews", map[string]tftypes.Value{"protocol": tftypes.NewValue(tftypes.String, "ews"), "public_folders": tftypes.NewValue(tftypes.Bool, true)}, 0, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var resp resource.ValidateConfigResponse

@@ -2,13 +2,17 @@ package provider
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
+	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
@@ -26,6 +30,42 @@ type providerData struct {
 	// managementRoles is the plan-time read of the management identity's directory roles,
 	// once per process (provider_management.go).
 	managementRoles managementRolesCheck
+	// warned are the warnings this process has given, by application and problem: a
+	// problem shared by many connections (a consent removed from their one application) is
+	// one warning per plan, not one per connection.
+	warned warnedOnce
+}
+
+// warnedOnce remembers the keys of the warnings given in this provider process.
+type warnedOnce struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// first reports whether key is new to this process, and remembers it.
+func (w *warnedOnce) first(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen[key] {
+		return false
+	}
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	w.seen[key] = true
+	return true
+}
+
+// warnOnce adds the warning unless this process has given the one of key already.
+func (d *providerData) warnOnce(diags *diag.Diagnostics, key string, at path.Path, summary, detail string) {
+	if d != nil && !d.warned.first(key) {
+		return
+	}
+	if at.Equal(path.Empty()) {
+		diags.AddWarning(summary, detail)
+		return
+	}
+	diags.AddAttributeWarning(at, summary, detail)
 }
 
 func newProviderData(cfg resolvedConfig) (*providerData, error) {
@@ -49,3 +89,16 @@ func tflogBridge(ctx context.Context, msg string, fields map[string]any) {
 }
 
 var objectAsOptions = basetypes.ObjectAsOptions{}
+
+// warnEWSEnd gives the notice of EWS's end in Exchange Online once per provider process (so
+// once per plan, whatever the number of resources over EWS), from ModifyPlan, which a destroy
+// does not reach with a plan: never on destroy.
+func (d *providerData) warnEWSEnd(diags *diag.Diagnostics, protocol string) {
+	if roles.ProtocolOf(protocol) != roles.ProtocolEWS {
+		return
+	}
+	d.warnOnce(diags, "ews-end", path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,
+		"Microsoft switches Exchange Web Services off in Exchange Online tenant by tenant from 1 October 2026 and for everyone on "+roles.EWSEnd+
+			" (MC1227454). A migration over EWS must finish before then, and an application registered for EWS stops working then; "+
+			"`protocol = \"graph\"` (Microsoft Graph) is the lasting path.")
+}

@@ -46,6 +46,7 @@ func (r *targetAppConnectionResource) ensure(ctx context.Context, spec connectio
 	st, err := r.data.env.EnsureApp(ctx, spec)
 	if err == nil {
 		tflog.Info(ctx, "target app connection verified", map[string]any{"granted": strings.Join(st.Granted, ", ")})
+		r.addDrift(diags, spec.Principal.Name, st)
 		diags.Append(state.Set(ctx, r.appStateAfter(plan, st))...)
 		return
 	}
@@ -63,14 +64,12 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 		return
 	}
 	if !state.hasStoredCredential() {
-		why := "it was imported"
-		if !state.CredentialWOVersion.IsNull() || !state.VerifiedAt.IsNull() {
-			why = "its credential is write-only"
-		}
-		resp.Diagnostics.AddWarning("Connection not re-verified",
-			"The state holds no client secret or certificate for application "+state.ClientID.ValueString()+" ("+why+"), so this plan could not check its permissions and mailboxes. "+
-				"The next apply verifies them with the configured credential.")
+		// Without a stored credential the plan of this process checks the connection with
+		// the configured one (verifyAtPlan); the refresh resolves only the tenant.
 		r.resolveTenant(ctx, &state, &resp.Diagnostics)
+		if r.data != nil {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, refreshedKey, []byte(`"`+r.data.run+`"`))...)
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
@@ -78,17 +77,23 @@ func (r *targetAppConnectionResource) Read(ctx context.Context, req resource.Rea
 		st, err := r.data.env.CheckApp(ctx, spec)
 		if err != nil {
 			if refreshOnlyWarns(err) {
-				addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "Drift check skipped: ")
+				// One warning per application and problem in this process (many connections
+				// share one application).
+				ce, _ := connection.AsError(err)
+				if r.data.warned.first(strings.ToLower(spec.Principal.Tenant+"/"+spec.Principal.Name) + "|skipped|" + ce.Summary) {
+					addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "Drift check skipped: ")
+				}
 				return
 			}
 			addConnectionError(&resp.Diagnostics, appConnectionErrors(state), err, "")
 			return
 		}
-		addDrift(&resp.Diagnostics, st)
+		r.addDrift(&resp.Diagnostics, spec.Principal.Name, st)
 		if len(st.Unconfirmed) > 0 {
 			tflog.Info(ctx, "Exchange application roles not readable", map[string]any{"evidently_held": strings.Join(st.Unconfirmed, ", "), "why": st.ExchangeRolesUnread})
 		}
 		setAppStatus(&state, st)
+		resp.Diagnostics.Append(r.rememberEWS(ctx, resp.Private, st)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	})
 }

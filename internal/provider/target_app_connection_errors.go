@@ -59,21 +59,28 @@ func credentialAttribute(m targetAppConnectionModel) string {
 	return "client_secret"
 }
 
-// addDrift reports, as plan warnings on the attribute each concerns, what a check found not
-// working, each with its fix: the plan then proposes the healthy values and apply refuses
-// with the same fixes until the tenant is fixed.
-func addDrift(diags *diag.Diagnostics, st *connection.AppStatus) {
+// addDrift reports, as plan warnings on the attribute each concerns, what a check of
+// application clientID found not working, each with its fix. A problem of the application
+// (a permission missing, EWS closed) is the same for all its connections: it is given once
+// per provider process, not once per connection.
+func (r *targetAppConnectionResource) addDrift(diags *diag.Diagnostics, clientID string, st *connection.AppStatus) {
+	app := strings.ToLower(st.TenantID + "/" + clientID)
 	if len(st.Missing) > 0 {
-		diags.AddAttributeWarning(path.Root("missing_permissions"),
-			fmt.Sprintf("Application lacks %d permission(s): %s", len(st.Missing), strings.Join(st.Missing, ", ")),
-			connection.MissingPermissionsText(st))
+		r.data.warnOnce(diags, app+"|missing|"+strings.Join(st.Missing, ","), path.Root("missing_permissions"),
+			fmt.Sprintf("Application %s lacks %s: %s", clientID, connection.MissingSummary(st), strings.Join(st.Missing, ", ")),
+			connection.MissingPermissionsText(st)+"\nEvery connection of this application needs it; this warning is given once.")
 	}
 	if len(st.Unreachable) > 0 {
-		diags.AddAttributeWarning(path.Root("unreachable_mailboxes"),
-			fmt.Sprintf("%d mailbox(es) unreachable: %s", len(st.Unreachable), strings.Join(st.UnreachableMailboxes(), ", ")),
+		mailboxes := strings.Join(st.UnreachableMailboxes(), ", ")
+		r.data.warnOnce(diags, app+"|unreachable|"+mailboxes, path.Root("unreachable_mailboxes"),
+			fmt.Sprintf("%s unreachable: %s", connection.Count(len(st.Unreachable), "mailbox", "mailboxes"), mailboxes),
 			connection.UnreachableText(st))
 	}
+	if len(st.Pending) > 0 {
+		mailboxes := strings.Join(st.Pending, ", ")
+		r.data.warnOnce(diags, app+"|pending|"+mailboxes, path.Root("pending_mailboxes"), "Exchange RBAC not effective yet for "+mailboxes, connection.PendingText(st))
+	}
 	if st.EWSStatus != "" && st.EWSStatus != connection.EWSEnabled {
-		diags.AddAttributeWarning(path.Root("ews_status"), "EWS closed: ews_status = "+st.EWSStatus, st.EWSDetail)
+		r.data.warnOnce(diags, app+"|ews|"+st.EWSStatus+"|"+st.EWSDetail, path.Root("ews_status"), "EWS closed: ews_status = "+st.EWSStatus, st.EWSDetail)
 	}
 }

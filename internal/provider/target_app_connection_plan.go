@@ -28,8 +28,8 @@ func (r *targetAppConnectionResource) ConfigValidators(context.Context) []resour
 }
 
 // ValidateConfig checks the certificate (parses, RSA key, not expired; a warning within 30
-// days of its end), the password's pairing with a certificate, the EWS end date and a
-// retired cloud.
+// days of its end), the password's pairing with a certificate and a retired cloud. (The EWS
+// end date is ModifyPlan's, once per plan.)
 func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m targetAppConnectionModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -38,11 +38,6 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
 		warnRetiredCloud(m.Cloud.ValueString(), path.Root("cloud"), &resp.Diagnostics)
-	}
-	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
-		resp.Diagnostics.AddAttributeWarning(path.Root("protocol"), "EWS ends in Exchange Online on "+roles.EWSEnd,
-			"Microsoft switches Exchange Web Services off in Exchange Online tenant by tenant from 1 October 2026 and for everyone on "+roles.EWSEnd+
-				" (MC1227454). A migration over EWS must finish before then; `protocol = \"graph\"` (Microsoft Graph) is the lasting path.")
 	}
 	certificate := false
 	for _, a := range appCredentials {
@@ -61,9 +56,11 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 }
 
-// ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and turns
-// drift into a plan: when the last read found something not working, it plans the healthy
-// values, so that apply verifies again (and fails with the fix while it is not fixed).
+// ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and plans
+// by the drift rule (target_app_connection_verify.go): drift alone plans nothing (the
+// refresh recorded and warned); a change plans the healthy values, so that apply verifies
+// again (and fails with the fix while it is not fixed), except while EWS is closed, when it
+// fails at plan.
 func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -90,8 +87,9 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 	if !plan.Tenant.IsUnknown() && !plan.ClientID.IsUnknown() {
 		plan.ID = types.StringValue(appConnectionID(plan.Tenant.ValueString(), plan.ClientID.ValueString()))
 	}
+	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
 	plan.CredentialExpiresAt = credentialExpiry(config)
-	if !plan.Protocol.IsUnknown() && plan.Protocol.ValueString() != string(roles.ProtocolEWS) {
+	if !plan.Protocol.IsUnknown() && roles.ProtocolOf(plan.Protocol.ValueString()) != roles.ProtocolEWS {
 		plan.EWSStatus = types.StringNull()
 	}
 
@@ -100,7 +98,17 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 	} else {
 		changed := !equalAttributes(plan, *state, configurable(req.Plan.Schema.GetAttributes())) ||
 			!state.CredentialExpiresAt.Equal(plan.CredentialExpiresAt)
-		if state.drifted() || changed {
+		f, checked := r.planFinding(ctx, req, plan, config, *state, &resp.Diagnostics)
+		switch {
+		case !changed:
+			// Drift alone plans nothing: this resource changes nothing in the tenant, so no
+			// apply of it repairs a missing permission or a closed switch. The refresh recorded
+			// the finding and warned with the fix; a repair made elsewhere (by an administrator,
+			// or o365_migration_application) shows at the next refresh.
+		case checked && f.ewsClosed() && roles.ProtocolOf(plan.Protocol.ValueString()) == roles.ProtocolEWS:
+			// EWS closed: no apply can verify a change.
+			refuseEWSClosed(f, plan, &resp.Diagnostics)
+		default:
 			plan.planHealthy()
 		}
 	}
@@ -112,17 +120,12 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 func (m *targetAppConnectionModel) planHealthy() {
 	m.MissingPermissions = stringSet(nil)
 	m.UnreachableMailboxes = stringSet(nil)
+	m.PendingMailboxes = types.SetUnknown(types.StringType)
 	m.GrantedPermissions = types.SetUnknown(types.StringType)
 	m.VerifiedAt = types.StringUnknown()
-	if m.Protocol.ValueString() == string(roles.ProtocolEWS) {
+	if roles.ProtocolOf(m.Protocol.ValueString()) == roles.ProtocolEWS {
 		m.EWSStatus = types.StringValue(connection.EWSEnabled)
 	}
-}
-
-// drifted reports whether the last check found something not working.
-func (m targetAppConnectionModel) drifted() bool {
-	return len(m.MissingPermissions.Elements()) > 0 || len(m.UnreachableMailboxes.Elements()) > 0 ||
-		(!m.EWSStatus.IsNull() && m.EWSStatus.ValueString() != connection.EWSEnabled)
 }
 
 // credentialExpiry is the configured certificate's end of validity, null for a secret (and

@@ -62,6 +62,7 @@ type targetAppConnectionModel struct {
 	GrantedPermissions        types.Set      `tfsdk:"granted_permissions"`
 	MissingPermissions        types.Set      `tfsdk:"missing_permissions"`
 	UnreachableMailboxes      types.Set      `tfsdk:"unreachable_mailboxes"`
+	PendingMailboxes          types.Set      `tfsdk:"pending_mailboxes"`
 	EWSStatus                 types.String   `tfsdk:"ews_status"`
 	CredentialExpiresAt       types.String   `tfsdk:"credential_expires_at"`
 	VerifiedAt                types.String   `tfsdk:"verified_at"`

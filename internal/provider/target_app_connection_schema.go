@@ -62,14 +62,16 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			},
 			"client_secret_wo": schema.StringAttribute{
 				Optional: true, Sensitive: true, WriteOnly: true,
-				MarkdownDescription: "Write-only alternative to `client_secret`: used during apply, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
-					"Plans cannot re-verify the connection without a stored credential and say so. Change `credential_wo_version` to apply a new value.",
+				MarkdownDescription: "Write-only alternative to `client_secret`: never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
+					"Each plan verifies the connection with the value in the configuration, as with a stored secret; only a value unknown until apply " +
+					"leaves the plan unverified, with a warning. Change `credential_wo_version` to apply a new value.",
 				Validators: []validator.String{nonBlank()},
 			},
 			"client_certificate_wo": schema.StringAttribute{
 				Optional: true, Sensitive: true, WriteOnly: true,
-				MarkdownDescription: "Write-only alternative to `client_certificate`, never stored in state. Change `credential_wo_version` to apply a new value.",
-				Validators:          []validator.String{nonBlank()},
+				MarkdownDescription: "Write-only alternative to `client_certificate`, never stored in state; plans verify with it as with `client_secret_wo`. " +
+					"Change `credential_wo_version` to apply a new value.",
+				Validators: []validator.String{nonBlank()},
 			},
 			"credential_wo_version": schema.Int64Attribute{
 				Optional:            true,
@@ -78,8 +80,8 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			"protocol": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
 				MarkdownDescription: "How the migration reaches the mailboxes: `graph` (Microsoft Graph, the default) or `ews` (Exchange Web Services with " +
-					"impersonation; a plan warns that EWS ends in Exchange Online on " + roles.EWSEnd + ").",
-				Validators: []validator.String{stringvalidator.OneOf(roles.Protocols()...)},
+					"impersonation; a plan warns once that EWS ends in Exchange Online on " + roles.EWSEnd + "). Accepted in any case (`\"EWS\"` is `ews`).",
+				Validators: []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
 			},
 			"verify_mailboxes": schema.SetAttribute{
 				Required: true, ElementType: types.StringType,
@@ -118,10 +120,19 @@ func appConnectionComputedAttributes(keep []planmodifier.String, keepSet []planm
 			MarkdownDescription: "Mailboxes of `verify_mailboxes` the application could not open at the last check: outside its RBAC scope, " +
 				"without a mailbox, refused, or closed to EWS.",
 		},
+		"pending_mailboxes": schema.SetAttribute{
+			Computed: true, ElementType: types.StringType, PlanModifiers: keepSet,
+			MarkdownDescription: "Mailboxes of `verify_mailboxes` that an Exchange application role of the application covers " +
+				"(`Test-ServicePrincipalAuthorization` shows the assignment) but that Microsoft Graph or EWS does not open yet: Exchange applies " +
+				"RBAC changes within 30 minutes to 2 hours. Not a failure: apply succeeds and warns, and a later plan finds them open. " +
+				"Read with the application's own `" + roles.ManageAsApp().Value + "`, or else with the provider's management identity when one is configured.",
+		},
 		"ews_status": schema.StringAttribute{
 			Computed: true, PlanModifiers: keep,
 			MarkdownDescription: "For `protocol = \"ews\"`: `enabled`, `disabled_for_organization`, `disabled_for_mailbox`, `app_not_allowed`, or " +
-				"`disabled` when EWS refuses and the application may not read which switch closed it, or EWS in Exchange Online has ended. Null for `graph`.",
+				"`disabled` when EWS refuses and the application may not read which switch closed it, or EWS in Exchange Online has ended. Null for `graph`. " +
+				"EWS closed is recorded by the refresh with a warning naming the command that opens it; the plan proposes no change (the provider cannot " +
+				"open EWS), and a plan that would change the connection while EWS is closed fails with the same diagnosis.",
 		},
 		"credential_expires_at": schema.StringAttribute{
 			Computed: true,

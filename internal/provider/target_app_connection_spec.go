@@ -29,9 +29,16 @@ func (r *targetAppConnectionResource) specOf(ctx context.Context, m targetAppCon
 		spec := connection.AppSpec{
 			Cloud:     cl,
 			Principal: connection.App(m.Tenant.ValueString(), m.ClientID.ValueString(), cred),
-			Protocol:  roles.Protocol(m.Protocol.ValueString()),
+			Protocol:  roles.ProtocolOf(m.Protocol.ValueString()),
 			Mailboxes: mailboxes,
 			New:       isNew,
+		}
+		if mg := r.data.cfg.Management; mg != nil {
+			// The management identity reads the application's Exchange roles, read only, when
+			// the application may not read them itself.
+			reader := mg.Principal()
+			spec.Reader = &reader
+			secrets = append(secrets, mg.Secrets...)
 		}
 		return spec, secrets, diags
 	}
@@ -45,6 +52,7 @@ func setAppStatus(m *targetAppConnectionModel, st *connection.AppStatus) {
 	m.GrantedPermissions = stringSet(st.Granted)
 	m.MissingPermissions = stringSet(st.Missing)
 	m.UnreachableMailboxes = stringSet(st.UnreachableMailboxes())
+	m.PendingMailboxes = stringSet(st.Pending)
 	if st.EWSStatus != "" {
 		m.EWSStatus = types.StringValue(st.EWSStatus)
 	} else {

@@ -230,8 +230,7 @@ func TestAccTargetAppConnection_consentRemoved(t *testing.T) {
 						t.Fatalf("remove consent: %d %v", n, err)
 					}
 				},
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
+				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(appConnRes, "missing_permissions.#", "1"),
 					resource.TestCheckTypeSetElemAttr(appConnRes, "missing_permissions.*", "Microsoft Graph/Calendars.ReadWrite"),
@@ -240,12 +239,19 @@ func TestAccTargetAppConnection_consentRemoved(t *testing.T) {
 				),
 			},
 			{
-				Config: cfg,
+				// Drift alone plans nothing (this resource cannot grant the consent); the state keeps the finding.
+				Config:            cfg,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf("Microsoft Graph/Calendars.ReadWrite"))},
+			},
+			{
+				// A change verifies again at apply, which names the fix.
+				Config: strings.Replace(cfg, `"Target app"`, `"Target app renamed"`, 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
 				}},
-				ExpectError: regexp.MustCompile(`(?s)permission\(s\) missing.*Microsoft Graph/Calendars.ReadWrite.*New-MgServicePrincipalAppRoleAssignedTo.*'Calendars.ReadWrite'`),
+				ExpectError: regexp.MustCompile(`(?s)1 permission missing.*Microsoft Graph/Calendars.ReadWrite.*New-MgServicePrincipalAppRoleAssignedTo.*'Calendars.ReadWrite'`),
 			},
 			{
 				PreConfig: func() {
@@ -296,8 +302,7 @@ func TestAccTargetAppConnection_rbacScope(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
+				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(appConnRes, "unreachable_mailboxes.#", "1"),
 					resource.TestCheckTypeSetElemAttr(appConnRes, "unreachable_mailboxes.*", upnInB),
@@ -305,8 +310,8 @@ func TestAccTargetAppConnection_rbacScope(t *testing.T) {
 				),
 			},
 			{
-				Config:      cfg(upnInA, upnInB),
-				ExpectError: regexp.MustCompile(`(?s)mailbox\(es\) unreachable.*` + regexp.QuoteMeta(upnInB) + `.*outside the management scope.*` + scopeName),
+				Config:      strings.Replace(cfg(upnInA, upnInB), `"Target app"`, `"Target app renamed"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)1 mailbox unreachable.*` + regexp.QuoteMeta(upnInB) + `.*outside the management scope.*` + scopeName),
 			},
 			{
 				// A mailbox without an Exchange mailbox is unreachable too, and says why.
@@ -360,9 +365,10 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				}),
 			},
 			{
-				PreConfig:          func() { s.SetOrganizationEWSEnabled(&off) },
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
+				// EWS closed is drift no apply can repair: the refresh records it and warns,
+				// and the plan proposes nothing (no ews_status "enabled" it cannot set).
+				PreConfig:    func() { s.SetOrganizationEWSEnabled(&off) },
+				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(appConnRes, "ews_status", "disabled_for_organization"),
 					resource.TestCheckTypeSetElemAttr(appConnRes, "unreachable_mailboxes.*", upnInA),
@@ -379,12 +385,26 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				),
 			},
 			{
-				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\""),
-				ExpectError: regexp.MustCompile(`(?s)EWS disabled_for_organization.*Set-OrganizationConfig -EwsEnabled \$true`),
+				Config:           cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("disabled_for_organization")),
+				},
+				Check: checkTenant(func() error {
+					if e := s.Snapshot().Organization.EWSEnabled; e == nil || *e {
+						return fmt.Errorf("the organisation's EWS switch is %v, want off", e)
+					}
+					return nil
+				}),
 			},
 			{
-				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)EWS disabled.*does not hold Exchange.ManageAsApp.*Get-OrganizationConfig`),
+				// A change while EWS is closed fails at plan with the diagnosis: its apply could only fail.
+				Config:      strings.Replace(cfg, `"Target app"`, `"Target app renamed"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled_for_organization.*Set-OrganizationConfig -EwsEnabled \$true`),
+			},
+			{
+				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\"") + strings.Replace(appResource("plain", appLogin(appEWSPlainID, appPlainSecret, upnInA)+"\n  protocol = \"ews\""), `"Target app"`, `"Plain renamed"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled.*does not hold Exchange.ManageAsApp.*Get-OrganizationConfig`),
 			},
 			{
 				// The mailbox's own switch, with the organisation open again.
@@ -394,9 +414,9 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
-				Check:              resource.TestCheckResourceAttr(appConnRes, "ews_status", "disabled_for_mailbox"),
+				Config:            cfg,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("disabled_for_mailbox"))},
 			},
 			{
 				PreConfig: func() {
@@ -531,7 +551,7 @@ func TestTargetAppConnection_certificateWarning(t *testing.T) {
 		if diags.WarningsCount() != tc.warn || diags.ErrorsCount() != tc.errors {
 			t.Errorf("%s: %d warnings, %d errors: %v", tc.cert.Certificate.Subject, diags.WarningsCount(), diags.ErrorsCount(), diags)
 		}
-		if tc.warn == 1 && !strings.Contains(diags[0].Detail(), "in 10 day(s)") {
+		if tc.warn == 1 && !strings.Contains(diags[0].Detail(), "in 10 days") {
 			t.Errorf("warning does not say when: %s", diags[0].Detail())
 		}
 	}
@@ -826,7 +846,7 @@ func TestAccTargetAppConnection_writeOnlySecret(t *testing.T) {
 					return nil
 				},
 			},
-			{Config: cfg(1), PlanOnly: true}, // cannot re-verify without a stored secret: warns, proposes nothing
+			{Config: cfg(1), PlanOnly: true}, // verified at plan with the configuration's write-only secret: nothing to propose
 			{Config: cfg(2)},                 // a new version applies again with the write-only secret
 		},
 	})

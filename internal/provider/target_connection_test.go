@@ -169,7 +169,7 @@ func TestAccTargetConnection_missingRolesWithoutAssignment(t *testing.T) {
 			Config: connectionConfig(s, fmt.Sprintf(`  admin_email = %q
   password    = %q
   assign_missing_roles = false`, upnExchangeAdmin, pwExchangeAdmin)),
-			ExpectError: regexp.MustCompile(`(?s)5 required role\(s\) missing.*New-ManagementRoleAssignment -Role\s+'ApplicationImpersonation' -User\s+'` + regexp.QuoteMeta(upnExchangeAdmin) + `'.*Mail Recipient Creation`),
+			ExpectError: regexp.MustCompile(`(?s)5 required roles missing.*New-ManagementRoleAssignment -Role\s+'ApplicationImpersonation' -User\s+'` + regexp.QuoteMeta(upnExchangeAdmin) + `'.*Mail Recipient Creation`),
 		}},
 		CheckDestroy: checkTenant(func() error { return equalStrings(exchangeRolesOf(s, upnExchangeAdmin), nil) }),
 	})

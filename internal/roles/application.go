@@ -107,6 +107,10 @@ const (
 	ProtocolEWS   Protocol = "ews"
 )
 
+// ProtocolOf is the protocol a configuration names, in its canonical form: the names are
+// accepted in any case ("EWS" is ews).
+func ProtocolOf(s string) Protocol { return Protocol(strings.ToLower(strings.TrimSpace(s))) }
+
 // Protocols lists the valid protocols, the default first.
 func Protocols() []string { return []string{string(ProtocolGraph), string(ProtocolEWS)} }
 
