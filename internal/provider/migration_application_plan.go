@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -71,6 +72,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
 		r.data.checkManagementRoles(ctx, managementNeeds(plan, state, required), &resp.Diagnostics)
 		plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)
+		r.noteRegrants(state)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -86,5 +88,22 @@ func planCredentials(plan, state *migrationApplicationModel, now time.Time, diag
 		checkExpiry(state.CredentialExpiresAt, diags)
 	} else {
 		plan.CredentialExpiresAt = types.StringUnknown()
+	}
+}
+
+// noteRegrants tells the provider process which permissions this plan grants again (the
+// state's missing ones), so that the connections of the application do not also warn of them.
+func (r *migrationApplicationResource) noteRegrants(state *migrationApplicationModel) {
+	if r.data == nil || state == nil || state.ClientID.IsNull() || state.TenantID.IsNull() {
+		return
+	}
+	var missing []string
+	for _, v := range state.MissingPermissions.Elements() {
+		if s, ok := v.(types.String); ok && !s.IsNull() && !s.IsUnknown() {
+			missing = append(missing, s.ValueString())
+		}
+	}
+	if len(missing) > 0 {
+		r.data.regrants.add(strings.ToLower(state.TenantID.ValueString()+"/"+state.ClientID.ValueString()), missing)
 	}
 }

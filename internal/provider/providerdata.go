@@ -34,6 +34,43 @@ type providerData struct {
 	// problem shared by many connections (a consent removed from their one application) is
 	// one warning per plan, not one per connection.
 	warned warnedOnce
+	// regrants are the permissions an o365_migration_application planned in this process
+	// to grant again; its connections, planned after it (they refer to it), do not warn of them.
+	regrants plannedGrants
+}
+
+// plannedGrants are permission strings ("Microsoft Graph/User.Read.All") by application
+// ("<tenant id>/<client id>", lower case) that a plan of this process grants again.
+type plannedGrants struct {
+	mu  sync.Mutex
+	set map[string]map[string]bool
+}
+
+// add records that this process's plan grants perms of app again.
+func (g *plannedGrants) add(app string, perms []string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.set == nil {
+		g.set = map[string]map[string]bool{}
+	}
+	if g.set[app] == nil {
+		g.set[app] = map[string]bool{}
+	}
+	for _, p := range perms {
+		g.set[app][p] = true
+	}
+}
+
+// covers reports whether this process's plan grants every one of perms of app again.
+func (g *plannedGrants) covers(app string, perms []string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range perms {
+		if !g.set[app][p] {
+			return false
+		}
+	}
+	return len(perms) > 0
 }
 
 // warnedOnce remembers the keys of the warnings given in this provider process.

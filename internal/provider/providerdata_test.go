@@ -6,6 +6,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 )
 
 // A provider process gives each warning once: the EWS end date once whatever the number of
@@ -21,5 +24,35 @@ func TestWarnOnce(t *testing.T) {
 	d.warnOnce(&diags, "app-b|missing", path.Root("missing_permissions"), "Application b lacks 1 permission", "")
 	if diags.WarningsCount() != 3 || !strings.Contains(diags[0].Summary(), "1 April 2027") {
 		t.Fatalf("%d warnings: %v", diags.WarningsCount(), diags)
+	}
+}
+
+// A permission the plan of the application grants again is no warning of its connections
+// (it would be printed after the apply that granted it); one the plan leaves missing is.
+func TestConnectionDoesNotWarnOfWhatItsApplicationGrantsAgain(t *testing.T) {
+	const tenant, client = "3B2A1C0D-1111-4222-8333-944445555666", "e75c9b47-1a75-5497-b669-f75b7320fb32"
+	d := &providerData{}
+	app := &migrationApplicationResource{data: d}
+	state := &migrationApplicationModel{
+		TenantID: types.StringValue(tenant), ClientID: types.StringValue(client),
+		MissingPermissions: stringSet([]string{"Microsoft Graph/User.Read.All"}),
+	}
+	app.noteRegrants(state)
+	conn := &targetAppConnectionResource{data: d}
+
+	var diags diag.Diagnostics
+	conn.addDrift(&diags, client, &connection.AppStatus{TenantID: strings.ToLower(tenant), Missing: []string{"Microsoft Graph/User.Read.All"}})
+	if diags.WarningsCount() != 0 {
+		t.Fatalf("a permission the application's plan grants again was warned about: %v", diags)
+	}
+	conn.addDrift(&diags, client, &connection.AppStatus{TenantID: tenant, Missing: []string{"Microsoft Graph/Mail.ReadWrite", "Microsoft Graph/User.Read.All"}})
+	if diags.WarningsCount() != 1 || !strings.Contains(diags[0].Summary(), "Mail.ReadWrite") {
+		t.Fatalf("a permission the plan leaves missing must be warned about: %v", diags)
+	}
+	other := &targetAppConnectionResource{data: &providerData{}}
+	diags = nil
+	other.addDrift(&diags, client, &connection.AppStatus{TenantID: tenant, Missing: []string{"Microsoft Graph/User.Read.All"}})
+	if diags.WarningsCount() != 1 {
+		t.Fatalf("without the application's plan in the process the connection must warn: %v", diags)
 	}
 }
