@@ -2,13 +2,14 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/o365-terraform/terraform-provider-o365/internal/identity"
+	"github.com/o365-terraform/terraform-provider-o365/internal/connection"
 )
 
 var _ function.Function = certificateThumbprintFunction{}
@@ -25,12 +26,18 @@ var certificateParameter = function.StringParameter{
 // readCertificate parses the function's PEM argument with the provider's one certificate
 // reader. Its errors are on the argument (the CLI names it) with the fix, never containing
 // the input.
-func readCertificate(ctx context.Context, req function.RunRequest, resp *function.RunResponse) *identity.Certificate {
+func readCertificate(ctx context.Context, req function.RunRequest, resp *function.RunResponse) *connection.Certificate {
 	var pem string
 	if resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &pem)); resp.Error != nil {
 		return nil
 	}
-	c, err := identity.ParsePublicCertificate([]byte(pem))
+	c, err := connection.ParsePublicCertificate(pem)
+	if pk, ok := errors.AsType[*connection.PrivateKeyError](err); ok {
+		resp.Error = function.ConcatFuncErrors(resp.Error, function.NewArgumentFuncError(0,
+			"not a usable public certificate: the value holds a private key (a PEM block of type \""+pk.Kind+"\"; the value is not shown). "+
+				"Pass the public part only: the .crt file, or extract it with `openssl x509 -in key_and_cert.pem -out migration.crt`"))
+		return nil
+	}
 	if err != nil {
 		resp.Error = function.ConcatFuncErrors(resp.Error, function.NewArgumentFuncError(0,
 			"not a usable public certificate: "+err.Error()+". Give the PEM text of the certificate alone (-----BEGIN CERTIFICATE-----)"))

@@ -60,13 +60,18 @@ func TestCertificateFunctions(t *testing.T) {
 	if ferr != nil {
 		t.Fatal(ferr)
 	}
-	attrs := got.(types.Object).Attributes()
+	obj, ok := got.(types.Object)
+	if !ok {
+		t.Fatalf("certificate_info returned %T", got)
+	}
+	attrs := obj.Attributes()
 	for k, v := range map[string]string{"subject": "CN=tf-o365 functions", "not_after": notAfter.Format(time.RFC3339), "thumbprint": want} {
 		if !attrs[k].Equal(types.StringValue(v)) {
 			t.Errorf("certificate_info.%s = %v, want %q", k, attrs[k], v)
 		}
 	}
-	if nb, err := time.Parse(time.RFC3339, attrs["not_before"].(types.String).ValueString()); err != nil || !nb.Before(notAfter) {
+	nbv, _ := attrs["not_before"].(types.String)
+	if nb, err := time.Parse(time.RFC3339, nbv.ValueString()); err != nil || !nb.Before(notAfter) {
 		t.Errorf("certificate_info.not_before = %v (%v)", attrs["not_before"], err)
 	}
 
