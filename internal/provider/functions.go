@@ -60,7 +60,8 @@ func (certificateThumbprintFunction) Definition(_ context.Context, _ function.De
 		Summary: "The thumbprint Entra shows for a certificate",
 		MarkdownDescription: "Returns the thumbprint of a PEM public certificate as the Entra admin center shows it for an " +
 			"application's certificate credential: the SHA-1 digest of the certificate's DER, 40 upper-case hex digits. " +
-			"Fails, without repeating its input, on anything that is not a PEM certificate and on any private key.",
+			"Fails, without repeating its input, on anything that is not a PEM certificate and on any private key. " +
+			"Provider functions need Terraform 1.8 or later, or OpenTofu 1.7 or later.",
 		Parameters: []function.Parameter{certificateParameter},
 		Return:     function.StringReturn{},
 	}
@@ -95,7 +96,8 @@ func (certificateInfoFunction) Definition(_ context.Context, _ function.Definiti
 		MarkdownDescription: "Returns what a plan needs to know of a PEM public certificate, as an object: `subject` " +
 			"(the distinguished name, e.g. `CN=migration`), `not_before` and `not_after` (the validity, RFC 3339 in UTC) " +
 			"and `thumbprint` (as `certificate_thumbprint` returns it). " +
-			"Fails, without repeating its input, on anything that is not a PEM certificate and on any private key.",
+			"Fails, without repeating its input, on anything that is not a PEM certificate and on any private key. " +
+			"Provider functions need Terraform 1.8 or later, or OpenTofu 1.7 or later.",
 		Parameters: []function.Parameter{certificateParameter},
 		Return:     function.ObjectReturn{AttributeTypes: certificateInfoTypes},
 	}

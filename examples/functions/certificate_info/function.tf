@@ -12,7 +12,7 @@ output "migration_certificate" {
   value = local.certificate
 }
 
-# Warn a month ahead: plantimestamp() and timeadd() compare the RFC 3339 times.
+# A warning a month before the certificate expires (timecmp compares RFC 3339 times).
 check "certificate_valid_for_a_month" {
   assert {
     condition     = timecmp(local.certificate.not_after, timeadd(plantimestamp(), "720h")) > 0
