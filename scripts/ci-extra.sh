@@ -10,7 +10,10 @@ cd "$root"
 [[ -f ${TF_CLI_CONFIG_FILE:-} ]] || export TF_CLI_CONFIG_FILE="$root/scripts/test.tfrc"
 declare -A cli
 for c in "${CLI_MATRIX[@]}"; do cli[$c]=$(scripts/install-cli.sh "$c" | tail -1); done
-tf=${cli[${CLI_MATRIX[0]}]} # the oldest Terraform: fmt and the module example
+tf=${cli[${CLI_MATRIX[0]}]} # the oldest Terraform: the module example
+# The newest Terraform of the matrix formats: the examples of provider functions do not
+# parse on Terraform before 1.8.
+for c in "${CLI_MATRIX[@]}"; do [[ $c != terraform-* ]] || fmt_tf=${cli[$c]}; done
 work=$(mktemp -d)
 cleanup() {
   emulator_stop
@@ -27,12 +30,18 @@ echo "--- short fuzz run of every fuzz target (no panics)"
 scripts/fuzz.sh 1000x
 
 echo "--- terraform fmt -check"
-"$tf" fmt -check -recursive -diff examples
+"$fmt_tf" fmt -check -recursive -diff examples
 
 rc=$(scripts/tf-mirror.sh "$work" | tail -1)
 export TF_CLI_CONFIG_FILE="$rc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 for dir in $(find examples -name '*.tf' -exec dirname {} \; | sort -u); do
   for c in "${CLI_MATRIX[@]}"; do
+    # Provider-defined functions (provider::o365::…) parse on Terraform 1.8+ only (OpenTofu
+    # 1.7+, older than any tofu of the matrix): their examples are not validated on older ones.
+    if [[ $dir == examples/functions/* && $c == terraform-* && $(printf '%s\n' "${c#terraform-}" 1.8.0 | sort -V | head -1) != 1.8.0 ]]; then
+      echo "skip: $dir ($c has no provider functions)"
+      continue
+    fi
     d="$work/validate/$c/$dir"
     mkdir -p "$d"
     cp -r "$dir"/. "$d"/

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -41,6 +42,7 @@ const DefaultClientID = "fb78d390-0c51-40cd-8e17-fdbfab77341b"
 const DefaultMaxRetries = 5
 
 var _ provider.ProviderWithValidateConfig = (*o365Provider)(nil)
+var _ provider.ProviderWithFunctions = (*o365Provider)(nil)
 
 // New returns a constructor of the provider for providerserver.Serve.
 func New(version string, opts ...Option) func() provider.Provider {
@@ -185,4 +187,9 @@ func (p *o365Provider) Resources(context.Context) []func() resource.Resource {
 
 func (p *o365Provider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{newRolesDataSource}
+}
+
+// Functions are the provider-defined functions (Terraform 1.8+, OpenTofu 1.7+).
+func (p *o365Provider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{newCertificateThumbprintFunction, newCertificateInfoFunction}
 }
