@@ -37,14 +37,16 @@ applied=""
 after_block() {
   if [[ -z $applied && -f terraform.tfstate ]]; then
     applied=$1
-    terraform state list | tee /dev/stderr | grep -qx 'o365_target_connection.main' ||
-      { echo "FAIL: o365_target_connection.main is not in Terraform's state" >&2; exit 1; }
+    local resources
+    resources=$(terraform state list)
+    grep -qx 'o365_target_connection.main' <<<"$resources" ||
+      { echo "FAIL: o365_target_connection.main is not in Terraform's state: $resources" >&2; exit 1; }
     # The seed gives admin@ no management role: after the apply the tenant must hold them.
     "$work/bin/o365-emulator" ctl -info-file "$work/emulator.json" GET /_emulator/state >"$work/state.json"
     grep -q 'ApplicationImpersonation' "$work/state.json" ||
       { echo "FAIL: the emulated tenant holds no ApplicationImpersonation assignment after the apply" >&2; exit 1; }
-    "$work/bin/o365-emulator" ctl -info-file "$work/emulator.json" GET /_emulator/counters |
-      grep -q 'New-ManagementRoleAssignment' ||
+    "$work/bin/o365-emulator" ctl -info-file "$work/emulator.json" GET /_emulator/counters >"$work/counters.json"
+    grep -q 'New-ManagementRoleAssignment' "$work/counters.json" ||
       { echo "FAIL: the apply assigned no role in the emulated tenant" >&2; exit 1; }
     echo "guide session: applied (block $1); Terraform's state and the tenant's agree"
   fi
@@ -56,9 +58,11 @@ guide_cleanup() {
 trap guide_cleanup EXIT
 SH
 cat "$tmp/session.sh" >>"$tmp/run.sh"
+# shellcheck disable=SC2016 # expanded by the session's shell, not this one
 echo '[[ -n $applied ]] || { echo "FAIL: the session never reached an apply" >&2; exit 1; }' >>"$tmp/run.sh"
 
 # A clean environment: no CLI configuration or provider variables of the caller's.
-env -u TF_CLI_CONFIG_FILE -u TF_CLI_ARGS -u TF_DATA_DIR -u TF_LOG $(env | sed -n 's/^\(O365_[A-Z_]*\)=.*/-u \1/p; s/^\(TF_VAR_[A-Za-z0-9_]*\)=.*/-u \1/p') \
-  PATH="$tmp/path:$PATH" TF_IN_AUTOMATION=1 bash "$tmp/run.sh"
+unset_args=(-u TF_CLI_CONFIG_FILE -u TF_CLI_ARGS -u TF_DATA_DIR -u TF_LOG)
+while read -r name; do unset_args+=(-u "$name"); done < <(compgen -e | grep -E '^(O365_|TF_VAR_)' || true)
+env "${unset_args[@]}" PATH="$tmp/path:$PATH" TF_IN_AUTOMATION=1 bash "$tmp/run.sh"
 echo "ok: the guide's session ($blocks blocks) with $(TF_CLI_CONFIG_FILE=/dev/null "$cli" version | sed -n 1p)"
