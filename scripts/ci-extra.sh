@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI checks beyond the tests: docs/ up to date, a short fuzz run, every example formatted and
-# valid on each CLI of the matrix (scripts/lib/cli.sh), and the module example applied against
-# the emulated tenant (then destroyed).
+# valid on each CLI of the matrix (scripts/lib/cli.sh), the module example applied against
+# the emulated tenant (then destroyed), and the copy-paste session of the guide "Develop and test
+# locally" run as written (scripts/guide-session-test.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -28,6 +29,9 @@ echo "--- short fuzz run of every fuzz target (no panics)"
 # A fixed number of executions, not a duration: a time limit that ends mid-input makes Go's
 # fuzzer report "context deadline exceeded" on a slow, busy machine.
 scripts/fuzz.sh 1000x
+
+echo "--- the guide's session from a clean directory, on each CLI of the matrix"
+for c in "${CLI_MATRIX[@]}"; do scripts/guide-session-test.sh "${cli[$c]}" | tail -1; done
 
 echo "--- terraform fmt -check"
 "$fmt_tf" fmt -check -recursive -diff examples

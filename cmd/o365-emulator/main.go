@@ -6,6 +6,7 @@
 //	o365-emulator wait -info-file F [-timeout 10s] [-pid PID]   until it answers; exit 1 if not
 //	o365-emulator info -info-file F [-format json|env] [-field NAME]
 //	o365-emulator ctl  -info-file F [-tenant T] METHOD PATH [JSON]  the control API; body on stdout
+//	o365-emulator --help                                          every subcommand, flag and control route (usage.go)
 //
 // Each -seed is one tenant; all are served at one URL (the first answers /_emulator/…).
 // ctl exits 1 on an answer outside 2xx (the status and body go to stderr).
@@ -31,6 +32,10 @@ import (
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && isHelp(args[0]) {
+		printUsage(os.Stdout)
+		return
+	}
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -46,7 +51,7 @@ func main() {
 	case "ctl":
 		err = ctl(args)
 	default:
-		err = usageError("unknown subcommand " + cmd + ": serve, wait, info or ctl")
+		err = usageError("unknown subcommand " + cmd + ": serve, wait, info or ctl (o365-emulator --help)")
 	}
 	var ue usageError
 	switch {
@@ -82,19 +87,34 @@ func (f *seedFlags) Set(v string) error {
 	return nil
 }
 
+// serveFlags are serve's flags, defined once for parsing and for --help.
+type serveFlags struct {
+	seedFiles                     seedFlags
+	addr, caFile, infoFile, token *string
+	latency, propagation, rbac    *time.Duration
+	verbose                       *bool
+}
+
+func newServeFlags() (*flag.FlagSet, *serveFlags) {
+	fs := newFlagSet("serve")
+	f := &serveFlags{}
+	fs.Var(&f.seedFiles, "seed", "tenant seed file (JSON), required; repeat it to serve several tenants at one URL")
+	f.addr = fs.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
+	f.caFile = fs.String("ca-file", "", "where to write the CA certificate (PEM); default a temporary file")
+	f.infoFile = fs.String("info-file", "", `write {"url","ca_file","control_token","tenant_id","tenants","pid"} here once listening`)
+	f.token = fs.String("control-token", "", "bearer token of the control API; default random")
+	f.latency = fs.Duration("latency", 0, "latency added to every request, e.g. 20ms")
+	f.propagation = fs.Duration("propagation-delay", 0, "override the seed's role propagation delay, e.g. 5s")
+	f.rbac = fs.Duration("rbac-delay", 0, "override the seed's rbac_delay, how long an RBAC-for-Applications change takes to reach Graph and EWS, e.g. 30m (Microsoft documents 30 min to 2 h)")
+	f.verbose = fs.Bool("v", false, "log every request to stderr")
+	return fs, f
+}
+
 func parseServe(args []string) (serveConfig, error) {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	var seedFiles seedFlags
-	fs.Var(&seedFiles, "seed", "tenant seed file (JSON), required; repeat it to serve several tenants at one URL")
-	addr := fs.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
-	caFile := fs.String("ca-file", "", "where to write the CA certificate (PEM); default a temporary file")
-	infoFile := fs.String("info-file", "", `write {"url","ca_file","control_token","tenant_id","tenants","pid"} here once listening`)
-	controlToken := fs.String("control-token", "", "bearer token of the control API; default random")
-	latency := fs.Duration("latency", 0, "latency added to every request, e.g. 20ms")
-	propagation := fs.Duration("propagation-delay", 0, "override the seed's role propagation delay, e.g. 5s")
-	rbacDelay := fs.Duration("rbac-delay", 0, "override the seed's rbac_delay, how long an RBAC-for-Applications change takes to reach Graph and EWS, e.g. 30m (Microsoft documents 30 min to 2 h)")
-	verbose := fs.Bool("v", false, "log every request to stderr")
+	fs, f := newServeFlags()
 	_ = fs.Parse(args)
+	seedFiles, addr, caFile, infoFile, controlToken := f.seedFiles, f.addr, f.caFile, f.infoFile, f.token
+	latency, propagation, rbacDelay, verbose := f.latency, f.propagation, f.rbac, f.verbose
 	switch {
 	case len(seedFiles) == 0:
 		fs.Usage()
@@ -190,11 +210,16 @@ func describeToken(infoFile, given string) string {
 	return "(none: pass -info-file or -control-token to use the control API)"
 }
 
+func newWaitFlags() (fs *flag.FlagSet, infoFile *string, timeout *time.Duration, pid *int) {
+	fs = newFlagSet("wait")
+	infoFile = fs.String("info-file", "", "the emulator's -info-file, required")
+	timeout = fs.Duration("timeout", 10*time.Second, "how long to wait")
+	pid = fs.Int("pid", 0, "the emulator's process id: fail at once if it exits")
+	return fs, infoFile, timeout, pid
+}
+
 func wait(args []string) error {
-	fs := flag.NewFlagSet("wait", flag.ExitOnError)
-	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait")
-	pid := fs.Int("pid", 0, "the emulator's process id: fail at once if it exits")
+	fs, infoFile, timeout, pid := newWaitFlags()
 	_ = fs.Parse(args)
 	if *infoFile == "" || fs.NArg() > 0 {
 		return usageError("wait -info-file F [-timeout 10s] [-pid PID]")
@@ -227,11 +252,16 @@ func joinTenants(i emuctl.Info, field func(emuctl.Tenant) string) string {
 	return strings.Join(parts, " ")
 }
 
+func newInfoFlags() (fs *flag.FlagSet, infoFile, format, field *string) {
+	fs = newFlagSet("info")
+	infoFile = fs.String("info-file", "", "the emulator's -info-file, required")
+	format = fs.String("format", "json", "json, or env: EMULATOR_URL='…' lines for a shell's eval")
+	field = fs.String("field", "", "print only this field's value: url, ca_file, control_token, tenant_id, tenant_ids, tenant_domains, pid")
+	return fs, infoFile, format, field
+}
+
 func info(args []string) error {
-	fs := flag.NewFlagSet("info", flag.ExitOnError)
-	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
-	format := fs.String("format", "json", "json, or env: EMULATOR_URL='…' lines for a shell's eval")
-	field := fs.String("field", "", "print only this field's value: url, ca_file, control_token, tenant_id, tenant_ids, tenant_domains, pid")
+	fs, infoFile, format, field := newInfoFlags()
 	_ = fs.Parse(args)
 	if *infoFile == "" || fs.NArg() > 0 {
 		return usageError("info -info-file F [-format json|env] [-field NAME]")
@@ -272,10 +302,15 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+func newCtlFlags() (fs *flag.FlagSet, infoFile, tenant *string) {
+	fs = newFlagSet("ctl")
+	infoFile = fs.String("info-file", "", "the emulator's -info-file, required")
+	tenant = fs.String("tenant", "", "the tenant (id or domain) a /_emulator/… path addresses; default the first")
+	return fs, infoFile, tenant
+}
+
 func ctl(args []string) error {
-	fs := flag.NewFlagSet("ctl", flag.ExitOnError)
-	infoFile := fs.String("info-file", "", "the emulator's -info-file, required")
-	tenant := fs.String("tenant", "", "the tenant (id or domain) a /_emulator/… path addresses; default the first")
+	fs, infoFile, tenant := newCtlFlags()
 	_ = fs.Parse(args)
 	if *infoFile == "" || fs.NArg() < 2 || fs.NArg() > 3 {
 		return usageError("ctl -info-file F [-tenant T] METHOD PATH [JSON]")
