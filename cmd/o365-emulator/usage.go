@@ -46,6 +46,7 @@ var controlAPI = []struct{ route, about string }{
 	{"GET /_emulator/counters", "requests per route and per user"},
 	{"DELETE /_emulator/counters", "reset the counters"},
 	{"POST /_emulator/reset", "back to the seed"},
+	{"GET /_emulator/import-sessions", "Graph import sessions created and every POST to an import URL"},
 	{"POST /_emulator/faults", `make a route fail, e.g. {"route":"token","status":503}`},
 	{"DELETE /_emulator/faults", "remove every fault"},
 	{"PUT /_emulator/latency", "latency added to every request"},
@@ -96,7 +97,9 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `o365-emulator runs an emulated Microsoft 365 tenant (sign-in, Microsoft Graph, the Exchange
 admin API and EWS, as Microsoft answers them) on a loopback HTTPS URL, and talks to a running one.
 The provider's endpoints (login, graph, exchange) all point at that URL; its CA certificate is
-written to -ca-file. Seeds: examples/demo/*.json; internal/emulator/README.md documents them.
+written to -ca-file. Graph import sessions' upload URLs (importUrl) are on a second listener
+under the same CA, as Microsoft's are on outlook.office365.com.
+Seeds: examples/demo/*.json; internal/emulator/README.md documents them.
 
 Usage:
 `)
