@@ -89,7 +89,13 @@ func (c *discoveryCache) Do(req *http.Request) (*http.Response, error) {
 			e = &discoveryEntry{done: make(chan struct{})}
 			c.entries[key] = e
 			c.mu.Unlock()
-			return c.fetch(key, e, req)
+			resp, err := c.fetch(key, e, req)
+			if n, ok := req.Context().Value(tokenNoteKey{}).(*tokenNote); ok && err != nil {
+				// MSAL reduces a failed discovery to text too ("unable to resolve an
+				// endpoint"): the note keeps the network failure that makes it retryable.
+				n.set(err)
+			}
+			return resp, err
 		}
 		c.mu.Unlock()
 		select {
@@ -144,8 +150,9 @@ func isTokenRequest(req *http.Request) bool {
 	return req.Method == http.MethodPost && req.URL != nil && strings.HasSuffix(strings.ToLower(req.URL.Path), "/oauth2/v2.0/token")
 }
 
-// tokenNote carries a token request's transport failure past MSAL, which keeps only its
-// text: the caller puts one into the request's context (noteToken) to classify the failure.
+// tokenNote carries the transport failure of a sign-in's requests (the token request and
+// the discovery before it) past MSAL, which keeps only its text: the caller puts one into
+// the request's context (noteToken) to classify the failure.
 type tokenNote struct {
 	mu  sync.Mutex
 	err error

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/o365-terraform/terraform-provider-o365/internal/transport"
 )
 
 // Many accounts of one tenant share the authority's OpenID configuration and the domain's
@@ -48,6 +50,36 @@ func TestDiscoveryErrorsNotCached(t *testing.T) {
 	}
 	if n := f.count("openid"); n < 2 {
 		t.Fatalf("openid-configuration requests = %d, want one per attempt (errors are not cached)", n)
+	}
+}
+
+// A discovery request whose connection drops is a network failure, retried like one of the
+// token request: MSAL keeps only its text ("unable to resolve an endpoint"), the note its
+// cause.
+func TestDiscoveryConnectionDropIsRetried(t *testing.T) {
+	f := newFakeLogin(t)
+	f.dropDiscovery = 1
+	p := New(Options{AuthorityHost: f.srv.URL, ClientID: clientID, HTTPClient: f.srv.Client(), MaxRetries: 2, Sleep: noSleep})
+	tok, err := p.User("contoso.onmicrosoft.com", upn, password).Token(context.Background(), graphScope)
+	if err != nil || tok.Value == "" {
+		t.Fatalf("token = %v, err = %v, want a token after one retry", tok, err)
+	}
+	if n := f.count("openid"); n != 2 {
+		t.Fatalf("openid-configuration requests = %d, want 2 (dropped, then answered)", n)
+	}
+
+	// Dropped every time: the failure is the network's, after the retries, not a refusal.
+	f = newFakeLogin(t)
+	f.dropDiscovery = 100
+	p = New(Options{AuthorityHost: f.srv.URL, ClientID: clientID, HTTPClient: f.srv.Client(), MaxRetries: 2, Sleep: noSleep})
+	if _, err := p.User("contoso.onmicrosoft.com", upn, password).Token(context.Background(), graphScope); err == nil || !transport.IsTransientNetError(err) {
+		t.Fatalf("err = %v, want the network failure", err)
+	}
+	if n := f.count("openid"); n != 3 {
+		t.Fatalf("openid-configuration requests = %d, want 3 (one and two retries)", n)
+	}
+	if n := f.count("password"); n != 0 {
+		t.Fatalf("token requests = %d, want none without discovery", n)
 	}
 }
 

@@ -41,6 +41,26 @@ type fakeLogin struct {
 	// answer, when set, answers token requests instead (it reports false to let the normal
 	// answer through); n counts the token requests so far, this one included.
 	answer func(w http.ResponseWriter, n int) bool
+	// dropDiscovery is how many discovery requests (openid, realm) are dropped: the
+	// connection is closed without an answer.
+	dropDiscovery int
+}
+
+// drop closes the connection of a discovery request without answering, while
+// dropDiscovery lasts.
+func (f *fakeLogin) drop(w http.ResponseWriter) bool {
+	f.mu.Lock()
+	if f.dropDiscovery == 0 {
+		f.mu.Unlock()
+		return false
+	}
+	f.dropDiscovery--
+	f.mu.Unlock()
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+	return true
 }
 
 func newFakeLogin(t *testing.T) *fakeLogin {
@@ -73,6 +93,9 @@ func (f *fakeLogin) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(p, "/v2.0/.well-known/openid-configuration"):
 		f.inc("openid")
+		if f.drop(w) {
+			return
+		}
 		tenant := strings.Split(strings.TrimPrefix(p, "/"), "/")[0]
 		if tenant != "contoso.onmicrosoft.com" && tenant != tid {
 			w.WriteHeader(400)
@@ -82,6 +105,9 @@ func (f *fakeLogin) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"authorization_endpoint":"%[1]s/%[2]s/oauth2/v2.0/authorize","token_endpoint":"%[1]s/%[2]s/oauth2/v2.0/token","issuer":"%[1]s/%[2]s/v2.0","jwks_uri":"%[1]s/%[2]s/discovery/v2.0/keys"}`, host, tid)
 	case strings.HasPrefix(p, "/common/UserRealm/"):
 		f.inc("realm")
+		if f.drop(w) {
+			return
+		}
 		fmt.Fprint(w, `{"ver":"1.0","account_type":"Managed","domain_name":"contoso.onmicrosoft.com","cloud_instance_name":"microsoftonline.com","cloud_audience_urn":"urn:federation:MicrosoftOnline"}`)
 	case strings.HasSuffix(p, "/oauth2/v2.0/token"):
 		_ = r.ParseForm()
