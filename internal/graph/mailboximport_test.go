@@ -127,7 +127,9 @@ func TestCreateImportSessionBrokenAndLostAnswers(t *testing.T) {
 	var n atomic.Int32
 	answers := []func(w http.ResponseWriter){
 		func(w http.ResponseWriter) { fmt.Fprint(w, `{"expirationDateTime":"2024-10-17T19:00:48Z"}`) },
-		func(w http.ResponseWriter) { fmt.Fprint(w, `{"importUrl":"https://outlook.office365.com/x?authtoken=`+importAuthToken+`"}`) },
+		func(w http.ResponseWriter) {
+			fmt.Fprint(w, `{"importUrl":"https://outlook.office365.com/x?authtoken=`+importAuthToken+`"}`)
+		},
 		func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) },
 		func(w http.ResponseWriter) { fmt.Fprint(w, bodyImportSession) },
 	}
@@ -147,8 +149,11 @@ func TestCreateImportSessionBrokenAndLostAnswers(t *testing.T) {
 // Failures are told apart by status alone (§M2.10), are not retried, and carry no token.
 func TestMailboxImportFailuresByStatus(t *testing.T) {
 	calls := map[string]func(*Client) error{
-		"settings": func(c *Client) error { _, err := c.GetPrimaryMailboxID(context.Background(), "megan@contoso.com"); return err },
-		"folders":  func(c *Client) error { return c.ProbeMailboxFolders(context.Background(), "MBX:e0643f21@a7809c93") },
+		"settings": func(c *Client) error {
+			_, err := c.GetPrimaryMailboxID(context.Background(), "megan@contoso.com")
+			return err
+		},
+		"folders": func(c *Client) error { return c.ProbeMailboxFolders(context.Background(), "MBX:e0643f21@a7809c93") },
 		"session": func(c *Client) error {
 			_, err := c.CreateImportSession(context.Background(), "MBX:e0643f21@a7809c93")
 			return err
