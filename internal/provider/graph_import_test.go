@@ -78,11 +78,11 @@ func checkImportSessions(s *emulator.Server, clientID func() string, mailboxes .
 //  1. created, the connection verified for the mailbox in scope: User.Read.All is the only
 //     consent, the import API's roles are scoped, an import session was made for the mailbox,
 //     nothing was uploaded;
-//  2. a mailbox outside the scope is refused at apply with the scope named;
-//  3. the mailbox leaving the scope shows as unreachable at the next refresh;
-//  4. the import role and User.Read.All removed out of band show as missing, on both
+//  2. the mailbox leaving the scope shows as unreachable at the next refresh;
+//  3. the import role and User.Read.All removed out of band show as missing, on both
 //     resources; apply grants them again and the next plan is empty, costing three requests
-//     per mailbox.
+//     per mailbox;
+//  4. a mailbox outside the scope is refused at apply with the scope named.
 //
 // All with TF_LOG=TRACE: neither the log nor `terraform show -json` holds an upload URL.
 func TestAccMigrationApplication_GraphImportScoped(t *testing.T) {
@@ -121,10 +121,6 @@ func TestAccMigrationApplication_GraphImportScoped(t *testing.T) {
 				}),
 				checkImportSessions(s, client, mailboxInScope),
 			),
-		}, {
-			Config: migration + appConnectionOf(credential, mailboxInScope, mailboxOutOfScope),
-			ExpectError: regexp.MustCompile(`(?s)1 mailbox unreachable.*` + regexp.QuoteMeta(mailboxOutOfScope) +
-				`.*outside the management scope.*Application MailboxFolder\.ReadWrite`),
 		}, {
 			PreConfig: func() {
 				if err := s.SetUserRecipientProperties(mailboxInScope, nil, map[string]string{"15": ""}); err != nil {
@@ -193,7 +189,9 @@ func TestAccMigrationApplication_GraphImportScoped(t *testing.T) {
 					// Each verification of the mailbox: its id, one folder, one session; the
 					// inbox probe of protocol graph is not made.
 					after := s.Counters()
-					n := func(route string) int { return after.ByRouteUser[route][clientID] - before.ByRouteUser[route][clientID] }
+					n := func(route string) int {
+						return after.ByRouteUser[route][clientID] - before.ByRouteUser[route][clientID]
+					}
 					ids, folders, sessions := n("graph.exchangeSettings"), n("graph.mailboxFolders"), n("graph.createImportSession")
 					if ids == 0 || ids != folders || ids != sessions || n("graph.mailFolders") != 0 {
 						return fmt.Errorf("requests on no-change plans: %d ids, %d folder lists, %d sessions, %d inbox reads", ids, folders, sessions, n("graph.mailFolders"))
@@ -201,6 +199,10 @@ func TestAccMigrationApplication_GraphImportScoped(t *testing.T) {
 					return nil
 				}),
 			),
+		}, {
+			Config: migration + appConnectionOf(credential, mailboxInScope, mailboxOutOfScope),
+			ExpectError: regexp.MustCompile(`(?s)1 mailbox unreachable.*` + regexp.QuoteMeta(mailboxOutOfScope) +
+				`.*outside the management scope.*Application MailboxFolder\.ReadWrite`),
 		}},
 	})
 	b, err := os.ReadFile(logFile)
