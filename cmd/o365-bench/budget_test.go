@@ -22,6 +22,7 @@ func counters(byRoute map[string]int) emulator.Counters {
 func TestBudgetCheck(t *testing.T) {
 	graph, _ := budgetOf(scenarioAppSecret)
 	ews, _ := budgetOf(scenarioAppEWS)
+	imp, _ := budgetOf(scenarioGraphImport)
 	for _, tc := range []struct {
 		name      string
 		b         budget
@@ -40,6 +41,11 @@ func TestBudgetCheck(t *testing.T) {
 		{"ews: two Exchange calls per connection are allowed", ews, map[string]int{"ews.GetFolder": 10, "token": 2, "exo.Get-OrganizationConfig": 10, "exo.Get-CASMailbox": 10}, 10, 3, true, nil},
 		{"ews: three are not", ews, map[string]int{"ews.GetFolder": 10, "token": 2, "exo.Get-OrganizationConfig": 10, "exo.Get-CASMailbox": 10, "exo.Test-ServicePrincipalAuthorization": 1}, 10, 3, false, []string{"Exchange admin API"}},
 		{"tokens scale with the processes", ews, map[string]int{"ews.GetFolder": 10, "token": 7}, 10, 3, false, []string{"tokens"}},
+		{"graph_import as expected", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 200, "graph.mailboxes.createImportSession": 200, "token": 3, "openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": 1}, 200, 3, true, nil},
+		{"graph_import: a fourth request per mailbox", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 400, "graph.mailboxes.createImportSession": 200, "token": 3}, 200, 3, false, []string{"mailbox probes"}},
+		{"graph_import: a token per connection", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 200, "graph.mailboxes.createImportSession": 200, "token": 200}, 200, 3, false, []string{"tokens"}},
+		{"graph_import: the roles read per connection", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 200, "graph.mailboxes.createImportSession": 200, "token": 3, "exo.Test-ServicePrincipalAuthorization": 200}, 200, 3, false, []string{"Exchange admin API"}},
+		{"graph_import: the classic Graph probe is not the import probe's budget", imp, map[string]int{"graph.settings.exchange": 10, "graph.mailboxes.folders": 10, "graph.mailboxes.createImportSession": 10, "graph.mailFolders": 10, "token": 3}, 10, 3, false, []string{"mailbox probes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lines, kept := tc.b.check(counters(tc.routes), tc.n, tc.procs)
@@ -69,11 +75,14 @@ func TestBudgetOf(t *testing.T) {
 		t.Error("the target scenario has no issue-11 budget")
 	}
 	b, ok := budgetOf(scenarioAppCert)
-	if !ok || b.MailboxesPerConn != 1 || b.Audiences != 1 || b.ExchangePerConn != 0 {
+	if !ok || b.MailboxesPerConn != 1 || b.TokensPerProcess != 1 || b.ExchangePerConn != 0 {
 		t.Errorf("app-cert budget = %+v, %v", b, ok)
 	}
-	if b, _ := budgetOf(scenarioAppEWS); b.ExchangePerConn != 2 || b.Audiences != 2 {
+	if b, _ := budgetOf(scenarioAppEWS); b.ExchangePerConn != 2 || b.TokensPerProcess != 2 {
 		t.Errorf("app-ews budget = %+v", b)
+	}
+	if b, _ := budgetOf(scenarioGraphImport); b.MailboxesPerConn != 3 || b.ExchangePerConn != 0 {
+		t.Errorf("graph_import budget = %+v", b)
 	}
 }
 
@@ -192,5 +201,26 @@ func TestShared(t *testing.T) {
 		if got := shared(tc.machine, tc.start, tc.end); got != tc.want {
 			t.Errorf("shared(%q, %q, %q) = %v, want %v", tc.machine, tc.start, tc.end, got, tc.want)
 		}
+	}
+}
+
+// The graph_import configuration: the scoped application's connections, and the provider's
+// management identity that reads its Exchange roles.
+func TestRenderConfigGraphImport(t *testing.T) {
+	cfg, err := renderConfig(scenarioGraphImport, 2, 1, "https://127.0.0.1:1", "/ca.pem", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`protocol         = "graph_import"`, `client_id        = "` + benchImportAppID + `"`,
+		`client_secret    = "` + benchImportSecret + `"`, `"admin0002@bench.onmicrosoft.com",`,
+		"  management = {\n    tenant_id     = \"" + benchDomain + "\"\n    client_id     = \"" + benchMgmtAppID + "\"",
+	} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("graph_import config lacks %q:\n%s", want, cfg)
+		}
+	}
+	if cfg, _ := renderConfig(scenarioAppSecret, 2, 1, "u", "c", ""); strings.Contains(cfg, "management") {
+		t.Errorf("app-secret config has a management identity:\n%s", cfg)
 	}
 }
