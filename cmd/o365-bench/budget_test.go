@@ -224,3 +224,63 @@ func TestRenderConfigGraphImport(t *testing.T) {
 		t.Errorf("app-secret config has a management identity:\n%s", cfg)
 	}
 }
+
+// The report of graph_import runs: its own section with each plan's budget, a broken one
+// shown as such, and the command that reproduces it; the application section stays out.
+func TestReportGraphImport(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results.jsonl")
+	imp, _ := budgetOf(scenarioGraphImport)
+	add := func(r record) {
+		t.Helper()
+		if err := appendRecord(res, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probes := func(n, tokens, exo int) emulator.Counters {
+		return counters(map[string]int{"graph.settings.exchange": n, "graph.mailboxes.folders": n, "graph.mailboxes.createImportSession": n,
+			"token": tokens, "openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": exo})
+	}
+	for _, n := range []int{10, 200} {
+		for _, lat := range []int{20, 0} {
+			ac := probes(n, 6, 2)
+			add(record{Kind: "run", Scenario: scenarioGraphImport, CLI: "terraform", N: n, LatencyMS: lat, Cmd: "apply", WallS: 1, Counters: &ac, ProviderStarts: 4})
+			pc := probes(n, 3, 1)
+			lines, ok := imp.check(pc, n, 3)
+			add(record{Kind: "run", Scenario: scenarioGraphImport, CLI: "terraform", N: n, LatencyMS: lat, Cmd: "plan", WallS: 0.5, Counters: &pc, ProviderStarts: 3, Budget: lines, BudgetKept: ok})
+		}
+	}
+	// A plan run at 200 connections that read the application's roles for every connection.
+	bad := probes(200, 3, 200)
+	lines, ok := imp.check(bad, 200, 3)
+	if ok {
+		t.Fatal("the broken run kept the budget")
+	}
+	add(record{Kind: "run", Scenario: scenarioGraphImport, CLI: "terraform", N: 200, LatencyMS: 20, Cmd: "plan", WallS: 0.6, Counters: &bad, ProviderStarts: 3, Budget: lines, BudgetKept: false})
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	if err := cmdReport([]string{"-results", res, "-o", out, "-meta", "import_command=BENCH_SCENARIOS=graph_import make bench", "-meta", "commit=abc1234"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	for _, want := range []string{
+		"## Graph import connections",
+		"[Graph import connections](#graph-import-connections)",
+		"**Reproduce this section alone:** `BENCH_SCENARIOS=graph_import make bench`",
+		"Measured on —, commit abc1234.",
+		"| `graph_import` | terraform | 10 | 35 | 30 / 30 | 3 / 9 | 1 / 3 | 1 / 3 | — | yes |",
+		"| `graph_import` | terraform | 200 | 605 | 600 / 600 | 3 / 9 | 1 / 3 | **200 / 3** | — | **no** (budget exceeded) |",
+		"#### `graph_import`: requests per connection by route: no-change `plan` (the drift check)",
+		"`Application MailboxFolder.ReadWrite`, `Application MailboxItem.ImportExport` and `Application MailboxSettings.ReadWrite`",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "## Application connections") {
+		t.Error("graph_import runs alone made an application connections section")
+	}
+}

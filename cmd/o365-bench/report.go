@@ -314,6 +314,10 @@ func (r *report) render() string {
 		p(" The same for `o365_target_app_connection` resources sharing one application:\n")
 		p("[Application connections](#application-connections), with each no-change plan's request budget.")
 	}
+	if r.importRan() {
+		p(" The same for `protocol = \"graph_import\"` connections of one scoped application:\n")
+		p("[Graph import connections](#graph-import-connections), with their budget.")
+	}
 	if len(r.outage) > 0 {
 		p(" A managed-services fault, three tenants in one state and one of them unable to sign in:\n")
 		p("[One tenant down](#one-tenant-down).")
@@ -342,6 +346,7 @@ func (r *report) render() string {
 	r.renderRoutes(&b, scenarioTarget, "apply")
 	r.renderExplanation(&b)
 	r.renderApp(&b)
+	r.renderImport(&b)
 	r.renderOutage(&b)
 	r.renderStartup(&b)
 	r.renderGoBench(&b)
