@@ -1,8 +1,8 @@
 # A reusable module: the target side of one migration. Two paths, side by side:
 #  - admin accounts (`admins`): an o365_target_connection per account (EWS impersonation, management roles);
-#  - an Entra application (`application`): o365_migration_application registers it, with Graph permissions
-#    or, with a recipient filter, Exchange RBAC for Applications limited to those mailboxes. It needs the
-#    provider's `management` identity.
+#  - an Entra application (`application`): o365_migration_application registers it, with the permissions of
+#    its protocol (Graph, Graph's mailbox import API or EWS) or, with a recipient filter, Exchange RBAC for
+#    Applications limited to those mailboxes. It needs the provider's `management` identity.
 #    With `verify_mailboxes`, an o365_target_app_connection fed from it verifies those mailboxes on every plan.
 
 terraform {
@@ -107,6 +107,8 @@ output "connections" {
 variable "application" {
   description = "The Entra application path: register an application for the migration engine. null: none."
   type = object({
+    # protocol: the API the engine writes with — graph, graph_import (Graph's mailbox import API,
+    # worldwide only) or ews (until 1 April 2027).
     display_name     = string
     protocol         = optional(string, "graph")
     certificate      = optional(string) # PEM public certificate (recommended)
