@@ -46,6 +46,7 @@ var controlAPI = []struct{ route, about string }{
 	{"GET /_emulator/counters", "requests per route and per user"},
 	{"DELETE /_emulator/counters", "reset the counters"},
 	{"POST /_emulator/reset", "back to the seed"},
+	{"GET /_emulator/import-sessions", "Graph import sessions created and every POST to an import URL"},
 	{"POST /_emulator/faults", `make a route fail, e.g. {"route":"token","status":503}`},
 	{"DELETE /_emulator/faults", "remove every fault"},
 	{"PUT /_emulator/latency", "latency added to every request"},

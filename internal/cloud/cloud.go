@@ -39,6 +39,10 @@ type Cloud struct {
 	InitialDomainSuffixes []string
 	// Retired is non-empty when Microsoft has closed the cloud; it says when and what to do.
 	Retired string
+	// GraphImport: Microsoft Graph's mailbox import and export API is offered here. It is
+	// the global service's only (WIRE.md §M1.4: not US Government L4/L5, not 21Vianet; the
+	// German cloud closed before it existed).
+	GraphImport bool
 }
 
 var clouds = map[string]Cloud{
@@ -48,6 +52,7 @@ var clouds = map[string]Cloud{
 		GraphResource:         "https://graph.microsoft.com",
 		ExchangeResource:      "https://outlook.office365.com",
 		InitialDomainSuffixes: []string{".onmicrosoft.com"},
+		GraphImport:           true,
 	},
 	Germany: {
 		Name: Germany, Description: "Office 365 Germany (Microsoft Cloud Deutschland)",

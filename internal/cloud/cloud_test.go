@@ -83,3 +83,17 @@ func TestInitialDomains(t *testing.T) {
 		t.Error("germany detection")
 	}
 }
+
+// The mailbox import and export API is the global service's only (WIRE.md §M1.4); an
+// endpoints override (a proxy, the emulated tenant) keeps what the cloud offers.
+func TestGraphImportWorldwideOnly(t *testing.T) {
+	for _, name := range Names() {
+		c, _ := Lookup(name)
+		if want := name == Worldwide; c.GraphImport != want {
+			t.Errorf("%s: GraphImport = %v, want %v", name, c.GraphImport, want)
+		}
+		if c.WithEndpoints(Endpoints{Graph: "https://127.0.0.1:8443"}).GraphImport != c.GraphImport {
+			t.Errorf("%s: an endpoints override changed GraphImport", name)
+		}
+	}
+}

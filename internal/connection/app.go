@@ -11,8 +11,9 @@ import (
 
 // The application connection (DESIGN.md §7.3): an Entra application signing in with client
 // credentials, whose access to the target mailboxes is verified by probing each of them
-// (Graph mailFolders/inbox, WIRE.md §I12, or EWS GetFolder with ExchangeImpersonation,
-// §I13). It holds application permissions (the token's roles, §I4) and possibly Exchange
+// (Graph mailFolders/inbox, WIRE.md §I12; for graph_import the mailbox id, one folder and an
+// import session of Graph's mailbox import and export API, §M5.2; or EWS GetFolder with
+// ExchangeImpersonation, §I13). It holds application permissions (the token's roles, §I4) and possibly Exchange
 // application roles (RBAC for Applications, §J), and it is given nothing: what is missing is
 // reported with the command an administrator would run. CheckApp is the read-only check of
 // every plan, EnsureApp the same check at apply, refusing with every fix when something
@@ -65,6 +66,17 @@ type Unreachable struct {
 	Mailbox string
 	Problem MailboxProblem
 	Detail  string
+	// refused is the need whose call the mailbox refused; nil for the protocol's mailbox
+	// need (graph_import probes three needs, app_probe.go).
+	refused *roles.Need
+}
+
+// need is what the mailbox refused: u.refused, else the protocol's mailbox need.
+func (u *Unreachable) need(p roles.Protocol) roles.Need {
+	if u.refused != nil {
+		return *u.refused
+	}
+	return roles.MailboxNeed(p)
 }
 
 // AppStatus is what a check of an application connection found.

@@ -46,9 +46,12 @@ func (c *appCheck) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if ews {
+	switch c.spec.Protocol {
+	case roles.ProtocolEWS:
 		err = c.probeEWS(ctx)
-	} else {
+	case roles.ProtocolGraphImport:
+		err = c.probeGraphImport(ctx)
+	default:
 		err = c.probeGraph(ctx)
 	}
 	if err != nil {
@@ -139,4 +142,9 @@ func (c *appCheck) scope() string {
 
 func (c *appCheck) unreachable(mailbox string, p MailboxProblem) {
 	c.st.Unreachable = append(c.st.Unreachable, Unreachable{Mailbox: strings.ToLower(mailbox), Problem: p})
+}
+
+// refused records a mailbox denied by the call that needs n.
+func (c *appCheck) refused(mailbox string, n roles.Need) {
+	c.st.Unreachable = append(c.st.Unreachable, Unreachable{Mailbox: strings.ToLower(mailbox), Problem: MailboxDenied, refused: &n})
 }

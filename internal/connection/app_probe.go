@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/ews"
 	"github.com/o365-terraform/terraform-provider-o365/internal/graph"
@@ -30,6 +31,46 @@ func (c *appCheck) probeGraph(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// probeGraphImport proves, per mailbox, that the application may import into it through
+// Graph's mailbox import and export API, changing nothing (WIRE.md §M5.2): the mailbox id
+// (settings/exchange), one folder's id, and an import session, whose upload URL the client
+// discards unused. Three requests per mailbox. Its error bodies are undocumented (§M2.10), so
+// only the status tells: 403 is a refusal of the step's permission (or of an RBAC scope
+// without the mailbox), 404 a user or mailbox that does not exist.
+func (c *appCheck) probeGraphImport(ctx context.Context) error {
+	g := c.s.graph()
+	for _, m := range c.spec.Mailboxes {
+		need, err := importProbe(ctx, g, m)
+		switch graph.Status(err) {
+		case 0:
+			if err != nil {
+				return c.s.failed("Cannot verify mailbox "+m+" through Microsoft Graph's mailbox import API", err.Error(), err)
+			}
+		case http.StatusForbidden:
+			c.refused(m, need)
+		case http.StatusNotFound:
+			c.unreachable(m, MailboxMissing)
+		default:
+			return c.s.failed("Cannot verify mailbox "+m+" through Microsoft Graph's mailbox import API", err.Error(), err)
+		}
+	}
+	return nil
+}
+
+// importProbe runs the three steps for mailbox and returns the error of the first that
+// fails, with the need that step exercises.
+func importProbe(ctx context.Context, g *graph.Client, mailbox string) (roles.Need, error) {
+	id, err := g.GetPrimaryMailboxID(ctx, mailbox)
+	if err != nil {
+		return roles.ResolveUsersNeed(), err
+	}
+	if err := g.ProbeMailboxFolders(ctx, id); err != nil {
+		return roles.ImportFoldersNeed(), err
+	}
+	_, err = g.CreateImportSession(ctx, id)
+	return roles.MailboxNeed(roles.ProtocolGraphImport), err
 }
 
 // probeEWS opens each mailbox's inbox over EWS as the application, impersonating the

@@ -13,10 +13,9 @@ import (
 
 // explainUnreachable writes, for each unreachable mailbox, why and what fixes it.
 func (c *appCheck) explainUnreachable() {
-	need := roles.MailboxNeed(c.spec.Protocol)
-	mailPerm, mailRole := need.Entra.String(), need.Exchange.Name
 	for i := range c.st.Unreachable {
 		u := &c.st.Unreachable[i]
+		need := u.need(c.spec.Protocol)
 		switch u.Problem {
 		case MailboxMissing:
 			u.Detail = u.Mailbox + " has no Exchange Online mailbox (no such user, no licence, or still being provisioned). Assign it an Exchange Online licence, or remove it from the mailboxes to verify."
@@ -32,6 +31,15 @@ func (c *appCheck) explainUnreachable() {
 		case MailboxEWSClosed:
 			u.Detail = "EWS refused the request by policy (HTTP 403); the EWS status says which switch closed it."
 		default:
+			if need.Exchange == nil {
+				// A directory read: an Entra permission on every protocol (RBAC for
+				// Applications has no directory roles, WIRE.md §M3.3).
+				g := roles.Grant{Kind: roles.ApplicationPermission, Permission: need.Entra}
+				u.Detail = fmt.Sprintf("The application may not read %s's mailbox id: it lacks the application permission %s (%s), which stays a tenant-wide Entra consent even when mailbox access is scoped. Grant it with admin consent: %s",
+					u.Mailbox, need.Entra.String(), need.Purpose, g.GrantCommand(c.spec.Principal.Name, ""))
+				break
+			}
+			mailPerm, mailRole := need.Entra.String(), need.Exchange.Name
 			if c.opts().Scoped {
 				// The application's mailbox access comes from Exchange application roles: the
 				// fix is the role, inside the scope its other roles use, never a tenant-wide consent.

@@ -67,21 +67,22 @@ func (c *appCheck) readExchangeRoles(ctx context.Context) {
 // whose scope leaves it out is out of scope; no such role at all leaves it denied (the
 // missing role says what to assign).
 func (c *appCheck) classify(mailbox string, rows []exchange.ServicePrincipalAuthorization) {
-	need := roles.MailboxNeed(c.spec.Protocol)
-	problem := MailboxDenied
-	for _, r := range rows {
-		if !need.CoveredBy(r.RoleName) {
+	for i := range c.st.Unreachable {
+		u := &c.st.Unreachable[i]
+		if u.Mailbox != strings.ToLower(mailbox) || u.Problem != MailboxDenied {
 			continue
 		}
-		if r.Covers() {
-			problem = MailboxNotYetEffective
-			break
-		}
-		problem = MailboxOutOfScope
-	}
-	for i := range c.st.Unreachable {
-		if c.st.Unreachable[i].Mailbox == strings.ToLower(mailbox) {
-			c.st.Unreachable[i].Problem = problem
+		// The need whose call was refused: a directory read has no Exchange role to wait for.
+		need := u.need(c.spec.Protocol)
+		for _, r := range rows {
+			if !need.CoveredBy(r.RoleName) {
+				continue
+			}
+			if r.Covers() {
+				u.Problem = MailboxNotYetEffective
+				break
+			}
+			u.Problem = MailboxOutOfScope
 		}
 	}
 }

@@ -95,6 +95,8 @@ type Registration struct {
 type Observed struct {
 	Protocol       roles.Protocol
 	UserManagement bool
+	// ReadItems: the graph_import application may list the target mailboxes' items.
+	ReadItems bool
 	// Scoped, with the management scope's filter, when Exchange shows the registration's scope.
 	Scoped          bool
 	RecipientFilter string

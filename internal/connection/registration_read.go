@@ -66,10 +66,15 @@ func (r *registrar) read(ctx context.Context) error {
 func (r *registrar) observe(ctx context.Context, app *graph.Application) {
 	o := &Observed{Protocol: roles.ProtocolGraph}
 	ews, users := roles.MailboxNeed(roles.ProtocolEWS), roles.UserManagementNeed()
-	if containsFold(r.heldEntra[ews.Entra.API.AppID], ews.Entra.Value) {
+	imports, items := roles.MailboxNeed(roles.ProtocolGraphImport), roles.ReadItemsNeed()
+	switch {
+	case containsFold(r.heldEntra[ews.Entra.API.AppID], ews.Entra.Value):
 		o.Protocol = roles.ProtocolEWS
+	case containsFold(r.heldEntra[imports.Entra.API.AppID], imports.Entra.Value):
+		o.Protocol = roles.ProtocolGraphImport
 	}
 	o.UserManagement = containsFold(r.heldEntra[users.Entra.API.AppID], users.Entra.Value)
+	o.ReadItems = containsFold(r.heldEntra[items.Entra.API.AppID], items.Entra.Value)
 	if k := observedCertificate(app.KeyCredentials); k != nil {
 		if der, err := base64.StdEncoding.DecodeString(k.Key); err == nil && len(der) > 0 {
 			o.CertificatePEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
@@ -90,14 +95,21 @@ func (r *registrar) observe(ctx context.Context, app *graph.Application) {
 			// Scoped EWS access is the Exchange role, not the consent.
 			if held, err := r.exchange().GetAppRoleAssignments(ctx, r.reg.ServicePrincipalID); err == nil {
 				for _, a := range held {
-					if strings.EqualFold(a.Role, ews.Exchange.Name) {
+					switch {
+					case strings.EqualFold(a.Role, ews.Exchange.Name):
 						o.Protocol = roles.ProtocolEWS
+					case strings.EqualFold(a.Role, imports.Exchange.Name):
+						o.Protocol = roles.ProtocolGraphImport
+					case strings.EqualFold(a.Role, items.Exchange.Name):
+						o.ReadItems = true
 					}
 				}
 			}
 		}
 	}
+	o.ReadItems = o.ReadItems && o.Protocol == roles.ProtocolGraphImport
 	r.spec.Options.Protocol, r.spec.Options.UserManagement, r.spec.Options.Scoped = o.Protocol, o.UserManagement, o.Scoped
+	r.spec.Options.ReadItems = o.ReadItems
 	r.spec.Options.PublicFolders = false
 	r.reg.Observed = o
 }

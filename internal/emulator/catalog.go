@@ -187,6 +187,12 @@ var resourceApps = []resourceApp{
 		{"06b708a9-e830-4db3-a914-8e69da51d44f", "AppRoleAssignment.ReadWrite.All", "Manage app permission grants and app role assignments"},
 		{"9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Application.Read.All", "Read all applications"},
 		{"9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "RoleManagement.ReadWrite.Directory", "Read and write all directory RBAC settings"},
+		// The mailbox import and export API (WIRE §M3.1).
+		{"76577085-e73d-4f1d-b26a-85fb33892327", "MailboxItem.ImportExport.All", "Export and import all the users' mailbox items"},
+		{"fef87b92-8391-4589-9da7-eb93dab7dc8a", "MailboxFolder.ReadWrite.All", "Read and write all the users' mailbox folders"},
+		{"99280d24-a782-4793-93cc-0888549957f6", "MailboxFolder.Read.All", "Read all the users' mailbox folders"},
+		{"7d9f353d-a7bd-4fbb-822a-26d5dd39a3ce", "MailboxItem.Read.All", "Read all the users' mailbox items"},
+		{"937550e9-33a3-494b-88ae-d9cd394b1fbb", "MailboxItem.Export.All", "Export all the users' mailbox items"},
 	}},
 	{exchangeAppID, "Office 365 Exchange Online", "exchange", []appRole{
 		{"dc890d15-9560-4a4c-9b7f-a736ec74ec40", "full_access_as_app", "Use Exchange Web Services with full access to all mailboxes"},
@@ -257,6 +263,14 @@ var applicationRoles = []applicationRole{
 	{"Application Exchange Full Access", "ApplicationExchangeFullAccess",
 		[]string{"Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite", "Calendars.ReadWrite", "Contacts.ReadWrite"}},
 	{"Application EWS.AccessAsApp", "ApplicationEWSAccessAsApp", []string{"EWS.AccessAsApp"}},
+	// The mailbox import and export API (WIRE §M4): the role names drop the
+	// Graph permissions' ".All"; GrantedPermissions spelling is ⚠.
+	{"Application MailboxFolder.Read", "ApplicationMailboxFolderRead", []string{"MailboxFolder.Read.All"}},
+	{"Application MailboxFolder.ReadWrite", "ApplicationMailboxFolderReadWrite", []string{"MailboxFolder.ReadWrite.All"}},
+	{"Application MailboxItem.Read", "ApplicationMailboxItemRead", []string{"MailboxItem.Read.All"}},
+	{"Application MailboxItem.ReadWrite", "ApplicationMailboxItemReadWrite", []string{"MailboxItem.ReadWrite.All"}},
+	{"Application MailboxItem.Export", "ApplicationMailboxItemExport", []string{"MailboxItem.Export.All"}},
+	{"Application MailboxItem.ImportExport", "ApplicationMailboxItemImportExport", []string{"MailboxItem.ImportExport.All"}},
 }
 
 func findApplicationRole(name string) *applicationRole {

@@ -27,6 +27,8 @@ type Cluster struct {
 	removeCAFile bool
 	controlToken string
 	httpServer   *http.Server
+	importURL    string       // the upload host of import sessions (outlook.office365.com, WIRE §M2.5)
+	importServer *http.Server // its own listener, same CA
 	tenants      []*Server
 	byName       map[string]*Server // lower-case tenant GUID and verified domains
 }
@@ -79,7 +81,24 @@ func StartTenants(seeds []*Seed, opts Options) (*Cluster, error) {
 		ErrorLog:     log.New(logWriter{opts.Logf}, "", 0),
 	}
 	tlsConfig := &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	// The import sessions' upload URLs live on another host than Graph
+	// (outlook.office365.com, WIRE §M2.5): a second listener on the same
+	// address and a free port, under the same CA.
+	importLn, importAddr, err := listen(net.JoinHostPort(addr.IP.String(), "0"))
+	if err != nil {
+		_ = ln.Close()
+		c.removeCA()
+		return nil, err
+	}
+	c.importURL = "https://" + urlHost(importAddr)
+	c.importServer = &http.Server{
+		Handler:           http.HandlerFunc(c.serveImport),
+		ReadHeaderTimeout: 10 * time.Second,
+		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:          log.New(logWriter{opts.Logf}, "", 0),
+	}
 	go func() { _ = c.httpServer.Serve(tls.NewListener(ln, tlsConfig)) }()
+	go func() { _ = c.importServer.Serve(tls.NewListener(importLn, tlsConfig)) }()
 	return c, nil
 }
 
@@ -188,9 +207,13 @@ func (c *Cluster) Tenants() []*Server { return append([]*Server(nil), c.tenants.
 // Tenant is the tenant with that GUID or verified domain (any case), or nil.
 func (c *Cluster) Tenant(name string) *Server { return c.byName[strings.ToLower(name)] }
 
-// Close stops the server and removes a temporary CA file.
+// ImportURL is the base URL of the import sessions' upload host (the
+// outlook.office365.com of WIRE §M2.5), another listener than URL.
+func (c *Cluster) ImportURL() string { return c.importURL }
+
+// Close stops the servers and removes a temporary CA file.
 func (c *Cluster) Close() error {
-	err := c.httpServer.Close()
+	err := errors.Join(c.httpServer.Close(), c.importServer.Close())
 	c.removeCA()
 	return err
 }
@@ -202,7 +225,33 @@ func (c *Cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serveTenantControl(w, r, strings.TrimPrefix(rest, "/"))
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, importPathPrefix) {
+		// The upload route lives on the import host only.
+		http.NotFound(w, r)
+		return
+	}
 	c.tenantFor(r).ServeHTTP(w, r)
+}
+
+// serveImport is the import host: uploads to an importUrl go to the tenant
+// of the mailbox in the path (its id ends in the tenant GUID), else to the
+// tenant that issued the authtoken, else to the first; anything else is 404.
+func (c *Cluster) serveImport(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, importPathPrefix) {
+		http.NotFound(w, r)
+		return
+	}
+	s := c.tenants[0]
+	if _, tenantID, ok := strings.Cut(importMailboxOf(r.URL.Path), "@"); ok && c.Tenant(tenantID) != nil {
+		s = c.Tenant(tenantID)
+	} else {
+		for _, t := range c.tenants {
+			if t.hasImportToken(r.URL.Query().Get("authtoken")) {
+				s = t
+			}
+		}
+	}
+	s.ServeHTTP(w, r)
 }
 
 // tenantFor picks the tenant Microsoft would route r to: the identity

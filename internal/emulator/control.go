@@ -30,6 +30,7 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	mux.HandleFunc("GET /_emulator/counters", s.getControlCounters)
 	mux.HandleFunc("DELETE /_emulator/counters", s.deleteControlCounters)
 	mux.HandleFunc("POST /_emulator/reset", s.postControlReset)
+	mux.HandleFunc("GET /_emulator/import-sessions", s.getControlImportSessions)
 	s.controlAppRoutes(mux)
 	return mux
 }

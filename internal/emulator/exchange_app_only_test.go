@@ -177,7 +177,8 @@ func TestGetManagementRoleAndRetirement(t *testing.T) {
 	for _, r := range apps {
 		found[as[string](t, r["Name"])] = r["RoleType"]
 	}
-	if len(apps) != 14 || found["Application EWS.AccessAsApp"] != "ApplicationEWSAccessAsApp" || found["ApplicationImpersonation"] == nil {
+	if len(apps) != 20 || found["Application EWS.AccessAsApp"] != "ApplicationEWSAccessAsApp" || found["ApplicationImpersonation"] == nil ||
+		found["Application MailboxItem.ImportExport"] != "ApplicationMailboxItemImportExport" || found["Application MailboxFolder.Read"] != "ApplicationMailboxFolderRead" {
 		t.Errorf("Application*: %d %v", len(apps), found)
 	}
 	assertCmdletError(t, e.invoke(ga, "Get-ManagementRole", map[string]any{"Identity": "No Such Role"}), "ManagementObjectNotFoundException")
@@ -199,7 +200,7 @@ func TestGetManagementRoleAndRetirement(t *testing.T) {
 			t.Errorf("%s: %d %s", tc.cmdlet, res.status, res.body)
 		}
 	}
-	if v := values(t, e.invoke(ga, "Get-ManagementRole", map[string]any{"Identity": "Application*"})); len(v) != 13 {
+	if v := values(t, e.invoke(ga, "Get-ManagementRole", map[string]any{"Identity": "Application*"})); len(v) != 19 {
 		t.Errorf("Application* after retirement: %d", len(v))
 	}
 	for _, a := range values(t, e.invoke(ga, "Get-ManagementRoleAssignment", map[string]any{"RoleAssignee": "ga@contoso.onmicrosoft.com"})) {

@@ -96,6 +96,7 @@ var routeNames = slices.Concat([]string{
 	"graph.user", "graph.memberOf", "graph.organization", "graph.roleDefinitions",
 	"graph.roleAssignments.list", "graph.roleAssignments.create", "graph.roleAssignments.delete",
 	"graph.mailFolders", "graph.messages",
+	"graph.exchangeSettings", "graph.mailboxFolders", "graph.createImportSession", importRoute,
 	"graph.applications.create", "graph.applications.list", "graph.applications.get", "graph.applications.update",
 	"graph.applications.delete", "graph.applications.addPassword", "graph.applications.removePassword",
 	"graph.servicePrincipals.create", "graph.servicePrincipals.list", "graph.servicePrincipals.get", "graph.servicePrincipals.delete",
@@ -208,7 +209,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route string
 // uses for that status.
 func (s *Server) writeRouteError(w http.ResponseWriter, r *http.Request, route string, status int) {
 	switch family, _, _ := strings.Cut(route, "."); family {
-	case "graph":
+	case "graph", "outlook": // the import host answers in Graph's envelope (⚠ WIRE §M2.10)
 		s.writeGraphStatusError(w, r, status)
 	case "exo":
 		s.writeExchangeStatusError(w, status)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -73,18 +72,12 @@ func (s *Server) mailboxTarget(q *call) *user {
 // mayReadMail: a user reads their own mailbox (delegate access is not
 // modelled); an application needs Mail.Read or Mail.ReadWrite in its token
 // (tenant-wide) or an Exchange application role covering the mailbox, once
-// the RBAC delay has passed. Needs s.mu.
+// the RBAC delay has passed (mayUseMailbox). Needs s.mu.
 func (s *Server) mayReadMail(c *caller, mailbox *user) bool {
 	if !c.appOnly() {
 		return c.user == mailbox
 	}
-	if c.hasRole(mailReadPermissions...) {
-		return true
-	}
-	now := s.clock()
-	return slices.ContainsFunc(mailReadPermissions, func(p string) bool {
-		return s.tenant.rbacGrants(c.sp.id, p, mailbox, now, s.rbacDelay)
-	})
+	return s.mayUseMailbox(c, mailbox, mailReadPermissions)
 }
 
 // graphFolderID is the REST id of a mailbox folder: the EWS id's bytes in

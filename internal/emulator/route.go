@@ -43,6 +43,14 @@ func (s *Server) routes() {
 	handle("GET /v1.0/me/messages", "graph.messages", s.graph(nil, s.listMessages))
 	handle("GET /v1.0/users/{id}/mailFolders/{folder}/messages", "graph.messages", s.graph(nil, s.listMessages))
 	handle("GET /v1.0/me/mailFolders/{folder}/messages", "graph.messages", s.graph(nil, s.listMessages))
+	// Graph's mailbox import and export API, WIRE §M2 (worldwide only, §M1.4);
+	// the mailbox routes check their permissions per mailbox (adminMailbox).
+	handle("GET /v1.0/users/{id}/settings/exchange", "graph.exchangeSettings", s.graph(readsWith(exchangeSettingsPermissions...), s.getExchangeSettings))
+	handle("GET /v1.0/admin/exchange/mailboxes/{mailbox}/folders", "graph.mailboxFolders", s.graph(nil, s.listMailboxFolders))
+	handle("POST /v1.0/admin/exchange/mailboxes/{mailbox}/createImportSession", "graph.createImportSession", s.graph(nil, s.createImportSession))
+	// The import sessions' upload URL, on the import host (Cluster.serveImport):
+	// pre-authenticated by the authtoken in its query.
+	handle("POST "+importPathPrefix+"{mailbox}/importItem", importRoute, s.route(nil, s.importItem))
 	// App registrations, WIRE §I7–§I11.
 	handle("POST /v1.0/applications", "graph.applications.create", s.graph(managesApps, s.createApplication))
 	handle("GET /v1.0/applications", "graph.applications.list", s.graph(readsApps, s.listApplications))

@@ -232,8 +232,11 @@ func (s *Server) callerOf(r *http.Request, route string) string {
 		}
 		return strings.ToLower(r.PostForm.Get("username"))
 	}
-	if route == "control" {
+	switch route {
+	case "control":
 		return ""
+	case importRoute:
+		return s.importCaller(r.URL.Query().Get("authtoken"))
 	}
 	scheme, value, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch strings.ToLower(scheme) {

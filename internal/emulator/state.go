@@ -48,6 +48,10 @@ type tenant struct {
 	revokedRBAC        []*exoAssignment // removed SP assignments, still cached by Graph and EWS
 	org                orgSettings
 	noMailboxAnswers   int // alternates Graph's two answers for a user without mailbox
+
+	// Graph's mailbox import API (state_import.go).
+	importSessions []*importSession
+	importUploads  []*importUpload
 }
 
 type secrets struct {

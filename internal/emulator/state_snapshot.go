@@ -26,6 +26,11 @@ type State struct {
 	ResourceServicePrincipals []ResourceServicePrincipal `json:"resource_service_principals"`
 	ExchangeServicePrincipals []ExchangeServicePrincipal `json:"exchange_service_principals"`
 	ManagementScopes          []ManagementScope          `json:"management_scopes"`
+
+	// Graph's mailbox import API (WIRE §M2.5–§M2.6): the sessions created
+	// (never their token) and every POST to an import URL.
+	ImportSessions []ImportSession `json:"import_sessions"`
+	ImportUploads  []ImportUpload  `json:"import_uploads"`
 }
 
 // Tenant describes the emulated organization.
@@ -52,7 +57,10 @@ type User struct {
 	Locked            bool   `json:"locked"`
 	CABlocked         bool   `json:"ca_blocked"`
 	Mailbox           bool   `json:"mailbox"`
-	HasAppPassword    bool   `json:"has_app_password"`
+	// MailboxID is the mailbox's id in Graph's import and export API
+	// ("MBX:{guid}@{tenant guid}", WIRE §M2.1); "" without a mailbox.
+	MailboxID      string `json:"mailbox_id"`
+	HasAppPassword bool   `json:"has_app_password"`
 	// ExchangeRoleGroups are the role groups the user is a member of.
 	// EWSEnabled is CASMailbox EwsEnabled (nil = not configured, WIRE §K3).
 	EWSEnabled         *bool             `json:"ews_enabled"`
@@ -204,13 +212,14 @@ func (t *tenant) snapshot() State {
 		st.RoleGroups = append(st.RoleGroups, t.roleGroupView(&roleGroups[i]))
 	}
 	t.snapshotApps(&st)
+	t.snapshotImports(&st)
 	return st
 }
 
 func (t *tenant) userView(u *user) User {
 	v := User{UserPrincipalName: u.upn, ObjectID: u.oid, DisplayName: u.displayName, Alias: u.alias,
 		MFA: u.mfa, MFARegistered: u.mfaRegistered, Disabled: u.disabled, Locked: u.locked,
-		CABlocked: u.caBlocked, Mailbox: u.mailbox, HasAppPassword: t.passwords[u.oid].appPassword != "",
+		CABlocked: u.caBlocked, Mailbox: u.mailbox, MailboxID: t.mailboxID(u), HasAppPassword: t.passwords[u.oid].appPassword != "",
 		EWSEnabled: cloneBool(u.ewsEnabled), Department: u.department,
 		ExchangeRoleGroups: t.groupsOf(u), ExchangeAssignments: []ExchangeAssignment{},
 		DirectoryRoleAssignments: []DirectoryRoleAssignment{}}

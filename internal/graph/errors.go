@@ -124,3 +124,13 @@ func IsNoMailbox(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && e.StatusCode == http.StatusNotFound && (strings.EqualFold(e.Code, "ResourceNotFound") || strings.EqualFold(e.Code, "MailboxNotEnabledForRESTAPI"))
 }
+
+// Status is the HTTP status of a Graph error answer, 0 for any other error. The mailbox
+// import and export API's error bodies are undocumented (WIRE.md §M2.10), so its callers
+// classify by status alone.
+func Status(err error) int {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.StatusCode
+	}
+	return 0
+}

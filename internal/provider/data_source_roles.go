@@ -31,6 +31,7 @@ type rolesDataSourceModel struct {
 	Protocol           types.String `tfsdk:"protocol"`
 	MailboxScope       types.Bool   `tfsdk:"mailbox_scope"`
 	ClientID           types.String `tfsdk:"client_id"`
+	ReadTargetItems    types.Bool   `tfsdk:"read_target_items"`
 	Roles              types.List   `tfsdk:"roles"`
 	RequiredRoleNames  types.Set    `tfsdk:"required_role_names"`
 }
@@ -76,13 +77,18 @@ func (d *rolesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			},
 			"protocol": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "With `connection_type = \"application\"`: `graph` (the default) or `ews`, as on `o365_migration_application`.",
+				MarkdownDescription: "With `connection_type = \"application\"`: as on `o365_migration_application`, " + protocolDescription,
 				Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
 			},
 			"mailbox_scope": schema.BoolAttribute{
 				Optional: true,
 				MarkdownDescription: "With `connection_type = \"application\"`: whether mailbox access is scoped with Exchange RBAC for Applications " +
 					"(`mailbox_scope` on the resource): mailbox permissions then come as `exchange_application_role` entries.",
+			},
+			"read_target_items": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "With `connection_type = \"application\"` and `protocol = \"graph_import\"`: whether `" + roles.ReadItemsNeed().Entra.Value +
+					"` (listing the items already in the target mailboxes) is required, as `read_target_items` on `o365_migration_application`. It is listed either way, as optional.",
 			},
 			"client_id": schema.StringAttribute{
 				Optional:            true,
@@ -136,8 +142,8 @@ func (d *rolesDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 	if m.Connection.ValueString() == connectionApplication {
 		required = d.applicationCatalogue(m, add, &resp.Diagnostics)
 	} else {
-		for _, name := range []string{"protocol", "mailbox_scope", "client_id"} {
-			if !map[string]bool{"protocol": m.Protocol.IsNull(), "mailbox_scope": m.MailboxScope.IsNull(), "client_id": m.ClientID.IsNull()}[name] {
+		for _, name := range []string{"protocol", "mailbox_scope", "client_id", "read_target_items"} {
+			if !map[string]bool{"protocol": m.Protocol.IsNull(), "mailbox_scope": m.MailboxScope.IsNull(), "client_id": m.ClientID.IsNull(), "read_target_items": m.ReadTargetItems.IsNull()}[name] {
 				resp.Diagnostics.AddAttributeError(path.Root(name), "Only for an application connection",
 					"`"+name+"` describes an application connection: set connection_type = \"application\", or remove it.")
 			}
@@ -175,13 +181,14 @@ func (d *rolesDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 // grant of the protocol, the optional ones marked by their toggle, mailbox permissions as
 // Exchange application roles when scoped. It returns the names of the required ones.
 func (d *rolesDataSource) applicationCatalogue(m rolesDataSourceModel, add func(map[string]attr.Value), diags *diag.Diagnostics) []string {
-	protocol := roles.ProtocolGraph
-	if roles.ProtocolOf(m.Protocol.ValueString()) == roles.ProtocolEWS {
-		protocol = roles.ProtocolEWS
+	protocol := roles.ProtocolOrDefault(m.Protocol.ValueString())
+	if m.PublicFoldersRole.ValueBool() {
+		checkPublicFoldersProtocol(protocol, path.Root("public_folders_role"), diags)
 	}
-	if protocol == roles.ProtocolGraph && m.PublicFoldersRole.ValueBool() {
-		diags.AddAttributeError(path.Root("public_folders_role"), "Public folders need EWS",
-			"Microsoft Graph has no API for public folders: set protocol = \"ews\", or remove public_folders_role.")
+	if m.ReadTargetItems.ValueBool() {
+		checkReadItemsProtocol(protocol, path.Root("read_target_items"), diags)
+	}
+	if diags.HasError() {
 		return nil
 	}
 	if m.AdminEmail.ValueString() != "" {
@@ -190,10 +197,11 @@ func (d *rolesDataSource) applicationCatalogue(m rolesDataSourceModel, add func(
 		return nil
 	}
 	scoped := m.MailboxScope.ValueBool()
-	all := roles.Grants(roles.AppOptions{Protocol: protocol, UserManagement: true, PublicFolders: true, Scoped: scoped})
+	all := roles.Grants(roles.AppOptions{Protocol: protocol, UserManagement: true, PublicFolders: true, ReadItems: true, Scoped: scoped})
+	chosen := roles.AppOptions{UserManagement: m.UserManagementRole.ValueBool(), ReadItems: m.ReadTargetItems.ValueBool()}
 	var required []string
 	for _, g := range all {
-		on := g.Toggle == "" || (g.Toggle == roles.AppToggleUserManagement && m.UserManagementRole.ValueBool())
+		on := g.Toggle == "" || chosen.On(g.Toggle)
 		if on {
 			required = append(required, g.String())
 		}

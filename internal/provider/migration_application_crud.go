@@ -124,6 +124,7 @@ func observed(m *migrationApplicationModel, reg *connection.Registration) {
 	o := reg.Observed
 	m.Protocol = types.StringValue(string(o.Protocol))
 	m.UserManagement = types.BoolValue(o.UserManagement)
+	m.ReadTargetItems = types.BoolValue(o.ReadItems)
 	m.PublicFolders = types.BoolValue(false)
 	m.MailboxScope = types.ObjectNull(mailboxScopeTypes)
 	if o.Scoped {

@@ -22,14 +22,13 @@ func (r *migrationApplicationResource) ValidateConfig(ctx context.Context, req r
 	if !decode(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
-	protocol := string(roles.ProtocolOf(m.Protocol.ValueString()))
-	if m.Protocol.IsNull() {
-		protocol = string(roles.ProtocolGraph)
-	}
-	if !m.Protocol.IsUnknown() && !m.PublicFolders.IsUnknown() && m.PublicFolders.ValueBool() && protocol == string(roles.ProtocolGraph) {
-		resp.Diagnostics.AddAttributeError(path.Root("public_folders"), "Public folders need EWS",
-			"Microsoft Graph has no API for public folders, so a public-folder migration uses Exchange Web Services. "+
-				"Set protocol = \"ews\" (until "+roles.EWSEnd+"), or remove public_folders.")
+	if protocol, known := configuredProtocol(m.Protocol); known {
+		if !m.PublicFolders.IsUnknown() && m.PublicFolders.ValueBool() {
+			checkPublicFoldersProtocol(protocol, path.Root("public_folders"), &resp.Diagnostics)
+		}
+		if !m.ReadTargetItems.IsUnknown() && m.ReadTargetItems.ValueBool() {
+			checkReadItemsProtocol(protocol, path.Root("read_target_items"), &resp.Diagnostics)
+		}
 	}
 	validateSecretRotation(m, &resp.Diagnostics)
 	if !m.Certificate.IsNull() && !m.Certificate.IsUnknown() {
@@ -56,6 +55,11 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		return // known only now (not at validation): the plan must not show it
 	}
 	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
+	if protocol, known := configuredProtocol(plan.Protocol); known && r.data != nil {
+		if checkGraphImportCloud(protocol, r.data.cfg.DefaultCloud, &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	var state *migrationApplicationModel
 	if !req.State.Raw.IsNull() {
 		var s migrationApplicationModel
@@ -68,7 +72,7 @@ func (r *migrationApplicationResource) ModifyPlan(ctx context.Context, req resou
 		plan.Adopted = types.BoolValue(false) // created, not adopted
 	}
 	planCredentials(&plan, state, planTime(ctx, req.Private), &resp.Diagnostics)
-	if !plan.Protocol.IsUnknown() && !plan.UserManagement.IsUnknown() && !plan.PublicFolders.IsUnknown() && !plan.MailboxScope.IsUnknown() {
+	if !plan.Protocol.IsUnknown() && !plan.UserManagement.IsUnknown() && !plan.PublicFolders.IsUnknown() && !plan.ReadTargetItems.IsUnknown() && !plan.MailboxScope.IsUnknown() {
 		required := stringSet(roles.GrantStrings(roles.Grants(appOptions(plan))))
 		r.data.checkManagementRoles(ctx, managementNeeds(plan, state, required), &resp.Diagnostics)
 		plan.RequiredPermissions, plan.GrantedPermissions, plan.MissingPermissions = required, required, stringSet(nil)

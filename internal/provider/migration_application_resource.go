@@ -51,6 +51,7 @@ type migrationApplicationModel struct {
 	Protocol                 types.String `tfsdk:"protocol"`
 	PublicFolders            types.Bool   `tfsdk:"public_folders"`
 	UserManagement           types.Bool   `tfsdk:"user_management"`
+	ReadTargetItems          types.Bool   `tfsdk:"read_target_items"`
 	MailboxScope             types.Object `tfsdk:"mailbox_scope"`
 	Certificate              types.String `tfsdk:"certificate"`
 	CreateClientSecret       types.Bool   `tfsdk:"create_client_secret"`

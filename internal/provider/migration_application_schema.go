@@ -40,13 +40,18 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 			},
 			"protocol": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
-				MarkdownDescription: "How the migration engine reaches the mailboxes: `graph` (Microsoft Graph application permissions, the default) or `ews` " +
-					"(`" + roles.MailboxNeed(roles.ProtocolEWS).Entra.Value + "`; Exchange Online switches EWS off for good on " + roles.EWSEnd + "). Accepted in any case (`\"EWS\"` is `ews`).",
-				Validators: []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
+				MarkdownDescription: "How the migration engine reaches the mailboxes: " + protocolDescription + " Accepted in any case (`\"EWS\"` is `ews`).",
+				Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
 			},
 			"public_folders": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Also migrate public folders. Public folders exist only over EWS, so this needs `protocol = \"ews\"` (whose permission covers them).",
+				MarkdownDescription: "Also migrate public folders. Public folders exist only over EWS (neither Microsoft Graph nor its mailbox import API has them), so this needs `protocol = \"ews\"` (whose permission covers them).",
+			},
+			"read_target_items": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "With `protocol = \"graph_import\"`: also grant `" + roles.ReadItemsNeed().Entra.Value + "` (with `mailbox_scope`, the Exchange role `" +
+					roles.ReadItemsNeed().Exchange.Name + "`), so the migration can list the items already in the target mailboxes: incremental runs " +
+					"and no duplicates. Import alone does not need it. An error with another protocol.",
 			},
 			"user_management": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),

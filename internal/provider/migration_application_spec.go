@@ -49,11 +49,8 @@ func privateOf(reg *connection.Registration) []byte {
 
 // appOptions are the catalogue's options for a model's settings.
 func appOptions(m migrationApplicationModel) roles.AppOptions {
-	p := roles.ProtocolGraph
-	if roles.ProtocolOf(m.Protocol.ValueString()) == roles.ProtocolEWS {
-		p = roles.ProtocolEWS
-	}
-	return roles.AppOptions{Protocol: p, UserManagement: m.UserManagement.ValueBool(), PublicFolders: m.PublicFolders.ValueBool(), Scoped: !m.MailboxScope.IsNull()}
+	return roles.AppOptions{Protocol: roles.ProtocolOrDefault(m.Protocol.ValueString()), UserManagement: m.UserManagement.ValueBool(),
+		PublicFolders: m.PublicFolders.ValueBool(), ReadItems: m.ReadTargetItems.ValueBool(), Scoped: !m.MailboxScope.IsNull()}
 }
 
 // registrationSpec builds the spec of m (a plan, or the state for read and delete) with what

@@ -38,6 +38,9 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 	if !m.Cloud.IsNull() && !m.Cloud.IsUnknown() {
 		warnRetiredCloud(m.Cloud.ValueString(), path.Root("cloud"), &resp.Diagnostics)
+		if protocol, known := configuredProtocol(m.Protocol); known {
+			checkGraphImportCloud(protocol, m.Cloud.ValueString(), &resp.Diagnostics)
+		}
 	}
 	certificate := false
 	for _, a := range appCredentials {
@@ -88,6 +91,12 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 		plan.ID = types.StringValue(appConnectionID(plan.Tenant.ValueString(), plan.ClientID.ValueString()))
 	}
 	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
+	if protocol, known := configuredProtocol(plan.Protocol); known && config.Cloud.IsNull() {
+		// The provider's cloud (a configured cloud was checked with the configuration).
+		if checkGraphImportCloud(protocol, plan.Cloud.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	plan.CredentialExpiresAt = credentialExpiry(config)
 	if !plan.Protocol.IsUnknown() && roles.ProtocolOf(plan.Protocol.ValueString()) != roles.ProtocolEWS {
 		plan.EWSStatus = types.StringNull()

@@ -79,7 +79,9 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			},
 			"protocol": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
-				MarkdownDescription: "How the migration reaches the mailboxes: `graph` (Microsoft Graph, the default) or `ews` (Exchange Web Services with " +
+				MarkdownDescription: "How the migration reaches the mailboxes, and so how each mailbox is verified: `graph` (Microsoft Graph, the default; " +
+					"the mailbox's inbox is read), `graph_import` (Microsoft Graph's mailbox import and export API; the mailbox id is read, one folder listed and an " +
+					"import session created, whose upload URL is discarded unused and never logged or stored; worldwide cloud only) or `ews` (Exchange Web Services with " +
 					"impersonation; a plan warns once that EWS ends in Exchange Online on " + roles.EWSEnd + "). Accepted in any case (`\"EWS\"` is `ews`).",
 				Validators: []validator.String{stringvalidator.OneOfCaseInsensitive(roles.Protocols()...)},
 			},

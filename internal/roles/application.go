@@ -86,6 +86,14 @@ var exchangeRoles = []ExchangeRole{
 	{Name: "Application Mail Full Access", Grants: []string{"Mail.ReadWrite", "Mail.Send"}},
 	{Name: "Application Exchange Full Access", Grants: []string{"Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite", "Calendars.ReadWrite", "Contacts.ReadWrite"}},
 	{Name: "Application EWS.AccessAsApp", Grants: []string{"EWS.AccessAsApp"}},
+	// The mailbox import and export API's roles (WIRE.md §M4): the role names drop the
+	// permissions' ".All".
+	{Name: "Application MailboxFolder.Read", Grants: []string{"MailboxFolder.Read.All"}},
+	{Name: "Application MailboxFolder.ReadWrite", Grants: []string{"MailboxFolder.ReadWrite.All"}},
+	{Name: "Application MailboxItem.Read", Grants: []string{"MailboxItem.Read.All"}},
+	{Name: "Application MailboxItem.ReadWrite", Grants: []string{"MailboxItem.ReadWrite.All"}},
+	{Name: "Application MailboxItem.Export", Grants: []string{"MailboxItem.Export.All"}},
+	{Name: "Application MailboxItem.ImportExport", Grants: []string{"MailboxItem.ImportExport.All"}},
 }
 
 // LookupExchangeRole finds an Exchange application role by name (case-insensitive).
@@ -101,18 +109,33 @@ func LookupExchangeRole(name string) (ExchangeRole, bool) {
 // Protocol is how the migration engine reaches the target mailboxes.
 type Protocol string
 
-// Protocols. EWS ends in Exchange Online on 1 Apr 2027 (WIRE.md §0).
+// Protocols. EWS ends in Exchange Online on 1 Apr 2027 (WIRE.md §0). graph_import is
+// Microsoft Graph's mailbox import and export API (WIRE.md §M), the full-fidelity path
+// after EWS, offered in the worldwide cloud only (cloud.Cloud.GraphImport).
 const (
-	ProtocolGraph Protocol = "graph"
-	ProtocolEWS   Protocol = "ews"
+	ProtocolGraph       Protocol = "graph"
+	ProtocolGraphImport Protocol = "graph_import"
+	ProtocolEWS         Protocol = "ews"
 )
 
 // ProtocolOf is the protocol a configuration names, in its canonical form: the names are
 // accepted in any case ("EWS" is ews).
 func ProtocolOf(s string) Protocol { return Protocol(strings.ToLower(strings.TrimSpace(s))) }
 
+// ProtocolOrDefault is the protocol a configuration names, or graph (the default) when it
+// names none or none the catalogue knows (validation has refused it already).
+func ProtocolOrDefault(s string) Protocol {
+	switch p := ProtocolOf(s); p {
+	case ProtocolGraphImport, ProtocolEWS:
+		return p
+	}
+	return ProtocolGraph
+}
+
 // Protocols lists the valid protocols, the default first.
-func Protocols() []string { return []string{string(ProtocolGraph), string(ProtocolEWS)} }
+func Protocols() []string {
+	return []string{string(ProtocolGraph), string(ProtocolGraphImport), string(ProtocolEWS)}
+}
 
 // EWSEnd is the day EWS is switched off for good in Exchange Online (WIRE.md §0, MC1227454).
 const EWSEnd = "1 April 2027"
@@ -142,6 +165,9 @@ const (
 	// AppTogglePublicFolders migrates public folders: EWS only (there are no public folders
 	// in Microsoft Graph); the EWS permission already covers them.
 	AppTogglePublicFolders AppToggle = "public_folders"
+	// AppToggleReadItems lets a graph_import application list the items already in the
+	// target mailboxes (incremental runs, no duplicates, WIRE.md §M3.3): MailboxItem.Read.All.
+	AppToggleReadItems AppToggle = "read_target_items"
 )
 
 // AppOptions select what an application connection needs.
@@ -149,6 +175,8 @@ type AppOptions struct {
 	Protocol       Protocol
 	UserManagement bool
 	PublicFolders  bool
+	// ReadItems: AppToggleReadItems (graph_import only).
+	ReadItems bool
 	// Scoped: mailbox data is granted with Exchange application roles limited to a
 	// management scope, and kept out of the Entra consent (the two add up, WIRE.md §J).
 	Scoped bool
@@ -176,39 +204,64 @@ var (
 	permUserReadWriteAll         = graphPerm("User.ReadWrite.All", "741f803b-c850-494e-b5df-cde7c675a1ca")
 	permFullAccessAsApp          = Permission{API: ExchangeOnline, Value: "full_access_as_app", ExpectedID: "dc890d15-9560-4a4c-9b7f-a736ec74ec40"}
 	permManageAsApp              = Permission{API: ExchangeOnline, Value: "Exchange.ManageAsApp", ExpectedID: "dc50a0fb-09a3-484d-be87-e023b12c6440"}
+	// The mailbox import and export API's permissions (WIRE.md §M3.1).
+	permMailboxFolderReadWrite  = graphPerm("MailboxFolder.ReadWrite.All", "fef87b92-8391-4589-9da7-eb93dab7dc8a")
+	permMailboxItemImportExport = graphPerm("MailboxItem.ImportExport.All", "76577085-e73d-4f1d-b26a-85fb33892327")
+	permMailboxItemRead         = graphPerm("MailboxItem.Read.All", "7d9f353d-a7bd-4fbb-822a-26d5dd39a3ce")
 )
 
 // The mailbox needs of each protocol: what opens the target mailboxes.
 var (
-	graphMailboxNeed = Need{Purpose: "write mail and folders into the target mailboxes", Entra: permMailReadWrite, Exchange: exoRole("Application Mail.ReadWrite")}
-	ewsMailboxNeed   = Need{Purpose: "open and fill the target mailboxes over EWS (until " + EWSEnd + ")", Entra: permFullAccessAsApp, Exchange: exoRole("Application EWS.AccessAsApp")}
-	userManagement   = Need{Purpose: "create new users on the target", Entra: permUserReadWriteAll, Toggle: AppToggleUserManagement}
+	graphMailboxNeed  = Need{Purpose: "write mail and folders into the target mailboxes", Entra: permMailReadWrite, Exchange: exoRole("Application Mail.ReadWrite")}
+	importMailboxNeed = Need{Purpose: "import items into the target mailboxes (import sessions of the mailbox import and export API)", Entra: permMailboxItemImportExport, Exchange: exoRole("Application MailboxItem.ImportExport")}
+	ewsMailboxNeed    = Need{Purpose: "open and fill the target mailboxes over EWS (until " + EWSEnd + ")", Entra: permFullAccessAsApp, Exchange: exoRole("Application EWS.AccessAsApp")}
+	userManagement    = Need{Purpose: "create new users on the target", Entra: permUserReadWriteAll, Toggle: AppToggleUserManagement}
+	mailboxSettings   = Need{Purpose: "set time zone, rules and automatic replies", Entra: permMailboxSettingsReadWrite, Exchange: exoRole("Application MailboxSettings.ReadWrite")}
+	importFolders     = Need{Purpose: "read and create the target mailboxes' folders", Entra: permMailboxFolderReadWrite, Exchange: exoRole("Application MailboxFolder.ReadWrite")}
+	readTargetItems   = Need{Purpose: "list the items already in the target mailboxes (incremental runs, no duplicates)", Entra: permMailboxItemRead, Exchange: exoRole("Application MailboxItem.Read"), Toggle: AppToggleReadItems}
+	resolveUsers      = Need{Purpose: "resolve the target users", Entra: permUserReadAll}
 )
 
-// graphNeeds and ewsNeeds are the needs per protocol, in the order they are shown.
+// graphNeeds, graphImportNeeds and ewsNeeds are the needs per protocol, in the order they
+// are shown. The import API carries items and folders but not mailbox settings, which keep
+// their own permission (WIRE.md §M7.2); Mail/Calendars/Contacts.ReadWrite do not open it
+// (§M3.2).
 var (
 	graphNeeds = []Need{
 		graphMailboxNeed,
 		{Purpose: "write calendar items", Entra: permCalendarsReadWrite, Exchange: exoRole("Application Calendars.ReadWrite")},
 		{Purpose: "write contacts", Entra: permContactsReadWrite, Exchange: exoRole("Application Contacts.ReadWrite")},
-		{Purpose: "set time zone, rules and automatic replies", Entra: permMailboxSettingsReadWrite, Exchange: exoRole("Application MailboxSettings.ReadWrite")},
+		mailboxSettings,
 	}
-	ewsNeeds       = []Need{ewsMailboxNeed}
-	directoryNeeds = []Need{
-		{Purpose: "resolve the target users", Entra: permUserReadAll},
-		userManagement,
-	}
+	graphImportNeeds = []Need{importMailboxNeed, importFolders, mailboxSettings, readTargetItems}
+	ewsNeeds         = []Need{ewsMailboxNeed}
+	directoryNeeds   = []Need{resolveUsers, userManagement}
 )
 
 // MailboxNeed is what opens the target mailboxes over the protocol: Mail.ReadWrite (or the
-// Exchange role Application Mail.ReadWrite) for Graph, full_access_as_app (or Application
-// EWS.AccessAsApp) for EWS.
+// Exchange role Application Mail.ReadWrite) for Graph, MailboxItem.ImportExport.All (or
+// Application MailboxItem.ImportExport) for the import API, full_access_as_app (or
+// Application EWS.AccessAsApp) for EWS.
 func MailboxNeed(p Protocol) Need {
-	if p == ProtocolEWS {
+	switch p {
+	case ProtocolEWS:
 		return ewsMailboxNeed
+	case ProtocolGraphImport:
+		return importMailboxNeed
 	}
 	return graphMailboxNeed
 }
+
+// ImportFoldersNeed is what lists and creates a target mailbox's folders through the import
+// and export API (MailboxFolder.ReadWrite.All, or Application MailboxFolder.ReadWrite).
+func ImportFoldersNeed() Need { return importFolders }
+
+// ResolveUsersNeed is the directory read that resolves a target user (User.Read.All); the
+// import API's mailbox ids come from it (GET /users/{id}/settings/exchange, WIRE.md §M2.1).
+func ResolveUsersNeed() Need { return resolveUsers }
+
+// ReadItemsNeed is the need behind AppToggleReadItems.
+func ReadItemsNeed() Need { return readTargetItems }
 
 // DirectoryNeeds are the directory needs, which stay Entra permissions on both protocols
 // (RBAC for Applications has no directory roles, WIRE.md §J4). The slice is a copy.
@@ -235,17 +288,36 @@ const (
 // protocol's mailbox needs, then the directory needs.
 func ApplicationNeeds(o AppOptions) []Need {
 	var out []Need
-	if o.Protocol == ProtocolEWS {
-		out = append(out, ewsNeeds...)
-	} else {
-		out = append(out, graphNeeds...)
-	}
-	for _, n := range directoryNeeds {
-		if n.Toggle == "" || (n.Toggle == AppToggleUserManagement && o.UserManagement) {
+	for _, n := range append(protocolNeeds(o.Protocol), directoryNeeds...) {
+		if n.Toggle == "" || o.On(n.Toggle) {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// protocolNeeds are the mailbox needs of p, optional ones included.
+func protocolNeeds(p Protocol) []Need {
+	switch p {
+	case ProtocolEWS:
+		return ewsNeeds
+	case ProtocolGraphImport:
+		return graphImportNeeds
+	}
+	return graphNeeds
+}
+
+// On reports whether the options turn the toggle on.
+func (o AppOptions) On(t AppToggle) bool {
+	switch t {
+	case AppToggleUserManagement:
+		return o.UserManagement
+	case AppTogglePublicFolders:
+		return o.PublicFolders
+	case AppToggleReadItems:
+		return o.ReadItems
+	}
+	return false
 }
 
 // Grant is one permission an application is given: an Entra application permission or an
@@ -359,7 +431,7 @@ func Missing(o AppOptions, h Held) (granted, missing []string) {
 // LookupGrant finds the need named by a grant string ("Microsoft Graph/Mail.ReadWrite" or
 // "Exchange/Application Mail.ReadWrite") among all protocols' needs.
 func LookupGrant(s string) (Need, bool) {
-	all := append(append(append([]Need{}, graphNeeds...), ewsNeeds...), directoryNeeds...)
+	all := append(append(append(append([]Need{}, graphNeeds...), graphImportNeeds...), ewsNeeds...), directoryNeeds...)
 	for _, n := range all {
 		if strings.EqualFold(n.Entra.String(), s) || (n.Exchange != nil && strings.EqualFold(n.Exchange.String(), s)) {
 			return n, true

@@ -28,6 +28,18 @@ func TestGrants(t *testing.T) {
 			"Microsoft Graph/User.Read.All", "Office 365 Exchange Online/full_access_as_app"}},
 		{"ews scoped", AppOptions{Protocol: ProtocolEWS, Scoped: true}, []string{
 			"Exchange/Application EWS.AccessAsApp", "Microsoft Graph/User.Read.All"}},
+		{"graph_import: the import API's permissions, no Mail.ReadWrite family", AppOptions{Protocol: ProtocolGraphImport}, []string{
+			"Microsoft Graph/MailboxFolder.ReadWrite.All", "Microsoft Graph/MailboxItem.ImportExport.All",
+			"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
+		{"graph_import reading target items", AppOptions{Protocol: ProtocolGraphImport, ReadItems: true}, []string{
+			"Microsoft Graph/MailboxFolder.ReadWrite.All", "Microsoft Graph/MailboxItem.ImportExport.All", "Microsoft Graph/MailboxItem.Read.All",
+			"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
+		{"graph_import scoped: every mailbox permission an Exchange role, User.Read.All in Entra", AppOptions{Protocol: ProtocolGraphImport, Scoped: true, ReadItems: true}, []string{
+			"Exchange/Application MailboxFolder.ReadWrite", "Exchange/Application MailboxItem.ImportExport", "Exchange/Application MailboxItem.Read",
+			"Exchange/Application MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
+		{"read_target_items is graph_import's only", AppOptions{Protocol: ProtocolGraph, ReadItems: true}, []string{
+			"Microsoft Graph/Calendars.ReadWrite", "Microsoft Graph/Contacts.ReadWrite", "Microsoft Graph/Mail.ReadWrite",
+			"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,9 +61,13 @@ func TestPermissionIDsMatchWire(t *testing.T) {
 		"Microsoft Graph/User.Read.All":                 "df021288-bdef-4463-88db-98f22de89214",
 		"Microsoft Graph/User.ReadWrite.All":            "741f803b-c850-494e-b5df-cde7c675a1ca",
 		"Office 365 Exchange Online/full_access_as_app": "dc890d15-9560-4a4c-9b7f-a736ec74ec40",
+		// WIRE.md §M3.1.
+		"Microsoft Graph/MailboxFolder.ReadWrite.All":  "fef87b92-8391-4589-9da7-eb93dab7dc8a",
+		"Microsoft Graph/MailboxItem.ImportExport.All": "76577085-e73d-4f1d-b26a-85fb33892327",
+		"Microsoft Graph/MailboxItem.Read.All":         "7d9f353d-a7bd-4fbb-822a-26d5dd39a3ce",
 	}
 	seen := map[string]bool{}
-	for _, o := range []AppOptions{{Protocol: ProtocolGraph, UserManagement: true}, {Protocol: ProtocolEWS}} {
+	for _, o := range []AppOptions{{Protocol: ProtocolGraph, UserManagement: true}, {Protocol: ProtocolEWS}, {Protocol: ProtocolGraphImport, ReadItems: true}} {
 		for _, g := range Grants(o) {
 			id, ok := want[g.String()]
 			if !ok {
@@ -99,6 +115,14 @@ func TestMissing(t *testing.T) {
 		{"ews by Exchange role", AppOptions{Protocol: ProtocolEWS},
 			Held{AppRoles: map[string][]string{graph: {"User.Read.All"}}, ExchangeRoles: []string{"Application EWS.AccessAsApp"}},
 			[]string{"Exchange/Application EWS.AccessAsApp", "Microsoft Graph/User.Read.All"}, nil},
+		{"graph_import: Mail.ReadWrite does not open the import API", AppOptions{Protocol: ProtocolGraphImport},
+			Held{AppRoles: map[string][]string{graph: {"Mail.ReadWrite", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.ReadWrite", "User.Read.All"}}},
+			[]string{"Microsoft Graph/MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"},
+			[]string{"Microsoft Graph/MailboxFolder.ReadWrite.All", "Microsoft Graph/MailboxItem.ImportExport.All"}},
+		{"graph_import scoped: the import role removed", AppOptions{Protocol: ProtocolGraphImport, Scoped: true},
+			Held{AppRoles: map[string][]string{graph: {"User.Read.All"}}, ExchangeRoles: []string{"Application MailboxFolder.ReadWrite", "Application MailboxSettings.ReadWrite", "Application MailboxItem.Export"}},
+			[]string{"Exchange/Application MailboxFolder.ReadWrite", "Exchange/Application MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"},
+			[]string{"Exchange/Application MailboxItem.ImportExport"}},
 		{"read-only role does not cover write", AppOptions{Protocol: ProtocolGraph, Scoped: true},
 			Held{AppRoles: map[string][]string{graph: {"User.Read.All"}}, ExchangeRoles: []string{"Application Mail.Read", "Application Calendars.ReadWrite", "Application Contacts.ReadWrite", "Application MailboxSettings.ReadWrite"}},
 			[]string{"Exchange/Application Calendars.ReadWrite", "Exchange/Application Contacts.ReadWrite", "Exchange/Application MailboxSettings.ReadWrite", "Microsoft Graph/User.Read.All"},
@@ -175,8 +199,9 @@ func TestCatalogueAccessors(t *testing.T) {
 		t.Fatalf("ByToggle(\"\") = %+v, want none", r)
 	}
 	for p, want := range map[Protocol][2]string{
-		ProtocolGraph: {"Microsoft Graph/Mail.ReadWrite", "Exchange/Application Mail.ReadWrite"},
-		ProtocolEWS:   {"Office 365 Exchange Online/full_access_as_app", "Exchange/Application EWS.AccessAsApp"},
+		ProtocolGraph:       {"Microsoft Graph/Mail.ReadWrite", "Exchange/Application Mail.ReadWrite"},
+		ProtocolEWS:         {"Office 365 Exchange Online/full_access_as_app", "Exchange/Application EWS.AccessAsApp"},
+		ProtocolGraphImport: {"Microsoft Graph/MailboxItem.ImportExport.All", "Exchange/Application MailboxItem.ImportExport"},
 	} {
 		n := MailboxNeed(p)
 		if n.Entra.String() != want[0] || n.Exchange == nil || n.Exchange.String() != want[1] {
@@ -204,6 +229,36 @@ func TestCatalogueAccessors(t *testing.T) {
 		"Application Contacts.ReadWrite": false, "Application Mail.Read": false, "no such role": false} {
 		if got := mail.CoveredBy(role); got != want {
 			t.Errorf("mail need covered by %q: %v, want %v", role, got, want)
+		}
+	}
+}
+
+func TestGraphImportAccessors(t *testing.T) {
+	if n := ImportFoldersNeed(); n.Entra.String() != "Microsoft Graph/MailboxFolder.ReadWrite.All" || n.Exchange.Name != "Application MailboxFolder.ReadWrite" {
+		t.Fatalf("ImportFoldersNeed() = %+v", n)
+	}
+	if n := ResolveUsersNeed(); n.Entra.String() != "Microsoft Graph/User.Read.All" || n.Exchange != nil {
+		t.Fatalf("ResolveUsersNeed() = %+v: a directory read stays an Entra grant", n)
+	}
+	if n := ReadItemsNeed(); n.Entra.Value != "MailboxItem.Read.All" || n.Exchange.Name != "Application MailboxItem.Read" || n.Toggle != AppToggleReadItems {
+		t.Fatalf("ReadItemsNeed() = %+v", n)
+	}
+	// The Mailbox* roles drop the permission's ".All" (WIRE.md §M4).
+	for role, perm := range map[string]string{
+		"Application MailboxFolder.Read": "MailboxFolder.Read.All", "Application MailboxItem.ReadWrite": "MailboxItem.ReadWrite.All",
+		"Application MailboxItem.Export": "MailboxItem.Export.All", "Application MailboxItem.ImportExport": "MailboxItem.ImportExport.All",
+	} {
+		r, ok := LookupExchangeRole(role)
+		if !ok || len(r.Grants) != 1 || r.Grants[0] != perm {
+			t.Errorf("LookupExchangeRole(%q) = %+v, %v", role, r, ok)
+		}
+	}
+	if MailboxNeed(ProtocolGraphImport).CoveredBy("Application MailboxItem.Export") {
+		t.Error("export alone does not import")
+	}
+	for in, want := range map[string]Protocol{"GRAPH_IMPORT": ProtocolGraphImport, "ews": ProtocolEWS, "": ProtocolGraph, "graph": ProtocolGraph} {
+		if got := ProtocolOrDefault(in); got != want {
+			t.Errorf("ProtocolOrDefault(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
