@@ -38,9 +38,9 @@ type budget struct {
 // importProbeRoutes are the emulated tenant's routes of the Graph import probe, one request
 // each per mailbox (WIRE §M5.2): the mailbox id, one folder, an import session.
 var importProbeRoutes = map[string]bool{
-	"graph.settings.exchange":             true,
-	"graph.mailboxes.folders":             true,
-	"graph.mailboxes.createImportSession": true,
+	"graph.exchangeSettings":    true,
+	"graph.mailboxFolders":      true,
+	"graph.createImportSession": true,
 }
 
 // budgetClass sorts a route into the budget's terms.

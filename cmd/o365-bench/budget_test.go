@@ -41,11 +41,11 @@ func TestBudgetCheck(t *testing.T) {
 		{"ews: two Exchange calls per connection are allowed", ews, map[string]int{"ews.GetFolder": 10, "token": 2, "exo.Get-OrganizationConfig": 10, "exo.Get-CASMailbox": 10}, 10, 3, true, nil},
 		{"ews: three are not", ews, map[string]int{"ews.GetFolder": 10, "token": 2, "exo.Get-OrganizationConfig": 10, "exo.Get-CASMailbox": 10, "exo.Test-ServicePrincipalAuthorization": 1}, 10, 3, false, []string{"Exchange admin API"}},
 		{"tokens scale with the processes", ews, map[string]int{"ews.GetFolder": 10, "token": 7}, 10, 3, false, []string{"tokens"}},
-		{"graph_import as expected", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 200, "graph.mailboxes.createImportSession": 200, "token": 3, "openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": 1}, 200, 3, true, nil},
-		{"graph_import: a fourth request per mailbox", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 400, "graph.mailboxes.createImportSession": 200, "token": 3}, 200, 3, false, []string{"mailbox probes"}},
-		{"graph_import: a token per connection", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 200, "graph.mailboxes.createImportSession": 200, "token": 200}, 200, 3, false, []string{"tokens"}},
-		{"graph_import: the roles read per connection", imp, map[string]int{"graph.settings.exchange": 200, "graph.mailboxes.folders": 200, "graph.mailboxes.createImportSession": 200, "token": 3, "exo.Test-ServicePrincipalAuthorization": 200}, 200, 3, false, []string{"Exchange admin API"}},
-		{"graph_import: the classic Graph probe is not the import probe's budget", imp, map[string]int{"graph.settings.exchange": 10, "graph.mailboxes.folders": 10, "graph.mailboxes.createImportSession": 10, "graph.mailFolders": 10, "token": 3}, 10, 3, false, []string{"mailbox probes"}},
+		{"graph_import as expected", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 200, "graph.createImportSession": 200, "token": 3, "openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": 1}, 200, 3, true, nil},
+		{"graph_import: a fourth request per mailbox", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 400, "graph.createImportSession": 200, "token": 3}, 200, 3, false, []string{"mailbox probes"}},
+		{"graph_import: a token per connection", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 200, "graph.createImportSession": 200, "token": 200}, 200, 3, false, []string{"tokens"}},
+		{"graph_import: the roles read per connection", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 200, "graph.createImportSession": 200, "token": 3, "exo.Test-ServicePrincipalAuthorization": 200}, 200, 3, false, []string{"Exchange admin API"}},
+		{"graph_import: the classic Graph probe is not the import probe's budget", imp, map[string]int{"graph.exchangeSettings": 10, "graph.mailboxFolders": 10, "graph.createImportSession": 10, "graph.mailFolders": 10, "token": 3}, 10, 3, false, []string{"mailbox probes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lines, kept := tc.b.check(counters(tc.routes), tc.n, tc.procs)
@@ -238,7 +238,7 @@ func TestReportGraphImport(t *testing.T) {
 		}
 	}
 	probes := func(n, tokens, exo int) emulator.Counters {
-		return counters(map[string]int{"graph.settings.exchange": n, "graph.mailboxes.folders": n, "graph.mailboxes.createImportSession": n,
+		return counters(map[string]int{"graph.exchangeSettings": n, "graph.mailboxFolders": n, "graph.createImportSession": n,
 			"token": tokens, "openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": exo})
 	}
 	for _, n := range []int{10, 200} {

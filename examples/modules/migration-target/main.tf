@@ -117,6 +117,9 @@ variable "application" {
     verify_mailboxes = optional(set(string), []) # verified on every plan by an o365_target_app_connection
     # Renew the secret this many days before its end; the old one stays registered 7 more days.
     client_secret_rotate_before_days = optional(number)
+    # With protocol = "graph_import": also let the engine list what the target mailboxes hold
+    # (incremental runs, no duplicates).
+    read_target_items = optional(bool, false)
   })
   default = null
 }
@@ -127,6 +130,7 @@ data "o365_roles" "application" {
   connection_type      = "application"
   protocol             = var.application.protocol
   mailbox_scope        = var.application.recipient_filter != null
+  read_target_items    = var.application.read_target_items
   user_management_role = var.create_mailboxes
 }
 
@@ -140,6 +144,7 @@ resource "o365_migration_application" "this" {
   certificate          = var.application.certificate
   create_client_secret = var.application.client_secret
   mailbox_scope        = var.application.recipient_filter == null ? null : { recipient_filter = var.application.recipient_filter }
+  read_target_items    = var.application.read_target_items
   # The connection below uses the secret: a renewal updates and re-verifies it in the same apply.
   client_secret_rotate_before_days = var.application.client_secret_rotate_before_days
 }

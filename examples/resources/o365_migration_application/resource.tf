@@ -22,6 +22,7 @@ resource "o365_migration_application" "graph" {
 resource "o365_migration_application" "scoped" {
   display_name                     = "Mailbox migration (scoped)"
   protocol                         = "graph_import"
+  read_target_items                = true # the engine lists what it imported: incremental runs
   create_client_secret             = true
   client_secret_lifetime_days      = 90
   client_secret_rotate_before_days = 30
