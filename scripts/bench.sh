@@ -12,7 +12,8 @@
 # secret or a certificate; app-ews: protocol ews with a secret). Scenario graph_import: the same with
 # protocol graph_import and an application scoped with RBAC for Applications, whose Exchange roles the
 # provider's management identity reads. Each no-change plan of these scenarios must also keep the
-# request budget (cmd/o365-bench/budget.go), or the bench fails. Before each command the tenant's request
+# request budget (cmd/o365-bench/budget.go), or the bench fails (after measuring the rest and writing the
+# report, which shows the broken terms). Before each command the tenant's request
 # counters are reset; after it they are read. The provider binary is started through a
 # wrapper (o365-bench rss) that records each provider process's peak RSS and CPU time. Also
 # measured: per CLI, the baseline (apply and no-change plans of as many built-in terraform_data
@@ -192,6 +193,7 @@ bench_outage() {
 }
 
 first_n=${sizes%% *}
+rc=0 over_budget=() # plans that broke their request budget
 for c in $clis; do
   tf=${cli_bin[$c]}
   for sc in $scenarios; do
@@ -222,7 +224,11 @@ for c in $clis; do
         for lat in $latencies; do
           ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
           (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -scenario "$sc" -cli "$c" -n "$n" -latency-ms "$lat" \
-            -rss "$rss" -log "$work/$c-$sc-$n.log" -cmd plan -expect-exit 0 "${budget[@]}" -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+            -rss "$rss" -log "$work/$c-$sc-$n.log" -cmd plan -expect-exit 0 "${budget[@]}" -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism) || rc=$?
+          # measure exits 3 when the plan broke its request budget (recorded): measure the rest,
+          # write the report, which shows the broken terms, and fail at the end.
+          if ((rc == 3)); then over_budget+=("$c $sc $n connections $lat ms"); elif ((rc != 0)); then exit "$rc"; fi
+          rc=0
         done
       done
       if [[ $sc == target && $n == "$max_n" ]]; then
@@ -298,3 +304,7 @@ fi
 meta+=(-meta "load_end=$(cut -d' ' -f1-3 /proc/loadavg)")
 "$ob" report -results "$results" -gobench "$gobench" "${meta[@]}" -o "$out"
 log "wrote $out (raw results: $results)"
+if ((${#over_budget[@]} > 0)); then
+  log "failed: no-change plans over their request budget (the report shows the terms): $(printf '%s; ' "${over_budget[@]}")"
+  exit 1
+fi
