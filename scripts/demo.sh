@@ -141,7 +141,7 @@ fi
 bold "$cmd apply: assign the role again, limited to the scope"
 run apply -auto-approve -compact-warnings
 
-bold "$cmd plan: nothing left to do"
+bold "$cmd plan: nothing left to do (its refresh finds both mailboxes reachable again)"
 run plan -detailed-exitcode -compact-warnings
 
 bold "Done. The emulated tenant stops now."

@@ -72,13 +72,17 @@ resource "o365_target_app_connection" "target" {
   verify_mailboxes = ["anna@contoso.com", "ben@contoso.com"]
 }
 
+# What the connection finds at each refresh (unreachable_mailboxes, pending_mailboxes) is in
+# its state and in the plan's warnings; it is not an output here, whose value would then change
+# with every refresh that finds drift.
 output "application" {
-  description = "What the application was granted, and what its connection reaches."
+  description = "What the application was granted, and which mailboxes its connection verified when."
   value = {
-    client_id             = o365_migration_application.target.client_id
-    granted_permissions   = sort(o365_migration_application.target.granted_permissions)
-    missing_permissions   = sort(o365_migration_application.target.missing_permissions)
-    unreachable_mailboxes = sort(o365_target_app_connection.target.unreachable_mailboxes)
+    client_id           = o365_migration_application.target.client_id
+    granted_permissions = sort(o365_migration_application.target.granted_permissions)
+    missing_permissions = sort(o365_migration_application.target.missing_permissions)
+    verified_mailboxes  = sort(o365_target_app_connection.target.verify_mailboxes)
+    verified_at         = o365_target_app_connection.target.verified_at
   }
 }
 
