@@ -275,6 +275,7 @@ func TestReportGraphImport(t *testing.T) {
 		"| `graph_import` | terraform | 200 | 605 | 600 / 600 | 3 / 9 | 1 / 3 | **200 / 3** | — | **no** (budget exceeded) |",
 		"#### `graph_import`: requests per connection by route: no-change `plan` (the drift check)",
 		"`Application MailboxFolder.ReadWrite`, `Application MailboxItem.ImportExport` and `Application MailboxSettings.ReadWrite`",
+		"**Over budget: the Exchange admin API term**, in 1 of 5 no-change plans: up to 200 calls of\n`Test-ServicePrincipalAuthorization` where 3 are allowed",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q", want)
@@ -282,5 +283,34 @@ func TestReportGraphImport(t *testing.T) {
 	}
 	if strings.Contains(md, "## Application connections") {
 		t.Error("graph_import runs alone made an application connections section")
+	}
+}
+
+// Without a plan over its budget, the graph_import section says nothing is over it.
+func TestReportGraphImportKept(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results.jsonl")
+	imp, _ := budgetOf(scenarioGraphImport)
+	pc := counters(map[string]int{"graph.exchangeSettings": 10, "graph.mailboxFolders": 10, "graph.createImportSession": 10, "token": 3,
+		"openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": 1})
+	lines, ok := imp.check(pc, 10, 3)
+	if !ok {
+		t.Fatalf("one roles read per process broke the budget: %+v", lines)
+	}
+	if err := appendRecord(res, record{Kind: "run", Scenario: scenarioGraphImport, CLI: "tofu", N: 10, LatencyMS: 20, Cmd: "plan", WallS: 0.5,
+		Counters: &pc, ProviderStarts: 3, Budget: lines, BudgetKept: ok}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	if err := cmdReport([]string{"-results", res, "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	if !strings.Contains(md, "| `graph_import` | tofu | 10 | 35 | 30 / 30 | 3 / 9 | 1 / 3 | 1 / 3 | — | yes |") || strings.Contains(md, "Over budget") {
+		t.Errorf("a kept budget:\n%s", md)
 	}
 }

@@ -85,6 +85,9 @@ func cmdReport(args []string) error {
 			if r.Scenario == "" {
 				r.Scenario = scenarioTarget
 			}
+			if r.Scenario == scenarioGraphImport && r.Cmd == "plan" {
+				rep.importPlans = append(rep.importPlans, r)
+			}
 			k := runKey{r.Scenario, r.CLI, r.N, r.LatencyMS, r.Cmd}
 			if prev, ok := rep.runs[k]; ok {
 				prev.Repeats++
@@ -153,7 +156,9 @@ type report struct {
 	binary    *record
 	profiles  []record
 	outage    []record // scenario outage's runs, every one
-	gobench   []goBench
+	// importPlans are scenario graph_import's no-change plans, every run (its budget's explanation).
+	importPlans []record
+	gobench     []goBench
 }
 
 func (r *report) addCLI(c string) {

@@ -63,6 +63,7 @@ func (r *report) renderImport(b *strings.Builder) {
 	p("Requests on the route ÷ connections, at %d ms, then the fit over the sizes.\n\n", L)
 	r.renderRoutes(b, scenarioGraphImport, "plan")
 	r.renderRoutes(b, scenarioGraphImport, "apply")
+	r.renderImportExplanation(b)
 }
 
 // codeList is "`a`, `b` and `c`".
@@ -75,4 +76,43 @@ func codeList(xs []string) string {
 		return strings.Join(q, "")
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}
+
+// importExplanation says where a graph_import plan's requests come from.
+const importExplanation = `**Where they come from.** Each connection's check is the three probe requests of its mailbox (as the
+application, with its Graph token). Once per provider process: the discovery of the authority, the application's
+tokens for Microsoft Graph and for Exchange Online (its Exchange token's ` + "`roles`" + ` say whether it may read its own
+Exchange roles; a scoped application created by ` + "`o365_migration_application`" + ` may not), the management identity's
+Exchange Online token, and its ` + "`Test-ServicePrincipalAuthorization`" + ` of the application, whose answer (the scoped
+roles) the provider keeps for the process (` + "`internal/connection/app_roles.go`" + `). The token's ` + "`roles`" + ` carry only
+` + "`User.Read.All`" + `, so the mailbox permissions are read from Exchange on every plan; the probes prove the scope
+covers each mailbox.
+`
+
+// renderImportExplanation explains the requests, and an Exchange term over its budget from
+// the runs that broke it.
+func (r *report) renderImportExplanation(b *strings.Builder) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("%s\n", importExplanation)
+	worst, allowed, runs, over := 0, 0, 0, 0
+	for _, x := range r.importPlans {
+		if len(x.Budget) < 4 {
+			continue
+		}
+		runs++
+		if l := x.Budget[3]; l.Used > l.Allowed {
+			over++
+			if l.Used > worst {
+				worst, allowed = l.Used, l.Allowed
+			}
+		}
+	}
+	if over == 0 {
+		return
+	}
+	p("**Over budget: the Exchange admin API term**, in %d of %d no-change plans: up to %d calls of\n", over, runs, worst)
+	p("`Test-ServicePrincipalAuthorization` where %d are allowed (one per provider process). The provider keeps the\n", allowed)
+	p("answer for the process once it has it, but nothing holds the other connections while the first call is in\n")
+	p("flight, so the connections checked at the same time (up to `-parallelism`, 10) each make it. One call in flight\n")
+	p("per application and process, as `internal/identity` already does for tokens, would keep the budget.\n\n")
 }
