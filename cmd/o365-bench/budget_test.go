@@ -270,7 +270,7 @@ func TestReportGraphImport(t *testing.T) {
 		"## Graph import connections",
 		"[Graph import connections](#graph-import-connections)",
 		"**Reproduce this section alone:** `BENCH_SCENARIOS=graph_import make bench`",
-		"Measured on —, commit abc1234.",
+		"Measured on —, commit abc1234; load average",
 		"| `graph_import` | terraform | 10 | 35 | 30 / 30 | 3 / 9 | 1 / 3 | 1 / 3 | — | yes |",
 		"| `graph_import` | terraform | 200 | 605 | 600 / 600 | 3 / 9 | 1 / 3 | **200 / 3** | — | **no** (budget exceeded) |",
 		"#### `graph_import`: requests per connection by route: no-change `plan` (the drift check)",

@@ -39,7 +39,8 @@ func (r *report) renderImport(b *strings.Builder) {
 		p("**Reproduce this section alone:** `%s` (writes every section it measured; point `BENCH_OUT` elsewhere to keep\n", c)
 		p("BENCHMARKS.md).\n\n")
 	}
-	p("Measured on %s, commit %s.\n\n", orDash(r.meta["date"]), orDash(r.meta["commit"]))
+	p("Measured on %s, commit %s; load average (1, 5, 15 min) %s at the start of the run, %s at its end.\n\n",
+		orDash(r.meta["date"]), orDash(r.meta["commit"]), orDash(r.meta["load_start"]), orDash(r.meta["load_end"]))
 
 	p("### Budget of a no-change plan\n\n")
 	p("The budget: *a no-change plan costs at most 3 requests per verified mailbox plus one token per application and\n")
