@@ -97,7 +97,9 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `o365-emulator runs an emulated Microsoft 365 tenant (sign-in, Microsoft Graph, the Exchange
 admin API and EWS, as Microsoft answers them) on a loopback HTTPS URL, and talks to a running one.
 The provider's endpoints (login, graph, exchange) all point at that URL; its CA certificate is
-written to -ca-file. Seeds: examples/demo/*.json; internal/emulator/README.md documents them.
+written to -ca-file. Graph import sessions' upload URLs (importUrl) are on a second listener
+under the same CA, as Microsoft's are on outlook.office365.com.
+Seeds: examples/demo/*.json; internal/emulator/README.md documents them.
 
 Usage:
 `)

@@ -234,3 +234,87 @@ func FuzzParseSeed(f *testing.F) {
 		}
 	})
 }
+
+var (
+	importFuzzOnce sync.Once
+	importFuzzSrv  *Server
+	importFuzzTok  string // an app-only Graph token of importAppID
+	importFuzzURL  string // the path and query of alice's import session
+	importFuzzMBX  string // alice's mailbox id
+)
+
+// importFuzzServer starts a tenant with the mailbox import applications, signs
+// importAppID in and creates an import session for alice.
+func importFuzzServer() {
+	importFuzzOnce.Do(func() {
+		seed, err := ParseSeed([]byte(testSeedJSON))
+		if err != nil {
+			panic(err)
+		}
+		seed.ManagementScopes = []SeedManagementScope{{Name: "tf-o365 target mailboxes", RecipientFilter: "CustomAttribute15 -eq 'migrate'"}}
+		importSeed(seed)
+		if importFuzzSrv, err = Start(seed, Options{}); err != nil {
+			panic(err)
+		}
+		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {importAppID}, "client_secret": {appSecret}, "scope": {graphScope}}
+		rec := serve(importFuzzSrv, http.MethodPost, "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, []byte(form.Encode()))
+		var token struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &token); err != nil || token.AccessToken == "" {
+			panic("fuzz setup: no app token: " + rec.Body.String())
+		}
+		importFuzzTok = token.AccessToken
+		for _, u := range importFuzzSrv.Snapshot().Users {
+			if u.UserPrincipalName == "alice@contoso.com" {
+				importFuzzMBX = u.MailboxID
+			}
+		}
+		rec = serve(importFuzzSrv, http.MethodPost, "/v1.0/admin/exchange/mailboxes/"+importFuzzMBX+"/createImportSession",
+			map[string]string{"Authorization": "Bearer " + importFuzzTok}, nil)
+		var session struct {
+			ImportURL string `json:"importUrl"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &session) != nil || session.ImportURL == "" {
+			panic("fuzz setup: no import session: " + rec.Body.String())
+		}
+		u, err := url.Parse(session.ImportURL)
+		if err != nil {
+			panic(err)
+		}
+		importFuzzURL = u.RequestURI()
+	})
+}
+
+// FuzzMailboxImport: Graph's mailbox import routes with a permitted caller,
+// and uploads to an import URL (a live session's path and token, or fuzzed).
+func FuzzMailboxImport(f *testing.F) {
+	importFuzzServer()
+	f.Add("GET", "/v1.0/users/alice@contoso.com/settings/exchange", "")
+	f.Add("GET", "/v1.0/admin/exchange/mailboxes/"+importFuzzMBX+"/folders?$top=3&$skip=2&$select=id,type&$filter=type eq 'IPF.Note'", "")
+	f.Add("POST", "/v1.0/admin/exchange/mailboxes/"+importFuzzMBX+"/createImportSession", "{}")
+	f.Add("POST", "/v1.0/admin/exchange/mailboxes/MBX:x@y/createImportSession", "")
+	f.Add("POST", "", `{"FolderId":"x","Mode":"update","Data":"AA==","ItemId":"i","ChangeKey":"c"}`)
+	f.Add("POST", "/api/gv1.0/Mailboxes('MBX:x@y')/importItem?authtoken=x", `{"FolderId":1}`)
+	f.Fuzz(func(t *testing.T, method, target, body string) {
+		headers := map[string]string{"Content-Type": "application/json"}
+		switch {
+		case target == "":
+			target = importFuzzURL // the live session
+		case strings.HasPrefix(target, "/v1.0/"):
+			headers["Authorization"] = "Bearer " + importFuzzTok
+		case !strings.HasPrefix(target, importPathPrefix):
+			return
+		}
+		if method != "GET" && method != "POST" {
+			return
+		}
+		checkAnswer(t, serve(importFuzzSrv, method, target, headers, []byte(body)))
+		// Keep the tenant small: the first session, no uploads.
+		importFuzzSrv.mu.Lock()
+		importFuzzSrv.tenant.importSessions = importFuzzSrv.tenant.importSessions[:1]
+		importFuzzSrv.tenant.importUploads = nil
+		importFuzzSrv.mu.Unlock()
+	})
+}

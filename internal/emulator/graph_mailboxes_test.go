@@ -529,3 +529,41 @@ func TestMailboxImportFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestImportHostRoutesToTenant: one import host serves every tenant of a
+// cluster; an upload reaches the tenant of the mailbox in its path (the first
+// tenant answers one that names none).
+func TestImportHostRoutesToTenant(t *testing.T) {
+	contoso := appSeed(t)
+	importSeed(contoso)
+	fabrikam, err := ParseSeed([]byte(strings.ReplaceAll(strings.ReplaceAll(testSeedJSON, "contoso", "fabrikam"), tenantGUID, northwindID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := StartTenants([]*Seed{fabrikam, contoso}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	first, srv := c.Tenants()[0], c.Tenants()[1]
+	e := &testEnv{t: t, srv: srv, client: trustingClient(t, srv, false)}
+	if first.ImportURL() != srv.ImportURL() || c.ImportURL() != srv.ImportURL() || srv.ImportURL() == srv.URL() {
+		t.Fatalf("import hosts %s %s %s (Graph %s)", first.ImportURL(), srv.ImportURL(), c.ImportURL(), srv.URL())
+	}
+	alice := mailboxIDOf(t, srv, "alice@contoso.com")
+	importURL := as[string](t, e.do("POST", importSessionPath(alice), bearer(e.appToken(importAppID, graphScope)), nil).json(t)["importUrl"])
+	if res := e.doURL("POST", importURL, []byte(`{"FolderId":"x","Mode":"create","Data":"AA=="}`)); res.status != http.StatusNotFound {
+		t.Errorf("upload to an unknown folder: %d %s", res.status, res.body)
+	}
+	u, _ := url.Parse(importURL)
+	u.RawQuery = "authtoken=forged"
+	if res := e.doURL("POST", u.String(), []byte(`{}`)); res.status != http.StatusUnauthorized {
+		t.Errorf("forged token: %d", res.status)
+	}
+	if res := e.doURL("POST", srv.ImportURL()+"/api/gv1.0/Mailboxes('nobody')/importItem", []byte(`{}`)); res.status != http.StatusUnauthorized {
+		t.Errorf("no mailbox, no token: %d", res.status)
+	}
+	if got, other := len(srv.ImportUploads()), len(first.ImportUploads()); got != 2 || other != 1 {
+		t.Errorf("uploads: Contoso %d, the first tenant %d", got, other)
+	}
+}
