@@ -2,15 +2,18 @@
 # make bench: the plan/apply benchmark against the emulated tenant; writes BENCHMARKS.md.
 #
 # For each CLI (BENCH_CLIS, default "terraform tofu": scripts/install-cli.sh names), each scenario
-# (BENCH_SCENARIOS, default "target app-secret app-cert app-ews outage"), each size (BENCH_SIZES, default
+# (BENCH_SCENARIOS, default "target app-secret app-cert app-ews graph_import outage"), each size (BENCH_SIZES, default
 # "10 50 200") and each latency (BENCH_LATENCIES in ms, default "20 0"): a fresh working
 # directory with N connections, then a timed `apply` and BENCH_PLAN_RUNS timed no-change
 # `plan -detailed-exitcode` runs (each must exit 0; the fastest is reported). Scenario target:
 # N o365_target_connection resources (default toggles) whose admin accounts already hold every
 # required role. The app-* scenarios: N o365_target_app_connection resources sharing
 # one application, one verified mailbox each (app-secret and app-cert: protocol graph with a
-# secret or a certificate; app-ews: protocol ews with a secret); each of their no-change plans
-# must also keep the request budget (cmd/o365-bench/budget.go), or the bench fails. Before each command the tenant's request
+# secret or a certificate; app-ews: protocol ews with a secret). Scenario graph_import: the same with
+# protocol graph_import and an application scoped with RBAC for Applications, whose Exchange roles the
+# provider's management identity reads. Each no-change plan of these scenarios must also keep the
+# request budget (cmd/o365-bench/budget.go), or the bench fails (after measuring the rest and writing the
+# report, which shows the broken terms). Before each command the tenant's request
 # counters are reset; after it they are read. The provider binary is started through a
 # wrapper (o365-bench rss) that records each provider process's peak RSS and CPU time. Also
 # measured: per CLI, the baseline (apply and no-change plans of as many built-in terraform_data
@@ -43,7 +46,7 @@ mkdir -p "$bin/bench"
 
 sizes=${BENCH_SIZES:-10 50 200}
 clis=${BENCH_CLIS:-terraform tofu}
-scenarios=${BENCH_SCENARIOS:-target app-secret app-cert app-ews outage}
+scenarios=${BENCH_SCENARIOS:-target app-secret app-cert app-ews graph_import outage}
 latencies=${BENCH_LATENCIES:-20 0}
 plan_runs=${BENCH_PLAN_RUNS:-4} # no-change plans per size and latency (the fastest is reported)
 profile_runs=${BENCH_PROFILE_RUNS:-3} # profiled no-change plans (0: none)
@@ -61,7 +64,7 @@ for c in $clis; do
   [[ $c =~ ^(terraform|tofu)(-[0-9]+\.[0-9]+\.[0-9]+)?$ ]] || { echo "bench: BENCH_CLIS takes terraform, tofu or NAME-VERSION (e.g. terraform-1.13.3), got '$c'" >&2; exit 2; }
 done
 for s in $scenarios; do
-  [[ $s =~ ^(target|app-secret|app-cert|app-ews|outage)$ ]] || { echo "bench: BENCH_SCENARIOS takes target, app-secret, app-cert, app-ews, outage, got '$s'" >&2; exit 2; }
+  [[ $s =~ ^(target|app-secret|app-cert|app-ews|graph_import|outage)$ ]] || { echo "bench: BENCH_SCENARIOS takes target, app-secret, app-cert, app-ews, graph_import, outage, got '$s'" >&2; exit 2; }
 done
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -154,6 +157,9 @@ meta=(-meta "date=$(date -u +%Y-%m-%dT%H:%MZ)"
   -meta "parallelism=$parallelism" -meta "plan_runs=$plan_runs" -meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   -meta "command=BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_SCENARIOS=\"$scenarios\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs BENCH_PROFILE_RUNS=$profile_runs$outage_env make bench")
 [[ -n $outage ]] && meta+=(-meta "outage_command=BENCH_SCENARIOS=outage BENCH_CLIS=\"$clis\" BENCH_LATENCIES=\"${latencies%% *}\"$outage_env BENCH_PROFILE_RUNS=0 BENCH_SKIP_GOBENCH=1 make bench")
+if [[ " $scenarios " == *" graph_import "* ]]; then
+  meta+=(-meta "import_command=BENCH_SCENARIOS=graph_import BENCH_SIZES=\"$sizes\" BENCH_CLIS=\"$clis\" BENCH_LATENCIES=\"$latencies\" BENCH_PLAN_RUNS=$plan_runs BENCH_PROFILE_RUNS=0 BENCH_SKIP_GOBENCH=1 make bench")
+fi
 for c in $clis; do meta+=(-meta "cli.$c=$("${cli_bin[$c]}" version 2>/dev/null | sed -n 1p)"); done
 
 # Scenario outage for one CLI: per size, a fault-free apply, then rounds of a fault-free no-change plan and
@@ -187,12 +193,15 @@ bench_outage() {
 }
 
 first_n=${sizes%% *}
+rc=0 over_budget=() # plans that broke their request budget, once per CLI, scenario and size
+declare -A over_seen
+over_plan() { [[ -n ${over_seen[$1]:-} ]] || { over_seen[$1]=1; over_budget+=("$1"); }; }
 for c in $clis; do
   tf=${cli_bin[$c]}
   for sc in $scenarios; do
     [[ $sc == outage ]] && continue # bench_outage, below
     budget=() # the app scenarios' plans must keep the request budget
-    [[ $sc == app-* ]] && budget=(-check-budget)
+    [[ $sc == app-* || $sc == graph_import ]] && budget=(-check-budget)
     for n in $sizes; do
       # One apply per latency, each on a fresh state (create: the full verification).
       for lat in $latencies; do
@@ -217,7 +226,11 @@ for c in $clis; do
         for lat in $latencies; do
           ctl PUT /_emulator/latency "{\"latency\":\"${lat}ms\"}"
           (cd "$d" && "$ob" measure -info-file "$EMULATOR_INFO_FILE" -results "$results" -scenario "$sc" -cli "$c" -n "$n" -latency-ms "$lat" \
-            -rss "$rss" -log "$work/$c-$sc-$n.log" -cmd plan -expect-exit 0 "${budget[@]}" -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism)
+            -rss "$rss" -log "$work/$c-$sc-$n.log" -cmd plan -expect-exit 0 "${budget[@]}" -- "$tf" plan -detailed-exitcode -input=false -no-color -compact-warnings -parallelism=$parallelism) || rc=$?
+          # measure exits 3 when the plan broke its request budget (recorded): measure the rest,
+          # write the report, which shows the broken terms, and fail at the end.
+          if ((rc == 3)); then over_plan "$c $sc, $n connections"; elif ((rc != 0)); then exit "$rc"; fi
+          rc=0
         done
       done
       if [[ $sc == target && $n == "$max_n" ]]; then
@@ -293,3 +306,7 @@ fi
 meta+=(-meta "load_end=$(cut -d' ' -f1-3 /proc/loadavg)")
 "$ob" report -results "$results" -gobench "$gobench" "${meta[@]}" -o "$out"
 log "wrote $out (raw results: $results)"
+if ((${#over_budget[@]} > 0)); then
+  log "failed: no-change plans over their request budget (the report shows the terms): $(printf '%s; ' "${over_budget[@]}")"
+  exit 1
+fi

@@ -4,9 +4,10 @@
 #     assigned, remove a role behind Terraform's back, show the drift in `plan`, repair it.
 #  2. Exchange Online in 2026 (examples/demo/tenant-2026.json: ApplicationImpersonation retired,
 #     EWS off for one mailbox): the same configuration; its plan says why it cannot work.
-#  3. The way forward (examples/demo/app): o365_migration_application, scoped to Sales, feeding
-#     o365_target_app_connection; a consent removed behind Terraform's back; the plan that
-#     shows it; the apply that repairs it. Skipped (saying so) while the provider lacks them.
+#  3. The way forward (examples/demo/app): o365_migration_application for Graph's mailbox import
+#     API (protocol = "graph_import"), scoped to Sales, feeding o365_target_app_connection; an
+#     Exchange application role removed behind Terraform's back; the plan that shows it; the
+#     apply that repairs it.
 # The CLI is a Terraform >= 1.5 or an OpenTofu already on PATH or in TF_ACC_TERRAFORM_PATH
 # (one is built only when none is found). O365_BIN_DIR (default .bin/) is where the provider,
 # and a CLI if one must be built, go.
@@ -107,7 +108,7 @@ if emulator_ctl GET /_emulator/counters | grep -q -e 'New-ManagementRoleAssignme
 fi
 echo "(the plan failed as it should, and nothing was assigned in the tenant)"
 
-part "Part 3 of 3: the way forward — an Entra application over Microsoft Graph"
+part "Part 3 of 3: the way forward — an Entra application importing through Microsoft Graph (graph_import)"
 config="$work/app"
 mkdir -p "$config"
 cp examples/demo/app/main.tf "$config/"
@@ -122,21 +123,25 @@ bold "$cmd apply: register the application (Sales mailboxes only) and verify its
 run apply -auto-approve -compact-warnings
 
 client_id=$(cd "$config" && "$tf" output -raw client_id 2>/dev/null)
-bold "Someone removes the consent to Microsoft Graph User.Read.All in the Entra admin center"
-emulator_ctl DELETE "/_emulator/applications/$client_id/consents/graph/User.Read.All" >/dev/null
+bold "Someone removes the Exchange application role 'Application MailboxItem.ImportExport' (Remove-ManagementRoleAssignment)"
+emulator_ctl DELETE "/_emulator/applications/$client_id/exchange-roles/Application%20MailboxItem.ImportExport" >/dev/null
 echo "removed behind Terraform's back"
 
-bold "$cmd plan: the drift check finds the missing permission"
+bold "$cmd plan: the drift check finds the missing role (and the mailboxes the application can no longer import into)"
 set +e
-run plan -detailed-exitcode -compact-warnings
+run plan -detailed-exitcode -compact-warnings >"$work/plan-app.txt" 2>&1
 code=$?
 set -e
-if [[ $code -ne 2 ]]; then echo "expected the plan to show the drift (exit 2), got $code" >&2; exit 1; fi
+sed -e '/^$/N;/^\n$/D' "$work/plan-app.txt"
+if [[ $code -ne 2 ]] || ! grep -q 'Application MailboxItem.ImportExport' "$work/plan-app.txt"; then
+  echo "expected the plan to show the missing role (exit 2), got exit $code" >&2
+  exit 1
+fi
 
-bold "$cmd apply: consent again"
+bold "$cmd apply: assign the role again, limited to the scope"
 run apply -auto-approve -compact-warnings
 
-bold "$cmd plan: nothing left to do"
+bold "$cmd plan: nothing left to do (its refresh finds both mailboxes reachable again)"
 run plan -detailed-exitcode -compact-warnings
 
 bold "Done. The emulated tenant stops now."

@@ -10,30 +10,43 @@ import (
 
 // budget is the request budget of a no-change plan of application connections: "at
 // most one request per verified mailbox plus one token per application and audience per
-// provider process (plus at most two Exchange calls per connection for protocol = ews)".
+// provider process (plus at most two Exchange calls per connection for protocol = ews)";
+// for protocol = graph_import, "at most 3 requests per verified mailbox plus one token per
+// application and audience per process".
 //
 // The emulated tenant counts requests by route; check sorts them into the sentence's terms:
 //
-//   - mailbox probes (Graph mailFolders and messages, EWS GetFolder): at most
-//     MailboxesPerConn per connection;
-//   - tokens: at most Audiences per provider process the command started (the CLI starts
-//     several: schema, validate, plan; the counters cannot tell which one asked, so every
-//     process gets the allowance);
-//   - Exchange admin API calls (exo.*): at most ExchangePerConn per connection;
+//   - mailbox probes (Graph mailFolders and messages, EWS GetFolder, and the three steps of
+//     the Graph import probe, WIRE §M5.2): at most MailboxesPerConn per connection;
+//   - tokens: at most TokensPerProcess (one per application and audience) per provider
+//     process the command started (the CLI starts several: schema, validate, plan; the
+//     counters cannot tell which one asked, so every process gets the allowance);
+//   - Exchange admin API calls (exo.*): at most ExchangePerConn per connection plus
+//     ExchangePerProcess per provider process (a scoped application's Exchange roles, which
+//     the provider reads once per application and process);
 //   - the identity library's discovery of the authority (openid-configuration, instance
 //     discovery; WIRE §A4), which the sentence does not name: at most one per provider process,
 //     as a token is impossible without it;
 //   - anything else: none.
 type budget struct {
-	MailboxesPerConn int `json:"mailboxes_per_connection"`
-	Audiences        int `json:"audiences"`
-	ExchangePerConn  int `json:"exchange_per_connection,omitempty"`
+	MailboxesPerConn   int
+	TokensPerProcess   int
+	ExchangePerConn    int
+	ExchangePerProcess int
+}
+
+// importProbeRoutes are the emulated tenant's routes of the Graph import probe, one request
+// each per mailbox (WIRE §M5.2): the mailbox id, one folder, an import session.
+var importProbeRoutes = map[string]bool{
+	"graph.exchangeSettings":    true,
+	"graph.mailboxFolders":      true,
+	"graph.createImportSession": true,
 }
 
 // budgetClass sorts a route into the budget's terms.
 func budgetClass(route string) string {
 	switch {
-	case route == "graph.mailFolders", route == "graph.messages", route == "ews.GetFolder":
+	case route == "graph.mailFolders", route == "graph.messages", route == "ews.GetFolder", importProbeRoutes[route]:
 		return "mailbox"
 	case route == "token":
 		return "token"
@@ -66,11 +79,15 @@ func (b budget) check(ctr emulator.Counters, n, processes int) ([]budgetLine, bo
 			others[route] += c
 		}
 	}
+	exchange := fmt.Sprintf("Exchange admin API calls (%d per connection)", b.ExchangePerConn)
+	if b.ExchangePerProcess > 0 {
+		exchange = fmt.Sprintf("Exchange admin API calls (%d per connection + %d × %d provider process(es))", b.ExchangePerConn, b.ExchangePerProcess, processes)
+	}
 	lines := []budgetLine{
 		{fmt.Sprintf("mailbox probes (%d per connection)", b.MailboxesPerConn), b.MailboxesPerConn * n, used["mailbox"]},
-		{fmt.Sprintf("tokens (%d audience(s) × %d provider process(es))", b.Audiences, processes), b.Audiences * processes, used["token"]},
+		{fmt.Sprintf("tokens (%d application-audience pair(s) × %d provider process(es))", b.TokensPerProcess, processes), b.TokensPerProcess * processes, used["token"]},
 		{fmt.Sprintf("authority discovery (1 × %d provider process(es))", processes), processes, used["discovery"]},
-		{fmt.Sprintf("Exchange admin API calls (%d per connection)", b.ExchangePerConn), b.ExchangePerConn * n, used["exchange"]},
+		{exchange, b.ExchangePerConn*n + b.ExchangePerProcess*processes, used["exchange"]},
 	}
 	var names []string
 	for r := range others {
@@ -91,10 +108,17 @@ func (b budget) check(ctr emulator.Counters, n, processes int) ([]budgetLine, bo
 func budgetOf(scenario string) (budget, bool) {
 	switch scenario {
 	case scenarioAppSecret, scenarioAppCert:
-		return budget{MailboxesPerConn: 1, Audiences: 1}, true
+		return budget{MailboxesPerConn: 1, TokensPerProcess: 1}, true
 	case scenarioAppEWS:
 		// EWS's audience (Exchange) and Graph's (the consented permissions, WIRE §I4).
-		return budget{MailboxesPerConn: 1, Audiences: 2, ExchangePerConn: 2}, true
+		return budget{MailboxesPerConn: 1, TokensPerProcess: 2, ExchangePerConn: 2}, true
+	case scenarioGraphImport:
+		// Three probe requests per mailbox (WIRE §M5.2). Tokens: the application's for Graph
+		// (the probes) and for Exchange Online (whose roles claim says whether it may read its
+		// own Exchange roles), and the management identity's for Exchange Online, which reads
+		// the scoped application's roles (Test-ServicePrincipalAuthorization, once per
+		// application and process).
+		return budget{MailboxesPerConn: 3, TokensPerProcess: 3, ExchangePerProcess: 1}, true
 	}
 	return budget{}, false
 }

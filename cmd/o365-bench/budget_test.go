@@ -22,6 +22,7 @@ func counters(byRoute map[string]int) emulator.Counters {
 func TestBudgetCheck(t *testing.T) {
 	graph, _ := budgetOf(scenarioAppSecret)
 	ews, _ := budgetOf(scenarioAppEWS)
+	imp, _ := budgetOf(scenarioGraphImport)
 	for _, tc := range []struct {
 		name      string
 		b         budget
@@ -40,6 +41,11 @@ func TestBudgetCheck(t *testing.T) {
 		{"ews: two Exchange calls per connection are allowed", ews, map[string]int{"ews.GetFolder": 10, "token": 2, "exo.Get-OrganizationConfig": 10, "exo.Get-CASMailbox": 10}, 10, 3, true, nil},
 		{"ews: three are not", ews, map[string]int{"ews.GetFolder": 10, "token": 2, "exo.Get-OrganizationConfig": 10, "exo.Get-CASMailbox": 10, "exo.Test-ServicePrincipalAuthorization": 1}, 10, 3, false, []string{"Exchange admin API"}},
 		{"tokens scale with the processes", ews, map[string]int{"ews.GetFolder": 10, "token": 7}, 10, 3, false, []string{"tokens"}},
+		{"graph_import as expected", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 200, "graph.createImportSession": 200, "token": 3, "openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": 1}, 200, 3, true, nil},
+		{"graph_import: a fourth request per mailbox", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 400, "graph.createImportSession": 200, "token": 3}, 200, 3, false, []string{"mailbox probes"}},
+		{"graph_import: a token per connection", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 200, "graph.createImportSession": 200, "token": 200}, 200, 3, false, []string{"tokens"}},
+		{"graph_import: the roles read per connection", imp, map[string]int{"graph.exchangeSettings": 200, "graph.mailboxFolders": 200, "graph.createImportSession": 200, "token": 3, "exo.Test-ServicePrincipalAuthorization": 200}, 200, 3, false, []string{"Exchange admin API"}},
+		{"graph_import: the classic Graph probe is not the import probe's budget", imp, map[string]int{"graph.exchangeSettings": 10, "graph.mailboxFolders": 10, "graph.createImportSession": 10, "graph.mailFolders": 10, "token": 3}, 10, 3, false, []string{"mailbox probes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lines, kept := tc.b.check(counters(tc.routes), tc.n, tc.procs)
@@ -69,11 +75,14 @@ func TestBudgetOf(t *testing.T) {
 		t.Error("the target scenario has no issue-11 budget")
 	}
 	b, ok := budgetOf(scenarioAppCert)
-	if !ok || b.MailboxesPerConn != 1 || b.Audiences != 1 || b.ExchangePerConn != 0 {
+	if !ok || b.MailboxesPerConn != 1 || b.TokensPerProcess != 1 || b.ExchangePerConn != 0 {
 		t.Errorf("app-cert budget = %+v, %v", b, ok)
 	}
-	if b, _ := budgetOf(scenarioAppEWS); b.ExchangePerConn != 2 || b.Audiences != 2 {
+	if b, _ := budgetOf(scenarioAppEWS); b.ExchangePerConn != 2 || b.TokensPerProcess != 2 {
 		t.Errorf("app-ews budget = %+v", b)
+	}
+	if b, _ := budgetOf(scenarioGraphImport); b.MailboxesPerConn != 3 || b.ExchangePerConn != 0 {
+		t.Errorf("graph_import budget = %+v", b)
 	}
 }
 
@@ -192,5 +201,116 @@ func TestShared(t *testing.T) {
 		if got := shared(tc.machine, tc.start, tc.end); got != tc.want {
 			t.Errorf("shared(%q, %q, %q) = %v, want %v", tc.machine, tc.start, tc.end, got, tc.want)
 		}
+	}
+}
+
+// The graph_import configuration: the scoped application's connections, and the provider's
+// management identity that reads its Exchange roles.
+func TestRenderConfigGraphImport(t *testing.T) {
+	cfg, err := renderConfig(scenarioGraphImport, 2, 1, "https://127.0.0.1:1", "/ca.pem", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`protocol         = "graph_import"`, `client_id        = "` + benchImportAppID + `"`,
+		`client_secret    = "` + benchImportSecret + `"`, `"admin0002@bench.onmicrosoft.com",`,
+		"  management = {\n    tenant_id     = \"" + benchDomain + "\"\n    client_id     = \"" + benchMgmtAppID + "\"",
+	} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("graph_import config lacks %q:\n%s", want, cfg)
+		}
+	}
+	if cfg, _ := renderConfig(scenarioAppSecret, 2, 1, "u", "c", ""); strings.Contains(cfg, "management") {
+		t.Errorf("app-secret config has a management identity:\n%s", cfg)
+	}
+}
+
+// The report of graph_import runs: its own section with each plan's budget, a broken one
+// shown as such, and the command that reproduces it; the application section stays out.
+func TestReportGraphImport(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results.jsonl")
+	imp, _ := budgetOf(scenarioGraphImport)
+	add := func(r record) {
+		t.Helper()
+		if err := appendRecord(res, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probes := func(n, tokens, exo int) emulator.Counters {
+		return counters(map[string]int{"graph.exchangeSettings": n, "graph.mailboxFolders": n, "graph.createImportSession": n,
+			"token": tokens, "openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": exo})
+	}
+	for _, n := range []int{10, 200} {
+		for _, lat := range []int{20, 0} {
+			ac := probes(n, 6, 2)
+			add(record{Kind: "run", Scenario: scenarioGraphImport, CLI: "terraform", N: n, LatencyMS: lat, Cmd: "apply", WallS: 1, Counters: &ac, ProviderStarts: 4})
+			pc := probes(n, 3, 1)
+			lines, ok := imp.check(pc, n, 3)
+			add(record{Kind: "run", Scenario: scenarioGraphImport, CLI: "terraform", N: n, LatencyMS: lat, Cmd: "plan", WallS: 0.5, Counters: &pc, ProviderStarts: 3, Budget: lines, BudgetKept: ok})
+		}
+	}
+	// A plan run at 200 connections that read the application's roles for every connection.
+	bad := probes(200, 3, 200)
+	lines, ok := imp.check(bad, 200, 3)
+	if ok {
+		t.Fatal("the broken run kept the budget")
+	}
+	add(record{Kind: "run", Scenario: scenarioGraphImport, CLI: "terraform", N: 200, LatencyMS: 20, Cmd: "plan", WallS: 0.6, Counters: &bad, ProviderStarts: 3, Budget: lines, BudgetKept: false})
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	if err := cmdReport([]string{"-results", res, "-o", out, "-meta", "import_command=BENCH_SCENARIOS=graph_import make bench", "-meta", "commit=abc1234"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	for _, want := range []string{
+		"## Graph import connections",
+		"[Graph import connections](#graph-import-connections)",
+		"**Reproduce this section alone:** `BENCH_SCENARIOS=graph_import make bench`",
+		"Measured on —, commit abc1234; load average",
+		"| `graph_import` | terraform | 10 | 35 | 30 / 30 | 3 / 9 | 1 / 3 | 1 / 3 | — | yes |",
+		"| `graph_import` | terraform | 200 | 605 | 600 / 600 | 3 / 9 | 1 / 3 | **200 / 3** | — | **no** (budget exceeded) |",
+		"#### `graph_import`: requests per connection by route: no-change `plan` (the drift check)",
+		"`Application MailboxFolder.ReadWrite`, `Application MailboxItem.ImportExport` and `Application MailboxSettings.ReadWrite`",
+		"**Over budget: the Exchange admin API term**, in 1 of 5 no-change plans: up to 200 calls of\n`Test-ServicePrincipalAuthorization` where 3 are allowed",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "## Application connections") {
+		t.Error("graph_import runs alone made an application connections section")
+	}
+}
+
+// Without a plan over its budget, the graph_import section says nothing is over it.
+func TestReportGraphImportKept(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results.jsonl")
+	imp, _ := budgetOf(scenarioGraphImport)
+	pc := counters(map[string]int{"graph.exchangeSettings": 10, "graph.mailboxFolders": 10, "graph.createImportSession": 10, "token": 3,
+		"openid-configuration": 1, "exo.Test-ServicePrincipalAuthorization": 1})
+	lines, ok := imp.check(pc, 10, 3)
+	if !ok {
+		t.Fatalf("one roles read per process broke the budget: %+v", lines)
+	}
+	if err := appendRecord(res, record{Kind: "run", Scenario: scenarioGraphImport, CLI: "tofu", N: 10, LatencyMS: 20, Cmd: "plan", WallS: 0.5,
+		Counters: &pc, ProviderStarts: 3, Budget: lines, BudgetKept: ok}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	if err := cmdReport([]string{"-results", res, "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	if !strings.Contains(md, "| `graph_import` | tofu | 10 | 35 | 30 / 30 | 3 / 9 | 1 / 3 | 1 / 3 | — | yes |") || strings.Contains(md, "Over budget") {
+		t.Errorf("a kept budget:\n%s", md)
 	}
 }

@@ -18,6 +18,13 @@ import (
 // tenant-wide) and one for protocol = "ews" (full_access_as_app, and Exchange.ManageAsApp with
 // Global Reader so that it may read the EWS switches: WIRE §K2–§K3), so a plan of either is a
 // pure drift check too.
+//
+// A third application imports through Graph's mailbox import API (protocol = "graph_import",
+// WIRE §M), scoped as o365_migration_application scopes it: User.Read.All consented in Entra,
+// the mailbox permissions as Exchange application roles limited to a management scope that
+// holds every benchmark mailbox (RBAC for Applications, WIRE §J, §M4), and no
+// Exchange.ManageAsApp of its own. The provider's management identity (read only) reads those
+// roles, as it would in a real tenant.
 const (
 	benchTenantID = "b3c4d5e6-0000-4000-8000-00000000be4c"
 	benchDomain   = "bench.onmicrosoft.com"
@@ -26,7 +33,22 @@ const (
 	benchGraphSecret = "Bench~Graph~Secret~0123456789abcdefghij"
 	benchEWSAppID    = "b3c4d5e6-0000-4000-8000-0000000a9902"
 	benchEWSSecret   = "Bench~EWS~Secret~0123456789abcdefghijkl"
+
+	benchImportAppID  = "b3c4d5e6-0000-4000-8000-0000000a9903"
+	benchImportSecret = "Bench~Import~Secret~0123456789abcdefgh"
+	benchMgmtAppID    = "b3c4d5e6-0000-4000-8000-0000000a99ff"
+	benchMgmtSecret   = "Bench~Mgmt~Secret~0123456789abcdefghijk"
+
+	benchDepartment  = "Bench"
+	benchImportScope = "Bench mailboxes"
 )
+
+// benchImportRoles are the scoped application's Exchange application roles: the mailbox
+// permissions of a Graph import target (WIRE §M3.3) by their RBAC names (§M4).
+var benchImportRoles = []string{
+	"Application MailboxFolder.ReadWrite", "Application MailboxItem.ImportExport",
+	"Application MailboxSettings.ReadWrite",
+}
 
 var benchRoles = []string{
 	"View-Only Configuration", "View-Only Recipients", "Mail Recipients",
@@ -39,11 +61,14 @@ const (
 	scenarioAppSecret = "app-secret" // o365_target_app_connection, protocol graph, client_secret
 	scenarioAppCert   = "app-cert"   // the same with client_certificate
 	scenarioAppEWS    = "app-ews"    // protocol ews, client_secret
+	// protocol graph_import, client_secret, the application scoped with RBAC for
+	// Applications; its own section of the report (report_import.go).
+	scenarioGraphImport = "graph_import"
 	// Several tenants in one state, one of them with its sign-in down (outage.go).
 	scenarioOutage = "outage"
 )
 
-var scenarios = []string{scenarioTarget, scenarioAppSecret, scenarioAppCert, scenarioAppEWS, scenarioOutage}
+var scenarios = []string{scenarioTarget, scenarioAppSecret, scenarioAppCert, scenarioAppEWS, scenarioGraphImport, scenarioOutage}
 
 func isAppScenario(s string) bool { return strings.HasPrefix(s, "app-") }
 
@@ -78,7 +103,7 @@ func benchSeed(k, n int) emulator.Seed {
 		s.Users = append(s.Users, emulator.SeedUser{
 			UserPrincipalName: upn, DisplayName: fmt.Sprintf("%s Admin %04d", name, i),
 			Alias: strings.Split(upn, "@")[0], Password: pw, Mailbox: true,
-			ExchangeRoles: benchRoles,
+			ExchangeRoles: benchRoles, Department: benchDepartment,
 		})
 	}
 	return s
@@ -116,6 +141,9 @@ func cmdSeed(args []string) error {
 		GraphPermissions:    []string{"User.Read.All"},
 		ExchangePermissions: []string{"full_access_as_app", "Exchange.ManageAsApp"},
 		DirectoryRoles:      []string{"Global Reader"},
+	}, benchImportApplication(), benchManagementIdentity()}
+	s.ManagementScopes = []emulator.SeedManagementScope{{
+		Name: benchImportScope, RecipientFilter: fmt.Sprintf("Department -eq '%s'", benchDepartment),
 	}}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -182,7 +210,7 @@ func renderConfig(scenario string, n, tenants int, url, ca, cert string) (string
 		}
 		writeTargetConnections(&b, layout)
 		return b.String(), nil
-	case scenarioAppSecret, scenarioAppCert, scenarioAppEWS:
+	case scenarioAppSecret, scenarioAppCert, scenarioAppEWS, scenarioGraphImport:
 	default:
 		return "", fmt.Errorf("config: unknown -scenario %q (one of %s)", scenario, strings.Join(scenarios, ", "))
 	}
@@ -195,8 +223,17 @@ func renderConfig(scenario string, n, tenants int, url, ca, cert string) (string
 		credential = fmt.Sprintf("client_certificate = file(%q)", cert)
 	case scenarioAppEWS:
 		clientID, credential, protocol = benchEWSAppID, fmt.Sprintf("client_secret    = %q", benchEWSSecret), "ews"
+	case scenarioGraphImport:
+		clientID, credential, protocol = benchImportAppID, fmt.Sprintf("client_secret    = %q", benchImportSecret), "graph_import"
 	}
-	header(fmt.Sprintf("%d application connections (protocol %s) sharing one application, one verified mailbox each", n, protocol))
+	what := fmt.Sprintf("%d application connections (protocol %s) sharing one application, one verified mailbox each", n, protocol)
+	if scenario == scenarioGraphImport {
+		// The scoped application may not read its own Exchange roles: the management
+		// identity reads them.
+		writeProviderHeaderWith(&b, scenario, n, what+", the application scoped with RBAC for Applications", url, ca, managementBlock())
+	} else {
+		header(what)
+	}
 	b.WriteString("locals {\n  mailboxes = [\n")
 	for i := 1; i <= n; i++ {
 		upn, _ := benchUser(i)
@@ -230,6 +267,12 @@ func writeOut(path string, b []byte) error {
 // the provider block pointing every endpoint at the emulated tenants (max_retries unset: the
 // provider's default).
 func writeProviderHeader(b *strings.Builder, scenario string, n int, what, url, ca string) {
+	writeProviderHeaderWith(b, scenario, n, what, url, ca, "")
+}
+
+// writeProviderHeaderWith is writeProviderHeader with more of the provider block (extra, its
+// lines indented as in the block).
+func writeProviderHeaderWith(b *strings.Builder, scenario string, n int, what, url, ca, extra string) {
 	fmt.Fprintf(b, `# Generated by o365-bench config -scenario %s -n %d: %s.
 terraform {
   required_providers {
@@ -244,9 +287,20 @@ provider "o365" {
     exchange = %q
   }
   ca_certificate_file = %q
+%s}
+
+`, scenario, n, what, url, url, url, ca, extra)
 }
 
-`, scenario, n, what, url, url, url, ca)
+// managementBlock is the provider's management identity in the benchmark tenant
+// (benchManagementIdentity).
+func managementBlock() string {
+	return fmt.Sprintf(`  management = {
+    tenant_id     = %q
+    client_id     = %q
+    client_secret = %q
+  }
+`, benchDomain, benchMgmtAppID, benchMgmtSecret)
 }
 
 // writeTargetConnections writes one o365_target_connection (default toggles) per admin
@@ -269,4 +323,30 @@ resource "o365_target_connection" "bench" {
   password    = each.value
 }
 `)
+}
+
+// benchImportApplication is the graph_import scenario's application, scoped as
+// o365_migration_application scopes one (the const block's comment).
+func benchImportApplication() emulator.SeedApplication {
+	a := emulator.SeedApplication{
+		DisplayName: "Bench graph_import target", AppID: benchImportAppID,
+		Secrets:          []emulator.SeedSecret{{DisplayName: "bench", Value: benchImportSecret}},
+		GraphPermissions: []string{"User.Read.All"},
+	}
+	for _, r := range benchImportRoles {
+		a.ExchangeRoles = append(a.ExchangeRoles, emulator.SeedAppExchangeRole{Role: r, Scope: benchImportScope})
+	}
+	return a
+}
+
+// benchManagementIdentity is the provider's management identity in the graph_import
+// scenario, used read only: Exchange.ManageAsApp with Global Reader lets it read the scoped
+// application's Exchange roles (Test-ServicePrincipalAuthorization, WIRE §J6).
+func benchManagementIdentity() emulator.SeedApplication {
+	return emulator.SeedApplication{
+		DisplayName: "Bench management identity", AppID: benchMgmtAppID,
+		Secrets:             []emulator.SeedSecret{{DisplayName: "bench", Value: benchMgmtSecret}},
+		ExchangePermissions: []string{"Exchange.ManageAsApp"},
+		DirectoryRoles:      []string{"Global Reader"},
+	}
 }

@@ -272,7 +272,7 @@ func cmdMeasure(args []string) error {
 		for _, l := range rec.Budget {
 			fmt.Fprintf(os.Stderr, "    %-60s allowed %5d  used %5d\n", l.Term, l.Allowed, l.Used)
 		}
-		return exitCode(1)
+		return exitCode(exitBudget)
 	}
 	if om != nil {
 		if err := checkOutage(tenants); err != nil {

@@ -85,6 +85,9 @@ func cmdReport(args []string) error {
 			if r.Scenario == "" {
 				r.Scenario = scenarioTarget
 			}
+			if r.Scenario == scenarioGraphImport && r.Cmd == "plan" {
+				rep.importPlans = append(rep.importPlans, r)
+			}
 			k := runKey{r.Scenario, r.CLI, r.N, r.LatencyMS, r.Cmd}
 			if prev, ok := rep.runs[k]; ok {
 				prev.Repeats++
@@ -153,7 +156,9 @@ type report struct {
 	binary    *record
 	profiles  []record
 	outage    []record // scenario outage's runs, every one
-	gobench   []goBench
+	// importPlans are scenario graph_import's no-change plans, every run (its budget's explanation).
+	importPlans []record
+	gobench     []goBench
 }
 
 func (r *report) addCLI(c string) {
@@ -314,6 +319,10 @@ func (r *report) render() string {
 		p(" The same for `o365_target_app_connection` resources sharing one application:\n")
 		p("[Application connections](#application-connections), with each no-change plan's request budget.")
 	}
+	if r.importRan() {
+		p(" The same for `protocol = \"graph_import\"` connections of one scoped application:\n")
+		p("[Graph import connections](#graph-import-connections), with their budget.")
+	}
 	if len(r.outage) > 0 {
 		p(" A managed-services fault, three tenants in one state and one of them unable to sign in:\n")
 		p("[One tenant down](#one-tenant-down).")
@@ -342,6 +351,7 @@ func (r *report) render() string {
 	r.renderRoutes(&b, scenarioTarget, "apply")
 	r.renderExplanation(&b)
 	r.renderApp(&b)
+	r.renderImport(&b)
 	r.renderOutage(&b)
 	r.renderStartup(&b)
 	r.renderGoBench(&b)

@@ -62,6 +62,25 @@ func (r *report) renderApp(b *strings.Builder) {
 	p("API calls against two per `ews` connection and none otherwise; any other route against none. `make bench`\n")
 	p("fails (exit 1) when a plan breaks a term, as it fails when a plan is not empty. Every plan run is checked; the\n")
 	p("table shows the %d ms runs.\n\n", L)
+	r.renderBudgetTable(b, scs)
+
+	p("### Wall time and requests\n\n")
+	p("As in *Wall time, requests, memory* above; *requests* at %d ms.\n\n", L)
+	r.renderWallTable(b, scs)
+	p("### Requests per connection by route (application connections)\n\n")
+	p("As above: requests on the route ÷ connections, at %d ms, then the fit over the sizes.\n\n", L)
+	for _, s := range scs {
+		r.renderRoutes(b, s, "plan")
+		r.renderRoutes(b, s, "apply")
+	}
+	p("%s\n", appExplanation)
+}
+
+// renderBudgetTable is the request budget of each no-change plan of the scenarios, at the
+// report's latency.
+func (r *report) renderBudgetTable(b *strings.Builder, scs []string) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	L := r.lat
 	p("| scenario | CLI | connections | requests | mailbox probes | tokens | discovery | Exchange | other | kept? |\n")
 	p("|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, s := range scs {
@@ -90,9 +109,13 @@ func (r *report) renderApp(b *strings.Builder) {
 		}
 	}
 	p("\n")
+}
 
-	p("### Wall time and requests\n\n")
-	p("As in *Wall time, requests, memory* above; *requests* at %d ms.\n\n", L)
+// renderWallTable is the wall time, requests and memory of each apply and no-change plan of
+// the scenarios.
+func (r *report) renderWallTable(b *strings.Builder, scs []string) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	L := r.lat
 	zero := r.hasZero
 	if zero {
 		p("| scenario | CLI | connections | command | runs | wall %d ms (s) | wall 0 ms (s) | requests | per connection | provider peak RSS (MiB) | provider processes |\n", L)
@@ -132,13 +155,6 @@ func (r *report) renderApp(b *strings.Builder) {
 		}
 	}
 	p("\n")
-	p("### Requests per connection by route (application connections)\n\n")
-	p("As above: requests on the route ÷ connections, at %d ms, then the fit over the sizes.\n\n", L)
-	for _, s := range scs {
-		r.renderRoutes(b, s, "plan")
-		r.renderRoutes(b, s, "apply")
-	}
-	p("%s\n", appExplanation)
 }
 
 // appExplanation says where an application connection's requests come from.

@@ -1,8 +1,9 @@
 # The way forward, as `make demo` applies it against the emulated Exchange Online of 2026
-# (../tenant-2026.json): an Entra application registered and consented by Terraform, its
-# mailbox access limited to one department with Exchange RBAC for Applications, and the
-# connection the migration engine uses, verified on every plan. Against Microsoft, drop
-# `endpoints` and `ca_certificate_file`.
+# (../tenant-2026.json): an Entra application registered and consented by Terraform for a
+# migration engine that imports through Microsoft Graph's mailbox import API (the way forward
+# after EWS ends on 1 April 2027), its mailbox access limited to one department with Exchange
+# RBAC for Applications, and the connection the migration engine uses, verified on every plan.
+# Against Microsoft, drop `endpoints` and `ca_certificate_file`.
 
 terraform {
   required_version = ">= 1.5.0"
@@ -46,9 +47,12 @@ provider "o365" {
 }
 
 # Automatic registration: the application the migration engine signs in as, with exactly the
-# permissions a migration target needs, over Microsoft Graph, and only for Sales.
+# permissions a Graph import target needs (mailbox folders, import sessions, mailbox settings;
+# User.Read.All to find each mailbox), and only for Sales: the mailbox permissions are
+# Exchange application roles limited to the scope, none consented tenant-wide.
 resource "o365_migration_application" "target" {
   display_name         = "Contoso migration target"
+  protocol             = "graph_import"
   create_client_secret = true # a certificate is better; a secret keeps the demo short
 
   mailbox_scope = {
@@ -56,22 +60,29 @@ resource "o365_migration_application" "target" {
   }
 }
 
-# The connection the migration engine uses: verified against the mailboxes it will write to.
+# The connection the migration engine uses: every plan proves, for each mailbox it will write
+# to, that the application finds the mailbox, reads its folders and may create an import session
+# (nothing is imported; the session's upload URL is never used or kept).
 resource "o365_target_app_connection" "target" {
   name             = "Contoso target (application)"
   tenant           = o365_migration_application.target.tenant_id
   client_id        = o365_migration_application.target.client_id
   client_secret    = o365_migration_application.target.client_secret
+  protocol         = o365_migration_application.target.protocol
   verify_mailboxes = ["anna@contoso.com", "ben@contoso.com"]
 }
 
+# What the connection finds at each refresh (unreachable_mailboxes, pending_mailboxes) is in
+# its state and in the plan's warnings; it is not an output here, whose value would then change
+# with every refresh that finds drift.
 output "application" {
-  description = "What the application was granted, and what its connection reaches."
+  description = "What the application was granted, and which mailboxes its connection verified when."
   value = {
-    client_id             = o365_migration_application.target.client_id
-    granted_permissions   = sort(o365_migration_application.target.granted_permissions)
-    missing_permissions   = sort(o365_migration_application.target.missing_permissions)
-    unreachable_mailboxes = sort(o365_target_app_connection.target.unreachable_mailboxes)
+    client_id           = o365_migration_application.target.client_id
+    granted_permissions = sort(o365_migration_application.target.granted_permissions)
+    missing_permissions = sort(o365_migration_application.target.missing_permissions)
+    verified_mailboxes  = sort(o365_target_app_connection.target.verify_mailboxes)
+    verified_at         = o365_target_app_connection.target.verified_at
   }
 }
 

@@ -1,8 +1,8 @@
 # A reusable module: the target side of one migration. Two paths, side by side:
 #  - admin accounts (`admins`): an o365_target_connection per account (EWS impersonation, management roles);
-#  - an Entra application (`application`): o365_migration_application registers it, with Graph permissions
-#    or, with a recipient filter, Exchange RBAC for Applications limited to those mailboxes. It needs the
-#    provider's `management` identity.
+#  - an Entra application (`application`): o365_migration_application registers it, with the permissions of
+#    its protocol (Graph, Graph's mailbox import API or EWS) or, with a recipient filter, Exchange RBAC for
+#    Applications limited to those mailboxes. It needs the provider's `management` identity.
 #    With `verify_mailboxes`, an o365_target_app_connection fed from it verifies those mailboxes on every plan.
 
 terraform {
@@ -107,6 +107,8 @@ output "connections" {
 variable "application" {
   description = "The Entra application path: register an application for the migration engine. null: none."
   type = object({
+    # protocol: the API the engine writes with — graph, graph_import (Graph's mailbox import API,
+    # worldwide only) or ews (until 1 April 2027).
     display_name     = string
     protocol         = optional(string, "graph")
     certificate      = optional(string) # PEM public certificate (recommended)
@@ -115,6 +117,9 @@ variable "application" {
     verify_mailboxes = optional(set(string), []) # verified on every plan by an o365_target_app_connection
     # Renew the secret this many days before its end; the old one stays registered 7 more days.
     client_secret_rotate_before_days = optional(number)
+    # With protocol = "graph_import": also let the engine list what the target mailboxes hold
+    # (incremental runs, no duplicates).
+    read_target_items = optional(bool, false)
   })
   default = null
 }
@@ -125,6 +130,7 @@ data "o365_roles" "application" {
   connection_type      = "application"
   protocol             = var.application.protocol
   mailbox_scope        = var.application.recipient_filter != null
+  read_target_items    = var.application.read_target_items
   user_management_role = var.create_mailboxes
 }
 
@@ -138,6 +144,7 @@ resource "o365_migration_application" "this" {
   certificate          = var.application.certificate
   create_client_secret = var.application.client_secret
   mailbox_scope        = var.application.recipient_filter == null ? null : { recipient_filter = var.application.recipient_filter }
+  read_target_items    = var.application.read_target_items
   # The connection below uses the secret: a renewal updates and re-verifies it in the same apply.
   client_secret_rotate_before_days = var.application.client_secret_rotate_before_days
 }

@@ -13,11 +13,16 @@ resource "o365_migration_application" "graph" {
   certificate  = var.migration_engine_certificate
 }
 
-# Only the mailboxes to migrate, with Exchange RBAC for Applications: no tenant-wide consent
-# for mail, calendars, contacts or settings; a client secret kept in the state, renewed 30
-# days before it expires, the old one kept 7 more days for the migration engine to switch.
+# An engine that imports through Microsoft Graph's mailbox import API (the way forward after
+# EWS ends on 1 April 2027; worldwide cloud only), for only the mailboxes to migrate, with
+# Exchange RBAC for Applications: the mailbox folder, import and settings permissions are
+# Exchange application roles limited to the scope, none consented tenant-wide. A client
+# secret kept in the state, renewed 30 days before it expires, the old one kept 7 more days
+# for the migration engine to switch.
 resource "o365_migration_application" "scoped" {
   display_name                     = "Mailbox migration (scoped)"
+  protocol                         = "graph_import"
+  read_target_items                = true # the engine lists what it imported: incremental runs
   create_client_secret             = true
   client_secret_lifetime_days      = 90
   client_secret_rotate_before_days = 30

@@ -21,10 +21,26 @@ resource "o365_target_app_connection" "target" {
   ]
 }
 
+# A migration engine that imports through Microsoft Graph's mailbox import API (worldwide
+# cloud only; the way forward after EWS ends on 1 April 2027). Every plan proves, for each
+# mailbox, that the application finds its mailbox ID, reads its folders and may create an
+# import session; nothing is imported, and the session's upload URL is never used or kept.
+resource "o365_target_app_connection" "import" {
+  name               = "Contoso target (Graph import)"
+  tenant             = "contoso.onmicrosoft.com"
+  client_id          = "8c3d4e5f-6071-4c8d-9e0f-1a2b3c4d5e6f"
+  client_certificate = var.client_certificate
+  protocol           = "graph_import"
+  verify_mailboxes   = ["first.user@contoso.onmicrosoft.com"]
+}
+
 output "credential_expires_at" {
   value = o365_target_app_connection.target.credential_expires_at
 }
 
 output "missing_permissions" {
-  value = o365_target_app_connection.target.missing_permissions
+  value = {
+    graph        = o365_target_app_connection.target.missing_permissions
+    graph_import = o365_target_app_connection.import.missing_permissions
+  }
 }

@@ -74,6 +74,7 @@ output "connections" {
 #   source = "../"
 #   application = {
 #     display_name     = "Mailbox migration (target)"
+#     protocol         = "graph_import" # an engine that imports through Graph's mailbox import API
 #     certificate      = file("migration-engine.crt")
 #     recipient_filter = "CustomAttribute15 -eq 'migrate'"
 #   }
