@@ -189,7 +189,7 @@ func TestAccTargetAppConnection_secretAndCertificate(t *testing.T) {
 				PreConfig: s.ResetCounters,
 				Config:    cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("id"), knownvalue.StringExact("contoso.onmicrosoft.com/"+appGraphID)),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("id"), knownvalue.StringExact(s.TenantID()+"/"+appGraphID+"/Target app")),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact(s.TenantID())),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("granted_permissions"), setOf(graphGranted...)),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
@@ -654,17 +654,23 @@ func TestAccTargetAppConnection_import(t *testing.T) {
 			{
 				ResourceName:      appConnRes,
 				ImportState:       true,
-				ImportStateId:     "contoso.onmicrosoft.com/" + appGraphID,
+				ImportStateId:     "contoso.onmicrosoft.com/" + appGraphID + "/Target app",
 				ImportStateVerify: true,
-				ImportStateVerifyIgnore: []string{"name", "client_secret", "verify_mailboxes", "granted_permissions", "missing_permissions",
+				ImportStateVerifyIgnore: []string{"client_secret", "verify_mailboxes", "granted_permissions", "missing_permissions",
 					"unreachable_mailboxes", "verified_at"},
 			},
 			{Config: cfg, PlanOnly: true},
 			{
 				ResourceName:  appConnRes,
 				ImportState:   true,
-				ImportStateId: "contoso.onmicrosoft.com",
-				ExpectError:   regexp.MustCompile(`Expected <tenant>/<client_id>`),
+				ImportStateId: "contoso.onmicrosoft.com/" + appGraphID,
+				ExpectError:   regexp.MustCompile(`Expected <tenant>/<client_id>/<name>`),
+			},
+			{
+				ResourceName:  appConnRes,
+				ImportState:   true,
+				ImportStateId: "contoso.example/" + appGraphID + "/Target app",
+				ExpectError:   regexp.MustCompile(`Tenant not resolved`),
 			},
 		},
 	})
