@@ -377,3 +377,36 @@ func (want stateIDs) CheckState(_ context.Context, req statecheck.CheckStateRequ
 		resp.Error = fmt.Errorf("ids in state:\n%v\nwant:\n%v", got, map[string]string(want))
 	}
 }
+
+// Two new connections of one application with one name: the plan fails on `name`, before
+// anything is created.
+func TestAccTargetAppConnection_duplicateName(t *testing.T) {
+	s := startTenant(t, emulator.Options{})
+	cfg := providerBlock(s, defaultMaxRetries) + fmt.Sprintf(`
+resource "o365_target_app_connection" "many" {
+  count            = 3
+  name             = "Target"
+  tenant           = "contoso.onmicrosoft.com"
+  client_id        = %q
+  client_secret    = %q
+  verify_mailboxes = [%q]
+}
+`, appGraphID, appGraphSecret, upnInA)
+	accTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)Two connections of one application with one name.*also named\s+"Target"`),
+			},
+			{
+				// Different names: the plan passes and each connection is created.
+				Config: strings.Replace(cfg, `name             = "Target"`, `name             = "Target ${count.index}"`, 1),
+				ConfigStateChecks: []statecheck.StateCheck{stateIDs{
+					"o365_target_app_connection.many[0]": s.TenantID() + "/" + appGraphID + "/Target 0",
+					"o365_target_app_connection.many[1]": s.TenantID() + "/" + appGraphID + "/Target 1",
+					"o365_target_app_connection.many[2]": s.TenantID() + "/" + appGraphID + "/Target 2",
+				}},
+			},
+		},
+	})
+}

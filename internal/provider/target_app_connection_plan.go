@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -90,6 +91,7 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 		plan.ID = types.StringValue(appConnectionID(plan.TenantID.ValueString(), plan.ClientID.ValueString(), plan.Name.ValueString()))
 	}
 	if state == nil {
+		r.checkUniqueName(plan, &resp.Diagnostics)
 		// A new connection's identity, when the plan knows it (else Create writes it).
 		if id, complete := plan.identity(); complete && resp.Identity != nil {
 			resp.Diagnostics.Append(resp.Identity.Set(ctx, id)...)
@@ -154,6 +156,21 @@ func credentialExpiry(m targetAppConnectionModel) types.String {
 		return types.StringValue(rfc3339(info.NotAfter))
 	}
 	return types.StringNull()
+}
+
+// checkUniqueName fails the plan of a second new connection with the id of another new one
+// planned by this process: two connections of one application with one name. A plan asks for
+// each new object once per process (a replacement's new object too, after the plan of the
+// object it replaces, which has a state and is not counted), so a repeated id is a repeated
+// name. A new connection named like one already in state is not seen: that plan has a state.
+func (r *targetAppConnectionResource) checkUniqueName(plan targetAppConnectionModel, diags *diag.Diagnostics) {
+	if plan.ID.IsUnknown() || r.data.newConnections.first(plan.ID.ValueString()) {
+		return
+	}
+	diags.AddAttributeError(path.Root("name"), "Two connections of one application with one name",
+		fmt.Sprintf("Another o365_target_app_connection of the application %s in this configuration is also named %q. The name is part of the "+
+			"connection's id and identity, so each connection of one application needs its own: in a for_each, e.g. name = \"Target ${each.key}\".",
+			plan.ClientID.ValueString(), plan.Name.ValueString()))
 }
 
 // appConnectionID is the id of a connection: `<tenant id>/<client id>/<name>`, the tenant's
