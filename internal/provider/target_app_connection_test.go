@@ -129,14 +129,20 @@ func appConfig(s *emulator.Server, body string) string {
 	return providerBlock(s, defaultMaxRetries) + appResource("test", body)
 }
 
-func appResource(name, body string) string {
+// appResource renders one o365_target_app_connection: "test" is named "Target app", any
+// other "Target app <label>" (the connections of one application need their own names).
+func appResource(label, body string) string {
+	name := "Target app"
+	if label != "test" {
+		name += " " + label
+	}
 	return fmt.Sprintf(`
 resource "o365_target_app_connection" %q {
-  name   = "Target app"
+  name   = %q
   tenant = "contoso.onmicrosoft.com"
 %s
 }
-`, name, body)
+`, label, name, body)
 }
 
 // appLogin is the body of a connection of app with a client secret verifying mailboxes.
@@ -245,8 +251,8 @@ func TestAccTargetAppConnection_consentRemoved(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf("Microsoft Graph/Calendars.ReadWrite"))},
 			},
 			{
-				// A change verifies again at apply, which names the fix.
-				Config: strings.Replace(cfg, `"Target app"`, `"Target app renamed"`, 1),
+				// A change (one more mailbox) verifies again at apply, which names the fix.
+				Config: appConfig(s, appLogin(appGraphID, appGraphSecret, upnInA, upnInB)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
@@ -403,7 +409,7 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled_for_organization.*Set-OrganizationConfig -EwsEnabled \$true`),
 			},
 			{
-				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\"") + strings.Replace(appResource("plain", appLogin(appEWSPlainID, appPlainSecret, upnInA)+"\n  protocol = \"ews\""), `"Target app"`, `"Plain renamed"`, 1),
+				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\"") + strings.Replace(appResource("plain", appLogin(appEWSPlainID, appPlainSecret, upnInA)+"\n  protocol = \"ews\""), `"Target app plain"`, `"Plain renamed"`, 1),
 				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled.*does not hold Exchange.ManageAsApp.*Get-OrganizationConfig`),
 			},
 			{

@@ -133,7 +133,7 @@ func testUpgradeFromV0(t *testing.T, identity bool) {
 	t.Setenv("TF_ACC_TEMP_DIR", work) // where the harness keeps the state this test rewrites
 	login := appLogin(appGraphID, appGraphSecret, upnInA)
 	cfg := providerBlock(s, defaultMaxRetries) + appResource("test", login) +
-		strings.Replace(appResource("second", login), `"Target app"`, `"Second"`, 1)
+		strings.Replace(appResource("second", login), `"Target app second"`, `"Second"`, 1)
 	checks := []statecheck.StateCheck{stateIDs{
 		appConnRes:                          s.TenantID() + "/" + appGraphID + "/Target app",
 		"o365_target_app_connection.second": s.TenantID() + "/" + appGraphID + "/Second",
