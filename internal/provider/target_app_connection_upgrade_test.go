@@ -178,33 +178,42 @@ func writeV0State(t *testing.T, dir, oldID string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st map[string]any
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatal(err)
-	}
+	var st map[string]json.RawMessage
+	var resources []map[string]json.RawMessage
+	var serial int
+	mustJSON(t, raw, &st)
+	mustJSON(t, st["resources"], &resources)
+	mustJSON(t, st["serial"], &serial)
 	n := 0
-	for _, r := range st["resources"].([]any) {
-		r := r.(map[string]any)
-		if r["type"] != "o365_target_app_connection" {
+	for _, r := range resources {
+		var typ, name string
+		var instances []map[string]json.RawMessage
+		mustJSON(t, r["type"], &typ)
+		mustJSON(t, r["name"], &name)
+		if typ != "o365_target_app_connection" {
 			continue
 		}
-		for _, in := range r["instances"].([]any) {
-			in := in.(map[string]any)
-			in["schema_version"] = 0
-			delete(in, "identity")
-			delete(in, "identity_schema_version")
-			attrs := in["attributes"].(map[string]any)
+		mustJSON(t, r["instances"], &instances)
+		for _, in := range instances {
+			var attrs map[string]any
+			mustJSON(t, in["attributes"], &attrs)
 			attrs["id"] = oldID
-			if r["name"] == "second" {
+			if name == "second" {
 				attrs["tenant_id"] = nil
 			}
+			in["attributes"] = toJSON(t, attrs)
+			in["schema_version"] = json.RawMessage("0")
+			delete(in, "identity")
+			delete(in, "identity_schema_version")
 			n++
 		}
+		r["instances"] = toJSON(t, instances)
 	}
 	if n != 2 {
 		t.Fatalf("rewrote %d connections, want 2", n)
 	}
-	st["serial"] = st["serial"].(float64) + 1
+	st["resources"] = toJSON(t, resources)
+	st["serial"] = toJSON(t, serial+1)
 	out, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -212,4 +221,20 @@ func writeV0State(t *testing.T, dir, oldID string) {
 	if err := os.WriteFile(files[0], out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func mustJSON(t *testing.T, raw []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func toJSON(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
