@@ -37,9 +37,10 @@ func (r *targetAppConnectionResource) Update(ctx context.Context, req resource.U
 	})
 }
 
-// ensure verifies the connection and records what is true, with the identity: on success the verified state;
-// on failure of an update the prior state (nothing was changed in the tenant, and the
-// state keeps the credential that last worked); on failure of a create nothing.
+// ensure verifies the connection and records what is true, with its identity: on success
+// the verified state; on failure of an update the prior state (nothing was changed in the
+// tenant, and the state keeps the credential that last worked); on failure of a create
+// nothing.
 func (r *targetAppConnectionResource) ensure(ctx context.Context, spec connection.AppSpec, plan targetAppConnectionModel, prior *targetAppConnectionModel,
 	state *tfsdk.State, identity *tfsdk.ResourceIdentity, diags *diag.Diagnostics) {
 	tflog.Info(ctx, "verifying target app connection", map[string]any{"client_id": spec.Principal.Name, "tenant": spec.Principal.Tenant,

@@ -57,11 +57,11 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 }
 
-// ModifyPlan fills what is known at plan time (cloud, tenant_id, id and identity, credential_expires_at) and plans
-// by the drift rule (target_app_connection_verify.go): drift alone plans nothing (the
-// refresh recorded and warned); a change plans the healthy values, so that apply verifies
-// again (and fails with the fix while it is not fixed), except while EWS is closed, when it
-// fails at plan.
+// ModifyPlan fills what is known at plan time (cloud, tenant_id, id and identity,
+// credential_expires_at) and plans by the drift rule (target_app_connection_verify.go):
+// drift alone plans nothing (the refresh recorded and warned); a change plans the healthy
+// values, so that apply verifies again (and fails with the fix while it is not fixed),
+// except while EWS is closed, when it fails at plan.
 func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
