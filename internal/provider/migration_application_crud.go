@@ -29,7 +29,7 @@ func (r *migrationApplicationResource) Create(ctx context.Context, req resource.
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Create, defaultRegistrationCreateTimeout, r.registrationSpec(plan, nil, registrationPrivate{}),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
 			tflog.Info(ctx, "registering the migration application", map[string]any{"display_name": spec.DisplayName})
-			r.register(ctx, spec, plan, nil, &resp.State, resp.Private, &resp.Diagnostics)
+			r.register(ctx, spec, plan, nil, &resp.State, resp.Identity, resp.Private, &resp.Diagnostics)
 		})
 }
 
@@ -45,7 +45,7 @@ func (r *migrationApplicationResource) Update(ctx context.Context, req resource.
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Update, defaultRegistrationUpdateTimeout, r.registrationSpec(plan, &state, priv),
 		func(ctx context.Context, spec connection.RegistrationSpec) {
 			spec.Known.Adoption = adoption
-			r.register(ctx, spec, plan, &state, &resp.State, resp.Private, &resp.Diagnostics)
+			r.register(ctx, spec, plan, &state, &resp.State, resp.Identity, resp.Private, &resp.Diagnostics)
 		})
 }
 
@@ -54,7 +54,7 @@ func (r *migrationApplicationResource) Update(ctx context.Context, req resource.
 // and its replacement removes them); an update that failed keeps the prior settings with the
 // permissions as they are now, so the next plan proposes the change again.
 func (r *migrationApplicationResource) register(ctx context.Context, spec connection.RegistrationSpec, plan migrationApplicationModel,
-	prior *migrationApplicationModel, state *tfsdk.State, private privateSetter, diags *diag.Diagnostics) {
+	prior *migrationApplicationModel, state *tfsdk.State, identity *tfsdk.ResourceIdentity, private privateSetter, diags *diag.Diagnostics) {
 	reg, err := r.data.env.Register(ctx, spec)
 	for _, w := range reg.Warnings {
 		diags.AddWarning("Permission id differs from the documented one", w)
@@ -67,7 +67,10 @@ func (r *migrationApplicationResource) register(ctx context.Context, spec connec
 			// A secret renewed before the failure keeps the overlap the plan gave the old one.
 			base.RetiringClientSecretRemoveAfter = plan.RetiringClientSecretRemoveAfter
 		}
-		diags.Append(state.Set(ctx, stateOf(base, reg))...)
+		after := stateOf(base, reg)
+		diags.Append(state.Set(ctx, after)...)
+		id, complete := after.identity()
+		writeIdentity(ctx, identity, id, complete, "the application "+after.ClientID.ValueString(), diags)
 		diags.Append(private.SetKey(ctx, registrationPrivateKey, privateOf(reg))...)
 		diags.Append(setAdoption(ctx, private, reg)...)
 	}
@@ -83,6 +86,15 @@ func (r *migrationApplicationResource) Read(ctx context.Context, req resource.Re
 	if !decode(ctx, req.State, &state, &resp.Diagnostics) {
 		return
 	}
+	// Every way out writes the identity of what the state holds then.
+	defer func() {
+		final := state
+		if !resp.State.Raw.IsNull() {
+			decode(ctx, resp.State, &final, &resp.Diagnostics)
+		}
+		id, complete := final.identity()
+		writeIdentity(ctx, resp.Identity, id, complete, "the application "+state.ClientID.ValueString(), &resp.Diagnostics)
+	}()
 	if r.data == nil || r.data.cfg.Management == nil {
 		resp.Diagnostics.AddWarning("Migration application not checked", "Without the provider's management identity the drift check is skipped. "+noManagementDetail)
 		return
@@ -159,17 +171,45 @@ func (r *migrationApplicationResource) Delete(ctx context.Context, req resource.
 		})
 }
 
-// ImportState imports by client id; the read that follows finds the application and its
-// settings.
+// ImportState imports by client id, as the id or the identity (client_id, and optionally
+// tenant_id: else the management identity's tenant, by its GUID); the read that follows
+// finds the application and its settings.
 func (r *migrationApplicationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	id := strings.TrimSpace(req.ID)
+	tenantID := types.StringNull()
+	if req.ID == "" {
+		var ident migrationApplicationIdentity
+		if resp.Diagnostics.Append(req.Identity.Get(ctx, &ident)...); resp.Diagnostics.HasError() {
+			return
+		}
+		id = ident.ClientID.ValueString()
+		if !ident.TenantID.IsNull() {
+			if !guidPattern.MatchString(ident.TenantID.ValueString()) {
+				resp.Diagnostics.AddError("Invalid import identity", "The identity's tenant_id is the tenant's ID, a GUID (or leave it out); got "+ident.TenantID.ValueString()+".")
+				return
+			}
+			tenantID = types.StringValue(strings.ToLower(ident.TenantID.ValueString()))
+		}
+	}
 	if !guidPattern.MatchString(id) {
-		resp.Diagnostics.AddError("Invalid import ID", "Import an o365_migration_application by the application's client ID, a GUID; got "+req.ID+".")
+		resp.Diagnostics.AddError("Invalid import ID", "Import an o365_migration_application by the application's client ID, a GUID; got "+id+".")
 		return
 	}
 	id = strings.ToLower(id)
+	if tenantID.IsNull() && r.data != nil && r.data.cfg.Management != nil {
+		// The application lives in the management identity's tenant.
+		tenant := r.data.cfg.Management.TenantID
+		tid, resolved := r.data.tenantGUID(ctx, r.data.cfg.DefaultCloud, tenant)
+		if !resolved {
+			tenantNotResolved(&resp.Diagnostics, tenant, ", or give the identity's tenant_id")
+			return
+		}
+		tenantID = types.StringValue(tid)
+	}
 	resp.Diagnostics.Append(importedState(ctx, &resp.State, map[string]attr.Value{
-		"id": types.StringValue(id), "client_id": types.StringValue(id), "adopted": types.BoolValue(true),
+		"id": types.StringValue(id), "client_id": types.StringValue(id), "adopted": types.BoolValue(true), "tenant_id": tenantID,
 		"required_permissions": stringSet(roles.GrantStrings(roles.Grants(roles.AppOptions{Protocol: roles.ProtocolGraph}))),
 	})...)
+	ident, complete := migrationApplicationModel{ClientID: types.StringValue(id), TenantID: tenantID}.identity()
+	importIdentity(ctx, resp.Identity, ident, complete, &resp.Diagnostics)
 }

@@ -24,6 +24,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure      = (*migrationApplicationResource)(nil)
 	_ resource.ResourceWithImportState    = (*migrationApplicationResource)(nil)
+	_ resource.ResourceWithIdentity       = (*migrationApplicationResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*migrationApplicationResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*migrationApplicationResource)(nil)
 )

@@ -34,6 +34,9 @@ type providerData struct {
 	// problem shared by many connections (a consent removed from their one application) is
 	// one warning per plan, not one per connection.
 	warned warnedOnce
+	// newConnections are the ids of the o365_target_app_connection objects this process
+	// planned to create: two with one id are two connections of one application sharing a name.
+	newConnections warnedOnce
 	// regrants are the permissions an o365_migration_application planned in this process
 	// to grant again; its connections, planned after it (they refer to it), do not warn of them.
 	regrants plannedGrants

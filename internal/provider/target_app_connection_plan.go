@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -59,11 +60,11 @@ func (r *targetAppConnectionResource) ValidateConfig(ctx context.Context, req re
 	}
 }
 
-// ModifyPlan fills what is known at plan time (cloud, id, credential_expires_at) and plans
-// by the drift rule (target_app_connection_verify.go): drift alone plans nothing (the
-// refresh recorded and warned); a change plans the healthy values, so that apply verifies
-// again (and fails with the fix while it is not fixed), except while EWS is closed, when it
-// fails at plan.
+// ModifyPlan fills what is known at plan time (cloud, tenant_id, id and identity,
+// credential_expires_at) and plans by the drift rule (target_app_connection_verify.go):
+// drift alone plans nothing (the refresh recorded and warned); a change plans the healthy
+// values, so that apply verifies again (and fails with the fix while it is not fixed),
+// except while EWS is closed, when it fails at plan.
 func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -87,8 +88,17 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 		}
 		plan.Cloud = types.StringValue(r.data.cfg.DefaultCloud)
 	}
-	if !plan.Tenant.IsUnknown() && !plan.ClientID.IsUnknown() {
-		plan.ID = types.StringValue(appConnectionID(plan.Tenant.ValueString(), plan.ClientID.ValueString()))
+	r.planTenant(ctx, &plan, state, &resp.RequiresReplace)
+	plan.ID = types.StringUnknown()
+	if known(plan.TenantID, plan.ClientID, plan.Name) {
+		plan.ID = types.StringValue(appConnectionID(plan.TenantID.ValueString(), plan.ClientID.ValueString(), plan.Name.ValueString()))
+	}
+	if state == nil {
+		r.checkUniqueName(plan, &resp.Diagnostics)
+		// A new connection's identity, when the plan knows it (else Create writes it).
+		if id, complete := plan.identity(); complete && resp.Identity != nil {
+			resp.Diagnostics.Append(resp.Identity.Set(ctx, id)...)
+		}
 	}
 	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
 	if protocol, known := configuredProtocol(plan.Protocol); known && config.Cloud.IsNull() {
@@ -157,8 +167,54 @@ func credentialExpiry(m targetAppConnectionModel) types.String {
 	return types.StringNull()
 }
 
-func appConnectionID(tenant, clientID string) string {
-	return strings.ToLower(tenant + "/" + clientID)
+// checkUniqueName fails the plan of a second new connection with the id of another new one
+// planned by this process: two connections of one application with one name. A plan asks for
+// each new object once per process (a replacement's new object too, after the plan of the
+// object it replaces, which has a state and is not counted), so a repeated id is a repeated
+// name. A new connection named like one already in state is not seen: that plan has a state.
+func (r *targetAppConnectionResource) checkUniqueName(plan targetAppConnectionModel, diags *diag.Diagnostics) {
+	if plan.ID.IsUnknown() || r.data.newConnections.first(plan.ID.ValueString()) {
+		return
+	}
+	diags.AddAttributeError(path.Root("name"), "Two connections of one application with one name",
+		fmt.Sprintf("Another o365_target_app_connection of the application %s in this configuration is also named %q. The name is part of the "+
+			"connection's id and identity, so each connection of one application needs its own: in a for_each, e.g. name = \"Target ${each.key}\".",
+			plan.ClientID.ValueString(), plan.Name.ValueString()))
+}
+
+// appConnectionID is the id of a connection: `<tenant id>/<client id>/<name>`, the tenant's
+// GUID and the client id in lower case, the name as written (it may hold any character,
+// a slash too: an import ID is cut at its first two).
+func appConnectionID(tenantID, clientID, name string) string {
+	return strings.ToLower(tenantID+"/"+clientID) + "/" + name
+}
+
+// planTenant plans tenant_id: the state's for the same tenant, else the configured tenant's
+// GUID, resolved here so that the plan shows the final id (the tenant's OpenID configuration
+// names it; one request per tenant and provider process, shared with sign-in). A tenant
+// that does not answer leaves it unknown until apply. Another tenant replaces the
+// connection; another name of the same tenant (its GUID for a domain) does not.
+func (r *targetAppConnectionResource) planTenant(ctx context.Context, plan *targetAppConnectionModel, state *targetAppConnectionModel, replace *path.Paths) {
+	if plan.Tenant.IsUnknown() || plan.Cloud.IsUnknown() {
+		plan.TenantID = types.StringUnknown()
+		if state != nil {
+			*replace = append(*replace, path.Root("tenant"))
+		}
+		return
+	}
+	sameName := state != nil && strings.EqualFold(state.Tenant.ValueString(), plan.Tenant.ValueString())
+	if sameName && !state.TenantID.IsNull() {
+		plan.TenantID = state.TenantID
+		return
+	}
+	tid, resolved := r.data.tenantGUID(ctx, plan.Cloud.ValueString(), plan.Tenant.ValueString())
+	plan.TenantID = types.StringUnknown()
+	if resolved {
+		plan.TenantID = types.StringValue(tid)
+	}
+	if state != nil && !sameName && (!resolved || !strings.EqualFold(tid, state.TenantID.ValueString())) {
+		*replace = append(*replace, path.Root("tenant"))
+	}
 }
 
 // tenantName checks a tenant: a GUID or a verified domain, never one of the multi-tenant

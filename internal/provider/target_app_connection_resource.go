@@ -25,6 +25,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure        = (*targetAppConnectionResource)(nil)
 	_ resource.ResourceWithImportState      = (*targetAppConnectionResource)(nil)
+	_ resource.ResourceWithIdentity         = (*targetAppConnectionResource)(nil)
 	_ resource.ResourceWithModifyPlan       = (*targetAppConnectionResource)(nil)
 	_ resource.ResourceWithConfigValidators = (*targetAppConnectionResource)(nil)
 	_ resource.ResourceWithValidateConfig   = (*targetAppConnectionResource)(nil)

@@ -22,20 +22,28 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	keepSet := []planmodifier.Set{setplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
+		Version: appConnectionSchemaVersion,
 		MarkdownDescription: "A target connection of an Office 365 mailbox migration made of an Entra **application** (app-only authentication with a " +
 			"certificate or a client secret), the connection that works against Exchange Online today. Every plan verifies that the application " +
 			"can open each mailbox in `verify_mailboxes` (Microsoft Graph, or EWS with impersonation) and shows what has drifted, with the fix. " +
 			"It assigns nothing itself: register and consent the application with `o365_migration_application`, the azuread provider, or by hand.",
 		Attributes: merged(appConnectionComputedAttributes(keep, keepSet), map[string]schema.Attribute{
-			"id":    connectionIDAttribute("`<tenant>/<client_id>` in lower case; also the import ID."),
-			"name":  connectionNameAttribute(),
+			"id": connectionIDAttribute("`<tenant_id>/<client_id>/<name>`: the tenant's ID (a GUID, also for a `tenant` given as a domain) and the " +
+				"client ID in lower case, then the name as written; also the import ID. Known at plan time when the tenant's identity platform answers."),
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Name of the connection, unique among the connections of one application (it is part of `id` and of the resource " +
+					"identity). Changing it replaces the connection, which is harmless: the connection exists only in Terraform, and the replacement " +
+					"verifies it again.",
+				Validators:    []validator.String{nonBlank()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
 			"cloud": connectionCloudAttribute(),
 			"tenant": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "The target tenant: its ID (a GUID) or a verified domain such as `contoso.onmicrosoft.com`. " +
-					"Changing it replaces the connection.",
-				Validators:    []validator.String{tenantName()},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					"Changing it to another tenant replaces the connection; another name of the same tenant (its ID for one of its domains) updates in place.",
+				Validators: []validator.String{tenantName()},
 			},
 			"client_id": schema.StringAttribute{
 				Required:            true,

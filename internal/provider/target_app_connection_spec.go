@@ -70,6 +70,9 @@ func (r *targetAppConnectionResource) appStateAfter(plan targetAppConnectionMode
 	if s.TenantID.IsUnknown() {
 		s.TenantID = types.StringNull()
 	}
+	if s.ID.IsUnknown() { // the tenant did not answer at plan time: the token named it
+		s.setID()
+	}
 	if s.CredentialExpiresAt.IsUnknown() {
 		s.CredentialExpiresAt = types.StringNull()
 	}

@@ -129,14 +129,20 @@ func appConfig(s *emulator.Server, body string) string {
 	return providerBlock(s, defaultMaxRetries) + appResource("test", body)
 }
 
-func appResource(name, body string) string {
+// appResource renders one o365_target_app_connection: "test" is named "Target app", any
+// other "Target app <label>" (the connections of one application need their own names).
+func appResource(label, body string) string {
+	name := "Target app"
+	if label != "test" {
+		name += " " + label
+	}
 	return fmt.Sprintf(`
 resource "o365_target_app_connection" %q {
-  name   = "Target app"
+  name   = %q
   tenant = "contoso.onmicrosoft.com"
 %s
 }
-`, name, body)
+`, label, name, body)
 }
 
 // appLogin is the body of a connection of app with a client secret verifying mailboxes.
@@ -189,7 +195,7 @@ func TestAccTargetAppConnection_secretAndCertificate(t *testing.T) {
 				PreConfig: s.ResetCounters,
 				Config:    cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("id"), knownvalue.StringExact("contoso.onmicrosoft.com/"+appGraphID)),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("id"), knownvalue.StringExact(s.TenantID()+"/"+appGraphID+"/Target app")),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("tenant_id"), knownvalue.StringExact(s.TenantID())),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("granted_permissions"), setOf(graphGranted...)),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
@@ -245,8 +251,8 @@ func TestAccTargetAppConnection_consentRemoved(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf("Microsoft Graph/Calendars.ReadWrite"))},
 			},
 			{
-				// A change verifies again at apply, which names the fix.
-				Config: strings.Replace(cfg, `"Target app"`, `"Target app renamed"`, 1),
+				// A change (one more mailbox) verifies again at apply, which names the fix.
+				Config: appConfig(s, appLogin(appGraphID, appGraphSecret, upnInA, upnInB)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(appConnRes, tfjsonpath.New("missing_permissions"), setOf()),
@@ -403,7 +409,7 @@ func TestAccTargetAppConnection_ews(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled_for_organization.*Set-OrganizationConfig -EwsEnabled \$true`),
 			},
 			{
-				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\"") + strings.Replace(appResource("plain", appLogin(appEWSPlainID, appPlainSecret, upnInA)+"\n  protocol = \"ews\""), `"Target app"`, `"Plain renamed"`, 1),
+				Config:      providerBlock(s, defaultMaxRetries) + appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"ews\"") + strings.Replace(appResource("plain", appLogin(appEWSPlainID, appPlainSecret, upnInA)+"\n  protocol = \"ews\""), `"Target app plain"`, `"Plain renamed"`, 1),
 				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled.*does not hold Exchange.ManageAsApp.*Get-OrganizationConfig`),
 			},
 			{
@@ -654,17 +660,23 @@ func TestAccTargetAppConnection_import(t *testing.T) {
 			{
 				ResourceName:      appConnRes,
 				ImportState:       true,
-				ImportStateId:     "contoso.onmicrosoft.com/" + appGraphID,
+				ImportStateId:     "contoso.onmicrosoft.com/" + appGraphID + "/Target app",
 				ImportStateVerify: true,
-				ImportStateVerifyIgnore: []string{"name", "client_secret", "verify_mailboxes", "granted_permissions", "missing_permissions",
+				ImportStateVerifyIgnore: []string{"client_secret", "verify_mailboxes", "granted_permissions", "missing_permissions",
 					"unreachable_mailboxes", "verified_at"},
 			},
 			{Config: cfg, PlanOnly: true},
 			{
 				ResourceName:  appConnRes,
 				ImportState:   true,
-				ImportStateId: "contoso.onmicrosoft.com",
-				ExpectError:   regexp.MustCompile(`Expected <tenant>/<client_id>`),
+				ImportStateId: "contoso.onmicrosoft.com/" + appGraphID,
+				ExpectError:   regexp.MustCompile(`Expected <tenant>/<client_id>/<name>`),
+			},
+			{
+				ResourceName:  appConnRes,
+				ImportState:   true,
+				ImportStateId: "contoso.example/" + appGraphID + "/Target app",
+				ExpectError:   regexp.MustCompile(`Tenant not resolved`),
 			},
 		},
 	})

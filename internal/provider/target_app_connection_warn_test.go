@@ -21,7 +21,7 @@ func TestAccTargetAppConnection_protocolCaseAndSharedDrift(t *testing.T) {
 	s := startTenant(t, emulator.Options{})
 	cfg := providerBlock(s, defaultMaxRetries) +
 		appResource("test", appLogin(appEWSID, appEWSSecret, upnInA)+"\n  protocol = \"EWS\"") +
-		strings.Replace(appResource("second", appLogin(appEWSID, appEWSSecret, upnInB)+"\n  protocol = \"Ews\""), `"Target app"`, `"Second"`, 1)
+		strings.Replace(appResource("second", appLogin(appEWSID, appEWSSecret, upnInB)+"\n  protocol = \"Ews\""), `"Target app second"`, `"Second"`, 1)
 	second := "o365_target_app_connection.second"
 	accTest(t, resource.TestCase{
 		Steps: []resource.TestStep{

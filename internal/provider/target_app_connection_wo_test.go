@@ -3,7 +3,6 @@ package provider
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-version"
@@ -27,17 +26,17 @@ func TestAccTargetAppConnection_writeOnlyVerifiedAtPlan(t *testing.T) {
 	if _, err := s.AddApplicationCertificate(appEWSID, emulator.SeedCertificate{PEM: string(year.CertPEM)}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := func(name string) string {
-		return providerBlock(s, defaultMaxRetries) + strings.Replace(appResource("test", fmt.Sprintf(
-			"  client_id = %q\n  client_certificate_wo = %s\n  credential_wo_version = 1\n  protocol = \"ews\"\n  verify_mailboxes = [%q]",
-			appEWSID, heredoc(string(year.PEM)), upnInA)), `"Target app"`, fmt.Sprintf("%q", name), 1)
+	cfg := func(version int) string {
+		return providerBlock(s, defaultMaxRetries) + appResource("test", fmt.Sprintf(
+			"  client_id = %q\n  client_certificate_wo = %s\n  credential_wo_version = %d\n  protocol = \"ews\"\n  verify_mailboxes = [%q]",
+			appEWSID, heredoc(string(year.PEM)), version, upnInA))
 	}
 	off := false
 	accTest(t, resource.TestCase{
 		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(version.Must(version.NewVersion("1.11.0")))},
 		Steps: []resource.TestStep{
 			{
-				Config: cfg("Target app"),
+				Config: cfg(1),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("client_certificate_wo"), knownvalue.Null()),
@@ -50,7 +49,7 @@ func TestAccTargetAppConnection_writeOnlyVerifiedAtPlan(t *testing.T) {
 						t.Fatalf("remove consent: %d %v", n, err)
 					}
 				},
-				Config: cfg("Target app consent"),
+				Config: cfg(2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(appConnRes, plancheck.ResourceActionUpdate),
 				}},
@@ -64,7 +63,7 @@ func TestAccTargetAppConnection_writeOnlyVerifiedAtPlan(t *testing.T) {
 					s.SetOrganizationEWSEnabled(&off)
 				},
 				// EWS closed: nothing planned, as with a stored credential.
-				Config:           cfg("Target app"),
+				Config:           cfg(1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				Check: checkTenant(func() error {
 					if e := s.Snapshot().Organization.EWSEnabled; e == nil || *e {
@@ -78,14 +77,14 @@ func TestAccTargetAppConnection_writeOnlyVerifiedAtPlan(t *testing.T) {
 			},
 			{
 				// A change while EWS is closed fails at plan with the diagnosis.
-				Config:      cfg("Target app renamed"),
+				Config:      cfg(3),
 				ExpectError: regexp.MustCompile(`(?s)EWS closed: ews_status = disabled_for_organization.*Set-OrganizationConfig -EwsEnabled \$true`),
 			},
 			{
 				PreConfig: func() { s.SetOrganizationEWSEnabled(nil) },
-				Config:    cfg("Target app renamed"),
+				Config:    cfg(3),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("name"), knownvalue.StringExact("Target app renamed")),
+					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("credential_wo_version"), knownvalue.Int64Exact(3)),
 					statecheck.ExpectKnownValue(appConnRes, tfjsonpath.New("ews_status"), knownvalue.StringExact("enabled")),
 				},
 			},

@@ -23,7 +23,7 @@ func (r *targetConnectionResource) Create(ctx context.Context, req resource.Crea
 	managed := r.data.handover().take(plan.ID.ValueString())
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Create, defaultCreateTimeout, r.specOf(ctx, plan, managed), func(ctx context.Context, spec connection.Spec) {
 		tflog.Info(ctx, "verifying target connection", map[string]any{"admin_email": spec.Principal.Name, "cloud": plan.Cloud.ValueString()})
-		r.ensure(ctx, spec, plan, nil, &resp.State, &resp.Diagnostics)
+		r.ensure(ctx, spec, plan, nil, &resp.State, resp.Identity, &resp.Diagnostics)
 	})
 }
 
@@ -38,7 +38,7 @@ func (r *targetConnectionResource) Update(ctx context.Context, req resource.Upda
 	managed, diags := managedFromState(ctx, state.ManagedRoleAssignments)
 	resp.Diagnostics.Append(diags...)
 	callWith(ctx, &resp.Diagnostics, plan.Timeouts.Update, defaultUpdateTimeout, r.specOf(ctx, plan, managed), func(ctx context.Context, spec connection.Spec) {
-		r.ensure(ctx, spec, plan, &state, &resp.State, &resp.Diagnostics)
+		r.ensure(ctx, spec, plan, &state, &resp.State, resp.Identity, &resp.Diagnostics)
 	})
 }
 
@@ -47,12 +47,18 @@ func (r *targetConnectionResource) Update(ctx context.Context, req resource.Upda
 // failure of a create the assignments made before it (Terraform marks the resource
 // tainted), so nothing is lost and the next apply finishes the job; nothing when nothing
 // was done.
-func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.Spec, plan targetConnectionModel, prior *targetConnectionModel, state *tfsdk.State, diags *diag.Diagnostics) {
+func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.Spec, plan targetConnectionModel, prior *targetConnectionModel,
+	state *tfsdk.State, identity *tfsdk.ResourceIdentity, diags *diag.Diagnostics) {
 	res, err := r.data.env.Ensure(ctx, spec)
+	record := func(s *targetConnectionModel) {
+		diags.Append(state.Set(ctx, s)...)
+		id, complete := s.identity()
+		writeIdentity(ctx, identity, id, complete, "the admin account "+s.AdminEmail.ValueString(), diags)
+	}
 	switch {
 	case err == nil:
 		logResult(ctx, res)
-		diags.Append(state.Set(ctx, r.stateAfter(plan, res, true))...)
+		record(r.stateAfter(plan, res, true))
 		return
 	case prior != nil:
 		s := *prior
@@ -61,11 +67,11 @@ func (r *targetConnectionResource) ensure(ctx context.Context, spec connection.S
 		if res.Status != nil {
 			setRoleSets(&s, res.Status)
 		}
-		diags.Append(state.Set(ctx, &s)...)
+		record(&s)
 	case len(res.Managed) > 0:
 		s := r.stateAfter(plan, res, false)
 		s.EWSStatus = ewsStatusOf(err, types.StringNull()) // the plan's "enabled" was a prediction
-		diags.Append(state.Set(ctx, s)...)
+		record(s)
 	}
 	addConnectionError(diags, targetConnectionErrors, err, "")
 }
@@ -77,6 +83,15 @@ func (r *targetConnectionResource) Read(ctx context.Context, req resource.ReadRe
 	if !decode(ctx, req.State, &state, &resp.Diagnostics) {
 		return
 	}
+	// Every way out writes the identity of what the state holds then.
+	defer func() {
+		final := state
+		if !resp.State.Raw.IsNull() {
+			decode(ctx, resp.State, &final, &resp.Diagnostics)
+		}
+		id, complete := final.identity()
+		writeIdentity(ctx, resp.Identity, id, complete, "the admin account "+state.AdminEmail.ValueString(), &resp.Diagnostics)
+	}()
 	if state.Password.IsNull() && state.AppPassword.IsNull() {
 		r.readWithoutSecret(ctx, state, resp)
 		return
