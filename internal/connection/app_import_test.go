@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/o365-terraform/terraform-provider-o365/internal/emulator"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
@@ -161,5 +162,46 @@ func TestCheckApp_graphImportWithoutUserRead(t *testing.T) {
 	}
 	if n := s.Counters().ByRouteUser["graph.createImportSession"][appImportScoped]; n != 0 {
 		t.Fatalf("%d sessions without a mailbox id", n)
+	}
+}
+
+// Many connections of one scoped application checked at once (a plan's parallelism): the
+// application's Exchange roles are read once per process, the callers that come while the
+// read is in flight wait for it, and each connection still makes its own three requests.
+func TestCheckApp_exchangeRolesReadOncePerProcess(t *testing.T) {
+	s, env, cl := setupApps(t)
+	addImportApps(t, s)
+	reader := App(appTenant, appReader, ClientSecretCredential(appSecret))
+	spec := appSpec(cl, appImportScoped, roles.ProtocolGraphImport, mbxB)
+	spec.Reader = &reader
+	// Slow the read so that every connection arrives while it is in flight.
+	s.InjectFault(emulator.Fault{Route: "exo.Test-ServicePrincipalAuthorization", Delay: 50 * time.Millisecond})
+	const connections = 10
+	var wg sync.WaitGroup
+	errs := make(chan error, connections)
+	for range connections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := env.CheckApp(context.Background(), spec)
+			switch {
+			case err != nil:
+				errs <- err
+			case len(st.Missing) != 0 || len(st.Unreachable) != 0 || st.ExchangeRolesUnread != "":
+				errs <- fmt.Errorf("status %+v", st)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	c := s.Counters()
+	if n := c.ByRoute["exo.Test-ServicePrincipalAuthorization"]; n != 1 {
+		t.Errorf("Test-ServicePrincipalAuthorization asked %d times, want once per process", n)
+	}
+	if n := c.ByRouteUser["graph.createImportSession"][appImportScoped]; n != connections {
+		t.Errorf("createImportSession asked %d times, want one per connection (%d)", n, connections)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/o365-terraform/terraform-provider-o365/internal/exchange"
 	"github.com/o365-terraform/terraform-provider-o365/internal/roles"
 )
@@ -108,31 +110,62 @@ func (c *appCheck) roleReader(ctx context.Context) *session {
 // servicePrincipalAuthorization is Test-ServicePrincipalAuthorization's answer for the
 // application, asked by reader, about resource (a mailbox, or "" for none). The answer
 // without a mailbox is the same for every connection of the application, so the process
-// asks it once (appRolesCache).
+// asks it once (appRolesCache): concurrent connections wait for the one question in flight.
 func (c *appCheck) servicePrincipalAuthorization(ctx context.Context, reader *session, resource string) ([]exchange.ServicePrincipalAuthorization, error) {
-	key := c.s.cloud.Endpoints.Exchange + "|" + c.st.TenantID + "|" + strings.ToLower(c.spec.Principal.Name)
-	if rows, cached := c.s.env.appRoles.get(key); cached && resource == "" {
-		return rows, nil
+	if resource != "" {
+		return c.askServicePrincipalAuthorization(ctx, reader, resource)
 	}
+	key := c.s.cloud.Endpoints.Exchange + "|" + c.st.TenantID + "|" + strings.ToLower(c.spec.Principal.Name)
+	return c.s.env.appRoles.do(ctx, key, func() ([]exchange.ServicePrincipalAuthorization, error) {
+		return c.askServicePrincipalAuthorization(ctx, reader, "")
+	})
+}
+
+func (c *appCheck) askServicePrincipalAuthorization(ctx context.Context, reader *session, resource string) ([]exchange.ServicePrincipalAuthorization, error) {
 	rows, err := reader.exchange().TestServicePrincipalAuthorization(ctx, c.spec.Principal.Name, resource)
 	if exchange.IsNotFound(err) {
 		// Exchange knows no service principal for the application (New-ServicePrincipal
 		// never ran, §J2): it holds no Exchange application role.
 		rows, err = nil, nil
 	}
-	if err == nil && resource == "" {
-		c.s.env.appRoles.put(key, rows)
-	}
 	return rows, err
 }
 
 // appRolesCache keeps the Exchange application roles of each application as
-// Test-ServicePrincipalAuthorization answered without naming a mailbox: the same for every connection of the
-// application, so a plan of many connections reads them once per provider process (a
-// process lives for one command, so a change is seen by the next plan).
+// Test-ServicePrincipalAuthorization answered without naming a mailbox: the same for every
+// connection of the application, so a plan of many connections reads them once per provider
+// process (a process lives for one command, so a change is seen by the next plan). A failed
+// read is not kept: the next caller asks again.
 type appRolesCache struct {
-	mu sync.Mutex
-	m  map[string][]exchange.ServicePrincipalAuthorization
+	mu     sync.Mutex
+	m      map[string][]exchange.ServicePrincipalAuthorization
+	flight singleflight.Group
+}
+
+// do returns the rows kept under key, or asks (once for all concurrent callers of key) and
+// keeps a successful answer. A caller whose context ends stops waiting; the question goes on
+// for the others.
+func (c *appRolesCache) do(ctx context.Context, key string, ask func() ([]exchange.ServicePrincipalAuthorization, error)) ([]exchange.ServicePrincipalAuthorization, error) {
+	if rows, ok := c.get(key); ok {
+		return rows, nil
+	}
+	ch := c.flight.DoChan(key, func() (any, error) {
+		if rows, ok := c.get(key); ok {
+			return rows, nil
+		}
+		rows, err := ask()
+		if err == nil {
+			c.put(key, rows)
+		}
+		return rows, err
+	})
+	select {
+	case r := <-ch:
+		rows, _ := r.Val.([]exchange.ServicePrincipalAuthorization)
+		return rows, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (c *appRolesCache) get(key string) ([]exchange.ServicePrincipalAuthorization, bool) {
