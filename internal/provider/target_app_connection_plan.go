@@ -88,6 +88,13 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 		}
 		plan.Cloud = types.StringValue(r.data.cfg.DefaultCloud)
 	}
+	if protocol, known := configuredProtocol(plan.Protocol); known && config.Cloud.IsNull() {
+		// The provider's cloud (a configured cloud was checked with the configuration),
+		// refused before anything asks the tenant (its GUID below).
+		if checkGraphImportCloud(protocol, plan.Cloud.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	r.planTenant(ctx, &plan, state, &resp.RequiresReplace)
 	plan.ID = types.StringUnknown()
 	if known(plan.TenantID, plan.ClientID, plan.Name) {
@@ -101,12 +108,6 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 		}
 	}
 	r.data.warnEWSEnd(&resp.Diagnostics, plan.Protocol.ValueString())
-	if protocol, known := configuredProtocol(plan.Protocol); known && config.Cloud.IsNull() {
-		// The provider's cloud (a configured cloud was checked with the configuration).
-		if checkGraphImportCloud(protocol, plan.Cloud.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
-			return
-		}
-	}
 	plan.CredentialExpiresAt = credentialExpiry(config)
 	if !plan.Protocol.IsUnknown() && roles.ProtocolOf(plan.Protocol.ValueString()) != roles.ProtocolEWS {
 		plan.EWSStatus = types.StringNull()
