@@ -56,9 +56,10 @@ func (f *fakeLogin) drop(w http.ResponseWriter) bool {
 	}
 	f.dropDiscovery--
 	f.mu.Unlock()
-	conn, _, err := w.(http.Hijacker).Hijack()
-	if err == nil {
-		_ = conn.Close()
+	if h, ok := w.(http.Hijacker); ok {
+		if conn, _, err := h.Hijack(); err == nil {
+			_ = conn.Close()
+		}
 	}
 	return true
 }
