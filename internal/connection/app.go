@@ -106,6 +106,10 @@ type AppStatus struct {
 	// CredentialExpiresAt is the certificate's end of validity (zero for a secret: its
 	// entry is not readable with the migration's own permissions).
 	CredentialExpiresAt time.Time
+	// ScopeBypassed are the tenant-wide consents that defeat the scope of the application's
+	// Exchange application roles; found only when those roles were read anyway (no request
+	// is made for them).
+	ScopeBypassed []ScopeBypass
 }
 
 // UnreachableMailboxes lists the addresses of Unreachable, sorted.

@@ -99,6 +99,9 @@ func (c *appCheck) permissions() {
 	o := c.opts()
 	granted, missing := roles.Missing(o, c.held)
 	c.st.Granted = granted
+	if c.exoRolesRead && c.scope() != "" {
+		c.st.ScopeBypassed = scopeBypasses(c.held, c.spec.Principal.Name)
+	}
 	// An application granted its mailbox data by Exchange application roles it may not read
 	// shows no such permission in its token; when every mailbox opened, that is what it
 	// evidently holds: unconfirmed, never reported as missing.

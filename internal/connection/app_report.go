@@ -156,3 +156,36 @@ func UnreachableText(st *AppStatus) string {
 	}
 	return b.String()
 }
+
+// ScopeBypass is a tenant-wide Entra consent that defeats an application's mailbox scope
+// (roles.ScopeBypasses), with the command that removes it.
+type ScopeBypass struct {
+	// Permission is the grant string ("Microsoft Graph/Mail.ReadWrite").
+	Permission string
+	// Revoke is the command an administrator would run to remove the consent.
+	Revoke string
+}
+
+// scopeBypasses lists h's consents that open mailbox data in every mailbox although the
+// application's mailbox access is meant to be scoped.
+func scopeBypasses(h roles.Held, clientID string) []ScopeBypass {
+	var out []ScopeBypass
+	for _, p := range roles.ScopeBypasses(h) {
+		out = append(out, ScopeBypass{Permission: p.String(), Revoke: p.RevokeCommand(clientID)})
+	}
+	return out
+}
+
+// ScopeBypassText says what the consents do to the scope and how to remove them. The
+// provider never removes a consent itself: it may have been given on purpose, by someone
+// else, for another use of the application.
+func ScopeBypassText(b []ScopeBypass) string {
+	var sb strings.Builder
+	sb.WriteString("Exchange grants an application the union of its tenant-wide consents and its scoped Exchange application roles, " +
+		"so with these consents the application reaches every mailbox of the tenant for that data, whatever its management scope says:")
+	for _, x := range b {
+		sb.WriteString("\n  - " + x.Permission + ": remove the consent (Microsoft Entra admin center, Enterprise applications, the application, Permissions; or Microsoft Graph PowerShell):\n      " + x.Revoke)
+	}
+	sb.WriteString("\nThe scoped roles keep the access the migration needs. Exchange applies the change within 30 minutes to 2 hours.")
+	return sb.String()
+}

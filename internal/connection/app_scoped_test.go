@@ -67,3 +67,38 @@ func TestCheckApp_scopedReadByReader(t *testing.T) {
 		t.Fatalf("without reader: %+v %v", st, err)
 	}
 }
+
+// A scoped application that was also consented a mailbox permission tenant-wide: the check
+// that reads its Exchange roles anyway names the consent that defeats the scope, with the
+// command that removes it; it never suggests granting more.
+func TestCheckApp_scopeBypassedByConsent(t *testing.T) {
+	s, env, cl := setupApps(t)
+	if _, err := s.AddApplication(emulator.SeedApplication{DisplayName: "reader", AppID: appReader, Secrets: []emulator.SeedSecret{{Value: appSecret}},
+		ExchangePermissions: []string{"Exchange.ManageAsApp"}, DirectoryRoles: []string{"Exchange Administrator"}}); err != nil {
+		t.Fatal(err)
+	}
+	reader := App(appTenant, appReader, ClientSecretCredential(appSecret))
+	spec := appSpec(cl, appScoped, roles.ProtocolGraph, mbxA)
+	spec.Reader = &reader
+	st, err := env.CheckApp(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.ScopeBypassed) != 0 {
+		t.Fatalf("scope bypassed without a consent: %+v", st.ScopeBypassed)
+	}
+	if err := s.AddConsent(appScoped, "graph", "Mail.ReadWrite"); err != nil {
+		t.Fatal(err)
+	}
+	st, err = setupAppsEnv(t, s).CheckApp(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.ScopeBypassed) != 1 || st.ScopeBypassed[0].Permission != "Microsoft Graph/Mail.ReadWrite" ||
+		!strings.Contains(st.ScopeBypassed[0].Revoke, "Remove-MgServicePrincipalAppRoleAssignment") {
+		t.Fatalf("scope bypassed = %+v", st.ScopeBypassed)
+	}
+	if text := ScopeBypassText(st.ScopeBypassed); strings.Contains(text, "New-MgServicePrincipalAppRoleAssignedTo") {
+		t.Fatalf("the advice grants: %s", text)
+	}
+}

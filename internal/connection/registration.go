@@ -89,6 +89,9 @@ type Registration struct {
 	// Adoption is what the registration added to an application it adopted (imported); nil
 	// for an application it created (registration_adoption.go).
 	Adoption *Adoption
+	// ScopeBypassed are, for a scoped registration, the tenant-wide consents that defeat its
+	// scope (given outside the provider: it never consents these when scoped).
+	ScopeBypassed []ScopeBypass
 }
 
 // Observed are the settings of a registration as the tenant shows them, for an import.
@@ -264,7 +267,12 @@ func (r *registrar) register(ctx context.Context) error {
 func (r *registrar) summarise() {
 	o := r.spec.Options
 	r.reg.Required = roles.GrantStrings(roles.Grants(o))
-	r.reg.Granted, r.reg.Missing = roles.Missing(o, roles.Held{AppRoles: r.heldEntra, ExchangeRoles: r.heldExchange})
+	held := roles.Held{AppRoles: r.heldEntra, ExchangeRoles: r.heldExchange}
+	r.reg.Granted, r.reg.Missing = roles.Missing(o, held)
+	r.reg.ScopeBypassed = nil
+	if o.Scoped {
+		r.reg.ScopeBypassed = scopeBypasses(held, r.reg.ClientID)
+	}
 	if r.reg.Granted == nil {
 		r.reg.Granted = []string{}
 	}

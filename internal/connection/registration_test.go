@@ -658,3 +658,44 @@ func TestAdoptedCertificateCountsForExpiry(t *testing.T) {
 		t.Fatalf("keys %v, adoption %+v, expiry %v (certificate until %v)", app.KeyCredentials, reg.Adoption, reg.CredentialExpiresAt, cert.Certificate.NotAfter)
 	}
 }
+
+// A tenant-wide consent of mailbox data given behind the provider's back to a scoped
+// registration defeats the scope: the read names it with the command that removes it, and
+// says nothing of the consents the scope does not concern.
+func TestReadRegistrationNamesConsentsThatBypassTheScope(t *testing.T) {
+	s, e, cl := regSetup(t)
+	ctx := context.Background()
+	spec := regSpec(cl, mgmtFull, true)
+	reg, err := e.Register(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reg.ScopeBypassed) != 0 {
+		t.Fatalf("a fresh scoped registration bypasses its scope: %+v", reg.ScopeBypassed)
+	}
+	if err := s.AddConsent(reg.ClientID, "graph", "Mail.ReadWrite"); err != nil {
+		t.Fatal(err)
+	}
+	spec.Known = *reg
+	read, err := e.ReadRegistration(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read.ScopeBypassed) != 1 || read.ScopeBypassed[0].Permission != "Microsoft Graph/Mail.ReadWrite" ||
+		!strings.Contains(read.ScopeBypassed[0].Revoke, "appId eq '"+reg.ClientID+"'") ||
+		!strings.Contains(read.ScopeBypassed[0].Revoke, "Remove-MgServicePrincipalAppRoleAssignment") {
+		t.Fatalf("scope bypassed = %+v", read.ScopeBypassed)
+	}
+	if text := ScopeBypassText(read.ScopeBypassed); !strings.Contains(text, "every mailbox") || !strings.Contains(text, read.ScopeBypassed[0].Revoke) {
+		t.Fatalf("text: %s", text)
+	}
+	// Unscoped, the same consent is what the registration asks for: no bypass.
+	spec.Options.Scoped, spec.WasScoped, spec.Known = false, true, *read
+	if _, err := e.Register(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	unscoped, err := e.ReadRegistration(ctx, spec)
+	if err != nil || len(unscoped.ScopeBypassed) != 0 {
+		t.Fatalf("unscoped: %+v, %v", unscoped.ScopeBypassed, err)
+	}
+}

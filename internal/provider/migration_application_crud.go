@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -124,6 +125,7 @@ func (r *migrationApplicationResource) Read(ctx context.Context, req resource.Re
 			if reg.DisplayName != "" {
 				state.DisplayName = types.StringValue(reg.DisplayName)
 			}
+			warnScopeBypassed(&resp.Diagnostics, path.Root("mailbox_scope"), reg.ScopeBypassed)
 			resp.Diagnostics.Append(resp.State.Set(ctx, stateOf(state, reg))...)
 			resp.Diagnostics.Append(resp.Private.SetKey(ctx, registrationPrivateKey, privateOf(reg))...)
 			resp.Diagnostics.Append(rememberRefresh(ctx, resp.Private, time.Now())...)

@@ -56,3 +56,31 @@ func TestConnectionDoesNotWarnOfWhatItsApplicationGrantsAgain(t *testing.T) {
 		t.Fatalf("without the application's plan in the process the connection must warn: %v", diags)
 	}
 }
+
+// A consent that defeats an application's mailbox scope is a warning with the command that
+// removes it: on mailbox_scope for the application, once for all its connections (on
+// granted_permissions), none without such a consent.
+func TestScopeBypassWarnings(t *testing.T) {
+	b := []connection.ScopeBypass{{Permission: "Microsoft Graph/Mail.ReadWrite", Revoke: "Remove-MgServicePrincipalAppRoleAssignment -ServicePrincipalId x"}}
+	var diags diag.Diagnostics
+	warnScopeBypassed(&diags, path.Root("mailbox_scope"), nil)
+	if len(diags) != 0 {
+		t.Fatalf("warning without a bypass: %v", diags)
+	}
+	warnScopeBypassed(&diags, path.Root("mailbox_scope"), b)
+	w, ok := diags[0].(diag.DiagnosticWithPath)
+	if len(diags) != 1 || !ok || !w.Path().Equal(path.Root("mailbox_scope")) ||
+		!strings.Contains(w.Summary(), "Microsoft Graph/Mail.ReadWrite consented tenant-wide") || !strings.Contains(w.Detail(), b[0].Revoke) {
+		t.Fatalf("application warning: %v", diags)
+	}
+
+	r := &targetAppConnectionResource{data: &providerData{}}
+	diags = nil
+	for range 3 {
+		r.addDrift(&diags, "e75c9b47-1a75-5497-b669-f75b7320fb32", &connection.AppStatus{TenantID: "t", ScopeBypassed: b})
+	}
+	w, ok = diags[0].(diag.DiagnosticWithPath)
+	if len(diags) != 1 || !ok || !w.Path().Equal(path.Root("granted_permissions")) || !strings.Contains(w.Detail(), "given once") {
+		t.Fatalf("connection warnings: %v", diags)
+	}
+}

@@ -83,7 +83,29 @@ func (r *targetAppConnectionResource) addDrift(diags *diag.Diagnostics, clientID
 		mailboxes := strings.Join(st.Pending, ", ")
 		r.data.warnOnce(diags, app+"|pending|"+mailboxes, path.Root("pending_mailboxes"), "Exchange RBAC not effective yet for "+mailboxes, connection.PendingText(st))
 	}
+	if len(st.ScopeBypassed) > 0 {
+		summary := scopeBypassedSummary(st.ScopeBypassed)
+		r.data.warnOnce(diags, app+"|bypass|"+summary, path.Root("granted_permissions"), summary, connection.ScopeBypassText(st.ScopeBypassed)+"\nEvery connection of this application is concerned; this warning is given once.")
+	}
 	if st.EWSStatus != "" && st.EWSStatus != connection.EWSEnabled {
 		r.data.warnOnce(diags, app+"|ews|"+st.EWSStatus+"|"+st.EWSDetail, path.Root("ews_status"), "EWS closed: ews_status = "+st.EWSStatus, st.EWSDetail)
+	}
+}
+
+// scopeBypassedSummary is the title of the warning about consents that defeat a mailbox
+// scope.
+func scopeBypassedSummary(b []connection.ScopeBypass) string {
+	perms := make([]string, 0, len(b))
+	for _, x := range b {
+		perms = append(perms, x.Permission)
+	}
+	return "Mailbox scope bypassed: " + strings.Join(perms, ", ") + " consented tenant-wide"
+}
+
+// warnScopeBypassed warns, on at, about consents that defeat the application's mailbox
+// scope; nothing when there are none.
+func warnScopeBypassed(diags *diag.Diagnostics, at path.Path, b []connection.ScopeBypass) {
+	if len(b) > 0 {
+		diags.AddAttributeWarning(at, scopeBypassedSummary(b), connection.ScopeBypassText(b))
 	}
 }

@@ -371,23 +371,42 @@ type Held struct {
 	ExchangeRoles []string
 }
 
-// Satisfied reports whether h covers n, and by which grant string.
-func (n Need) Satisfied(h Held) (string, bool) {
-	for _, v := range h.AppRoles[n.Entra.API.AppID] {
-		if strings.EqualFold(v, n.Entra.Value) {
-			return n.Entra.String(), true
+// Satisfied reports whether h covers n, and by which grant string: the Entra permission
+// when h holds it, else an Exchange application role that carries it.
+func (n Need) Satisfied(h Held) (string, bool) { return n.satisfied(h, false) }
+
+// satisfied is Satisfied; scoped names the Exchange role first when h holds both, since
+// that is the grant a scoped application is meant to hold (a tenant-wide consent beside
+// it is reported apart, ScopeBypasses).
+func (n Need) satisfied(h Held, scoped bool) (string, bool) {
+	entra := func() (string, bool) {
+		for _, v := range h.AppRoles[n.Entra.API.AppID] {
+			if strings.EqualFold(v, n.Entra.Value) {
+				return n.Entra.String(), true
+			}
 		}
-	}
-	if n.Exchange == nil {
 		return "", false
 	}
-	for _, name := range h.ExchangeRoles {
-		if n.CoveredBy(name) {
-			r, _ := LookupExchangeRole(name)
-			return r.String(), true
+	exchange := func() (string, bool) {
+		if n.Exchange == nil {
+			return "", false
 		}
+		for _, name := range h.ExchangeRoles {
+			if n.CoveredBy(name) {
+				r, _ := LookupExchangeRole(name)
+				return r.String(), true
+			}
+		}
+		return "", false
 	}
-	return "", false
+	first, second := entra, exchange
+	if scoped {
+		first, second = exchange, entra
+	}
+	if s, ok := first(); ok {
+		return s, true
+	}
+	return second()
 }
 
 // CoveredBy reports whether the Exchange application role roleName carries what n's
@@ -413,7 +432,7 @@ func (n Need) CoveredBy(roleName string) bool {
 // cover the others; both sorted.
 func Missing(o AppOptions, h Held) (granted, missing []string) {
 	for _, n := range ApplicationNeeds(o) {
-		if s, ok := n.Satisfied(h); ok {
+		if s, ok := n.satisfied(h, o.Scoped); ok {
 			granted = append(granted, s)
 			continue
 		}
@@ -438,6 +457,44 @@ func LookupGrant(s string) (Need, bool) {
 		}
 	}
 	return Need{}, false
+}
+
+// ScopeBypasses are the Entra permissions h holds that open some mailbox data in every
+// mailbox of the tenant, where an Exchange application role could grant the same data inside
+// a management scope. Exchange grants the union of the two (WIRE.md §J, §M8.3): an
+// application holding one of them next to its scoped roles reaches every mailbox for that
+// data, whatever the scope says. Sorted by grant string.
+func ScopeBypasses(h Held) []Permission {
+	seen := map[string]bool{}
+	var out []Permission
+	for _, n := range append(append(append([]Need{}, graphNeeds...), graphImportNeeds...), ewsNeeds...) {
+		if n.Exchange == nil || seen[n.Entra.String()] {
+			continue
+		}
+		seen[n.Entra.String()] = true
+		for _, v := range h.AppRoles[n.Entra.API.AppID] {
+			if strings.EqualFold(v, n.Entra.Value) {
+				out = append(out, n.Entra)
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// RevokeCommand is what an administrator would run by hand to remove the tenant-wide consent
+// of p from the application (Microsoft Graph PowerShell; the app role resolved by its value,
+// never a pasted GUID). An empty clientID becomes a placeholder.
+func (p Permission) RevokeCommand(clientID string) string {
+	if clientID == "" {
+		clientID = "<client_id>"
+	}
+	return fmt.Sprintf(`$sp = Get-MgServicePrincipal -Filter "appId eq '%s'"; $api = Get-MgServicePrincipal -Filter "appId eq '%s'"; `+
+		`$role = ($api.AppRoles | Where-Object Value -eq '%s').Id; `+
+		`Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $sp.Id | Where-Object { $_.ResourceId -eq $api.Id -and $_.AppRoleId -eq $role } | `+
+		`ForEach-Object { Remove-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $sp.Id -AppRoleAssignmentId $_.Id }`,
+		clientID, p.API.AppID, p.Value)
 }
 
 // GrantCommand is what an administrator would run by hand to give the application this

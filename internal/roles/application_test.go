@@ -2,6 +2,7 @@ package roles
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -260,5 +261,45 @@ func TestGraphImportAccessors(t *testing.T) {
 		if got := ProtocolOrDefault(in); got != want {
 			t.Errorf("ProtocolOrDefault(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// Every mailbox permission with a scoped Exchange counterpart is a bypass when consented;
+// directory permissions and the admin permission are not; other APIs' values do not count.
+func TestScopeBypasses(t *testing.T) {
+	h := Held{AppRoles: map[string][]string{
+		MicrosoftGraph.AppID: {"User.Read.All", "mail.readwrite", "MailboxItem.ImportExport.All", "User.ReadWrite.All", "MailboxSettings.ReadWrite"},
+		ExchangeOnline.AppID: {"Exchange.ManageAsApp", "full_access_as_app", "Mail.ReadWrite"},
+	}, ExchangeRoles: []string{"Application Mail.ReadWrite"}}
+	var got []string
+	for _, p := range ScopeBypasses(h) {
+		got = append(got, p.String())
+	}
+	want := "Microsoft Graph/Mail.ReadWrite|Microsoft Graph/MailboxItem.ImportExport.All|Microsoft Graph/MailboxSettings.ReadWrite|Office 365 Exchange Online/full_access_as_app"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("ScopeBypasses = %v, want %s", got, want)
+	}
+	if b := ScopeBypasses(Held{AppRoles: map[string][]string{MicrosoftGraph.AppID: {"User.Read.All"}}}); len(b) != 0 {
+		t.Fatalf("directory permission counted: %v", b)
+	}
+	cmd := permMailReadWrite.RevokeCommand("app-1")
+	for _, part := range []string{"appId eq 'app-1'", "appId eq '" + MicrosoftGraph.AppID + "'", "Value -eq 'Mail.ReadWrite'", "Remove-MgServicePrincipalAppRoleAssignment"} {
+		if !strings.Contains(cmd, part) {
+			t.Errorf("RevokeCommand lacks %q: %s", part, cmd)
+		}
+	}
+}
+
+// A need held both ways is named by the grant the options call for: the scoped role when
+// scoped (the tenant-wide consent beside it is a ScopeBypass), the consent otherwise.
+func TestMissingNamesTheGrantTheOptionsCallFor(t *testing.T) {
+	h := Held{AppRoles: map[string][]string{MicrosoftGraph.AppID: {"Mail.ReadWrite"}}, ExchangeRoles: []string{"Application Mail.ReadWrite"}}
+	scoped, _ := Missing(AppOptions{Protocol: ProtocolGraph, Scoped: true}, h)
+	open, _ := Missing(AppOptions{Protocol: ProtocolGraph}, h)
+	if !slices.Contains(scoped, "Exchange/Application Mail.ReadWrite") || slices.Contains(scoped, "Microsoft Graph/Mail.ReadWrite") {
+		t.Errorf("scoped granted = %v", scoped)
+	}
+	if !slices.Contains(open, "Microsoft Graph/Mail.ReadWrite") || slices.Contains(open, "Exchange/Application Mail.ReadWrite") {
+		t.Errorf("unscoped granted = %v", open)
 	}
 }
