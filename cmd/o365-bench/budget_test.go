@@ -156,14 +156,7 @@ func TestReportApp(t *testing.T) {
 		t.Fatal("the broken run kept the budget")
 	}
 	add(record{Kind: "run", Scenario: scenarioAppSecret, CLI: "terraform", N: 50, LatencyMS: 20, Cmd: "plan", WallS: 0.6, Counters: &bad, ProviderStarts: 3, Budget: lines, BudgetKept: false})
-	out := filepath.Join(dir, "BENCHMARKS.md")
-	if err := cmdReport([]string{"-results", res, "-o", out}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := renderReport(t, dir, res)
 	md := string(b)
 	for _, want := range []string{
 		"## Application connections",
@@ -257,14 +250,7 @@ func TestReportGraphImport(t *testing.T) {
 		t.Fatal("the broken run kept the budget")
 	}
 	add(record{Kind: "run", Scenario: scenarioGraphImport, CLI: "terraform", N: 200, LatencyMS: 20, Cmd: "plan", WallS: 0.6, Counters: &bad, ProviderStarts: 3, Budget: lines, BudgetKept: false})
-	out := filepath.Join(dir, "BENCHMARKS.md")
-	if err := cmdReport([]string{"-results", res, "-o", out, "-meta", "import_command=BENCH_SCENARIOS=graph_import make bench", "-meta", "commit=abc1234"}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := renderReport(t, dir, res, "-meta", "import_command=BENCH_SCENARIOS=graph_import make bench", "-meta", "commit=abc1234")
 	md := string(b)
 	for _, want := range []string{
 		"## Graph import connections",
@@ -301,16 +287,24 @@ func TestReportGraphImportKept(t *testing.T) {
 		Counters: &pc, ProviderStarts: 3, Budget: lines, BudgetKept: ok}); err != nil {
 		t.Fatal(err)
 	}
+	b := renderReport(t, dir, res)
+	md := string(b)
+	if !strings.Contains(md, "| `graph_import` | tofu | 10 | 35 | 30 / 30 | 3 / 9 | 1 / 3 | 1 / 3 | — | yes |") || strings.Contains(md, "Over budget") {
+		t.Errorf("a kept budget:\n%s", md)
+	}
+}
+
+// renderReport writes the report of the results file res into dir/BENCHMARKS.md, with the
+// extra arguments of `o365-bench report` (-meta …), and returns it.
+func renderReport(t *testing.T, dir, res string, extra ...string) []byte {
+	t.Helper()
 	out := filepath.Join(dir, "BENCHMARKS.md")
-	if err := cmdReport([]string{"-results", res, "-o", out}); err != nil {
+	if err := cmdReport(append([]string{"-results", res, "-o", out}, extra...)); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := string(b)
-	if !strings.Contains(md, "| `graph_import` | tofu | 10 | 35 | 30 / 30 | 3 / 9 | 1 / 3 | 1 / 3 | — | yes |") || strings.Contains(md, "Over budget") {
-		t.Errorf("a kept budget:\n%s", md)
-	}
+	return b
 }

@@ -334,14 +334,7 @@ func TestReportOutage(t *testing.T) {
 	if err := appendRecord(res, record{Kind: "run", Scenario: scenarioTarget, CLI: "terraform", N: 10, Cmd: "plan-builtin", WallS: 0.2}); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "BENCHMARKS.md")
-	if err := cmdReport([]string{"-results", res, "-o", out, "-meta", "outage_command=BENCH_SCENARIOS=outage make bench"}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := renderReport(t, dir, res, "-meta", "outage_command=BENCH_SCENARIOS=outage make bench")
 	md := string(b)
 	for _, want := range []string{
 		"## One tenant down",
@@ -385,14 +378,7 @@ func TestReportCPUTarget(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		out := filepath.Join(dir, "BENCHMARKS.md")
-		if err := cmdReport([]string{"-results", res, "-o", out}); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := renderReport(t, dir, res)
 		if !strings.Contains(string(b), c.want) {
 			t.Errorf("the targets table lacks %q:\n%s", c.want, b)
 		}
