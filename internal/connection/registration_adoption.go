@@ -145,8 +145,18 @@ func (r *registrar) unadopt(ctx context.Context, app *graph.Application) error {
 	if app == nil {
 		return nil
 	}
+	if err := r.unadoptConsents(ctx, app.AppID); err != nil {
+		return err
+	}
+	return r.unadoptCredentials(ctx, app)
+}
+
+// unadoptConsents deletes the service principal the registration created (its consents go
+// with it), or else revokes only the consents it granted.
+func (r *registrar) unadoptConsents(ctx context.Context, appID string) error {
+	a := r.reg.Adoption
 	g := r.graph()
-	sp, err := g.ServicePrincipalByAppID(ctx, app.AppID)
+	sp, err := g.ServicePrincipalByAppID(ctx, appID)
 	if err != nil {
 		return r.graphError(err, roles.ManageRegistrations, "read the application's service principal")
 	}
@@ -172,6 +182,14 @@ func (r *registrar) unadopt(ctx context.Context, app *graph.Application) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// unadoptCredentials removes the client secrets and certificates the registration added,
+// and leaves the application's own.
+func (r *registrar) unadoptCredentials(ctx context.Context, app *graph.Application) error {
+	a := r.reg.Adoption
+	g := r.graph()
 	for _, p := range app.PasswordCredentials {
 		if containsFold(a.Secrets, p.KeyID) {
 			if err := g.RemovePassword(ctx, app.ID, p.KeyID); err != nil {

@@ -57,23 +57,7 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Also grant `" + roles.UserManagementNeed().Entra.Value + "`, so the migration can create users and mailboxes (the optional user-management role of a user connection).",
 			},
-			"mailbox_scope": schema.SingleNestedAttribute{
-				Optional: true,
-				MarkdownDescription: "Limit mailbox access to some mailboxes with Exchange **RBAC for Applications**: instead of a tenant-wide consent for mail, " +
-					"calendars, contacts and mailbox settings, the resource creates the application's Exchange service principal, a management scope with " +
-					"this filter and `Application …` role assignments limited to it. The directory permissions (" + needValues(roles.DirectoryNeeds()) + ") stay Entra consents. " +
-					"Needs " + permissionValues(roles.ManageScopes.Permissions) + " and " + roles.ManageScopes.DirectoryRole + " for the management identity. Exchange may take 30 minutes to 2 hours " +
-					"before a change reaches the mailboxes.",
-				Attributes: map[string]schema.Attribute{
-					"recipient_filter": schema.StringAttribute{
-						Required: true,
-						MarkdownDescription: "OPATH recipient filter of the mailboxes the application may open, e.g. `CustomAttribute15 -eq 'migrate'` or " +
-							"`Department -eq 'Sales'`. Its syntax is checked at plan time (operators with a hyphen, values in quotes, balanced " +
-							"parentheses); a create whose filter Exchange refuses is undone, so no half-made application is left.",
-						Validators: []validator.String{nonBlank(), recipientFilter()},
-					},
-				},
-			},
+			"mailbox_scope": mailboxScopeAttribute(),
 			"certificate": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "A public certificate (PEM) registered as the application's credential: the recommended one, since no secret exists " +
@@ -99,6 +83,27 @@ func (r *migrationApplicationResource) Schema(ctx context.Context, _ resource.Sc
 		}),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+// mailboxScopeAttribute limits the application to the mailboxes of a filter with Exchange RBAC for Applications.
+func mailboxScopeAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		Optional: true,
+		MarkdownDescription: "Limit mailbox access to some mailboxes with Exchange **RBAC for Applications**: instead of a tenant-wide consent for mail, " +
+			"calendars, contacts and mailbox settings, the resource creates the application's Exchange service principal, a management scope with " +
+			"this filter and `Application …` role assignments limited to it. The directory permissions (" + needValues(roles.DirectoryNeeds()) + ") stay Entra consents. " +
+			"Needs " + permissionValues(roles.ManageScopes.Permissions) + " and " + roles.ManageScopes.DirectoryRole + " for the management identity. Exchange may take 30 minutes to 2 hours " +
+			"before a change reaches the mailboxes.",
+		Attributes: map[string]schema.Attribute{
+			"recipient_filter": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "OPATH recipient filter of the mailboxes the application may open, e.g. `CustomAttribute15 -eq 'migrate'` or " +
+					"`Department -eq 'Sales'`. Its syntax is checked at plan time (operators with a hyphen, values in quotes, balanced " +
+					"parentheses); a create whose filter Exchange refuses is undone, so no half-made application is left.",
+				Validators: []validator.String{nonBlank(), recipientFilter()},
+			},
 		},
 	}
 }

@@ -116,23 +116,28 @@ func (r *targetAppConnectionResource) ModifyPlan(ctx context.Context, req resour
 	if state == nil {
 		plan.planHealthy() // a successful create leaves nothing missing
 	} else {
-		changed := !equalAttributes(plan, *state, configurable(req.Plan.Schema.GetAttributes())) ||
-			!state.CredentialExpiresAt.Equal(plan.CredentialExpiresAt)
-		f, checked := r.planFinding(ctx, req, plan, config, *state, &resp.Diagnostics)
-		switch {
-		case !changed:
-			// Drift alone plans nothing: this resource changes nothing in the tenant, so no
-			// apply of it repairs a missing permission or a closed switch. The refresh recorded
-			// the finding and warned with the fix; a repair made elsewhere (by an administrator,
-			// or o365_migration_application) shows at the next refresh.
-		case checked && f.ewsClosed() && roles.ProtocolOf(plan.Protocol.ValueString()) == roles.ProtocolEWS:
-			// EWS closed: no apply can verify a change.
-			refuseEWSClosed(f, plan, &resp.Diagnostics)
-		default:
-			plan.planHealthy()
-		}
+		r.planUpdate(ctx, req, &plan, config, *state, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planUpdate plans a connection in state by the drift rule.
+func (r *targetAppConnectionResource) planUpdate(ctx context.Context, req resource.ModifyPlanRequest, plan *targetAppConnectionModel, config, state targetAppConnectionModel, diags *diag.Diagnostics) {
+	changed := !equalAttributes(*plan, state, configurable(req.Plan.Schema.GetAttributes())) ||
+		!state.CredentialExpiresAt.Equal(plan.CredentialExpiresAt)
+	f, checked := r.planFinding(ctx, req, *plan, config, state, diags)
+	switch {
+	case !changed:
+		// Drift alone plans nothing: this resource changes nothing in the tenant, so no
+		// apply of it repairs a missing permission or a closed switch. The refresh recorded
+		// the finding and warned with the fix; a repair made elsewhere (by an administrator,
+		// or o365_migration_application) shows at the next refresh.
+	case checked && f.ewsClosed() && roles.ProtocolOf(plan.Protocol.ValueString()) == roles.ProtocolEWS:
+		// EWS closed: no apply can verify a change.
+		refuseEWSClosed(f, *plan, diags)
+	default:
+		plan.planHealthy()
+	}
 }
 
 // planHealthy plans what a successful verification leaves: nothing missing or unreachable,

@@ -27,7 +27,7 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 			"certificate or a client secret), the connection that works against Exchange Online today. Every plan verifies that the application " +
 			"can open each mailbox in `verify_mailboxes` (Microsoft Graph, or EWS with impersonation) and shows what has drifted, with the fix. " +
 			"It assigns nothing itself: register and consent the application with `o365_migration_application`, the azuread provider, or by hand.",
-		Attributes: merged(appConnectionComputedAttributes(keep, keepSet), map[string]schema.Attribute{
+		Attributes: merged(appConnectionComputedAttributes(keep, keepSet), appConnectionCredentialAttributes(), map[string]schema.Attribute{
 			"id": connectionIDAttribute("`<tenant_id>/<client_id>/<name>`: the tenant's ID (a GUID, also for a `tenant` given as a domain) and the " +
 				"client ID in lower case, then the name as written; also the import ID. Known at plan time when the tenant's identity platform answers."),
 			"name": schema.StringAttribute{
@@ -51,40 +51,6 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 				Validators:          []validator.String{guid()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
-			"client_secret": schema.StringAttribute{
-				Optional: true, Sensitive: true,
-				MarkdownDescription: "A client secret's **value** (not its ID). Set exactly one of " + appCredentialNames() +
-					"; a certificate is the recommended credential.",
-				Validators: []validator.String{nonBlank()},
-			},
-			"client_certificate": schema.StringAttribute{
-				Optional: true, Sensitive: true,
-				MarkdownDescription: "The application's certificate with its private key: PEM text (certificate and unencrypted RSA key, " +
-					"e.g. `file(\"app.pem\")`), or a PKCS#12 file in base64 (`filebase64(\"app.pfx\")`) with `client_certificate_password`. " +
-					"Checked at plan time: it must parse, hold an RSA key and not be expired; a plan warns 30 days before it expires.",
-				Validators: []validator.String{nonBlank()},
-			},
-			"client_certificate_password": schema.StringAttribute{
-				Optional: true, Sensitive: true,
-				MarkdownDescription: "Password of a PKCS#12 `client_certificate` (or `client_certificate_wo`).",
-			},
-			"client_secret_wo": schema.StringAttribute{
-				Optional: true, Sensitive: true, WriteOnly: true,
-				MarkdownDescription: "Write-only alternative to `client_secret`: never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
-					"Each plan verifies the connection with the value in the configuration, as with a stored secret; only a value unknown until apply " +
-					"leaves the plan unverified, with a warning. Change `credential_wo_version` to apply a new value.",
-				Validators: []validator.String{nonBlank()},
-			},
-			"client_certificate_wo": schema.StringAttribute{
-				Optional: true, Sensitive: true, WriteOnly: true,
-				MarkdownDescription: "Write-only alternative to `client_certificate`, never stored in state; plans verify with it as with `client_secret_wo`. " +
-					"Change `credential_wo_version` to apply a new value.",
-				Validators: []validator.String{nonBlank()},
-			},
-			"credential_wo_version": schema.Int64Attribute{
-				Optional:            true,
-				MarkdownDescription: "Any number; change it to make apply use a new `client_secret_wo` / `client_certificate_wo` (write-only values never show as a change).",
-			},
 			"protocol": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(string(roles.ProtocolGraph)),
 				MarkdownDescription: "How the migration reaches the mailboxes, and so how each mailbox is verified: `graph` (Microsoft Graph, the default; " +
@@ -102,6 +68,47 @@ func (r *targetAppConnectionResource) Schema(ctx context.Context, _ resource.Sch
 		}),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+// appConnectionCredentialAttributes are the application's credential: exactly one of a secret or a certificate,
+// stored or write-only.
+func appConnectionCredentialAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"client_secret": schema.StringAttribute{
+			Optional: true, Sensitive: true,
+			MarkdownDescription: "A client secret's **value** (not its ID). Set exactly one of " + appCredentialNames() +
+				"; a certificate is the recommended credential.",
+			Validators: []validator.String{nonBlank()},
+		},
+		"client_certificate": schema.StringAttribute{
+			Optional: true, Sensitive: true,
+			MarkdownDescription: "The application's certificate with its private key: PEM text (certificate and unencrypted RSA key, " +
+				"e.g. `file(\"app.pem\")`), or a PKCS#12 file in base64 (`filebase64(\"app.pfx\")`) with `client_certificate_password`. " +
+				"Checked at plan time: it must parse, hold an RSA key and not be expired; a plan warns 30 days before it expires.",
+			Validators: []validator.String{nonBlank()},
+		},
+		"client_certificate_password": schema.StringAttribute{
+			Optional: true, Sensitive: true,
+			MarkdownDescription: "Password of a PKCS#12 `client_certificate` (or `client_certificate_wo`).",
+		},
+		"client_secret_wo": schema.StringAttribute{
+			Optional: true, Sensitive: true, WriteOnly: true,
+			MarkdownDescription: "Write-only alternative to `client_secret`: never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
+				"Each plan verifies the connection with the value in the configuration, as with a stored secret; only a value unknown until apply " +
+				"leaves the plan unverified, with a warning. Change `credential_wo_version` to apply a new value.",
+			Validators: []validator.String{nonBlank()},
+		},
+		"client_certificate_wo": schema.StringAttribute{
+			Optional: true, Sensitive: true, WriteOnly: true,
+			MarkdownDescription: "Write-only alternative to `client_certificate`, never stored in state; plans verify with it as with `client_secret_wo`. " +
+				"Change `credential_wo_version` to apply a new value.",
+			Validators: []validator.String{nonBlank()},
+		},
+		"credential_wo_version": schema.Int64Attribute{
+			Optional:            true,
+			MarkdownDescription: "Any number; change it to make apply use a new `client_secret_wo` / `client_certificate_wo` (write-only values never show as a change).",
 		},
 	}
 }

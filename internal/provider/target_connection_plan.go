@@ -179,45 +179,49 @@ func (r *targetConnectionResource) ModifyPlan(ctx context.Context, req resource.
 		plan.EWSStatus = types.StringValue(connection.EWSEnabled)
 		r.diagnoseNew(ctx, req, plan, &resp.Diagnostics)
 	} else {
-		// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
-		changed := !equalAttributes(plan, state, configurable(req.Plan.Schema.GetAttributes()))
-		// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
-		// A refresh without a stored secret left the check to this plan, which has the
-		// configuration's.
-		var drifted bool
-		predicted := types.ListUnknown(managedAssignmentType)
-		if state.Password.IsNull() && state.AppPassword.IsNull() {
-			// The plan's own check: the final plan of the apply checks again, so nothing
-			// it found can be promised as a known value.
-			_, drifted = r.checkAtPlan(ctx, req, plan, changed, &resp.Diagnostics)
-		} else {
-			drifted = r.diagnoseExisting(ctx, req.Private, state, changed, &resp.Diagnostics)
-			checked, pdiags := refreshChecked(ctx, req.Private)
-			resp.Diagnostics.Append(pdiags...)
-			if checked {
-				predicted = predictedManaged(ctx, plan, state, setStrings(state.MissingRoles))
-			}
-		}
-		if drifted || changed {
-			// A successful apply leaves EWS working, but apply cannot reopen it: a plan never
-			// proposes `enabled` over a closed EWS (such a plan fails above, or, without a
-			// refresh, apply finds out).
-			plan.EWSStatus = types.StringUnknown()
-			if state.EWSStatus.ValueString() == connection.EWSEnabled {
-				plan.EWSStatus = state.EWSStatus
-			}
-			// A successful apply leaves every required role assigned, and records the
-			// assignments it makes: known here wherever they can be (predictedManaged).
-			plan.MissingRoles = stringSet(nil)
-			plan.AssignedRoles = plan.RequiredRoles
-			plan.ManagedRoleAssignments = predicted
-			plan.VerifiedAt = types.StringUnknown()
-		}
+		r.planExisting(ctx, req, &plan, state, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(setModel(ctx, &resp.Plan, &plan)...)
 }
 
-// configEqual reports whether the configurable attributes of plan and state are equal.
+// planExisting plans an update of state: drift becomes a change when apply can repair it,
+// and what a successful apply records is known in the plan wherever it can be.
+func (r *targetConnectionResource) planExisting(ctx context.Context, req resource.ModifyPlanRequest, plan *targetConnectionModel, state targetConnectionModel, diags *diag.Diagnostics) {
+	// Any attribute a configuration sets, read from the schema: no hand-kept list to go stale.
+	changed := !equalAttributes(*plan, state, configurable(req.Plan.Schema.GetAttributes()))
+	// Drift is a missing role to repair, unless the refresh found it cannot be repaired.
+	// A refresh without a stored secret left the check to this plan, which has the
+	// configuration's.
+	var drifted bool
+	predicted := types.ListUnknown(managedAssignmentType)
+	if state.Password.IsNull() && state.AppPassword.IsNull() {
+		// The plan's own check: the final plan of the apply checks again, so nothing
+		// it found can be promised as a known value.
+		_, drifted = r.checkAtPlan(ctx, req, *plan, changed, diags)
+	} else {
+		drifted = r.diagnoseExisting(ctx, req.Private, state, changed, diags)
+		checked, pdiags := refreshChecked(ctx, req.Private)
+		diags.Append(pdiags...)
+		if checked {
+			predicted = predictedManaged(ctx, *plan, state, setStrings(state.MissingRoles))
+		}
+	}
+	if drifted || changed {
+		// A successful apply leaves EWS working, but apply cannot reopen it: a plan never
+		// proposes `enabled` over a closed EWS (such a plan fails above, or, without a
+		// refresh, apply finds out).
+		plan.EWSStatus = types.StringUnknown()
+		if state.EWSStatus.ValueString() == connection.EWSEnabled {
+			plan.EWSStatus = state.EWSStatus
+		}
+		// A successful apply leaves every required role assigned, and records the
+		// assignments it makes: known here wherever they can be (predictedManaged).
+		plan.MissingRoles = stringSet(nil)
+		plan.AssignedRoles = plan.RequiredRoles
+		plan.ManagedRoleAssignments = predicted
+		plan.VerifiedAt = types.StringUnknown()
+	}
+}
 
 // predictedManaged is managed_role_assignments after a successful apply of plan over state,
 // whose check found missing: the recorded assignments, less those removed outside Terraform

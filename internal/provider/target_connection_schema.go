@@ -71,29 +71,7 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Require (and assign) the optional directory role *" + roles.ByToggle(roles.ToggleUserManagement).Name + "*, needed only to create new users and mailboxes. Defaults to `false`.",
 			},
-			"global_admin": schema.SingleNestedAttribute{
-				Optional: true, Sensitive: true,
-				MarkdownDescription: "Credentials of a " + roles.GlobalAdministrator + " used **only** to assign the roles the admin account cannot assign itself; never for the migration or EWS. " +
-					"Set exactly one of its `password`, `app_password`, `password_wo` and `app_password_wo`; the write-only ones keep its secret out of state.",
-				Attributes: map[string]schema.Attribute{
-					"email":        schema.StringAttribute{Required: true, MarkdownDescription: "User principal name of the " + roles.GlobalAdministrator + ".", Validators: []validator.String{emailAddress()}},
-					"password":     schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its password."},
-					"app_password": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its app password, when it has multi-factor authentication."},
-					"password_wo": schema.StringAttribute{
-						Optional: true, Sensitive: true, WriteOnly: true, Validators: []validator.String{nonBlank()},
-						MarkdownDescription: "Write-only alternative to `password`: used by the apply that assigns roles, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
-							"Change `global_admin.password_wo_version` to apply a new value.",
-					},
-					"app_password_wo": schema.StringAttribute{
-						Optional: true, Sensitive: true, WriteOnly: true, Validators: []validator.String{nonBlank()},
-						MarkdownDescription: "Write-only alternative to `app_password`, never stored in state. Change `global_admin.password_wo_version` to apply a new value.",
-					},
-					"password_wo_version": schema.Int64Attribute{
-						Optional:            true,
-						MarkdownDescription: "Any number; change it to make apply use a new `global_admin.password_wo` / `global_admin.app_password_wo` (write-only values never show as a change).",
-					},
-				},
-			},
+			"global_admin": globalAdminAttribute(),
 			"revoke_managed_roles": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Remove a role assignment **this resource created** when its role is no longer required (a toggle turned off) and on destroy. Assignments that existed before are never touched. Defaults to `false`.",
@@ -101,6 +79,33 @@ func (r *targetConnectionResource) Schema(ctx context.Context, _ resource.Schema
 		}),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+// globalAdminAttribute is the optional Global Administrator who only assigns roles the admin account cannot assign itself.
+func globalAdminAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		Optional: true, Sensitive: true,
+		MarkdownDescription: "Credentials of a " + roles.GlobalAdministrator + " used **only** to assign the roles the admin account cannot assign itself; never for the migration or EWS. " +
+			"Set exactly one of its `password`, `app_password`, `password_wo` and `app_password_wo`; the write-only ones keep its secret out of state.",
+		Attributes: map[string]schema.Attribute{
+			"email":        schema.StringAttribute{Required: true, MarkdownDescription: "User principal name of the " + roles.GlobalAdministrator + ".", Validators: []validator.String{emailAddress()}},
+			"password":     schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its password."},
+			"app_password": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Its app password, when it has multi-factor authentication."},
+			"password_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true, Validators: []validator.String{nonBlank()},
+				MarkdownDescription: "Write-only alternative to `password`: used by the apply that assigns roles, never stored in state (Terraform 1.11+ / OpenTofu 1.11+). " +
+					"Change `global_admin.password_wo_version` to apply a new value.",
+			},
+			"app_password_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true, Validators: []validator.String{nonBlank()},
+				MarkdownDescription: "Write-only alternative to `app_password`, never stored in state. Change `global_admin.password_wo_version` to apply a new value.",
+			},
+			"password_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number; change it to make apply use a new `global_admin.password_wo` / `global_admin.app_password_wo` (write-only values never show as a change).",
+			},
 		},
 	}
 }
