@@ -66,6 +66,10 @@ type Unreachable struct {
 	Mailbox string
 	Problem MailboxProblem
 	Detail  string
+	// Missing is the permission in AppStatus.Missing (its grant string) for want of which
+	// the mailbox was refused, "" when the refusal has another cause (a scope, no mailbox,
+	// EWS closed): granting the missing permissions then reaches the mailbox again.
+	Missing string
 	// refused is the need whose call the mailbox refused; nil for the protocol's mailbox
 	// need (graph_import probes three needs, app_probe.go).
 	refused *roles.Need
@@ -119,6 +123,18 @@ func (st *AppStatus) UnreachableMailboxes() []string {
 		out = append(out, u.Mailbox)
 	}
 	return out
+}
+
+// UnreachableForMissing reports whether every unreachable mailbox (at least one) was refused
+// for want of a permission in Missing: granting what is missing is then the whole fix, and
+// the mailboxes say nothing the missing permissions do not.
+func (st *AppStatus) UnreachableForMissing() bool {
+	for _, u := range st.Unreachable {
+		if u.Missing == "" {
+			return false
+		}
+	}
+	return len(st.Unreachable) > 0
 }
 
 // Healthy reports whether everything the migration needs works.

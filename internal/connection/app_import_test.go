@@ -108,7 +108,7 @@ func TestCheckApp_graphImportScoped(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(st.Missing) != 0 || len(st.Unreachable) != 1 || st.Unreachable[0].Mailbox != mbxA || st.Unreachable[0].Problem != MailboxOutOfScope ||
-		!strings.Contains(st.Unreachable[0].Detail, "helpdesk") {
+		!strings.Contains(st.Unreachable[0].Detail, "helpdesk") || st.Unreachable[0].Missing != "" || st.UnreachableForMissing() {
 		t.Fatalf("status %+v", st)
 	}
 	if n := len(s.ImportSessions()); n != 1 {
@@ -157,7 +157,8 @@ func TestCheckApp_graphImportWithoutUserRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(st.Missing, ",") != "Microsoft Graph/User.Read.All" || len(st.Unreachable) != 1 || st.Unreachable[0].Problem != MailboxDenied ||
-		!strings.Contains(st.Unreachable[0].Detail, "User.Read.All") || !strings.Contains(st.Unreachable[0].Detail, "New-MgServicePrincipalAppRoleAssignedTo") {
+		!strings.Contains(st.Unreachable[0].Detail, "User.Read.All") || !strings.Contains(st.Unreachable[0].Detail, "New-MgServicePrincipalAppRoleAssignedTo") ||
+		st.Unreachable[0].Missing != "Microsoft Graph/User.Read.All" {
 		t.Fatalf("status %+v", st)
 	}
 	if n := s.Counters().ByRouteUser["graph.createImportSession"][appImportScoped]; n != 0 {

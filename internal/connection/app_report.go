@@ -31,6 +31,7 @@ func (c *appCheck) explainUnreachable() {
 		case MailboxEWSClosed:
 			u.Detail = "EWS refused the request by policy (HTTP 403); the EWS status says which switch closed it."
 		default:
+			u.Missing = c.missingFor(need)
 			if need.Exchange == nil {
 				// A directory read: an Entra permission on every protocol (RBAC for
 				// Applications has no directory roles, WIRE.md §M3.3).
@@ -68,6 +69,17 @@ func (c *appCheck) explainUnreachable() {
 	c.st.Unreachable = kept
 	sort.Strings(c.st.Pending)
 	sort.Slice(c.st.Unreachable, func(i, j int) bool { return c.st.Unreachable[i].Mailbox < c.st.Unreachable[j].Mailbox })
+}
+
+// missingFor is the permission of st.Missing that need stands for (its Entra permission, or
+// its Exchange application role for a scoped application), "" when need is not missing.
+func (c *appCheck) missingFor(need roles.Need) string {
+	for _, m := range c.st.Missing {
+		if strings.EqualFold(m, need.Entra.String()) || (need.Exchange != nil && strings.EqualFold(m, need.Exchange.String())) {
+			return m
+		}
+	}
+	return ""
 }
 
 // appProblems is the refusal of an apply whose check found something that does not work:

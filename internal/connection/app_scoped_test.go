@@ -45,7 +45,8 @@ func TestCheckApp_scopedReadByReader(t *testing.T) {
 		strings.Contains(text, "New-MgServicePrincipalAppRoleAssignedTo") || strings.Contains(text, "admin consent") {
 		t.Fatalf("advice:\n%s", text)
 	}
-	if len(st.Unreachable) != 1 || st.Unreachable[0].Problem != MailboxDenied {
+	if len(st.Unreachable) != 1 || st.Unreachable[0].Problem != MailboxDenied ||
+		st.Unreachable[0].Missing != "Exchange/Application Mail.ReadWrite" || !st.UnreachableForMissing() {
 		t.Fatalf("unreachable %+v", st.Unreachable)
 	}
 

@@ -144,6 +144,9 @@ func TestCheckApp_ewsThroughRBAC(t *testing.T) {
 		!strings.Contains(st.Unreachable[0].Detail, "Application EWS.AccessAsApp") {
 		t.Fatalf("status %+v", st)
 	}
+	if st.Unreachable[0].Missing != st.Missing[0] || !st.UnreachableForMissing() {
+		t.Fatalf("the mailbox is refused for want of the missing permission: %+v", st.Unreachable)
+	}
 }
 
 // setupAppsEnv is a second provider process (a new Env) on the same tenant.

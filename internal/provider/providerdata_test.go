@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -82,5 +83,36 @@ func TestScopeBypassWarnings(t *testing.T) {
 	w, ok = diags[0].(diag.DiagnosticWithPath)
 	if len(diags) != 1 || !ok || !w.Path().Equal(path.Root("granted_permissions")) || !strings.Contains(w.Detail(), "given once") {
 		t.Fatalf("connection warnings: %v", diags)
+	}
+}
+
+// One consent removed from an application of 100 connections is one warning: each
+// connection's mailbox, refused only for want of that permission, is in its
+// unreachable_mailboxes but not a warning of its own. A mailbox refused for another cause
+// (outside the scope) is still warned about, with the connection.
+func TestMissingPermissionIsOneWarningForAllConnections(t *testing.T) {
+	const tenant, client, perm = "3b2a1c0d-1111-4222-8333-944445555666", "e75c9b47-1a75-5497-b669-f75b7320fb32", "Microsoft Graph/Mail.ReadWrite"
+	d := &providerData{}
+	var diags diag.Diagnostics
+	for i := range 100 {
+		conn := &targetAppConnectionResource{data: d}
+		conn.addDrift(&diags, client, &connection.AppStatus{
+			TenantID: tenant, Missing: []string{perm},
+			Unreachable: []connection.Unreachable{{Mailbox: fmt.Sprintf("user%03d@contoso.com", i), Problem: connection.MailboxDenied, Missing: perm}},
+		})
+	}
+	if diags.WarningsCount() != 1 || !strings.Contains(diags[0].Summary(), "Mail.ReadWrite") ||
+		!strings.Contains(diags[0].Detail(), "unreachable_mailboxes") {
+		t.Fatalf("want one warning, of the missing permission and naming unreachable_mailboxes; got %d: %v", diags.WarningsCount(), diags)
+	}
+	(&targetAppConnectionResource{data: d}).addDrift(&diags, client, &connection.AppStatus{
+		TenantID: tenant, Missing: []string{perm},
+		Unreachable: []connection.Unreachable{
+			{Mailbox: "a@contoso.com", Problem: connection.MailboxDenied, Missing: perm},
+			{Mailbox: "b@contoso.com", Problem: connection.MailboxOutOfScope},
+		},
+	})
+	if diags.WarningsCount() != 2 || !strings.Contains(diags[1].Summary(), "2 mailboxes unreachable") {
+		t.Fatalf("a mailbox refused for another cause must be warned about: %v", diags)
 	}
 }

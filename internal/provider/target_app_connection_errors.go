@@ -69,11 +69,16 @@ func (r *targetAppConnectionResource) addDrift(diags *diag.Diagnostics, clientID
 	// update shows it) is not also a warning: it would still be printed after the apply that
 	// granted it.
 	if len(st.Missing) > 0 && (r.data == nil || !r.data.regrants.covers(app, st.Missing)) {
+		detail := connection.MissingPermissionsText(st) + "\nEvery connection of this application needs it; this warning is given once."
+		if len(st.Unreachable) > 0 {
+			detail += " Until it is granted, the mailboxes that need it are unreachable: each connection lists them in `unreachable_mailboxes`."
+		}
 		r.data.warnOnce(diags, app+"|missing|"+strings.Join(st.Missing, ","), path.Root("missing_permissions"),
-			fmt.Sprintf("Application %s lacks %s: %s", clientID, connection.MissingSummary(st), strings.Join(st.Missing, ", ")),
-			connection.MissingPermissionsText(st)+"\nEvery connection of this application needs it; this warning is given once.")
+			fmt.Sprintf("Application %s lacks %s: %s", clientID, connection.MissingSummary(st), strings.Join(st.Missing, ", ")), detail)
 	}
-	if len(st.Unreachable) > 0 {
+	// Mailboxes refused only for want of a missing permission say nothing that warning does
+	// not (the grant is their fix): one warning per application, not one per connection.
+	if len(st.Unreachable) > 0 && !(len(st.Missing) > 0 && st.UnreachableForMissing()) {
 		mailboxes := strings.Join(st.UnreachableMailboxes(), ", ")
 		r.data.warnOnce(diags, app+"|unreachable|"+mailboxes, path.Root("unreachable_mailboxes"),
 			fmt.Sprintf("%s unreachable: %s", connection.Count(len(st.Unreachable), "mailbox", "mailboxes"), mailboxes),
