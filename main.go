@@ -6,6 +6,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	runtimedebug "runtime/debug"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -24,6 +25,10 @@ func main() {
 	// The CLI shows none of the provider's log lines unless TF_LOG or TF_LOG_PROVIDER asks
 	// for them (internal/clilog); then neither the plugin SDK nor the provider builds any. In
 	// debug mode the provider's stderr is the developer's terminal: every line is kept.
+	if percent, limit, ok := gcTarget(os.Getenv); ok {
+		runtimedebug.SetGCPercent(percent)
+		runtimedebug.SetMemoryLimit(limit)
+	}
 	logs := debug || clilog.ProviderLinesShown(os.Getenv)
 	if !logs {
 		if err := clilog.SilenceSDK(os.Setenv); err != nil {
@@ -37,4 +42,24 @@ func main() {
 	if err != nil {
 		log.Fatal(err.Error())
 	}
+}
+
+// A provider process serves one CLI command and allocates for every resource it is asked
+// about (the plugin framework converts each value through tftypes, attribute by attribute),
+// while what it keeps is small. With Go's default collection target (GOGC=100) the collector
+// then runs every few connections and takes a large share of the process's CPU. A target of
+// gcPercent collects a quarter as often; the soft limit gcMemoryLimit makes it collect sooner
+// when the heap nears it, so the memory a large plan may use stays bounded.
+const (
+	gcPercent     = 400
+	gcMemoryLimit = 64 << 20
+)
+
+// gcTarget is the collection target and soft memory limit the provider sets, unless the
+// environment sets either (GOGC, GOMEMLIMIT): then Go's own reading of them stands.
+func gcTarget(getenv func(string) string) (percent int, limit int64, ok bool) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return 0, 0, false
+	}
+	return gcPercent, gcMemoryLimit, true
 }

@@ -243,3 +243,30 @@ func TestAccMain_logLinesFollowTheCLI(t *testing.T) {
 		none(t, lt.plan(t, true, "TF_LOG_CORE=TRACE", "TF_LOG_PATH="+logFile, "TF_LOG_SDK=TRACE", "TF_LOG_SDK_FRAMEWORK=TRACE", "TF_LOG_PROVIDER_O365=TRACE"))
 	})
 }
+
+// The provider's collection target applies only where the environment sets none: a GOGC or
+// GOMEMLIMIT the user exported is Go's to read.
+func TestGCTarget(t *testing.T) {
+	for _, tc := range []struct {
+		env    map[string]string
+		wantOK bool
+	}{
+		{env: nil, wantOK: true},
+		{env: map[string]string{"GOGC": "50"}, wantOK: false},
+		{env: map[string]string{"GOGC": "off"}, wantOK: false},
+		{env: map[string]string{"GOMEMLIMIT": "1GiB"}, wantOK: false},
+		{env: map[string]string{"TF_LOG": "TRACE"}, wantOK: true},
+	} {
+		percent, limit, ok := gcTarget(func(k string) string { return tc.env[k] })
+		if ok != tc.wantOK {
+			t.Errorf("env %v: tuned = %v, want %v", tc.env, ok, tc.wantOK)
+			continue
+		}
+		if ok && (percent != gcPercent || limit != gcMemoryLimit) {
+			t.Errorf("env %v: target %d%%, limit %d; want %d%%, %d", tc.env, percent, limit, gcPercent, gcMemoryLimit)
+		}
+		if !ok && (percent != 0 || limit != 0) {
+			t.Errorf("env %v: untuned but returned %d%%, %d", tc.env, percent, limit)
+		}
+	}
+}
