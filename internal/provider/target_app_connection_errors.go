@@ -78,7 +78,8 @@ func (r *targetAppConnectionResource) addDrift(diags *diag.Diagnostics, clientID
 	}
 	// Mailboxes refused only for want of a missing permission say nothing that warning does
 	// not (the grant is their fix): one warning per application, not one per connection.
-	if len(st.Unreachable) > 0 && !(len(st.Missing) > 0 && st.UnreachableForMissing()) {
+	explained := len(st.Missing) > 0 && st.UnreachableForMissing()
+	if len(st.Unreachable) > 0 && !explained {
 		mailboxes := strings.Join(st.UnreachableMailboxes(), ", ")
 		r.data.warnOnce(diags, app+"|unreachable|"+mailboxes, path.Root("unreachable_mailboxes"),
 			fmt.Sprintf("%s unreachable: %s", connection.Count(len(st.Unreachable), "mailbox", "mailboxes"), mailboxes),
