@@ -21,14 +21,14 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
-
-	// The CLI shows none of the provider's log lines unless TF_LOG or TF_LOG_PROVIDER asks
-	// for them (internal/clilog); then neither the plugin SDK nor the provider builds any. In
-	// debug mode the provider's stderr is the developer's terminal: every line is kept.
+	// How often the garbage collector runs (gcTarget, below).
 	if percent, limit, ok := gcTarget(os.Getenv); ok {
 		runtimedebug.SetGCPercent(percent)
 		runtimedebug.SetMemoryLimit(limit)
 	}
+	// The CLI shows none of the provider's log lines unless TF_LOG or TF_LOG_PROVIDER asks
+	// for them (internal/clilog); then neither the plugin SDK nor the provider builds any. In
+	// debug mode the provider's stderr is the developer's terminal: every line is kept.
 	logs := debug || clilog.ProviderLinesShown(os.Getenv)
 	if !logs {
 		if err := clilog.SilenceSDK(os.Setenv); err != nil {
